@@ -1,0 +1,1 @@
+"""ordergate: an order management system for trading bots."""
