@@ -1,0 +1,1 @@
+"""Pure, synchronous domain core: no I/O, no clock, no asyncio."""

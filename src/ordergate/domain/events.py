@@ -1,0 +1,257 @@
+"""The event vocabulary: everything that ever happens to ordergate's state.
+
+Events are facts, journaled before their effects leave the process; state is the fold of
+them. Each is a frozen, slotted dataclass with a `VERSION`: a change to a payload's shape
+gets a new version and an upcaster in the codec, never an edit of an old one. Times are
+integer nanoseconds since the epoch, read from the `Clock` port by the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar
+
+from ordergate.domain.instruments import Instrument
+from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentUpdated:
+    """An instrument's specification as of `ts`.
+
+    Journaled so that replay needs nothing but the journal: PnL and margin depend on the
+    contract size and margin rate that were in force when each fill happened.
+    """
+
+    VERSION: ClassVar[int] = 1
+    instrument: Instrument
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAdjusted:
+    """Cash moved into or out of an account outside trading (deposit, withdrawal, funding)."""
+
+    VERSION: ClassVar[int] = 1
+    account: str
+    currency: str
+    amount: Decimal
+    reason: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInitialized:
+    """An intent became an order (state NEW); pre-trade risk has not run yet."""
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    client_order_id: str
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    time_in_force: TimeInForce
+    reduce_only: bool
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    strategy: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    parent_order_id: str | None
+    trace_id: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDenied:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str
+    reason: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderApproved:
+    """Pre-trade risk passed; the order is about to be sent (PENDING_SUBMIT).
+
+    `reference_price` is the price risk sized the order at (its limit or stop price, or
+    the market price then); open orders reserve margin at it.
+    """
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reference_price: Decimal
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted:
+    """The venue took the request (its transport answered) but has not confirmed it working."""
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    venue_order_id: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    venue_order_id: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str
+    reason: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled:
+    """An execution. Account, symbol and side are repeated so a fill stands on its own."""
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    account: str
+    symbol: str
+    side: Side
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity: LiquiditySide
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelRequested:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str | None
+    reason: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelRejected:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str
+    reason: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReplaceRequested:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReplaced:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReplaceRejected:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str
+    reason: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason_code: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusUnknown:
+    """A request's outcome is ambiguous (timeout, lost connection, crash before the answer)."""
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reason: str
+    ts: int
+
+
+OrderEvent = (
+    OrderInitialized
+    | OrderDenied
+    | OrderApproved
+    | OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderFilled
+    | OrderCancelRequested
+    | OrderCanceled
+    | OrderCancelRejected
+    | OrderReplaceRequested
+    | OrderReplaced
+    | OrderReplaceRejected
+    | OrderExpired
+    | OrderStatusUnknown
+)
+Event = InstrumentUpdated | BalanceAdjusted | OrderEvent
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    InstrumentUpdated,
+    BalanceAdjusted,
+    OrderInitialized,
+    OrderDenied,
+    OrderApproved,
+    OrderSubmitted,
+    OrderAccepted,
+    OrderRejected,
+    OrderFilled,
+    OrderCancelRequested,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderReplaceRequested,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderExpired,
+    OrderStatusUnknown,
+)
+
+
+def stream_of(event: Event) -> str:
+    """Name the stream an event belongs to (one per order, one per account)."""
+    if isinstance(event, InstrumentUpdated):
+        return f"instrument:{event.instrument.symbol}"
+    if isinstance(event, BalanceAdjusted):
+        return f"account:{event.account}"
+    return f"order:{event.order_id}"

@@ -1,0 +1,342 @@
+"""Orders and their lifecycle, written as a transition table.
+
+`Order.apply(event)` is the only mutator. It looks the pair (status, trigger) up in
+`TRANSITIONS` and refuses, with `InvalidTransition`, any pair the table does not list.
+Rows that look surprising but happen on real venues carry a comment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+from ordergate.domain.errors import DuplicateFill, InvalidTransition
+from ordergate.domain.events import (
+    OrderAccepted,
+    OrderApproved,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderCancelRequested,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderReplaceRequested,
+    OrderStatusUnknown,
+    OrderSubmitted,
+)
+from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side, TimeInForce
+
+
+class Trigger(StrEnum):
+    DENY = "DENY"
+    APPROVE = "APPROVE"
+    SUBMIT = "SUBMIT"
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    FILL_PARTIAL = "FILL_PARTIAL"
+    FILL_FULL = "FILL_FULL"
+    REQUEST_CANCEL = "REQUEST_CANCEL"
+    CANCEL = "CANCEL"
+    REJECT_CANCEL = "REJECT_CANCEL"
+    REQUEST_REPLACE = "REQUEST_REPLACE"
+    REPLACE = "REPLACE"
+    REJECT_REPLACE = "REJECT_REPLACE"
+    EXPIRE = "EXPIRE"
+    MARK_UNKNOWN = "MARK_UNKNOWN"
+
+
+class OrderFlag(StrEnum):
+    FILL_AFTER_CANCEL_REQUEST = "FILL_AFTER_CANCEL_REQUEST"
+    LATE_FILL = "LATE_FILL"
+    OVERFILL = "OVERFILL"
+
+
+class _Resume:
+    """Target meaning "back to working": PARTIALLY_FILLED if anything filled, else ACCEPTED."""
+
+    def __repr__(self) -> str:
+        return "RESUME"
+
+
+RESUME: Final = _Resume()
+
+S = OrderStatus
+T = Trigger
+
+TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
+    (S.NEW, T.DENY): S.DENIED,
+    (S.NEW, T.APPROVE): S.PENDING_SUBMIT,
+    (S.PENDING_SUBMIT, T.SUBMIT): S.SUBMITTED,
+    # Websocket acks and fills can overtake the REST answer to the submit itself.
+    (S.PENDING_SUBMIT, T.ACCEPT): S.ACCEPTED,
+    (S.PENDING_SUBMIT, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.PENDING_SUBMIT, T.FILL_FULL): S.FILLED,
+    (S.PENDING_SUBMIT, T.CANCEL): S.CANCELED,  # an IOC remainder canceled before any answer
+    (S.PENDING_SUBMIT, T.EXPIRE): S.EXPIRED,
+    (S.PENDING_SUBMIT, T.REJECT): S.REJECTED,
+    # A cancel requested before the submit was answered is sent once it is.
+    (S.PENDING_SUBMIT, T.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.PENDING_SUBMIT, T.MARK_UNKNOWN): S.UNKNOWN,
+    (S.SUBMITTED, T.ACCEPT): S.ACCEPTED,
+    (S.SUBMITTED, T.REJECT): S.REJECTED,
+    (S.SUBMITTED, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.SUBMITTED, T.FILL_FULL): S.FILLED,
+    (S.SUBMITTED, T.CANCEL): S.CANCELED,
+    (S.SUBMITTED, T.EXPIRE): S.EXPIRED,
+    (S.SUBMITTED, T.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.SUBMITTED, T.MARK_UNKNOWN): S.UNKNOWN,  # no ack within the venue's deadline
+    (S.ACCEPTED, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.ACCEPTED, T.FILL_FULL): S.FILLED,
+    (S.ACCEPTED, T.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.ACCEPTED, T.REQUEST_REPLACE): S.PENDING_REPLACE,
+    (S.ACCEPTED, T.CANCEL): S.CANCELED,  # unsolicited: reduce-only, self-trade prevention
+    (S.ACCEPTED, T.EXPIRE): S.EXPIRED,
+    (S.PARTIALLY_FILLED, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, T.FILL_FULL): S.FILLED,
+    (S.PARTIALLY_FILLED, T.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, T.REQUEST_REPLACE): S.PENDING_REPLACE,
+    (S.PARTIALLY_FILLED, T.CANCEL): S.CANCELED,
+    (S.PARTIALLY_FILLED, T.EXPIRE): S.EXPIRED,
+    (S.PENDING_CANCEL, T.CANCEL): S.CANCELED,
+    (S.PENDING_CANCEL, T.REJECT_CANCEL): RESUME,
+    # Fills are facts: one can land while the cancel is in flight (flagged).
+    (S.PENDING_CANCEL, T.FILL_PARTIAL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, T.FILL_FULL): S.FILLED,  # the cancel lost the race
+    (S.PENDING_CANCEL, T.EXPIRE): S.EXPIRED,
+    # The submit's ack or reject can arrive after a cancel was requested.
+    (S.PENDING_CANCEL, T.SUBMIT): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, T.ACCEPT): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, T.REJECT): S.REJECTED,
+    (S.PENDING_CANCEL, T.MARK_UNKNOWN): S.UNKNOWN,
+    (S.PENDING_REPLACE, T.REPLACE): RESUME,
+    (S.PENDING_REPLACE, T.REJECT_REPLACE): RESUME,
+    (S.PENDING_REPLACE, T.FILL_PARTIAL): S.PENDING_REPLACE,
+    (S.PENDING_REPLACE, T.FILL_FULL): S.FILLED,
+    (S.PENDING_REPLACE, T.CANCEL): S.CANCELED,
+    (S.PENDING_REPLACE, T.EXPIRE): S.EXPIRED,
+    (S.PENDING_REPLACE, T.REQUEST_CANCEL): S.PENDING_CANCEL,  # a cancel may overtake a replace
+    (S.PENDING_REPLACE, T.MARK_UNKNOWN): S.UNKNOWN,
+    # UNKNOWN is resolved by asking the venue by client order id; it answers with a state.
+    (S.UNKNOWN, T.ACCEPT): S.ACCEPTED,
+    (S.UNKNOWN, T.REJECT): S.REJECTED,
+    (S.UNKNOWN, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.UNKNOWN, T.FILL_FULL): S.FILLED,
+    (S.UNKNOWN, T.CANCEL): S.CANCELED,
+    (S.UNKNOWN, T.EXPIRE): S.EXPIRED,
+    # Late fills after a terminal state are applied and flagged: the position must see them.
+    (S.CANCELED, T.FILL_PARTIAL): S.CANCELED,
+    (S.CANCELED, T.FILL_FULL): S.FILLED,
+    (S.EXPIRED, T.FILL_PARTIAL): S.EXPIRED,
+    (S.EXPIRED, T.FILL_FULL): S.FILLED,
+    (S.REJECTED, T.FILL_PARTIAL): S.REJECTED,
+    (S.REJECTED, T.FILL_FULL): S.REJECTED,
+    # An overfill: filled_qty stays at qty, the excess is recorded and the order flagged.
+    (S.FILLED, T.FILL_PARTIAL): S.FILLED,
+    (S.FILLED, T.FILL_FULL): S.FILLED,
+}
+
+_CANCELABLE: Final = frozenset(s for (s, t) in TRANSITIONS if t is T.REQUEST_CANCEL)
+_REPLACEABLE: Final = frozenset(s for (s, t) in TRANSITIONS if t is T.REQUEST_REPLACE)
+
+
+def can_request_cancel(status: OrderStatus) -> bool:
+    return status in _CANCELABLE
+
+
+def can_request_replace(status: OrderStatus) -> bool:
+    return status in _REPLACEABLE
+
+
+class Order:
+    """One order, mutated only by `apply`. Quantities are Decimal; times are ns."""
+
+    __slots__ = (
+        "account",
+        "avg_fill_price",
+        "client_order_id",
+        "created_ts",
+        "filled_qty",
+        "flags",
+        "idempotency_key",
+        "order_id",
+        "overfill_qty",
+        "parent_order_id",
+        "pending_replace",
+        "price",
+        "qty",
+        "reason",
+        "reason_code",
+        "reduce_only",
+        "reference_price",
+        "request_hash",
+        "side",
+        "status",
+        "stop_loss",
+        "stop_price",
+        "strategy",
+        "symbol",
+        "take_profit",
+        "time_in_force",
+        "trace_id",
+        "trade_ids",
+        "type",
+        "updated_ts",
+        "venue_acknowledged",
+        "venue_order_id",
+    )
+
+    def __init__(self, event: OrderInitialized) -> None:
+        self.order_id = event.order_id
+        self.client_order_id = event.client_order_id
+        self.account = event.account
+        self.symbol = event.symbol
+        self.side: Side = event.side
+        self.type: OrderType = event.type
+        self.qty = event.qty
+        self.price = event.price
+        self.stop_price = event.stop_price
+        self.time_in_force: TimeInForce = event.time_in_force
+        self.reduce_only = event.reduce_only
+        self.stop_loss = event.stop_loss
+        self.take_profit = event.take_profit
+        self.strategy = event.strategy
+        self.idempotency_key = event.idempotency_key
+        self.request_hash = event.request_hash
+        self.parent_order_id = event.parent_order_id
+        self.trace_id = event.trace_id
+        self.status = OrderStatus.NEW
+        self.filled_qty = ZERO
+        self.overfill_qty = ZERO
+        self.avg_fill_price: Decimal | None = None
+        self.venue_order_id: str | None = None
+        self.venue_acknowledged = False
+        self.reason_code: str | None = None
+        self.reason: str | None = None
+        self.reference_price: Decimal | None = None
+        self.pending_replace: OrderReplaceRequested | None = None
+        self.flags: set[OrderFlag] = set()
+        self.trade_ids: set[str] = set()
+        self.created_ts = event.ts
+        self.updated_ts = event.ts
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        """Quantity still working at the venue (zero once the order is terminal)."""
+        if self.status.is_terminal:
+            return ZERO
+        return self.qty - self.filled_qty
+
+    @property
+    def reserve_price(self) -> Decimal | None:
+        """The price the order's margin is reserved at: its own, or the market's at approval."""
+        if self.type.needs_price:
+            return self.price
+        if self.type is OrderType.STOP:
+            return self.stop_price
+        return self.reference_price
+
+    def trigger_for(self, event: OrderEvent) -> Trigger:
+        """Classify an event as a trigger of the state table."""
+        if isinstance(event, OrderFilled):
+            if self.filled_qty + event.qty >= self.qty:
+                return Trigger.FILL_FULL
+            return Trigger.FILL_PARTIAL
+        trigger = _TRIGGER_OF.get(type(event))
+        if trigger is None:
+            raise InvalidTransition(self.order_id, self.status, type(event).__name__)
+        return trigger
+
+    def can_apply(self, event: OrderEvent) -> bool:
+        if isinstance(event, OrderFilled) and event.trade_id in self.trade_ids:
+            return False
+        trigger = _TRIGGER_OF.get(type(event))
+        if trigger is None and not isinstance(event, OrderFilled):
+            return False
+        return (self.status, self.trigger_for(event)) in TRANSITIONS
+
+    def apply(self, event: OrderEvent) -> None:
+        """Apply one event; refuse any (state, trigger) pair the table does not list."""
+        trigger = self.trigger_for(event)
+        target = TRANSITIONS.get((self.status, trigger))
+        if target is None:
+            raise InvalidTransition(self.order_id, self.status, trigger)
+        if isinstance(event, OrderFilled):
+            self._apply_fill(event)
+            self.venue_acknowledged = True
+        elif isinstance(
+            event, OrderDenied | OrderRejected | OrderCancelRejected | OrderReplaceRejected
+        ):
+            self.reason_code = event.reason_code
+            self.reason = event.reason
+        elif isinstance(event, OrderCanceled):
+            if event.reason_code is not None:
+                self.reason_code = event.reason_code
+                self.reason = event.reason
+        elif isinstance(event, OrderExpired):
+            if event.reason_code is not None:
+                self.reason_code = event.reason_code
+        elif isinstance(event, OrderApproved):
+            self.reference_price = event.reference_price
+        elif isinstance(event, OrderSubmitted | OrderAccepted):
+            self.venue_acknowledged = True
+            if event.venue_order_id is not None:
+                self.venue_order_id = event.venue_order_id
+        elif isinstance(event, OrderReplaceRequested):
+            self.pending_replace = event
+        elif isinstance(event, OrderReplaced):
+            self.qty = event.qty
+            self.price = event.price
+            self.stop_price = event.stop_price
+        elif isinstance(event, OrderStatusUnknown):
+            self.reason = event.reason
+        if isinstance(target, _Resume):
+            target = OrderStatus.PARTIALLY_FILLED if self.filled_qty > ZERO else S.ACCEPTED
+        if target is not S.PENDING_REPLACE:
+            self.pending_replace = None
+        self.status = target
+        self.updated_ts = event.ts
+
+    def _apply_fill(self, fill: OrderFilled) -> None:
+        if fill.trade_id in self.trade_ids:
+            raise DuplicateFill(f"order {self.order_id}: trade {fill.trade_id} already applied")
+        self.trade_ids.add(fill.trade_id)
+        if self.status is S.PENDING_CANCEL:
+            self.flags.add(OrderFlag.FILL_AFTER_CANCEL_REQUEST)
+        elif self.status in (S.CANCELED, S.EXPIRED, S.REJECTED):
+            self.flags.add(OrderFlag.LATE_FILL)
+        previous_total = self.filled_qty + self.overfill_qty
+        total = previous_total + fill.qty
+        if self.avg_fill_price is None:
+            self.avg_fill_price = fill.price
+        else:
+            notional = self.avg_fill_price * previous_total + fill.price * fill.qty
+            self.avg_fill_price = notional / total
+        if total > self.qty:
+            self.flags.add(OrderFlag.OVERFILL)
+            self.filled_qty = self.qty
+            self.overfill_qty = total - self.qty
+        else:
+            self.filled_qty = total
+
+
+_TRIGGER_OF: Final[dict[type, Trigger]] = {
+    OrderDenied: Trigger.DENY,
+    OrderApproved: Trigger.APPROVE,
+    OrderSubmitted: Trigger.SUBMIT,
+    OrderAccepted: Trigger.ACCEPT,
+    OrderRejected: Trigger.REJECT,
+    OrderCancelRequested: Trigger.REQUEST_CANCEL,
+    OrderCanceled: Trigger.CANCEL,
+    OrderCancelRejected: Trigger.REJECT_CANCEL,
+    OrderReplaceRequested: Trigger.REQUEST_REPLACE,
+    OrderReplaced: Trigger.REPLACE,
+    OrderReplaceRejected: Trigger.REJECT_REPLACE,
+    OrderExpired: Trigger.EXPIRE,
+    OrderStatusUnknown: Trigger.MARK_UNKNOWN,
+}

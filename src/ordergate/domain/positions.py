@@ -1,0 +1,97 @@
+"""The position book: net positions per (account, symbol), built from fills and nothing else.
+
+A position is the running sum of its fills. Fills are de-duplicated by (account, trade id),
+so a fill delivered twice, by a websocket and again by a REST poll, counts once. Venue
+position snapshots are compared with the book (reconciliation), never copied into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ordergate.domain.events import OrderFilled
+from ordergate.domain.instruments import Instrument
+from ordergate.domain.values import ZERO
+
+
+@dataclass(slots=True)
+class Position:
+    """A netted position. `qty` is signed (long > 0); `avg_price` is that of the open qty.
+
+    `realized_pnl` is in the quote currency, before fees; `fees` are the fees paid in the
+    quote currency (fees charged in another currency go to the account only).
+    """
+
+    account: str
+    symbol: str
+    qty: Decimal = ZERO
+    avg_price: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    updated_ts: int = 0
+
+    def unrealized_pnl(self, mark: Decimal, contract_size: Decimal) -> Decimal:
+        return self.qty * (mark - self.avg_price) * contract_size
+
+
+@dataclass(frozen=True, slots=True)
+class FillEffect:
+    """What one fill did: the position after it, and the cash it realized."""
+
+    position: Position
+    realized_pnl: Decimal
+
+
+class PositionBook:
+    def __init__(self) -> None:
+        self._positions: dict[tuple[str, str], Position] = {}
+        self._seen_trades: set[tuple[str, str]] = set()
+
+    def __iter__(self) -> Iterator[Position]:
+        return iter(self._positions.values())
+
+    def get(self, account: str, symbol: str) -> Position | None:
+        return self._positions.get((account, symbol))
+
+    def qty(self, account: str, symbol: str) -> Decimal:
+        position = self._positions.get((account, symbol))
+        return ZERO if position is None else position.qty
+
+    def has_trade(self, account: str, trade_id: str) -> bool:
+        return (account, trade_id) in self._seen_trades
+
+    def apply_fill(self, fill: OrderFilled, instrument: Instrument) -> FillEffect | None:
+        """Apply a fill; return None, changing nothing, if its trade id was seen before."""
+        trade_key = (fill.account, fill.trade_id)
+        if trade_key in self._seen_trades:
+            return None
+        self._seen_trades.add(trade_key)
+        key = (fill.account, fill.symbol)
+        position = self._positions.get(key)
+        if position is None:
+            position = self._positions[key] = Position(fill.account, fill.symbol)
+        signed = fill.qty if fill.side.sign > 0 else -fill.qty
+        realized = ZERO
+        old = position.qty
+        if old == ZERO or (old > ZERO) == (signed > ZERO):
+            new = old + signed
+            position.avg_price = (position.avg_price * abs(old) + fill.price * fill.qty) / abs(new)
+            position.qty = new
+        else:
+            closed = min(abs(old), fill.qty)
+            direction = 1 if old > ZERO else -1
+            realized = closed * (fill.price - position.avg_price) * instrument.contract_size
+            realized = realized * direction
+            new = old + signed
+            if new == ZERO:
+                position.avg_price = ZERO
+            elif (new > ZERO) != (old > ZERO):
+                position.avg_price = fill.price  # flipped: the remainder opened at this price
+            position.qty = new
+            position.realized_pnl += realized
+        if fill.fee_currency == instrument.quote_currency:
+            position.fees += fill.fee
+        position.updated_ts = fill.ts
+        return FillEffect(position, realized)
