@@ -1,0 +1,1 @@
+"""The single writer: commands and venue events in, journaled events and effects out."""

@@ -1,0 +1,196 @@
+"""Cancelling and replacing working orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ordergate.domain.accounts import margin_needed
+from ordergate.domain.errors import Conflict, InvalidRequest, NotFound
+from ordergate.domain.events import OrderCancelRequested, OrderInitialized, OrderReplaceRequested
+from ordergate.domain.orders import Order, can_request_cancel, can_request_replace
+from ordergate.domain.reasons import ReasonCode
+from ordergate.domain.risk import check_quantity, check_ticks
+from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.engine.commands import CancelOrder, CloseAll, ReplaceOrder
+from ordergate.engine.context import DecisionContext
+from ordergate.engine.dispatch import CancelRequest, ReplaceRequest
+from ordergate.engine.placement import create_closing_order, pre_trade_context
+
+
+def find_order(ctx: DecisionContext, order_id: str) -> Order:
+    order = ctx.state.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
+    return order
+
+
+def cancel(ctx: DecisionContext, command: CancelOrder) -> Order:
+    order = find_order(ctx, command.order_id)
+    if order.status is OrderStatus.PENDING_CANCEL:
+        return order  # already asked; asking twice changes nothing
+    refuse_unless(order, can_request_cancel(order.status))
+    request_cancel(ctx, order, command.reason)
+    return order
+
+
+def request_cancel(ctx: DecisionContext, order: Order, reason: str | None) -> None:
+    ctx.emit(OrderCancelRequested(order.order_id, reason, ctx.now()))
+    ctx.send(CancelRequest(order.order_id, order.account, order.symbol, order.client_order_id))
+
+
+def refuse_unless(order: Order, allowed: bool) -> None:
+    """Refuse (409 with a reason code) a command the order's state does not allow."""
+    if allowed:
+        return
+    if order.status.is_terminal:
+        raise Conflict(
+            f"order {order.order_id} is already {order.status}",
+            code=ReasonCode.ORDER_ALREADY_TERMINAL,
+        )
+    if order.status is OrderStatus.UNKNOWN:
+        raise Conflict(
+            f"order {order.order_id} is UNKNOWN until the venue answers a query",
+            code=ReasonCode.ORDER_STATE_UNKNOWN,
+        )
+    raise Conflict(
+        f"order {order.order_id} cannot be changed while {order.status}",
+        code=ReasonCode.ORDER_NOT_REPLACEABLE,
+    )
+
+
+def replace(ctx: DecisionContext, command: ReplaceOrder) -> Order:
+    order = find_order(ctx, command.order_id)
+    refuse_unless(order, can_request_replace(order.status))
+    if command.price is not None and not order.type.needs_price:
+        raise InvalidRequest(f"price is not used by {order.type} orders")
+    if command.stop_price is not None and not order.type.needs_stop_price:
+        raise InvalidRequest(f"stop_price is not used by {order.type} orders")
+    qty = command.qty if command.qty is not None else order.qty
+    price = command.price if command.price is not None else order.price
+    stop_price = command.stop_price if command.stop_price is not None else order.stop_price
+    if (qty, price, stop_price) == (order.qty, order.price, order.stop_price):
+        raise InvalidRequest("replace changes nothing")
+    if qty <= order.filled_qty:
+        raise Conflict(
+            f"qty {qty} is not above the filled {order.filled_qty}",
+            code=ReasonCode.REPLACE_BELOW_FILLED,
+        )
+    check_replacement(ctx, order, qty, price, stop_price)
+    request_replace(ctx, order, qty, price, stop_price)
+    return order
+
+
+def request_replace(
+    ctx: DecisionContext,
+    order: Order,
+    qty: Decimal,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+) -> None:
+    ctx.emit(OrderReplaceRequested(order.order_id, qty, price, stop_price, ctx.now()))
+    ctx.send(
+        ReplaceRequest(
+            order.order_id,
+            order.account,
+            order.symbol,
+            order.client_order_id,
+            qty,
+            price,
+            stop_price,
+        )
+    )
+
+
+def check_replacement(
+    ctx: DecisionContext,
+    order: Order,
+    qty: Decimal,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+) -> None:
+    """Check the order as it would be after the replace; refuse (409) if it fails.
+
+    Quantity and price grid as for a new order; margin for the new remaining quantity,
+    with the margin the order reserves now counted as free, since the replacement takes
+    its place.
+    """
+    instrument = ctx.state.instruments[order.symbol]
+    shadow = Order(
+        OrderInitialized(
+            order_id=order.order_id,
+            client_order_id=order.client_order_id,
+            account=order.account,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            qty=qty,
+            price=price,
+            stop_price=stop_price,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+            stop_loss=None,
+            take_profit=None,
+            strategy=order.strategy,
+            idempotency_key=None,
+            request_hash=None,
+            parent_order_id=order.parent_order_id,
+            trace_id=order.trace_id,
+            ts=order.updated_ts,
+        )
+    )
+    shadow.reference_price = order.reference_price
+    context = pre_trade_context(ctx, shadow)
+    denial = check_quantity(context) or check_ticks(context)
+    if denial is not None:
+        raise Conflict(denial.reason, code=denial.code)
+    new_price = shadow.reserve_price
+    current_price = order.reserve_price
+    if new_price is None or current_price is None:
+        return
+    freed = ZERO
+    if not order.reduce_only:
+        freed = instrument.initial_margin(order.qty - order.filled_qty, current_price)
+    needed = margin_needed(
+        instrument,
+        order.side,
+        qty - order.filled_qty,
+        new_price,
+        context.position_qty,
+        order.reduce_only,
+    )
+    if needed > context.free_margin + freed:
+        raise Conflict(
+            f"needs {needed} {instrument.quote_currency} of margin, "
+            f"{context.free_margin + freed} is free",
+            code=ReasonCode.INSUFFICIENT_MARGIN,
+        )
+
+
+def close_all(ctx: DecisionContext, command: CloseAll) -> tuple[list[Order], list[Order]]:
+    """Cancel every open order, then flatten every position; return (canceled, closing)."""
+    state = ctx.state
+    canceled: list[Order] = []
+    for order in list(state.open_orders.values()):
+        if command.account is not None and order.account != command.account:
+            continue
+        if can_request_cancel(order.status):
+            request_cancel(ctx, order, command.reason or "close-all")
+            canceled.append(order)
+    closing: list[Order] = []
+    for position in sorted(state.book, key=lambda p: (p.account, p.symbol)):
+        if position.qty == ZERO:
+            continue
+        if command.account is not None and position.account != command.account:
+            continue
+        closing.append(
+            create_closing_order(
+                ctx,
+                position.account,
+                position.symbol,
+                position.qty,
+                abs(position.qty),
+                None,
+                command.trace_id,
+            )
+        )
+    return canceled, closing

@@ -1,0 +1,158 @@
+"""Commands: the intents strategies send. Validated for shape on construction.
+
+A command that fails validation raises `InvalidRequest` before it reaches the engine, so
+nothing is recorded for it. Business rules (limits, margin, symbols) are not checked
+here: they are pre-trade checks, and a failing one gives a DENIED order, not an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.values import ZERO, OrderType, Side, TimeInForce
+
+MAX_ID_LENGTH = 128
+MAX_NAME_LENGTH = 64
+
+
+def _require_positive(name: str, value: Decimal | None, *, required: bool) -> None:
+    if value is None:
+        if required:
+            raise InvalidRequest(f"{name} is required")
+        return
+    if not value.is_finite() or value <= ZERO:
+        raise InvalidRequest(f"{name} must be a positive finite number, got {value}")
+
+
+def _require_name(name: str, value: str | None, *, limit: int, required: bool) -> None:
+    if value is None:
+        if required:
+            raise InvalidRequest(f"{name} is required")
+        return
+    if not value or len(value) > limit or not value.isprintable() or value != value.strip():
+        raise InvalidRequest(f"{name} must be 1..{limit} printable characters, no edge spaces")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    account: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    type: OrderType = OrderType.MARKET
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+    idempotency_key: str | None = None
+    strategy: str | None = None
+    trace_id: str | None = None
+    parent_order_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=True)
+        _require_name("strategy", self.strategy, limit=MAX_NAME_LENGTH, required=False)
+        _require_name("idempotency_key", self.idempotency_key, limit=MAX_ID_LENGTH, required=False)
+        _require_name("trace_id", self.trace_id, limit=MAX_ID_LENGTH, required=False)
+        _require_positive("qty", self.qty, required=True)
+        _require_positive("price", self.price, required=self.type.needs_price)
+        _require_positive("stop_price", self.stop_price, required=self.type.needs_stop_price)
+        _require_positive("stop_loss", self.stop_loss, required=False)
+        _require_positive("take_profit", self.take_profit, required=False)
+        if self.price is not None and not self.type.needs_price:
+            raise InvalidRequest(f"price is not used by {self.type} orders")
+        if self.stop_price is not None and not self.type.needs_stop_price:
+            raise InvalidRequest(f"stop_price is not used by {self.type} orders")
+        if self.reduce_only and (self.stop_loss is not None or self.take_profit is not None):
+            raise InvalidRequest("a reduce-only order cannot carry a stop-loss or take-profit")
+
+    def fingerprint(self) -> str:
+        """Identify what the order is, so a reused idempotency key can be told apart."""
+        parts = (
+            self.account,
+            self.symbol,
+            self.side,
+            self.type,
+            _canonical(self.qty),
+            _canonical(self.price),
+            _canonical(self.stop_price),
+            self.time_in_force,
+            "1" if self.reduce_only else "0",
+            _canonical(self.stop_loss),
+            _canonical(self.take_profit),
+            self.strategy or "",
+        )
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _canonical(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceOrder:
+    order_id: str
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _require_positive("qty", self.qty, required=False)
+        _require_positive("price", self.price, required=False)
+        _require_positive("stop_price", self.stop_price, required=False)
+        if self.qty is None and self.price is None and self.stop_price is None:
+            raise InvalidRequest("replace needs at least one of qty, price, stop_price")
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePosition:
+    """Flatten (or reduce by `qty`) one position with a reduce-only market order."""
+
+    account: str
+    symbol: str
+    qty: Decimal | None = None
+    strategy: str | None = None
+    trace_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=True)
+        _require_positive("qty", self.qty, required=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CloseAll:
+    """Cancel every open order and flatten every position (of one account, or all)."""
+
+    account: str | None = None
+    reason: str | None = None
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustBalance:
+    account: str
+    currency: str
+    amount: Decimal
+    reason: str
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        _require_name("currency", self.currency, limit=16, required=True)
+        if not self.amount.is_finite() or self.amount == ZERO:
+            raise InvalidRequest("amount must be a non-zero finite number")
+
+
+Command = PlaceOrder | CancelOrder | ReplaceOrder | ClosePosition | CloseAll | AdjustBalance

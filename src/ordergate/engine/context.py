@@ -1,0 +1,51 @@
+"""What a decision can see and do inside one writer batch.
+
+Decisions (placing, amending, translating venue events) read the state, the clock and the
+market, and act only through the batch: `emit` applies an event to the state and queues
+it for the journal; `send` queues a venue request for after the commit. Nothing they do
+leaves the process before the batch is journaled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ordergate.domain.events import Event
+from ordergate.domain.risk import TradingPolicy
+from ordergate.engine.dispatch import VenueRequest
+from ordergate.engine.ports import Clock, MarketData
+from ordergate.engine.state import OmsState
+
+
+@dataclass(slots=True)
+class Batch:
+    events: list[Event] = field(default_factory=list)
+    requests: list[VenueRequest] = field(default_factory=list)
+    delayed: list[tuple[float, VenueRequest]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DecisionContext:
+    state: OmsState
+    clock: Clock
+    market_data: MarketData
+    policy: TradingPolicy
+    batch: Batch = field(default_factory=Batch)
+
+    def emit(self, event: Event) -> None:
+        self.state.apply(event)  # raises, changing nothing, if the event does not fit
+        self.batch.events.append(event)
+
+    def send(self, request: VenueRequest) -> None:
+        self.batch.requests.append(request)
+
+    def send_later(self, delay: float, request: VenueRequest) -> None:
+        self.batch.delayed.append((delay, request))
+
+    def now(self) -> int:
+        return self.clock.now_ns()
+
+    def take_batch(self) -> Batch:
+        batch = self.batch
+        self.batch = Batch()
+        return batch

@@ -1,0 +1,224 @@
+"""Sends the engine's requests to the venue, after they are journaled, and reports back.
+
+Requests run on a fixed number of lanes; an order always uses the same lane, so its
+submit, cancel and replace reach the venue in the order they were decided, and no task is
+created per request. Outcomes (answers, refusals, ambiguity) are handed back to the
+engine's inbox as plain data; the dispatcher never touches an order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import structlog
+
+from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
+from ordergate.engine.ids import order_number_of
+from ordergate.engine.ports import Venue, VenueOrderReport, VenueOrderRequest
+
+log = structlog.get_logger("ordergate.dispatch")
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRequest:
+    order_id: str
+    request: VenueOrderRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    order_id: str
+    account: str
+    symbol: str
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    order_id: str
+    account: str
+    symbol: str
+    client_order_id: str
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    order_id: str
+    account: str
+    symbol: str
+    client_order_id: str
+
+
+VenueRequest = SubmitRequest | CancelRequest | ReplaceRequest | QueryRequest
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitAnswered:
+    order_id: str
+    venue_order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRefused:
+    order_id: str
+    request: str
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAmbiguous:
+    order_id: str
+    request: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAnswered:
+    order_id: str
+    report: VenueOrderReport | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFailed:
+    order_id: str
+    reason: str
+
+
+VenueOutcome = SubmitAnswered | RequestRefused | RequestAmbiguous | QueryAnswered | QueryFailed
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for errors that certainly did nothing."""
+
+    max_attempts: int = 3
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    multiplier: float = 2.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        ceiling = min(self.max_delay, self.base_delay * self.multiplier ** (attempt - 1))
+        return rng.uniform(0, ceiling)
+
+
+_KIND = {SubmitRequest: "submit", CancelRequest: "cancel", ReplaceRequest: "replace"}
+
+
+class VenueDispatcher:
+    def __init__(
+        self,
+        venue: Venue,
+        deliver: Callable[[VenueOutcome], None],
+        *,
+        lanes: int = 1,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if lanes < 1:
+            raise ValueError("lanes must be >= 1")
+        self._venue = venue
+        self._deliver = deliver
+        self._retry = retry or RetryPolicy()
+        self._rng = random.Random()
+        self._queues: list[deque[VenueRequest]] = [deque() for _ in range(lanes)]
+        self._ready = [asyncio.Event() for _ in range(lanes)]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run_lane(i), name=f"venue-lane-{i}")
+            for i in range(len(self._queues))
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def send(self, request: VenueRequest) -> None:
+        lane = order_number_of(request.order_id) % len(self._queues)
+        self._queues[lane].append(request)
+        self._ready[lane].set()
+
+    @property
+    def backlog(self) -> int:
+        return sum(len(q) for q in self._queues)
+
+    async def _run_lane(self, lane: int) -> None:
+        queue = self._queues[lane]
+        ready = self._ready[lane]
+        while True:
+            if not queue:
+                ready.clear()
+                await ready.wait()
+                continue
+            request = queue.popleft()
+            outcome = await self._perform(request)
+            if outcome is not None:
+                self._deliver(outcome)
+
+    async def _perform(self, request: VenueRequest) -> VenueOutcome | None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._call(request)
+            except RetryableVenueError as exc:
+                if attempt >= self._retry.max_attempts:
+                    return self._gave_up(request, exc)
+                await asyncio.sleep(self._retry.delay(attempt, self._rng))
+            except RejectedByVenue as exc:
+                if isinstance(request, QueryRequest):
+                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}")
+                return RequestRefused(request.order_id, _KIND[type(request)], exc.code, exc.message)
+            except AmbiguousVenueError as exc:
+                if isinstance(request, QueryRequest):
+                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}")
+                return RequestAmbiguous(request.order_id, _KIND[type(request)], exc.message)
+            except Exception as exc:
+                # An adapter that raises something unclassified broke its contract; the
+                # request may have left, so treat it as ambiguous rather than as refused.
+                log.error("venue adapter raised an unclassified error", error=repr(exc))
+                if isinstance(request, QueryRequest):
+                    return QueryFailed(request.order_id, repr(exc))
+                return RequestAmbiguous(request.order_id, _KIND[type(request)], repr(exc))
+
+    async def _call(self, request: VenueRequest) -> VenueOutcome | None:
+        venue = self._venue
+        if isinstance(request, SubmitRequest):
+            receipt = await venue.submit_order(request.request)
+            return SubmitAnswered(request.order_id, receipt.venue_order_id)
+        if isinstance(request, CancelRequest):
+            await venue.cancel_order(request.account, request.symbol, request.client_order_id)
+            return None
+        if isinstance(request, ReplaceRequest):
+            await venue.replace_order(
+                request.account,
+                request.symbol,
+                request.client_order_id,
+                request.qty,
+                request.price,
+                request.stop_price,
+            )
+            return None
+        report = await venue.get_order(request.account, request.symbol, request.client_order_id)
+        return QueryAnswered(request.order_id, report)
+
+    def _gave_up(self, request: VenueRequest, exc: RetryableVenueError) -> VenueOutcome:
+        if isinstance(request, QueryRequest):
+            return QueryFailed(request.order_id, f"{exc.code}: {exc.message}")
+        return RequestRefused(
+            request.order_id,
+            _KIND[type(request)],
+            "VENUE_UNAVAILABLE",
+            f"gave up after {self._retry.max_attempts} attempts: {exc.message}",
+        )

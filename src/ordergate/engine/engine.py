@@ -1,0 +1,373 @@
+"""The single writer: one task that owns the state of a partition.
+
+Commands (from the Python API, REST, a queue) and venue events enter one inbox. The
+writer takes them in batches: it applies each to the state, producing events; journals
+the whole batch in one append (group commit: one transaction, one fsync); and only then
+answers callers, publishes views and sends requests to the venue. Nothing leaves the
+process before the events that decided it are durable (write-ahead).
+
+A failure to journal stops the writer for good: the in-memory state is then ahead of the
+journal, and only a restart (which replays the journal) makes them agree again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import structlog
+
+from ordergate.domain.errors import EngineStopped, NotFound, OrderGateError
+from ordergate.domain.instruments import Instrument
+from ordergate.domain.risk import TradingPolicy
+from ordergate.domain.values import OrderStatus
+from ordergate.engine import amendments, placement
+from ordergate.engine.commands import (
+    AdjustBalance,
+    CancelOrder,
+    CloseAll,
+    ClosePosition,
+    Command,
+    PlaceOrder,
+    ReplaceOrder,
+)
+from ordergate.engine.context import DecisionContext
+from ordergate.engine.dispatch import RetryPolicy, VenueDispatcher, VenueOutcome
+from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
+from ordergate.engine.state import OmsState
+from ordergate.engine.venue_events import VenueEventTranslator, recover
+from ordergate.engine.views import OrderView
+
+log = structlog.get_logger("ordergate.engine")
+
+# Statuses in which the venue has not yet told us what became of a request.
+AWAITING_VENUE = frozenset(
+    {
+        OrderStatus.NEW,
+        OrderStatus.PENDING_SUBMIT,
+        OrderStatus.SUBMITTED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.UNKNOWN,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    """The order as journaled; `created` is False when an idempotency key matched."""
+
+    order: OrderView
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CloseAllResult:
+    canceled: list[OrderView]
+    closing: list[OrderView]
+
+
+@dataclass(frozen=True, slots=True)
+class _Recover:
+    """Internal command: settle orders whose last request's fate a restart left open."""
+
+
+@dataclass(frozen=True, slots=True)
+class _DefineInstruments:
+    """Internal command: journal configured instruments that differ from the journal's."""
+
+    instruments: tuple[Instrument, ...]
+
+
+class _Reply:
+    """A caller waiting for its command; answered only after the batch is journaled."""
+
+    __slots__ = ("build", "error", "future")
+
+    def __init__(self, future: asyncio.Future[Any]) -> None:
+        self.future = future
+        self.build: Callable[[], Any] | None = None
+        self.error: BaseException | None = None
+
+
+Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        state: OmsState,
+        instruments: Sequence[Instrument],
+        journal: Journal,
+        venue: Venue,
+        clock: Clock,
+        market_data: MarketData,
+        policy: TradingPolicy | None = None,
+        max_batch: int = 4096,
+        venue_lanes: int = 1,
+        retry: RetryPolicy | None = None,
+        query_retry_delay: float = 1.0,
+    ) -> None:
+        self._ctx = DecisionContext(state, clock, market_data, policy or TradingPolicy())
+        self._instruments = tuple(instruments)
+        self._journal = journal
+        self._venue = venue
+        self._max_batch = max_batch
+        self._translator = VenueEventTranslator(self._ctx, query_retry_delay)
+        self._dispatcher = VenueDispatcher(venue, self._deliver, lanes=venue_lanes, retry=retry)
+        self._inbox: deque[Any] = deque()
+        self._wakeup = asyncio.Event()
+        self._views: dict[str, OrderView] = {}
+        self._waiters: dict[str, list[Waiter]] = {}
+        self._replies: list[_Reply] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+        self._stopping = False
+        self._failure: BaseException | None = None
+        self._commands: dict[type, Callable[[Any], Callable[[], Any]]] = {
+            PlaceOrder: self._place,
+            CancelOrder: self._cancel,
+            ReplaceOrder: self._replace,
+            ClosePosition: self._close_position,
+            CloseAll: self._close_all,
+            AdjustBalance: self._adjust_balance,
+            _DefineInstruments: self._define_instruments,
+            _Recover: self._recover,
+        }
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> OmsState:
+        """The live state. Read it only from the engine's own loop, between batches."""
+        return self._ctx.state
+
+    @property
+    def running(self) -> bool:
+        return self._running and self._failure is None
+
+    @property
+    def failure(self) -> BaseException | None:
+        return self._failure
+
+    @property
+    def unmatched_venue_events(self) -> int:
+        return self._translator.unmatched
+
+    @property
+    def dropped_venue_events(self) -> int:
+        return self._translator.dropped
+
+    async def start(self) -> None:
+        """Connect the venue, start the writer, journal the instruments, settle doubts."""
+        self._views = {oid: OrderView.of(o) for oid, o in self._ctx.state.orders.items()}
+        await self._venue.connect()
+        self._running = True
+        self._dispatcher.start()
+        self._tasks = [
+            asyncio.create_task(self._run(), name="engine-writer"),
+            asyncio.create_task(self._pump(), name="engine-venue-pump"),
+        ]
+        await self._submit(_DefineInstruments(self._instruments))
+        await self._submit(_Recover())
+
+    async def stop(self) -> None:
+        """Finish what is in the inbox, then stop the writer and disconnect the venue."""
+        if not self._running:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        writer, pump = self._tasks
+        await asyncio.gather(writer, return_exceptions=True)
+        pump.cancel()
+        await asyncio.gather(pump, return_exceptions=True)
+        await self._dispatcher.stop()
+        self._running = False
+        await self._venue.disconnect()
+
+    # --- public commands ------------------------------------------------------------------
+
+    async def place(self, command: PlaceOrder) -> PlaceResult:
+        return cast("PlaceResult", await self._submit(command))
+
+    async def cancel(self, command: CancelOrder) -> OrderView:
+        return cast("OrderView", await self._submit(command))
+
+    async def replace(self, command: ReplaceOrder) -> OrderView:
+        return cast("OrderView", await self._submit(command))
+
+    async def close_position(self, command: ClosePosition) -> OrderView:
+        return cast("OrderView", await self._submit(command))
+
+    async def close_all(self, command: CloseAll) -> CloseAllResult:
+        return cast("CloseAllResult", await self._submit(command))
+
+    async def adjust_balance(self, command: AdjustBalance) -> None:
+        await self._submit(command)
+
+    def order(self, order_id: str) -> OrderView | None:
+        """The order as last journaled."""
+        return self._views.get(order_id)
+
+    async def wait_for(
+        self, order_id: str, predicate: Callable[[OrderView], bool], timeout: float
+    ) -> OrderView:
+        """Wait until the journaled order satisfies `predicate`; on timeout, return it as is."""
+        view = self._views.get(order_id)
+        if view is None:
+            raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
+        if predicate(view):
+            return view
+        future: asyncio.Future[OrderView] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(order_id, []).append((predicate, future))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return self._views[order_id]
+        finally:
+            waiters = self._waiters.get(order_id, [])
+            waiters[:] = [w for w in waiters if w[1] is not future]
+            if not waiters:
+                self._waiters.pop(order_id, None)
+
+    async def wait_for_venue(self, order_id: str, timeout: float) -> OrderView:
+        """Wait until the venue has answered the order's latest request (or `timeout`)."""
+        return await self.wait_for(order_id, lambda v: v.status not in AWAITING_VENUE, timeout)
+
+    async def _submit(self, command: Command | _Recover | _DefineInstruments) -> Any:
+        if self._failure is not None:
+            raise EngineStopped(f"engine failed: {self._failure!r}")
+        if not self._running or self._stopping:
+            raise EngineStopped("engine is not running")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inbox.append((command, future))
+        self._wakeup.set()
+        return await future
+
+    def _deliver(self, item: VenueEvent | VenueOutcome) -> None:
+        self._inbox.append(item)
+        self._wakeup.set()
+
+    # --- the writer loop ------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        async for event in self._venue.events():
+            self._inbox.append(event)
+            self._wakeup.set()
+
+    async def _run(self) -> None:
+        inbox = self._inbox
+        try:
+            while True:
+                if not inbox:
+                    if self._stopping:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                for _ in range(min(len(inbox), self._max_batch)):
+                    self._handle(inbox.popleft())
+                await self._commit()
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _handle(self, item: Any) -> None:
+        if type(item) is not tuple:
+            self._translator.handlers[type(item)](item)
+            return
+        command, future = item
+        reply = _Reply(future)
+        self._replies.append(reply)
+        emitted = len(self._ctx.batch.events)
+        try:
+            reply.build = self._commands[type(command)](command)
+        except OrderGateError as exc:
+            if len(self._ctx.batch.events) != emitted:
+                raise  # a decision failed after emitting: the state can't be trusted
+            reply.error = exc
+
+    async def _commit(self) -> None:
+        batch = self._ctx.take_batch()
+        changes = self._ctx.state.take_changes()
+        if batch.events:
+            await self._journal.append(batch.events, changes)
+        for view in changes.orders:
+            self._views[view.order_id] = view
+        replies, self._replies = self._replies, []
+        for reply in replies:
+            if reply.future.done():
+                continue
+            if reply.error is not None:
+                reply.future.set_exception(reply.error)
+            elif reply.build is not None:
+                reply.future.set_result(reply.build())
+        for request in batch.requests:
+            self._dispatcher.send(request)
+        if batch.delayed:
+            loop = asyncio.get_running_loop()
+            for delay, request in batch.delayed:
+                loop.call_later(delay, self._dispatcher.send, request)
+        if self._waiters:
+            for view in changes.orders:
+                for predicate, waiter in self._waiters.get(view.order_id, ()):
+                    if not waiter.done() and predicate(view):
+                        waiter.set_result(view)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._failure is not None:
+            return
+        self._failure = exc
+        log.error("engine stopped after a failure", error=repr(exc))
+        error = EngineStopped(f"engine failed: {exc!r}")
+        pending = [r.future for r in self._replies]
+        pending += [item[1] for item in self._inbox if type(item) is tuple]
+        pending += [f for waiters in self._waiters.values() for _, f in waiters]
+        for future in pending:
+            if not future.done():
+                future.set_exception(error)
+        self._replies = []
+        self._inbox.clear()
+
+    # --- command handlers: decide now, answer (from journaled views) after the commit -----
+
+    def _view(self, order_id: str) -> Callable[[], OrderView]:
+        return lambda: self._views[order_id]
+
+    def _place(self, command: PlaceOrder) -> Callable[[], PlaceResult]:
+        order, created = placement.place(self._ctx, command)
+        order_id = order.order_id
+        return lambda: PlaceResult(self._views[order_id], created)
+
+    def _cancel(self, command: CancelOrder) -> Callable[[], OrderView]:
+        return self._view(amendments.cancel(self._ctx, command).order_id)
+
+    def _replace(self, command: ReplaceOrder) -> Callable[[], OrderView]:
+        return self._view(amendments.replace(self._ctx, command).order_id)
+
+    def _close_position(self, command: ClosePosition) -> Callable[[], OrderView]:
+        return self._view(placement.close_position(self._ctx, command).order_id)
+
+    def _close_all(self, command: CloseAll) -> Callable[[], CloseAllResult]:
+        canceled, closing = amendments.close_all(self._ctx, command)
+        canceled_ids = [o.order_id for o in canceled]
+        closing_ids = [o.order_id for o in closing]
+        return lambda: CloseAllResult(
+            [self._views[i] for i in canceled_ids], [self._views[i] for i in closing_ids]
+        )
+
+    def _adjust_balance(self, command: AdjustBalance) -> Callable[[], None]:
+        placement.adjust_balance(self._ctx, command)
+        return lambda: None
+
+    def _define_instruments(self, command: _DefineInstruments) -> Callable[[], None]:
+        placement.define_instruments(self._ctx, command.instruments)
+        return lambda: None
+
+    def _recover(self, _: _Recover) -> Callable[[], None]:
+        recover(self._ctx)
+        return lambda: None

@@ -1,0 +1,26 @@
+"""Deterministic identifiers: no randomness, so a replay gives the same ids."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def order_id_for(partition: int, number: int) -> str:
+    """Name the `number`-th order of a partition: unique across partitions, readable in curl."""
+    return f"{partition}-{number}"
+
+
+def order_number_of(order_id: str) -> int:
+    return int(order_id.rsplit("-", 1)[1])
+
+
+def client_order_id_for(account: str, idempotency_key: str | None, order_id: str) -> str:
+    """Derive the client order id sent to the venue.
+
+    From the idempotency key when there is one, so a retried intent carries the same id
+    and the venue de-duplicates too; otherwise from the order id. 32 lowercase hex
+    characters: accepted as-is by Bybit `orderLinkId`, Binance `newClientOrderId` and
+    Kraken `cl_ord_id` (a short UUID).
+    """
+    source = f"key\x1f{account}\x1f{idempotency_key}" if idempotency_key else f"id\x1f{order_id}"
+    return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()

@@ -1,0 +1,276 @@
+"""Ports: what the engine needs from the outside world, as `typing.Protocol`s.
+
+Adapters (venues, stores, clocks) implement these; the engine imports nothing else from
+them. Venue adapters translate; they never mutate an order: they answer requests and
+stream `VenueEvent`s, and the engine turns those into domain events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from ordergate.domain.events import Event
+from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.views import ReadModelChanges
+
+
+class Clock(Protocol):
+    """The only source of time: wall clock live, market-data time in paper and replay."""
+
+    def now_ns(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Best prices of one instrument at `ts`; `last` is the last trade or bar close."""
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+    ts: int
+
+    def price_for(self, side: Side) -> Decimal:
+        """The price a marketable order on `side` would pay now."""
+        return self.ask if side is Side.BUY else self.bid
+
+
+class MarketData(Protocol):
+    def quote(self, symbol: str) -> Quote | None: ...
+
+
+# --- venue vocabulary -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderRequest:
+    client_order_id: str
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    time_in_force: TimeInForce
+    reduce_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReceipt:
+    """The venue's synchronous answer to a submit: it has the order (not yet: it works)."""
+
+    venue_order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderReport:
+    """The venue's view of one order, as answered to a query.
+
+    `status` is one of ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED.
+    """
+
+    client_order_id: str
+    venue_order_id: str | None
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    status: OrderStatus
+    filled_qty: Decimal
+    avg_fill_price: Decimal | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePosition:
+    account: str
+    symbol: str
+    qty: Decimal
+    avg_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBalance:
+    account: str
+    currency: str
+    balance: Decimal
+
+
+# Streamed events. `venue_seq` is the venue's own sequence number where it has one (gap
+# detection); `ts` is the venue's event time in ns.
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderAccepted:
+    client_order_id: str
+    venue_order_id: str | None
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderRejected:
+    client_order_id: str
+    reason_code: str
+    reason: str
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFill:
+    client_order_id: str
+    account: str
+    symbol: str
+    side: Side
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity: LiquiditySide
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderCanceled:
+    client_order_id: str
+    reason_code: str | None
+    reason: str | None
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderExpired:
+    client_order_id: str
+    reason_code: str | None
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderReplaced:
+    client_order_id: str
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCancelRejected:
+    client_order_id: str
+    reason_code: str
+    reason: str
+    venue_seq: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueReplaceRejected:
+    client_order_id: str
+    reason_code: str
+    reason: str
+    venue_seq: int | None
+    ts: int
+
+
+VenueEvent = (
+    VenueOrderAccepted
+    | VenueOrderRejected
+    | VenueFill
+    | VenueOrderCanceled
+    | VenueOrderExpired
+    | VenueOrderReplaced
+    | VenueCancelRejected
+    | VenueReplaceRejected
+)
+
+
+class Venue(Protocol):
+    """One execution venue. Requests raise `VenueError` subclasses, classified:
+    `RetryableVenueError` (nothing happened), `RejectedByVenue` (refused for good),
+    `AmbiguousVenueError` (it may have happened: ask by client order id before resending).
+    State changes arrive on `events()`, in the venue's order.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def submit_order(self, request: VenueOrderRequest) -> SubmitReceipt: ...
+
+    async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None: ...
+
+    async def replace_order(
+        self,
+        account: str,
+        symbol: str,
+        client_order_id: str,
+        qty: Decimal,
+        price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> None: ...
+
+    async def get_order(
+        self, account: str, symbol: str, client_order_id: str
+    ) -> VenueOrderReport | None: ...
+
+    async def get_open_orders(
+        self, account: str, symbol: str | None = None
+    ) -> list[VenueOrderReport]: ...
+
+    async def get_positions(self, account: str) -> list[VenuePosition]: ...
+
+    async def get_balances(self, account: str) -> list[VenueBalance]: ...
+
+    def events(self) -> AsyncIterator[VenueEvent]: ...
+
+
+# --- journal ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    """One stored event: the envelope of DESIGN.md plus the payload's schema version."""
+
+    partition: int
+    seq: int
+    ts: int
+    stream: str
+    type: str
+    version: int
+    payload: bytes
+    prev_hash: bytes
+    hash: bytes
+
+
+class Journal(Protocol):
+    """Append-only, hash-chained event store with read models in the same transaction."""
+
+    async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
+        """Durably append events and apply read-model changes atomically; return last seq."""
+        ...
+
+    def records(self, after_seq: int = 0) -> Iterator[JournalRecord]:
+        """Stored records of this journal's partition, in seq order."""
+        ...
+
+    def events(self) -> Iterator[Event]:
+        """Decoded events of this journal's partition, in seq order (for replay)."""
+        ...
+
+    async def close(self) -> None: ...

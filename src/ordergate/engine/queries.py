@@ -1,0 +1,107 @@
+"""The read side: queries over the read models the journal keeps in step with its events."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
+
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.values import OrderStatus, Side
+from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
+
+T = TypeVar("T")
+
+MAX_PAGE = 1000
+
+
+class OrderSort(StrEnum):
+    CREATED_TS = "created_ts"
+    UPDATED_TS = "updated_ts"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """All set fields must match; times are ns, `since` inclusive, `until` exclusive."""
+
+    account: str | None = None
+    symbol: str | None = None
+    statuses: frozenset[OrderStatus] | None = None
+    strategy: str | None = None
+    side: Side | None = None
+    since: int | None = None
+    until: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FillFilter:
+    account: str | None = None
+    symbol: str | None = None
+    order_id: str | None = None
+    since: int | None = None
+    until: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Offset or keyset paging. A cursor (from `Page.next_cursor`) wins over an offset."""
+
+    limit: int = 100
+    offset: int = 0
+    cursor: str | None = None
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}")
+        if self.offset < 0:
+            raise InvalidRequest("offset must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """The sort key of the last row of a page; the next page starts after it."""
+
+    ts: int
+    partition: int
+    number: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.ts, self.partition, self.number]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            ts, partition, number = json.loads(raw)
+            return cls(int(ts), int(partition), int(number))
+        except (ValueError, TypeError, binascii.Error) as exc:
+            raise InvalidRequest("cursor is not one this server issued", code="BAD_CURSOR") from exc
+
+
+class ReadModels(Protocol):
+    """Queries over committed state (never ahead of the journal)."""
+
+    def order(self, order_id: str) -> OrderView | None: ...
+
+    def orders(
+        self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
+    ) -> Page[OrderView]: ...
+
+    def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]: ...
+
+    def positions(
+        self, account: str | None = None, symbol: str | None = None
+    ) -> list[PositionView]: ...
+
+    def balances(self, account: str | None = None) -> list[BalanceView]: ...

@@ -1,0 +1,301 @@
+"""What the venue says, turned into domain events: streamed events, request outcomes,
+answers to queries, and recovery after a restart.
+
+A venue event is applied only if the order state table has a row for it; one that does
+not fit (a duplicate ack, a stale cancel) is dropped and counted, never forced. Fills are
+de-duplicated by trade id before anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from ordergate.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderStatusUnknown,
+    OrderSubmitted,
+)
+from ordergate.domain.orders import Order
+from ordergate.domain.reasons import ReasonCode
+from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.engine.brackets import after_change
+from ordergate.engine.context import DecisionContext
+from ordergate.engine.dispatch import (
+    CancelRequest,
+    QueryAnswered,
+    QueryFailed,
+    QueryRequest,
+    ReplaceRequest,
+    RequestAmbiguous,
+    RequestRefused,
+    SubmitAnswered,
+)
+from ordergate.engine.ports import (
+    VenueCancelRejected,
+    VenueFill,
+    VenueOrderAccepted,
+    VenueOrderCanceled,
+    VenueOrderExpired,
+    VenueOrderRejected,
+    VenueOrderReplaced,
+    VenueOrderReport,
+    VenueReplaceRejected,
+)
+
+log = structlog.get_logger("ordergate.venue_events")
+
+
+def query_of(order: Order) -> QueryRequest:
+    return QueryRequest(order.order_id, order.account, order.symbol, order.client_order_id)
+
+
+class VenueEventTranslator:
+    """Turns venue events and request outcomes into domain events, within a batch."""
+
+    def __init__(self, ctx: DecisionContext, query_retry_delay: float) -> None:
+        self._ctx = ctx
+        self._query_retry_delay = query_retry_delay
+        self.unmatched = 0
+        self.dropped = 0
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            VenueOrderAccepted: self._accepted,
+            VenueOrderRejected: self._rejected,
+            VenueFill: self._fill,
+            VenueOrderCanceled: self._canceled,
+            VenueOrderExpired: self._expired,
+            VenueOrderReplaced: self._replaced,
+            VenueCancelRejected: self._cancel_rejected,
+            VenueReplaceRejected: self._replace_rejected,
+            SubmitAnswered: self._submit_answered,
+            RequestRefused: self._request_refused,
+            RequestAmbiguous: self._request_ambiguous,
+            QueryAnswered: self._query_answered,
+            QueryFailed: self._query_failed,
+        }
+
+    def _apply(self, order: Order, event: OrderEvent, source: object) -> None:
+        if not order.can_apply(event):
+            self.dropped += 1
+            log.warning(
+                "venue event does not fit the order's state; dropped",
+                order_id=order.order_id,
+                status=order.status,
+                venue_event=type(source).__name__,
+            )
+            return
+        self._ctx.emit(event)
+        after_change(self._ctx, order)
+
+    def _matched(self, client_order_id: str, source: object) -> Order | None:
+        order = self._ctx.state.by_client_id.get(client_order_id)
+        if order is None:
+            self.unmatched += 1
+            log.warning(
+                "venue event for an order ordergate does not know",
+                client_order_id=client_order_id,
+                venue_event=type(source).__name__,
+            )
+        return order
+
+    # --- streamed events ------------------------------------------------------------------
+
+    def _accepted(self, event: VenueOrderAccepted) -> None:
+        if order := self._matched(event.client_order_id, event):
+            self._apply(order, OrderAccepted(order.order_id, event.venue_order_id, event.ts), event)
+
+    def _rejected(self, event: VenueOrderRejected) -> None:
+        if order := self._matched(event.client_order_id, event):
+            rejected = OrderRejected(order.order_id, event.reason_code, event.reason, event.ts)
+            self._apply(order, rejected, event)
+
+    def _fill(self, event: VenueFill) -> None:
+        order = self._matched(event.client_order_id, event)
+        if order is None:
+            return
+        if self._ctx.state.book.has_trade(order.account, event.trade_id):
+            return  # the same execution delivered again (websocket and REST, a resend)
+        if event.qty <= ZERO or event.price <= ZERO or event.side is not order.side:
+            self.dropped += 1
+            log.error(
+                "venue fill is malformed or contradicts its order; dropped",
+                order_id=order.order_id,
+                trade_id=event.trade_id,
+                qty=str(event.qty),
+                price=str(event.price),
+                side=event.side,
+            )
+            return
+        fill = OrderFilled(
+            order_id=order.order_id,
+            account=order.account,
+            symbol=order.symbol,
+            side=order.side,
+            trade_id=event.trade_id,
+            qty=event.qty,
+            price=event.price,
+            fee=event.fee,
+            fee_currency=event.fee_currency,
+            liquidity=event.liquidity,
+            ts=event.ts,
+        )
+        self._apply(order, fill, event)
+
+    def _canceled(self, event: VenueOrderCanceled) -> None:
+        if order := self._matched(event.client_order_id, event):
+            canceled = OrderCanceled(order.order_id, event.reason_code, event.reason, event.ts)
+            self._apply(order, canceled, event)
+
+    def _expired(self, event: VenueOrderExpired) -> None:
+        if order := self._matched(event.client_order_id, event):
+            self._apply(order, OrderExpired(order.order_id, event.reason_code, event.ts), event)
+
+    def _replaced(self, event: VenueOrderReplaced) -> None:
+        if order := self._matched(event.client_order_id, event):
+            replaced = OrderReplaced(
+                order.order_id, event.qty, event.price, event.stop_price, event.ts
+            )
+            self._apply(order, replaced, event)
+
+    def _cancel_rejected(self, event: VenueCancelRejected) -> None:
+        if order := self._matched(event.client_order_id, event):
+            rejected = OrderCancelRejected(
+                order.order_id, event.reason_code, event.reason, event.ts
+            )
+            self._apply(order, rejected, event)
+
+    def _replace_rejected(self, event: VenueReplaceRejected) -> None:
+        if order := self._matched(event.client_order_id, event):
+            rejected = OrderReplaceRejected(
+                order.order_id, event.reason_code, event.reason, event.ts
+            )
+            self._apply(order, rejected, event)
+
+    # --- outcomes of our own requests -----------------------------------------------------
+
+    def _submit_answered(self, outcome: SubmitAnswered) -> None:
+        order = self._ctx.state.orders[outcome.order_id]
+        if order.venue_acknowledged:
+            return  # an ack or a fill overtook the answer: it says nothing new
+        self._apply(
+            order, OrderSubmitted(order.order_id, outcome.venue_order_id, self._ctx.now()), outcome
+        )
+
+    def _request_refused(self, outcome: RequestRefused) -> None:
+        order = self._ctx.state.orders[outcome.order_id]
+        ts = self._ctx.now()
+        event: OrderEvent
+        if outcome.request == "submit":
+            event = OrderRejected(order.order_id, outcome.reason_code, outcome.reason, ts)
+        elif outcome.request == "cancel":
+            event = OrderCancelRejected(order.order_id, outcome.reason_code, outcome.reason, ts)
+        else:
+            event = OrderReplaceRejected(order.order_id, outcome.reason_code, outcome.reason, ts)
+        if order.can_apply(event):  # a late refusal of a settled order is no news
+            self._apply(order, event, outcome)
+
+    def _request_ambiguous(self, outcome: RequestAmbiguous) -> None:
+        order = self._ctx.state.orders[outcome.order_id]
+        event = OrderStatusUnknown(
+            order.order_id, f"{outcome.request}: {outcome.reason}", self._ctx.now()
+        )
+        if order.can_apply(event):
+            self._ctx.emit(event)
+        self._ctx.send(query_of(order))
+
+    def _query_failed(self, outcome: QueryFailed) -> None:
+        order = self._ctx.state.orders[outcome.order_id]
+        log.warning(
+            "order query failed; asking again", order_id=order.order_id, reason=outcome.reason
+        )
+        self._ctx.send_later(self._query_retry_delay, query_of(order))
+
+    def _query_answered(self, outcome: QueryAnswered) -> None:
+        order = self._ctx.state.orders[outcome.order_id]
+        for event in resolution(order, outcome.report, self._ctx.now()):
+            if order.can_apply(event):
+                self._apply(order, event, outcome)
+
+
+def resolution(order: Order, report: VenueOrderReport | None, ts: int) -> list[OrderEvent]:
+    """Events that bring an order in doubt to what the venue says it is.
+
+    Fills are never invented from a report's filled quantity: executions carry trade ids
+    and arrive as fills; a report only settles the order's status.
+    """
+    oid = order.order_id
+    if report is None:
+        if order.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTED):
+            return [
+                OrderRejected(
+                    oid,
+                    ReasonCode.VENUE_ORDER_NOT_FOUND,
+                    "the venue has no order with this client order id",
+                    ts,
+                )
+            ]
+        return []
+    status = report.status
+    if status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED):
+        if order.filled_qty < report.filled_qty:
+            log.warning(
+                "venue reports fills ordergate has not seen yet",
+                order_id=oid,
+                ours=str(order.filled_qty),
+                venue=str(report.filled_qty),
+            )
+        return [OrderAccepted(oid, report.venue_order_id, ts)]
+    if status is OrderStatus.CANCELED:
+        return [OrderCanceled(oid, None, "canceled at the venue (found by query)", ts)]
+    if status is OrderStatus.EXPIRED:
+        return [OrderExpired(oid, None, ts)]
+    if status is OrderStatus.REJECTED:
+        return [OrderRejected(oid, ReasonCode.VENUE_REJECTED, "rejected (found by query)", ts)]
+    return []
+
+
+def recover(ctx: DecisionContext) -> None:
+    """Settle orders whose last request a restart may have cut off.
+
+    A submit journaled but perhaps never sent makes the order UNKNOWN until the venue is
+    asked by client order id; it is never sent blindly again. Cancels and replaces set
+    absolute values, so sending them again is safe.
+    """
+    ts = ctx.now()
+    for order in list(ctx.state.open_orders.values()):
+        status = order.status
+        unacknowledged_cancel = (
+            status is OrderStatus.PENDING_CANCEL and not order.venue_acknowledged
+        )
+        if status is OrderStatus.PENDING_SUBMIT or unacknowledged_cancel:
+            ctx.emit(OrderStatusUnknown(order.order_id, "restart: submit outcome unknown", ts))
+            ctx.send(query_of(order))
+        elif status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+            ctx.send(query_of(order))
+        elif status is OrderStatus.PENDING_CANCEL:
+            ctx.send(
+                CancelRequest(order.order_id, order.account, order.symbol, order.client_order_id)
+            )
+        elif status is OrderStatus.PENDING_REPLACE and order.pending_replace is not None:
+            pending = order.pending_replace
+            ctx.send(
+                ReplaceRequest(
+                    order.order_id,
+                    order.account,
+                    order.symbol,
+                    order.client_order_id,
+                    pending.qty,
+                    pending.price,
+                    pending.stop_price,
+                )
+            )
