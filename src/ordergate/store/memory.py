@@ -1,0 +1,157 @@
+"""An in-memory journal and read models: same chain and codec as SQLite, no durability.
+
+For tests, benchmarks and throwaway paper sessions. Every record is encoded and chained
+exactly as the durable stores do, so it verifies and exports the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+from ordergate.domain.events import Event
+from ordergate.engine.ids import order_number_of
+from ordergate.engine.ports import JournalRecord
+from ordergate.engine.queries import (
+    Cursor,
+    FillFilter,
+    OrderFilter,
+    OrderSort,
+    Page,
+    PageRequest,
+)
+from ordergate.engine.views import (
+    BalanceView,
+    FillView,
+    OrderView,
+    PositionView,
+    ReadModelChanges,
+)
+from ordergate.store.chain import GENESIS, seal
+from ordergate.store.codec import decode
+
+V = TypeVar("V")
+
+
+class MemoryStore:
+    def __init__(self, partition: int = 0) -> None:
+        self.partition = partition
+        self._records: list[JournalRecord] = []
+        self._head_hash = GENESIS
+        self._orders: dict[str, OrderView] = {}
+        self._fills: list[FillView] = []
+        self._positions: dict[tuple[str, str], PositionView] = {}
+        self._balances: dict[tuple[str, str], BalanceView] = {}
+
+    # --- Journal ---------------------------------------------------------------------------
+
+    async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
+        records = seal(events, self.partition, len(self._records), self._head_hash)
+        self._records.extend(records)
+        if records:
+            self._head_hash = records[-1].hash
+        self.apply_changes(changes)
+        return len(self._records)
+
+    def apply_changes(self, changes: ReadModelChanges) -> None:
+        for order in changes.orders:
+            self._orders[order.order_id] = order
+        self._fills.extend(changes.fills)
+        for position in changes.positions:
+            self._positions[(position.account, position.symbol)] = position
+        for balance in changes.balances:
+            self._balances[(balance.account, balance.currency)] = balance
+
+    def records(self, after_seq: int = 0) -> Iterator[JournalRecord]:
+        return iter(self._records[after_seq:])
+
+    def events(self) -> Iterator[Event]:
+        return (decode(r.type, r.version, r.payload) for r in self._records)
+
+    def count(self) -> int:
+        return len(self._records)
+
+    async def close(self) -> None:
+        return None
+
+    def snapshot(self) -> ReadModelChanges:
+        """Every read-model row, for verification against a replay."""
+        return ReadModelChanges(
+            orders=sorted(self._orders.values(), key=lambda o: o.order_id),
+            fills=list(self._fills),
+            positions=self.positions(),
+            balances=self.balances(),
+        )
+
+    # --- ReadModels ------------------------------------------------------------------------
+
+    def order(self, order_id: str) -> OrderView | None:
+        return self._orders.get(order_id)
+
+    def orders(
+        self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
+    ) -> Page[OrderView]:
+        rows = [o for o in self._orders.values() if _order_matches(o, where)]
+
+        def key(o: OrderView) -> tuple[int, int, int]:
+            ts = o.created_ts if sort is OrderSort.CREATED_TS else o.updated_ts
+            partition, _ = o.order_id.split("-", 1)
+            return ts, int(partition), order_number_of(o.order_id)
+
+        return _page(rows, key, page)
+
+    def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
+        numbered = {id(f): n for n, f in enumerate(self._fills)}
+        rows = [f for f in self._fills if _fill_matches(f, where)]
+        return _page(rows, lambda f: (f.ts, 0, numbered[id(f)]), page)
+
+    def positions(
+        self, account: str | None = None, symbol: str | None = None
+    ) -> list[PositionView]:
+        return [
+            p
+            for key, p in sorted(self._positions.items())
+            if (account is None or p.account == account) and (symbol is None or p.symbol == symbol)
+        ]
+
+    def balances(self, account: str | None = None) -> list[BalanceView]:
+        return [
+            b
+            for key, b in sorted(self._balances.items())
+            if account is None or b.account == account
+        ]
+
+
+def _order_matches(o: OrderView, w: OrderFilter) -> bool:
+    return (
+        (w.account is None or o.account == w.account)
+        and (w.symbol is None or o.symbol == w.symbol)
+        and (w.statuses is None or o.status in w.statuses)
+        and (w.strategy is None or o.strategy == w.strategy)
+        and (w.side is None or o.side is w.side)
+        and (w.since is None or o.created_ts >= w.since)
+        and (w.until is None or o.created_ts < w.until)
+    )
+
+
+def _fill_matches(f: FillView, w: FillFilter) -> bool:
+    return (
+        (w.account is None or f.account == w.account)
+        and (w.symbol is None or f.symbol == w.symbol)
+        and (w.order_id is None or f.order_id == w.order_id)
+        and (w.since is None or f.ts >= w.since)
+        and (w.until is None or f.ts < w.until)
+    )
+
+
+def _page(rows: list[V], key: Callable[[V], tuple[int, int, int]], page: PageRequest) -> Page[V]:
+    rows.sort(key=key, reverse=page.descending)
+    start = page.offset
+    if page.cursor is not None:
+        c = Cursor.decode(page.cursor)
+        after = (c.ts, c.partition, c.number)
+        rows = [r for r in rows if (key(r) < after if page.descending else key(r) > after)]
+        start = 0
+    items = rows[start : start + page.limit]
+    more = len(rows) > start + page.limit
+    return Page(items, Cursor(*key(items[-1])).encode() if more else None)
