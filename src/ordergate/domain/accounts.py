@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.positions import Position
 from ordergate.domain.values import ZERO, Side
+
+
+class NetPosition(Protocol):
+    """What margin arithmetic needs of a position (a live one or a stored row)."""
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def qty(self) -> Decimal: ...
+
+    @property
+    def avg_price(self) -> Decimal: ...
 
 
 class Account:
@@ -48,7 +61,7 @@ class CurrencyMargin:
 
 def margin_by_currency(
     balances: Mapping[str, Decimal],
-    positions: Iterable[Position],
+    positions: Iterable[NetPosition],
     order_margin: Mapping[str, Decimal],
     instruments: Mapping[str, Instrument],
     marks: Mapping[str, Decimal],
@@ -68,9 +81,8 @@ def margin_by_currency(
         instrument = instruments[position.symbol]
         ccy = instrument.quote_currency
         mark = marks.get(position.symbol, position.avg_price)
-        unrealized[ccy] = unrealized.get(ccy, ZERO) + position.unrealized_pnl(
-            mark, instrument.contract_size
-        )
+        upnl = position.qty * (mark - position.avg_price) * instrument.contract_size
+        unrealized[ccy] = unrealized.get(ccy, ZERO) + upnl
         position_margin[ccy] = position_margin.get(ccy, ZERO) + instrument.initial_margin(
             abs(position.qty), mark
         )

@@ -131,6 +131,7 @@ class VenueDispatcher:
         self._queues: list[deque[VenueRequest]] = [deque() for _ in range(lanes)]
         self._ready = [asyncio.Event() for _ in range(lanes)]
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight = 0
 
     def start(self) -> None:
         self._tasks = [
@@ -151,7 +152,8 @@ class VenueDispatcher:
 
     @property
     def backlog(self) -> int:
-        return sum(len(q) for q in self._queues)
+        """Requests queued or being performed."""
+        return sum(len(q) for q in self._queues) + self._in_flight
 
     async def _run_lane(self, lane: int) -> None:
         queue = self._queues[lane]
@@ -162,7 +164,11 @@ class VenueDispatcher:
                 await ready.wait()
                 continue
             request = queue.popleft()
-            outcome = await self._perform(request)
+            self._in_flight += 1
+            try:
+                outcome = await self._perform(request)
+            finally:
+                self._in_flight -= 1
             if outcome is not None:
                 self._deliver(outcome)
 

@@ -16,6 +16,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 import structlog
@@ -76,6 +77,11 @@ class _Recover:
 
 
 @dataclass(frozen=True, slots=True)
+class _Barrier:
+    """Internal command: answered once every item queued before it is journaled."""
+
+
+@dataclass(frozen=True, slots=True)
 class _DefineInstruments:
     """Internal command: journal configured instruments that differ from the journal's."""
 
@@ -122,6 +128,7 @@ class Engine:
         self._inbox: deque[Any] = deque()
         self._wakeup = asyncio.Event()
         self._views: dict[str, OrderView] = {}
+        self._reserved: dict[tuple[str, str], Decimal] = {}
         self._waiters: dict[str, list[Waiter]] = {}
         self._replies: list[_Reply] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -137,6 +144,7 @@ class Engine:
             AdjustBalance: self._adjust_balance,
             _DefineInstruments: self._define_instruments,
             _Recover: self._recover,
+            _Barrier: lambda _: lambda: None,
         }
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -165,6 +173,7 @@ class Engine:
     async def start(self) -> None:
         """Connect the venue, start the writer, journal the instruments, settle doubts."""
         self._views = {oid: OrderView.of(o) for oid, o in self._ctx.state.orders.items()}
+        self._reserved = dict(self._ctx.state.reserved)
         await self._venue.connect()
         self._running = True
         self._dispatcher.start()
@@ -213,6 +222,14 @@ class Engine:
         """The order as last journaled."""
         return self._views.get(order_id)
 
+    def order_margin(self, account: str) -> dict[str, Decimal]:
+        """Margin the account's open orders reserve, per currency, as last journaled."""
+        return {ccy: m for (a, ccy), m in self._reserved.items() if a == account}
+
+    @property
+    def instruments(self) -> dict[str, Instrument]:
+        return dict(self._ctx.state.instruments)
+
     async def wait_for(
         self, order_id: str, predicate: Callable[[OrderView], bool], timeout: float
     ) -> OrderView:
@@ -238,7 +255,19 @@ class Engine:
         """Wait until the venue has answered the order's latest request (or `timeout`)."""
         return await self.wait_for(order_id, lambda v: v.status not in AWAITING_VENUE, timeout)
 
-    async def _submit(self, command: Command | _Recover | _DefineInstruments) -> Any:
+    async def settle(self, rounds: int = 1000) -> None:
+        """Wait until nothing is queued: inbox, venue lanes and the venue's own stream.
+
+        For tests, benchmarks and orderly shutdown; a live venue may of course send more.
+        """
+        for _ in range(rounds):
+            await self._submit(_Barrier())
+            await asyncio.sleep(0)  # let the venue pump and the lanes run
+            if not self._inbox and self._dispatcher.backlog == 0:
+                return
+        raise EngineStopped(f"engine did not settle within {rounds} rounds")
+
+    async def _submit(self, command: Command | _Recover | _DefineInstruments | _Barrier) -> Any:
         if self._failure is not None:
             raise EngineStopped(f"engine failed: {self._failure!r}")
         if not self._running or self._stopping:
@@ -298,6 +327,8 @@ class Engine:
             await self._journal.append(batch.events, changes)
         for view in changes.orders:
             self._views[view.order_id] = view
+        if changes.orders:
+            self._reserved = dict(self._ctx.state.reserved)
         replies, self._replies = self._replies, []
         for reply in replies:
             if reply.future.done():

@@ -71,6 +71,10 @@ class MemoryStore:
     def count(self) -> int:
         return len(self._records)
 
+    @property
+    def head_seq(self) -> int:
+        return len(self._records)
+
     async def close(self) -> None:
         return None
 
