@@ -1,0 +1,1 @@
+"""Venue adapters: each implements `ordergate.engine.ports.Venue`."""

@@ -1,0 +1,222 @@
+"""`PaperVenue`: the deterministic paper venue behind the `Venue` port.
+
+It is three ports at once: the `Venue` (orders, queries, an event stream), the
+`MarketData` (`quote`) and the `Clock` (`now_ns`, market-data time), so ordergate in
+paper mode reads time and prices from the same replay that fills its orders.
+
+Requests are `async def` that finish without suspending; what they cause is queued in
+production order and delivered by `events()` (one consumer; a deque and an
+`asyncio.Event`, not a task per event). A submit always returns a receipt when the
+client order id is new; its acceptance or rejection arrives on the stream, as on most
+exchanges. The market moves only by `advance()`: one feed step per call, driven by
+`run()` at a pace or called directly by tests and replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from decimal import Decimal
+
+from ordergate.domain.errors import InvalidRequest, RetryableVenueError
+from ordergate.domain.instruments import Instrument
+from ordergate.engine.ports import (
+    Quote,
+    SubmitReceipt,
+    VenueBalance,
+    VenueEvent,
+    VenueOrderReport,
+    VenueOrderRequest,
+    VenuePosition,
+)
+from ordergate.venues.paper.feed import ReplayFeed
+from ordergate.venues.paper.market import PaperMarket
+from ordergate.venues.paper.matching import MatchingEngine
+from ordergate.venues.paper.restore import RestoredOrder
+from ordergate.venues.paper.rules import ExecutionRules
+
+# Behind schedule by more than this, the pacing loop starts a new schedule instead of
+# replaying the backlog in one burst.
+_MAX_LAG_SECONDS = 1.0
+
+
+class PaperVenue:
+    """A simulated exchange over replayed market data: a `Venue`, `MarketData` and `Clock`."""
+
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        feed: ReplayFeed,
+        balances: Mapping[str, Mapping[str, Decimal]],
+        *,
+        session: str,
+        rules: Mapping[str, ExecutionRules] | None = None,
+        name: str = "paper",
+    ) -> None:
+        """Create the venue; `session` (ordergate passes its journal's head sequence)
+        keeps order and trade ids unique across restarts."""
+        first = feed.first_ts
+        start = 0 if first is None else first - feed.interval_ns
+        self._core = MatchingEngine(
+            instruments, balances, session=session, rules=rules, start_ns=start
+        )
+        self._feed = feed
+        self._name = name
+        self._connected = False
+        self._queue: deque[VenueEvent] = deque()
+        self._ready = asyncio.Event()
+
+    @classmethod
+    def from_market(
+        cls,
+        market: PaperMarket,
+        balances: Mapping[str, Mapping[str, Decimal]],
+        *,
+        session: str,
+        name: str = "paper",
+    ) -> PaperVenue:
+        """Build a venue over a loaded market (see `load_market`, `load_demo_market`)."""
+        return cls(
+            market.instruments,
+            market.feed,
+            balances,
+            session=session,
+            rules=market.rules,
+            name=name,
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]:
+        return self._core.instruments
+
+    # --- Clock and MarketData ----------------------------------------------------------------
+
+    def now_ns(self) -> int:
+        """Market-data time; before the first step, the first step's time minus one interval."""
+        return self._core.now_ns
+
+    def quote(self, symbol: str) -> Quote | None:
+        return self._core.quote(symbol)
+
+    # --- the market --------------------------------------------------------------------------
+
+    def advance(self) -> bool:
+        """Match the next feed step; return False (changing nothing) at the end of data."""
+        step = self._feed.next_step()
+        if step is None:
+            return False
+        self._publish(self._core.apply_step(step))
+        return True
+
+    def seek(self, ts: int) -> None:
+        """Skip, without matching, every step at or before `ts` (after a restart).
+
+        The skipped steps still set the current prices, and the clock reads at least `ts`.
+        """
+        self._core.skip_to(ts, self._feed.seek(ts))
+
+    async def run(self, bars_per_second: float) -> None:
+        """Advance at `bars_per_second` steps per second until cancelled or out of data.
+
+        Steps are scheduled by the event loop's monotonic time, so the pace does not
+        drift; the times the venue reports are always market-data times.
+        """
+        if bars_per_second <= 0:
+            raise InvalidRequest("bars_per_second must be positive")
+        period = 1.0 / bars_per_second
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            delay = due - loop.time()
+            # Sleeping even when late lets the event consumer run between steps.
+            await asyncio.sleep(max(delay, 0.0))
+            if not self.advance():
+                return
+            due += period
+            now = loop.time()
+            if now - due > _MAX_LAG_SECONDS:
+                due = now
+
+    def restore(
+        self,
+        open_orders: Sequence[VenueOrderReport | RestoredOrder],
+        positions: Sequence[VenuePosition],
+        balances: Sequence[VenueBalance],
+    ) -> None:
+        """Re-seed the venue after a restart with ordergate's view (see `MatchingEngine`)."""
+        self._publish(self._core.restore(open_orders, positions, balances))
+
+    # --- Venue -------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self._connected = True
+
+    async def disconnect(self) -> None:
+        self._connected = False
+
+    async def submit_order(self, request: VenueOrderRequest) -> SubmitReceipt:
+        self._require_connection()
+        venue_order_id, events = self._core.submit(request)
+        self._publish(events)
+        return SubmitReceipt(venue_order_id)
+
+    async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None:
+        self._require_connection()
+        self._publish(self._core.cancel(account, symbol, client_order_id))
+
+    async def replace_order(
+        self,
+        account: str,
+        symbol: str,
+        client_order_id: str,
+        qty: Decimal,
+        price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> None:
+        self._require_connection()
+        self._publish(self._core.replace(account, symbol, client_order_id, qty, price, stop_price))
+
+    async def get_order(
+        self, account: str, symbol: str, client_order_id: str
+    ) -> VenueOrderReport | None:
+        self._require_connection()
+        return self._core.order_report(account, symbol, client_order_id)
+
+    async def get_open_orders(
+        self, account: str, symbol: str | None = None
+    ) -> list[VenueOrderReport]:
+        self._require_connection()
+        return self._core.open_orders(account, symbol)
+
+    async def get_positions(self, account: str) -> list[VenuePosition]:
+        self._require_connection()
+        return self._core.positions(account)
+
+    async def get_balances(self, account: str) -> list[VenueBalance]:
+        self._require_connection()
+        return self._core.balances(account)
+
+    async def events(self) -> AsyncIterator[VenueEvent]:
+        """Yield the venue's events in production order, waiting when there are none."""
+        queue = self._queue
+        while True:
+            while queue:
+                yield queue.popleft()
+            self._ready.clear()
+            await self._ready.wait()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _publish(self, events: list[VenueEvent]) -> None:
+        if events:
+            self._queue.extend(events)
+            self._ready.set()
+
+    def _require_connection(self) -> None:
+        if not self._connected:
+            raise RetryableVenueError(f"venue {self._name} is not connected")
