@@ -1,0 +1,40 @@
+"""/v1/fills: executions, as journaled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ordergate.api.deps import AppDep
+from ordergate.api.schemas import FillOut, FillPage, ns
+from ordergate.engine.queries import FillFilter, PageRequest
+
+router = APIRouter(prefix="/v1/fills", tags=["fills"])
+
+
+@router.get("")
+async def list_fills(
+    app: AppDep,
+    account: str | None = None,
+    symbol: str | None = None,
+    order_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: str | None = None,
+    descending: bool = True,
+) -> FillPage:
+    page = app.reads.fills(
+        FillFilter(
+            account=account,
+            symbol=symbol,
+            order_id=order_id,
+            since=None if since is None else ns(since),
+            until=None if until is None else ns(until),
+        ),
+        PageRequest(limit=limit, offset=offset, cursor=cursor, descending=descending),
+    )
+    return FillPage(items=[FillOut.of(f) for f in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,43 @@
+"""/health, /live, /ready."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from ordergate.api.deps import AppDep
+from ordergate.api.schemas import HealthOut, iso
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+async def ready(app: AppDep, response: Response) -> dict[str, str]:
+    """The engine runs and accepts commands."""
+    if not app.engine.running:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "not ready"}
+    return {"status": "ready"}
+
+
+@router.get("/health")
+async def health(app: AppDep, response: Response) -> HealthOut:
+    running = app.engine.running
+    if not running:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    state = app.engine.state
+    market_time = app.clock.now_ns()
+    return HealthOut(
+        status="ok" if running else "failed",
+        engine_running=running,
+        venue=app.venue_name,
+        market_time=iso(market_time) if market_time > 0 else None,
+        journal_events=state.event_count,
+        orders=len(state.orders),
+        open_orders=len(state.open_orders),
+    )

@@ -1,0 +1,161 @@
+"""/paper: the seed paper OMS's API, with its request shape and status names.
+
+It runs over the same engine as /v1: an order placed here is an ordinary ordergate order
+in the default account. The seed's four statuses are a view of ordergate's thirteen:
+FILLED; REJECTED (denied by a pre-trade check or rejected by the venue); CANCELED
+(canceled or expired); NEW (everything still working or in flight).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from ordergate.api.deps import AppDep
+from ordergate.api.routers.orders import ERRORS
+from ordergate.api.schemas import DecimalStr, Positive, iso
+from ordergate.domain.errors import NotFound
+from ordergate.domain.values import OrderStatus, OrderType, Side
+from ordergate.engine.commands import CancelOrder, PlaceOrder
+from ordergate.engine.queries import OrderFilter, PageRequest
+from ordergate.engine.views import OrderView
+
+router = APIRouter(prefix="/paper", tags=["paper (seed API)"])
+
+
+class PaperStatus(StrEnum):
+    NEW = "NEW"
+    FILLED = "FILLED"
+    REJECTED = "REJECTED"
+    CANCELED = "CANCELED"
+
+
+PAPER_STATUS_OF: Final[dict[OrderStatus, PaperStatus]] = dict.fromkeys(
+    OrderStatus, PaperStatus.NEW
+) | {
+    OrderStatus.FILLED: PaperStatus.FILLED,
+    OrderStatus.DENIED: PaperStatus.REJECTED,
+    OrderStatus.REJECTED: PaperStatus.REJECTED,
+    OrderStatus.CANCELED: PaperStatus.CANCELED,
+    OrderStatus.EXPIRED: PaperStatus.CANCELED,
+}
+STATUSES_OF: Final[dict[PaperStatus, frozenset[OrderStatus]]] = {
+    p: frozenset(s for s, q in PAPER_STATUS_OF.items() if q is p) for p in PaperStatus
+}
+
+
+class PaperOrderType(StrEnum):
+    market = "market"
+    limit = "limit"
+
+
+class PaperOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=64)
+    side: Side
+    qty: Positive
+    type: PaperOrderType = PaperOrderType.market
+    price: Positive | None = Field(default=None, description="limit price (limit orders only)")
+    stop_loss: Positive | None = None
+    take_profit: Positive | None = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class PaperOrderOut(BaseModel):
+    id: str
+    symbol: str
+    side: Side
+    qty: DecimalStr
+    type: str
+    price: DecimalStr | None
+    status: PaperStatus
+    filled_qty: DecimalStr
+    fill_price: DecimalStr | None
+    stop_loss: DecimalStr | None
+    take_profit: DecimalStr | None
+    idempotency_key: str | None
+    reason_code: str | None
+    reject_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: OrderView) -> PaperOrderOut:
+        return cls(
+            id=v.order_id,
+            symbol=v.symbol,
+            side=v.side,
+            qty=v.qty,
+            type=v.type.value.lower(),
+            price=v.price,
+            status=PAPER_STATUS_OF[v.status],
+            filled_qty=v.filled_qty,
+            fill_price=v.avg_fill_price,
+            stop_loss=v.stop_loss,
+            take_profit=v.take_profit,
+            idempotency_key=v.idempotency_key,
+            reason_code=v.reason_code,
+            reject_reason=v.reason,
+            created_at=iso(v.created_ts),
+            updated_at=iso(v.updated_ts),
+        )
+
+
+@router.post("/order", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+async def place_paper_order(app: AppDep, body: PaperOrderIn, response: Response) -> PaperOrderOut:
+    """Place an order; it is FILLED, NEW (resting limit) or REJECTED with a reason."""
+    result = await app.engine.place(
+        PlaceOrder(
+            account=app.settings.default_account,
+            symbol=body.symbol,
+            side=body.side,
+            qty=body.qty,
+            type=OrderType.MARKET if body.type is PaperOrderType.market else OrderType.LIMIT,
+            price=body.price,
+            stop_loss=body.stop_loss,
+            take_profit=body.take_profit,
+            idempotency_key=body.idempotency_key,
+        )
+    )
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return PaperOrderOut.of(await app.wait_for_venue(result.order.order_id))
+
+
+@router.get("/orders")
+async def list_paper_orders(
+    app: AppDep,
+    symbol: str | None = None,
+    status_: Annotated[PaperStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[PaperOrderOut]:
+    page = app.reads.orders(
+        OrderFilter(
+            account=app.settings.default_account,
+            symbol=symbol,
+            statuses=None if status_ is None else STATUSES_OF[status_],
+        ),
+        PageRequest(limit=limit, offset=offset),
+    )
+    return [PaperOrderOut.of(v) for v in page.items]
+
+
+@router.get("/orders/{order_id}", responses=ERRORS)
+async def get_paper_order(app: AppDep, order_id: str) -> PaperOrderOut:
+    view = app.reads.order(order_id)
+    if view is None:
+        raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
+    return PaperOrderOut.of(view)
+
+
+@router.post("/orders/{order_id}/cancel", responses=ERRORS)
+async def cancel_paper_order(app: AppDep, order_id: str) -> PaperOrderOut:
+    """Cancel an order that is still NEW; 409 once it is FILLED, REJECTED or CANCELED."""
+    await app.engine.cancel(CancelOrder(order_id, "canceled via /paper"))
+    return PaperOrderOut.of(await app.wait_for_venue(order_id))

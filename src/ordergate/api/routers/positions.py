@@ -1,0 +1,102 @@
+"""/v1/positions and /v1/account: positions from fills, margin from committed state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from ordergate.api.deps import AppDep
+from ordergate.api.routers.orders import ERRORS
+from ordergate.api.schemas import (
+    AccountOut,
+    ClosePositionIn,
+    CurrencyOut,
+    OrderOut,
+    PositionOut,
+    iso,
+)
+from ordergate.domain.accounts import margin_by_currency
+from ordergate.domain.values import ZERO
+from ordergate.engine.commands import ClosePosition
+
+router = APIRouter(tags=["positions"])
+
+
+@router.get("/v1/positions")
+async def list_positions(
+    app: AppDep, account: str | None = None, symbol: str | None = None, include_flat: bool = False
+) -> list[PositionOut]:
+    """Net positions, marked to the current price (unrealized PnL is not journaled)."""
+    instruments = app.engine.instruments
+    result: list[PositionOut] = []
+    for p in app.reads.positions(account, symbol):
+        if p.qty == ZERO and not include_flat:
+            continue
+        instrument = instruments[p.symbol]
+        mark = app.mark(p.symbol)
+        upnl = None if mark is None else p.qty * (mark - p.avg_price) * instrument.contract_size
+        result.append(
+            PositionOut(
+                account=p.account,
+                symbol=p.symbol,
+                side="LONG" if p.qty > ZERO else "SHORT" if p.qty < ZERO else "FLAT",
+                qty=p.qty,
+                avg_price=p.avg_price,
+                mark_price=mark,
+                unrealized_pnl=upnl,
+                realized_pnl=p.realized_pnl,
+                fees=p.fees,
+                currency=instrument.quote_currency,
+                updated_at=iso(p.updated_ts),
+            )
+        )
+    return result
+
+
+@router.post("/v1/positions/{symbol}/close", responses=ERRORS)
+async def close_position(
+    app: AppDep, symbol: str, body: Annotated[ClosePositionIn | None, Body()] = None
+) -> OrderOut:
+    """Flatten (or reduce by `qty`) a position with a reduce-only market order."""
+    body = body or ClosePositionIn()
+    view = await app.engine.close_position(
+        ClosePosition(
+            account=body.account or app.settings.default_account,
+            symbol=symbol,
+            qty=body.qty,
+            strategy=body.strategy,
+        )
+    )
+    return OrderOut.of(await app.wait_for_venue(view.order_id))
+
+
+@router.get("/v1/account")
+async def get_account(app: AppDep, account: str | None = None) -> AccountOut:
+    """Balance, equity, used and free margin per currency."""
+    account_id = account or app.settings.default_account
+    positions = app.reads.positions(account_id)
+    marks = {p.symbol: m for p in positions if (m := app.mark(p.symbol)) is not None}
+    margins = margin_by_currency(
+        {b.currency: b.balance for b in app.reads.balances(account_id)},
+        positions,
+        app.engine.order_margin(account_id),
+        app.engine.instruments,
+        marks,
+    )
+    return AccountOut(
+        account=account_id,
+        currencies=[
+            CurrencyOut(
+                currency=m.currency,
+                balance=m.balance,
+                unrealized_pnl=m.unrealized_pnl,
+                equity=m.equity,
+                used_margin=m.used_margin,
+                position_margin=m.position_margin,
+                order_margin=m.order_margin,
+                free_margin=m.free_margin,
+            )
+            for m in margins.values()
+        ],
+    )
