@@ -59,6 +59,15 @@ class CurrencyMargin:
         return self.equity - self.used_margin
 
 
+def position_exposure(
+    position: NetPosition, instrument: Instrument, mark: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """(unrealized PnL, initial margin) of a position valued at `mark`, else its average."""
+    price = position.avg_price if mark is None else mark
+    upnl = position.qty * (price - position.avg_price) * instrument.contract_size
+    return upnl, instrument.initial_margin(abs(position.qty), price)
+
+
 def margin_by_currency(
     balances: Mapping[str, Decimal],
     positions: Iterable[NetPosition],
@@ -80,12 +89,9 @@ def margin_by_currency(
             continue
         instrument = instruments[position.symbol]
         ccy = instrument.quote_currency
-        mark = marks.get(position.symbol, position.avg_price)
-        upnl = position.qty * (mark - position.avg_price) * instrument.contract_size
+        upnl, margin = position_exposure(position, instrument, marks.get(position.symbol))
         unrealized[ccy] = unrealized.get(ccy, ZERO) + upnl
-        position_margin[ccy] = position_margin.get(ccy, ZERO) + instrument.initial_margin(
-            abs(position.qty), mark
-        )
+        position_margin[ccy] = position_margin.get(ccy, ZERO) + margin
     currencies = set(balances) | set(unrealized) | set(position_margin) | set(order_margin)
     result: dict[str, CurrencyMargin] = {}
     for ccy in sorted(currencies):

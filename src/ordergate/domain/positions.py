@@ -47,10 +47,15 @@ class FillEffect:
 class PositionBook:
     def __init__(self) -> None:
         self._positions: dict[tuple[str, str], Position] = {}
+        self._by_account: dict[str, list[Position]] = {}
         self._seen_trades: set[tuple[str, str]] = set()
 
     def __iter__(self) -> Iterator[Position]:
         return iter(self._positions.values())
+
+    def of_account(self, account: str) -> list[Position]:
+        """The account's positions (flat ones included), in the order they opened."""
+        return self._by_account.get(account, [])
 
     def get(self, account: str, symbol: str) -> Position | None:
         return self._positions.get((account, symbol))
@@ -72,6 +77,7 @@ class PositionBook:
         position = self._positions.get(key)
         if position is None:
             position = self._positions[key] = Position(fill.account, fill.symbol)
+            self._by_account.setdefault(fill.account, []).append(position)
         signed = fill.qty if fill.side.sign > 0 else -fill.qty
         realized = ZERO
         old = position.qty

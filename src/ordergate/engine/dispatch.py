@@ -64,6 +64,7 @@ VenueRequest = SubmitRequest | CancelRequest | ReplaceRequest | QueryRequest
 class SubmitAnswered:
     order_id: str
     venue_order_id: str | None
+    accepted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ class VenueDispatcher:
         venue = self._venue
         if isinstance(request, SubmitRequest):
             receipt = await venue.submit_order(request.request)
-            return SubmitAnswered(request.order_id, receipt.venue_order_id)
+            return SubmitAnswered(request.order_id, receipt.venue_order_id, receipt.accepted)
         if isinstance(request, CancelRequest):
             await venue.cancel_order(request.account, request.symbol, request.client_order_id)
             return None

@@ -61,9 +61,16 @@ class VenueOrderRequest:
 
 @dataclass(frozen=True, slots=True)
 class SubmitReceipt:
-    """The venue's synchronous answer to a submit: it has the order (not yet: it works)."""
+    """The venue's synchronous answer to a submit.
+
+    By default it means the venue has the order, not yet that the order works: the
+    acceptance (or a rejection) follows on the event stream. A venue whose answer is the
+    acceptance itself (the paper venue; MT5's `OrderSend` returning DONE) says
+    `accepted=True` and streams no separate ack.
+    """
 
     venue_order_id: str | None
+    accepted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ risk agree on what an order needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from ordergate.domain.accounts import margin_by_currency, margin_needed
+from ordergate.domain.accounts import margin_needed, position_exposure
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import OrderFilled
 from ordergate.domain.instruments import Instrument
@@ -69,16 +69,19 @@ class PaperLedger:
         self,
         account: str,
         currency: str,
-        order_margin: Mapping[str, Decimal],
-        marks: Mapping[str, Decimal],
+        order_margin: Decimal,
+        mark_of: Callable[[str], Decimal | None],
     ) -> Decimal:
-        """Cash + unrealized PnL - position margin - `order_margin` (reserved per currency)."""
-        positions = [p for p in self._positions if p.account == account]
-        figures = margin_by_currency(
-            self._cash.get(account, {}), positions, order_margin, self._instruments, marks
-        )
-        margin = figures.get(currency)
-        return ZERO if margin is None else margin.free_margin
+        """Cash + unrealized PnL - position margin - `order_margin`, in `currency`."""
+        free = self._cash.get(account, {}).get(currency, ZERO) - order_margin
+        for position in self._positions.of_account(account):
+            if position.qty == ZERO:
+                continue
+            instrument = self._instruments[position.symbol]
+            if instrument.quote_currency == currency:
+                upnl, margin = position_exposure(position, instrument, mark_of(position.symbol))
+                free += upnl - margin
+        return free
 
     def positions(self, account: str) -> list[VenuePosition]:
         """Open (non-flat) positions of `account`, by symbol."""

@@ -324,7 +324,7 @@ class MatchingEngine:
             return None
         ccy = self._instruments[order.symbol].quote_currency
         reserved = self._working.reserved_total(order.account, ccy, exclude)
-        free = self._ledger.free_margin(order.account, ccy, {ccy: reserved}, self._working.marks())
+        free = self._ledger.free_margin(order.account, ccy, reserved, self._working.mark)
         if needed <= free:
             return None
         return Refusal(

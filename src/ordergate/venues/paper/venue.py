@@ -26,6 +26,7 @@ from ordergate.engine.ports import (
     SubmitReceipt,
     VenueBalance,
     VenueEvent,
+    VenueOrderAccepted,
     VenueOrderReport,
     VenueOrderRequest,
     VenuePosition,
@@ -162,8 +163,11 @@ class PaperVenue:
     async def submit_order(self, request: VenueOrderRequest) -> SubmitReceipt:
         self._require_connection()
         venue_order_id, events = self._core.submit(request)
-        self._publish(events)
-        return SubmitReceipt(venue_order_id)
+        # The paper venue decides at once, so its answer is the acceptance itself: the
+        # receipt says so and the core's ack is not streamed a second time.
+        accepted = isinstance(events[0], VenueOrderAccepted)
+        self._publish(events[1:] if accepted else events)
+        return SubmitReceipt(venue_order_id, accepted=accepted)
 
     async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None:
         self._require_connection()

@@ -116,8 +116,9 @@ class WorkingOrders:
         point = update.points[-1]
         return Quote(symbol, point.bid, point.ask, update.last, update.ts)
 
-    def marks(self) -> dict[str, Decimal]:
-        return {symbol: update.last for symbol, update in self._last.items()}
+    def mark(self, symbol: str) -> Decimal | None:
+        update = self._last.get(symbol)
+        return None if update is None else update.last
 
     def skip_to(self, ts: int, latest: tuple[SymbolUpdate, ...]) -> None:
         """Take prices from skipped steps without matching, and move the clock to `ts`."""

@@ -16,8 +16,8 @@ from ordergate.engine.ports import (
     Venue,
     VenueBalance,
     VenueFill,
-    VenueOrderAccepted,
     VenueOrderCanceled,
+    VenueOrderRejected,
     VenuePosition,
 )
 from ordergate.venues.paper import Bar, BarSeries, PaperVenue, ReplayFeed
@@ -101,31 +101,41 @@ async def test_requests_before_connect_raise_retryable():
         await venue.get_open_orders("acc")
 
 
-async def test_submit_returns_receipt_and_streams_accept_then_fill():
+async def test_submit_accepts_in_the_receipt_and_streams_the_fill_only():
     venue = await connected()
     venue.advance()
 
     receipt = await venue.submit_order(request("c1", Side.BUY, OrderType.MARKET, "1"))
-    accepted, fill = await take(venue, 2)
+    (fill,) = await take(venue, 1)
 
-    assert receipt == SubmitReceipt("s1-O1")
-    assert isinstance(accepted, VenueOrderAccepted)
+    assert receipt == SubmitReceipt("s1-O1", accepted=True)
     assert isinstance(fill, VenueFill)
     assert (fill.price, fill.ts) == (D(100), T0 + MINUTE)
+
+
+async def test_refused_submit_gives_unaccepted_receipt_and_streams_the_rejection():
+    venue = await connected()
+    venue.advance()
+
+    receipt = await venue.submit_order(request("c1", Side.BUY, OrderType.MARKET, "1000000"))
+    (rejected,) = await take(venue, 1)
+
+    assert receipt.accepted is False
+    assert isinstance(rejected, VenueOrderRejected)
+    assert rejected.reason_code == "VENUE_INSUFFICIENT_MARGIN"
 
 
 async def test_events_wake_a_waiting_consumer_when_a_step_fills():
     venue = await connected()
     venue.advance()
     await venue.submit_order(request("c1", Side.BUY, OrderType.LIMIT, "1", "99.0"))
-    consumer = asyncio.create_task(take(venue, 2))
+    consumer = asyncio.create_task(take(venue, 1))
     await asyncio.sleep(0)
 
     venue.advance()  # 101: no fill
     venue.advance()  # 99: fills
-    accepted, fill = await consumer
+    (fill,) = await consumer
 
-    assert isinstance(accepted, VenueOrderAccepted)
     assert isinstance(fill, VenueFill)
     assert fill.ts == T0 + 3 * MINUTE
 
@@ -148,7 +158,7 @@ async def test_cancel_replace_and_queries_go_through_the_venue():
     (open_order,) = await venue.get_open_orders("acc", "BTCUSDT")
     await venue.cancel_order("acc", "BTCUSDT", "c1")
     report = await venue.get_order("acc", "BTCUSDT", "c1")
-    events = await take(venue, 5)
+    events = await take(venue, 3)  # the fill of c2, c1 replaced, c1 canceled
 
     assert (open_order.qty, open_order.price) == (D(2), D("91.0"))
     assert report is not None
@@ -203,7 +213,7 @@ async def test_seek_sets_clock_and_prices_without_matching_skipped_steps():
     assert venue.now_ns() == T0 + 2 * MINUTE + 30_000_000_000
     assert venue.advance() is True
     assert venue.now_ns() == T0 + 3 * MINUTE
-    _, _, fill = await take(venue, 3)  # accepted, accepted, then the market order's fill
+    (fill,) = await take(venue, 1)  # acceptances are in the receipts; then the fill
     assert isinstance(fill, VenueFill)
     assert (fill.client_order_id, fill.price) == ("c1", D(95))
     limit = await venue.get_order("acc", "BTCUSDT", "c2")
