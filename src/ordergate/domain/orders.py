@@ -58,7 +58,8 @@ class OrderFlag(StrEnum):
 
 
 class _Resume:
-    """Target meaning "back to working": PARTIALLY_FILLED if anything filled, else ACCEPTED."""
+    """Target meaning "back to working": ACCEPTED, PARTIALLY_FILLED once something filled,
+    or FILLED if nothing is left (a replace confirmed down to the filled quantity)."""
 
     def __repr__(self) -> str:
         return "RESUME"
@@ -135,9 +136,9 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
     (S.EXPIRED, T.FILL_PARTIAL): S.EXPIRED,
     (S.EXPIRED, T.FILL_FULL): S.FILLED,
     (S.REJECTED, T.FILL_PARTIAL): S.REJECTED,
-    (S.REJECTED, T.FILL_FULL): S.REJECTED,
+    (S.REJECTED, T.FILL_FULL): S.FILLED,
     # An overfill: filled_qty stays at qty, the excess is recorded and the order flagged.
-    (S.FILLED, T.FILL_PARTIAL): S.FILLED,
+    # (Any fill of a FILLED order completes it, so there is no FILL_PARTIAL row.)
     (S.FILLED, T.FILL_FULL): S.FILLED,
 }
 
@@ -293,10 +294,20 @@ class Order:
             self.qty = event.qty
             self.price = event.price
             self.stop_price = event.stop_price
+            if self.filled_qty > self.qty:
+                # A fill raced the replace: what exceeds the new quantity is an overfill.
+                self.overfill_qty += self.filled_qty - self.qty
+                self.filled_qty = self.qty
+                self.flags.add(OrderFlag.OVERFILL)
         elif isinstance(event, OrderStatusUnknown):
             self.reason = event.reason
         if isinstance(target, _Resume):
-            target = OrderStatus.PARTIALLY_FILLED if self.filled_qty > ZERO else S.ACCEPTED
+            if self.filled_qty >= self.qty:
+                target = S.FILLED
+            elif self.filled_qty > ZERO:
+                target = S.PARTIALLY_FILLED
+            else:
+                target = S.ACCEPTED
         if target is not S.PENDING_REPLACE:
             self.pending_replace = None
         self.status = target

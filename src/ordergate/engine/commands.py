@@ -87,6 +87,7 @@ class PlaceOrder:
             _canonical(self.stop_loss),
             _canonical(self.take_profit),
             self.strategy or "",
+            self.parent_order_id or "",
         )
         return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 

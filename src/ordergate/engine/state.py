@@ -8,10 +8,11 @@ the same transaction as the events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ordergate.domain.accounts import Account, CurrencyMargin, margin_by_currency
+from ordergate.domain.accounts import Account, position_exposure
+from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import (
     BalanceAdjusted,
     Event,
@@ -53,6 +54,7 @@ class OmsState:
         # Margin reserved by open, non-reduce-only orders, per (account, currency); kept
         # incrementally so a pre-trade check does not walk every open order.
         self.reserved: dict[tuple[str, str], Decimal] = {}
+        self._counted: dict[str, tuple[tuple[str, str], Decimal]] = {}
         self._changed_orders: dict[str, Order] = {}
         self._new_fills: list[OrderFilled] = []
         self._changed_positions: dict[tuple[str, str], Position] = {}
@@ -74,6 +76,9 @@ class OmsState:
             self._initialize(event)
         elif isinstance(event, InstrumentUpdated):
             self.instruments[event.instrument.symbol] = event.instrument
+            for order in self.open_orders.values():
+                if order.symbol == event.instrument.symbol:
+                    self._recount(order)  # margin rate or contract size may have changed
         elif isinstance(event, BalanceAdjusted):
             account = self._account(event.account)
             account.credit(event.currency, event.amount, event.ts)
@@ -97,15 +102,10 @@ class OmsState:
 
     def _apply_order_event(self, event: OrderEvent) -> None:
         order = self.orders[event.order_id]
-        before = self._reservation(order)
+        if isinstance(event, OrderFilled) and event.symbol not in self.instruments:
+            raise InvalidRequest(f"fill {event.trade_id} for unknown instrument {event.symbol}")
         order.apply(event)  # raises before changing anything if the table refuses
-        after = self._reservation(order)
-        if before is not None:
-            key, margin = before
-            self.reserved[key] -= margin
-        if after is not None:
-            key, margin = after
-            self.reserved[key] = self.reserved.get(key, ZERO) + margin
+        self._recount(order)
         if order.status.is_open:
             self.open_orders[order.order_id] = order
         else:
@@ -129,16 +129,26 @@ class OmsState:
         account.updated_ts = fill.ts
         self._changed_accounts[account.account_id] = account
 
-    def _reservation(self, order: Order) -> tuple[tuple[str, str], Decimal] | None:
-        """The margin an order reserves now, keyed by (account, currency), if any."""
+    def _recount(self, order: Order) -> None:
+        """Release what the order was counted with, then count what it reserves now.
+
+        Releasing the remembered amount (not a recomputed one) keeps the totals exact when
+        an instrument's margin rate changes while the order is open.
+        """
+        counted = self._counted.pop(order.order_id, None)
+        if counted is not None:
+            key, margin = counted
+            self.reserved[key] -= margin
         if order.reduce_only or not order.status.is_open:
-            return None
+            return
         price = order.reserve_price
         instrument = self.instruments.get(order.symbol)
         if price is None or instrument is None:
-            return None
+            return
         key = (order.account, instrument.quote_currency)
-        return key, instrument.initial_margin(order.qty - order.filled_qty, price)
+        margin = instrument.initial_margin(order.qty - order.filled_qty, price)
+        self.reserved[key] = self.reserved.get(key, ZERO) + margin
+        self._counted[order.order_id] = (key, margin)
 
     def _account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
@@ -166,22 +176,20 @@ class OmsState:
     def next_order_id(self) -> str:
         return order_id_for(self.partition, self.order_count + 1)
 
-    def positions_of(self, account: str) -> Iterator[Position]:
-        return (p for p in self.book if p.account == account)
-
-    def margin_of(self, account: str, mark_of: MarkOf) -> dict[str, CurrencyMargin]:
-        """Balance, equity, used and free margin of an account, per currency."""
-        positions = list(self.positions_of(account))
-        marks: dict[str, Decimal] = {}
-        for position in positions:
-            mark = mark_of(position.symbol)
-            if mark is not None:
-                marks[position.symbol] = mark
-        acct = self.accounts.get(account)
-        balances = acct.balances if acct is not None else {}
-        order_margin = {ccy: m for (a, ccy), m in self.reserved.items() if a == account}
-        return margin_by_currency(balances, positions, order_margin, self.instruments, marks)
-
     def free_margin(self, account: str, currency: str, mark_of: MarkOf) -> Decimal:
-        entry = self.margin_of(account, mark_of).get(currency)
-        return ZERO if entry is None else entry.free_margin
+        """Equity less position and order margin, in one currency (the pre-trade figure).
+
+        The same arithmetic as `margin_by_currency`, for one currency and without building
+        every currency's figures: it runs for every order.
+        """
+        acct = self.accounts.get(account)
+        free = ZERO if acct is None else acct.balances.get(currency, ZERO)
+        free -= self.reserved.get((account, currency), ZERO)
+        for position in self.book.of_account(account):
+            if position.qty == ZERO:
+                continue
+            instrument = self.instruments[position.symbol]
+            if instrument.quote_currency == currency:
+                upnl, margin = position_exposure(position, instrument, mark_of(position.symbol))
+                free += upnl - margin
+        return free

@@ -125,7 +125,13 @@ class VenueEventTranslator:
             return
         if self._ctx.state.book.has_trade(order.account, event.trade_id):
             return  # the same execution delivered again (websocket and REST, a resend)
-        if event.qty <= ZERO or event.price <= ZERO or event.side is not order.side:
+        numbers_ok = event.qty.is_finite() and event.price.is_finite() and event.fee.is_finite()
+        if (
+            not numbers_ok
+            or event.qty <= ZERO
+            or event.price <= ZERO
+            or event.side is not order.side
+        ):
             self.dropped += 1
             log.error(
                 "venue fill is malformed or contradicts its order; dropped",
@@ -187,9 +193,12 @@ class VenueEventTranslator:
         order = self._ctx.state.orders[outcome.order_id]
         if order.venue_acknowledged:
             return  # an ack or a fill overtook the answer: it says nothing new
-        self._apply(
-            order, OrderSubmitted(order.order_id, outcome.venue_order_id, self._ctx.now()), outcome
-        )
+        event: OrderEvent
+        if outcome.accepted:
+            event = OrderAccepted(order.order_id, outcome.venue_order_id, self._ctx.now())
+        else:
+            event = OrderSubmitted(order.order_id, outcome.venue_order_id, self._ctx.now())
+        self._apply(order, event, outcome)
 
     def _request_refused(self, outcome: RequestRefused) -> None:
         order = self._ctx.state.orders[outcome.order_id]

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ordergate.domain.errors import JournalCorrupted
+from ordergate.domain.errors import JournalCorrupted, OrderGateError
 from ordergate.domain.events import EVENT_TYPES, Event
 
 _ENCODER: Final = msgspec.json.Encoder()
@@ -34,6 +34,7 @@ def decode(type_name: str, version: int, payload: bytes) -> Event:
         raise JournalCorrupted(f"{type_name} v{version} has no upcaster to v{cls.VERSION}")
     try:
         event: Event = _DECODERS[type_name].decode(payload)
-    except msgspec.ValidationError as exc:
+    except (msgspec.DecodeError, OrderGateError) as exc:
+        # Not JSON, not the event's shape, or a value its own validation refuses.
         raise JournalCorrupted(f"{type_name} payload does not decode: {exc}") from exc
     return event

@@ -500,7 +500,7 @@ class SqliteStore:
         if where.until is not None:
             clauses.append("created_ts < ?")
             params.append(where.until)
-        key = f"({sort.value}, partition, number)"
+        key = (sort.value, "partition", "number")
         rows = self._paged("orders", key, clauses, params, page)
         items = [_order_view(r) for r in rows[: page.limit]]
         more = len(rows) > page.limit
@@ -529,7 +529,7 @@ class SqliteStore:
         if where.until is not None:
             clauses.append("ts < ?")
             params.append(where.until)
-        rows = self._paged("fills", "(ts, 0, fill_no)", clauses, params, page)
+        rows = self._paged("fills", ("ts", "fill_no"), clauses, params, page)
         items = [_fill_view(r) for r in rows[: page.limit]]
         next_cursor = None
         if len(rows) > page.limit:
@@ -538,17 +538,32 @@ class SqliteStore:
         return Page(items, next_cursor)
 
     def _paged(
-        self, table: str, key: str, clauses: list[str], params: list[Any], page: PageRequest
+        self,
+        table: str,
+        key: tuple[str, ...],
+        clauses: list[str],
+        params: list[Any],
+        page: PageRequest,
     ) -> list[sqlite3.Row]:
+        """Rows ordered by `key` (ts first, the row's own number last), one page plus one.
+
+        A cursor is the key of the last row of the previous page: (ts, partition, number)
+        for orders, (ts, number) for fills, whose cursors carry partition 0.
+        """
         direction = "DESC" if page.descending else "ASC"
         offset = page.offset
         if page.cursor is not None:
             cursor = Cursor.decode(page.cursor)
-            clauses = [*clauses, f"{key} {'<' if page.descending else '>'} (?, ?, ?)"]
-            params = [*params, cursor.ts, cursor.partition, cursor.number]
+            values: tuple[int, ...] = (cursor.ts, cursor.partition, cursor.number)
+            if len(key) == 2:
+                values = (cursor.ts, cursor.number)
+            marks = ", ".join("?" * len(key))
+            comparison = "<" if page.descending else ">"
+            clauses = [*clauses, f"({', '.join(key)}) {comparison} ({marks})"]
+            params = [*params, *values]
             offset = 0
         where_sql = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        order_sql = ", ".join(f"{c.strip()} {direction}" for c in key.strip("()").split(","))
+        order_sql = ", ".join(f"{column} {direction}" for column in key)
         sql = f"SELECT * FROM {table} {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         return self._reader.execute(sql, [*params, page.limit + 1, offset]).fetchall()
 

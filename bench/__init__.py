@@ -1,0 +1,1 @@
+"""Benchmarks: each prints throughput and latency percentiles for one named workload."""

@@ -1,0 +1,207 @@
+"""The journal codec: every event type round-trips exactly; anything else is corruption."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+
+import pytest
+from tests.fakes import BTC, EURUSD
+
+from ordergate.domain.errors import JournalCorrupted
+from ordergate.domain.events import (
+    EVENT_TYPES,
+    BalanceAdjusted,
+    Event,
+    InstrumentUpdated,
+    OrderAccepted,
+    OrderApproved,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderCancelRequested,
+    OrderDenied,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderReplaceRequested,
+    OrderStatusUnknown,
+    OrderSubmitted,
+    stream_of,
+)
+from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+from ordergate.store.codec import decode, encode
+
+D = Decimal
+TS = 1_700_000_000_123_456_789  # ns: beyond 2**53, so a float would lose it
+
+# One instance of each event type, with Decimals whose text carries trailing zeros and
+# exponents, and every optional field set somewhere and left None somewhere else.
+SAMPLES: list[Event] = [
+    InstrumentUpdated(dataclasses.replace(BTC, max_qty=D("100.000")), TS),
+    BalanceAdjusted("acct-1", "USDT", D("-1E+3"), "withdrawal", TS),
+    OrderInitialized(
+        order_id="0-1",
+        client_order_id="c" * 32,
+        account="acct-1",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        type=OrderType.STOP_LIMIT,
+        qty=D("0.10"),
+        price=D("50000.0"),
+        stop_price=D("50100.00"),
+        time_in_force=TimeInForce.FOK,
+        reduce_only=False,
+        stop_loss=D("51000.0"),
+        take_profit=D("49000.0"),
+        strategy="mean-revert",
+        idempotency_key="key-ü-1",
+        request_hash="ab" * 16,
+        parent_order_id="0-0",
+        trace_id="trace-1",
+        ts=TS,
+    ),
+    OrderDenied("0-1", "QTY_BELOW_MIN", "qty 0.0001 is below the minimum 0.001", TS),
+    OrderApproved("0-1", D("50000.10"), TS),
+    OrderSubmitted("0-1", None, TS),
+    OrderAccepted("0-1", "V-123", TS),
+    OrderRejected("0-1", "VENUE_REJECTED", 'quote "x"\nnewline', TS),
+    OrderFilled(
+        order_id="0-1",
+        account="acct-1",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        trade_id="T-1",
+        qty=D("0.0500"),
+        price=D("49999.9"),
+        fee=D("0.00"),
+        fee_currency="BNB",
+        liquidity=LiquiditySide.MAKER,
+        ts=TS,
+    ),
+    OrderCancelRequested("0-1", None, TS),
+    OrderCanceled("0-1", "IOC_UNFILLED", None, TS),
+    OrderCancelRejected("0-1", "VENUE_ORDER_NOT_FOUND", "gone", TS),
+    OrderReplaceRequested("0-1", D("0.20"), None, D("1.0E+4"), TS),
+    OrderReplaced("0-1", D("0.20"), D("49000.0"), None, TS),
+    OrderReplaceRejected("0-1", "VENUE_REJECTED", "no", TS),
+    OrderExpired("0-1", None, TS),
+    OrderStatusUnknown("0-1", "timeout after 5 s", TS),
+]
+
+
+def decimal_texts(value: object) -> dict[str, str]:
+    """Every Decimal field (nested instruments included) as its exact text."""
+    texts: dict[str, str] = {}
+    for f in dataclasses.fields(value):  # type: ignore[arg-type]
+        v = getattr(value, f.name)
+        if isinstance(v, Decimal):
+            texts[f.name] = str(v)
+        elif dataclasses.is_dataclass(v):
+            texts.update({f"{f.name}.{k}": t for k, t in decimal_texts(v).items()})
+    return texts
+
+
+def test_codec_samples_cover_every_event_type():
+    assert sorted(type(e).__name__ for e in SAMPLES) == sorted(t.__name__ for t in EVENT_TYPES)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_codec_event_round_trips_exactly(event):
+    type_name, version, payload = encode(event)
+
+    decoded = decode(type_name, version, payload)
+
+    assert type_name == type(event).__name__
+    assert version == type(event).VERSION
+    assert type(decoded) is type(event)
+    assert decoded == event
+    assert decimal_texts(decoded) == decimal_texts(event)
+    assert encode(decoded) == (type_name, version, payload)  # the same bytes to hash
+
+
+def test_codec_enums_decode_as_enums():
+    decoded = decode(*encode(SAMPLES[2]))
+
+    assert isinstance(decoded, OrderInitialized)
+    assert decoded.side is Side.SELL
+    assert decoded.type is OrderType.STOP_LIMIT
+    assert decoded.time_in_force is TimeInForce.FOK
+
+
+def test_codec_decimals_travel_as_strings():
+    _, _, payload = encode(SAMPLES[8])
+
+    assert json.loads(payload)["qty"] == "0.0500"
+
+
+def test_codec_unknown_type_raises_journal_corrupted():
+    _, version, payload = encode(SAMPLES[4])
+
+    with pytest.raises(JournalCorrupted, match="unknown event type"):
+        decode("OrderTeleported", version, payload)
+
+
+@pytest.mark.parametrize("version", [0, 2, 99])
+def test_codec_wrong_version_raises_journal_corrupted(version):
+    type_name, _, payload = encode(SAMPLES[4])
+
+    with pytest.raises(JournalCorrupted):
+        decode(type_name, version, payload)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[]",
+        b"{}",
+        b'{"order_id": "0-1", "ts": 1}',
+        b'{"order_id": "0-1", "reference_price": "abc", "ts": 1}',
+        b'{"order_id": 1, "reference_price": "1", "ts": 1}',
+        b'{"order_id": "0-1", "reference_price": "1", "ts": "1"}',
+    ],
+    ids=["array", "empty", "missing-field", "bad-decimal", "int-for-str", "str-for-int"],
+)
+def test_codec_bad_payload_raises_journal_corrupted(payload):
+    with pytest.raises(JournalCorrupted, match="OrderApproved"):
+        decode("OrderApproved", 1, payload)
+
+
+def test_codec_bad_enum_value_raises_journal_corrupted():
+    _, _, payload = encode(SAMPLES[8])
+    forged = payload.replace(b'"BUY"', b'"HOLD"')
+
+    with pytest.raises(JournalCorrupted):
+        decode("OrderFilled", 1, forged)
+
+
+@pytest.mark.parametrize("payload", [b"{not json", b"", b'{"order_id": "0-1"'])
+def test_codec_payload_not_json_raises_journal_corrupted(payload):
+    with pytest.raises(JournalCorrupted):
+        decode("OrderApproved", 1, payload)
+
+
+def test_codec_invalid_stored_instrument_raises_journal_corrupted():
+    type_name, version, payload = encode(InstrumentUpdated(EURUSD, TS))
+    forged = payload.replace(b'"tick_size":"0.00001"', b'"tick_size":"0"')
+    assert forged != payload
+
+    with pytest.raises(JournalCorrupted):
+        decode(type_name, version, forged)
+
+
+@pytest.mark.parametrize(
+    ("event", "stream"),
+    [
+        (SAMPLES[0], "instrument:BTCUSDT"),
+        (SAMPLES[1], "account:acct-1"),
+        (SAMPLES[2], "order:0-1"),
+        (SAMPLES[8], "order:0-1"),
+    ],
+    ids=["instrument", "account", "order", "fill"],
+)
+def test_stream_of_names_stream_by_kind(event, stream):
+    assert stream_of(event) == stream
