@@ -8,16 +8,16 @@ integer nanoseconds since the epoch, read from the `Clock` port by the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
+
+import msgspec
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentUpdated:
+class InstrumentUpdated(msgspec.Struct, frozen=True, gc=False):
     """An instrument's specification as of `ts`.
 
     Journaled so that replay needs nothing but the journal: PnL and margin depend on the
@@ -29,8 +29,7 @@ class InstrumentUpdated:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceAdjusted:
+class BalanceAdjusted(msgspec.Struct, frozen=True, gc=False):
     """Cash moved into or out of an account outside trading (deposit, withdrawal, funding)."""
 
     VERSION: ClassVar[int] = 1
@@ -41,8 +40,7 @@ class BalanceAdjusted:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderInitialized:
+class OrderInitialized(msgspec.Struct, frozen=True, gc=False):
     """An intent became an order (state NEW); pre-trade risk has not run yet."""
 
     VERSION: ClassVar[int] = 1
@@ -67,8 +65,7 @@ class OrderInitialized:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderDenied:
+class OrderDenied(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str
@@ -76,8 +73,7 @@ class OrderDenied:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderApproved:
+class OrderApproved(msgspec.Struct, frozen=True, gc=False):
     """Pre-trade risk passed; the order is about to be sent (PENDING_SUBMIT).
 
     `reference_price` is the price risk sized the order at (its limit or stop price, or
@@ -90,8 +86,7 @@ class OrderApproved:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSubmitted:
+class OrderSubmitted(msgspec.Struct, frozen=True, gc=False):
     """The venue took the request (its transport answered) but has not confirmed it working."""
 
     VERSION: ClassVar[int] = 1
@@ -100,16 +95,14 @@ class OrderSubmitted:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderAccepted:
+class OrderAccepted(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     venue_order_id: str | None
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRejected:
+class OrderRejected(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str
@@ -117,8 +110,7 @@ class OrderRejected:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFilled:
+class OrderFilled(msgspec.Struct, frozen=True, gc=False):
     """An execution. Account, symbol and side are repeated so a fill stands on its own."""
 
     VERSION: ClassVar[int] = 1
@@ -135,16 +127,14 @@ class OrderFilled:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCancelRequested:
+class OrderCancelRequested(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason: str | None
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCanceled:
+class OrderCanceled(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str | None
@@ -152,8 +142,7 @@ class OrderCanceled:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCancelRejected:
+class OrderCancelRejected(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str
@@ -161,8 +150,7 @@ class OrderCancelRejected:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReplaceRequested:
+class OrderReplaceRequested(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     qty: Decimal
@@ -171,8 +159,7 @@ class OrderReplaceRequested:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReplaced:
+class OrderReplaced(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     qty: Decimal
@@ -181,8 +168,7 @@ class OrderReplaced:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReplaceRejected:
+class OrderReplaceRejected(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str
@@ -190,16 +176,14 @@ class OrderReplaceRejected:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderExpired:
+class OrderExpired(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_id: str
     reason_code: str | None
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderStatusUnknown:
+class OrderStatusUnknown(msgspec.Struct, frozen=True, gc=False):
     """A request's outcome is ambiguous (timeout, lost connection, crash before the answer)."""
 
     VERSION: ClassVar[int] = 1

@@ -8,8 +8,9 @@ here: they are pre-trade checks, and a failing one gives a DENIED order, not an 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from decimal import Decimal
+
+import msgspec
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import ZERO, OrderType, Side, TimeInForce
@@ -36,8 +37,7 @@ def _require_name(name: str, value: str | None, *, limit: int, required: bool) -
         raise InvalidRequest(f"{name} must be 1..{limit} printable characters, no edge spaces")
 
 
-@dataclass(frozen=True, slots=True)
-class PlaceOrder:
+class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
     account: str
     symbol: str
     side: Side
@@ -96,14 +96,12 @@ def _canonical(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-@dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReplaceOrder:
+class ReplaceOrder(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     qty: Decimal | None = None
     price: Decimal | None = None
@@ -117,8 +115,7 @@ class ReplaceOrder:
             raise InvalidRequest("replace needs at least one of qty, price, stop_price")
 
 
-@dataclass(frozen=True, slots=True)
-class ClosePosition:
+class ClosePosition(msgspec.Struct, frozen=True, gc=False):
     """Flatten (or reduce by `qty`) one position with a reduce-only market order."""
 
     account: str
@@ -133,8 +130,7 @@ class ClosePosition:
         _require_positive("qty", self.qty, required=False)
 
 
-@dataclass(frozen=True, slots=True)
-class CloseAll:
+class CloseAll(msgspec.Struct, frozen=True, gc=False):
     """Cancel every open order and flatten every position (of one account, or all)."""
 
     account: str | None = None
@@ -142,8 +138,7 @@ class CloseAll:
     trace_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustBalance:
+class AdjustBalance(msgspec.Struct, frozen=True, gc=False):
     account: str
     currency: str
     amount: Decimal

@@ -12,9 +12,9 @@ import asyncio
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
 import structlog
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
@@ -24,22 +24,19 @@ from ordergate.engine.ports import Venue, VenueOrderReport, VenueOrderRequest
 log = structlog.get_logger("ordergate.dispatch")
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitRequest:
+class SubmitRequest(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     request: VenueOrderRequest
 
 
-@dataclass(frozen=True, slots=True)
-class CancelRequest:
+class CancelRequest(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     account: str
     symbol: str
     client_order_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReplaceRequest:
+class ReplaceRequest(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     account: str
     symbol: str
@@ -49,8 +46,7 @@ class ReplaceRequest:
     stop_price: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class QueryRequest:
+class QueryRequest(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     account: str
     symbol: str
@@ -60,36 +56,31 @@ class QueryRequest:
 VenueRequest = SubmitRequest | CancelRequest | ReplaceRequest | QueryRequest
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitAnswered:
+class SubmitAnswered(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     venue_order_id: str | None
     accepted: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRefused:
+class RequestRefused(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     request: str
     reason_code: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class RequestAmbiguous:
+class RequestAmbiguous(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     request: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class QueryAnswered:
+class QueryAnswered(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     report: VenueOrderReport | None
 
 
-@dataclass(frozen=True, slots=True)
-class QueryFailed:
+class QueryFailed(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     reason: str
 
@@ -97,8 +88,7 @@ class QueryFailed:
 VenueOutcome = SubmitAnswered | RequestRefused | RequestAmbiguous | QueryAnswered | QueryFailed
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True, gc=False):
     """Exponential backoff with full jitter for errors that certainly did nothing."""
 
     max_attempts: int = 3

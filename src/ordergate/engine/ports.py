@@ -8,9 +8,10 @@ stream `VenueEvent`s, and the engine turns those into domain events.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
+
+import msgspec
 
 from ordergate.domain.events import Event
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
@@ -23,8 +24,7 @@ class Clock(Protocol):
     def now_ns(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(msgspec.Struct, frozen=True, gc=False):
     """Best prices of one instrument at `ts`; `last` is the last trade or bar close."""
 
     symbol: str
@@ -45,8 +45,7 @@ class MarketData(Protocol):
 # --- venue vocabulary -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderRequest:
+class VenueOrderRequest(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     account: str
     symbol: str
@@ -59,8 +58,7 @@ class VenueOrderRequest:
     reduce_only: bool
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitReceipt:
+class SubmitReceipt(msgspec.Struct, frozen=True, gc=False):
     """The venue's synchronous answer to a submit.
 
     By default it means the venue has the order, not yet that the order works: the
@@ -73,8 +71,7 @@ class SubmitReceipt:
     accepted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderReport:
+class VenueOrderReport(msgspec.Struct, frozen=True, gc=False):
     """The venue's view of one order, as answered to a query.
 
     `status` is one of ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED.
@@ -95,16 +92,14 @@ class VenueOrderReport:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenuePosition:
+class VenuePosition(msgspec.Struct, frozen=True, gc=False):
     account: str
     symbol: str
     qty: Decimal
     avg_price: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class VenueBalance:
+class VenueBalance(msgspec.Struct, frozen=True, gc=False):
     account: str
     currency: str
     balance: Decimal
@@ -114,16 +109,14 @@ class VenueBalance:
 # detection); `ts` is the venue's event time in ns.
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderAccepted:
+class VenueOrderAccepted(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     venue_order_id: str | None
     venue_seq: int | None
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderRejected:
+class VenueOrderRejected(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     reason_code: str
     reason: str
@@ -131,8 +124,7 @@ class VenueOrderRejected:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueFill:
+class VenueFill(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     account: str
     symbol: str
@@ -147,8 +139,7 @@ class VenueFill:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderCanceled:
+class VenueOrderCanceled(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     reason_code: str | None
     reason: str | None
@@ -156,16 +147,14 @@ class VenueOrderCanceled:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderExpired:
+class VenueOrderExpired(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     reason_code: str | None
     venue_seq: int | None
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrderReplaced:
+class VenueOrderReplaced(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     qty: Decimal
     price: Decimal | None
@@ -174,8 +163,7 @@ class VenueOrderReplaced:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueCancelRejected:
+class VenueCancelRejected(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     reason_code: str
     reason: str
@@ -183,8 +171,7 @@ class VenueCancelRejected:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
-class VenueReplaceRejected:
+class VenueReplaceRejected(msgspec.Struct, frozen=True, gc=False):
     client_order_id: str
     reason_code: str
     reason: str
@@ -250,8 +237,7 @@ class Venue(Protocol):
 # --- journal ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class JournalRecord:
+class JournalRecord(msgspec.Struct, frozen=True, gc=False):
     """One stored event: the envelope of DESIGN.md plus the payload's schema version."""
 
     partition: int

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+
 from ordergate.domain.accounts import Account
 from ordergate.domain.events import OrderFilled
 from ordergate.domain.orders import Order
@@ -17,8 +19,7 @@ from ordergate.domain.positions import Position
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 
 
-@dataclass(frozen=True, slots=True)
-class OrderView:
+class OrderView(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     client_order_id: str
     account: str
@@ -80,8 +81,7 @@ class OrderView:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class FillView:
+class FillView(msgspec.Struct, frozen=True, gc=False):
     trade_id: str
     order_id: str
     account: str
@@ -111,8 +111,7 @@ class FillView:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class PositionView:
+class PositionView(msgspec.Struct, frozen=True, gc=False):
     account: str
     symbol: str
     qty: Decimal
@@ -134,8 +133,7 @@ class PositionView:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceView:
+class BalanceView(msgspec.Struct, frozen=True, gc=False):
     account: str
     currency: str
     balance: Decimal

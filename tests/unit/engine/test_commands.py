@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from ordergate.domain.errors import InvalidRequest
@@ -162,27 +162,27 @@ def test_fingerprint_same_request_same_fingerprint():
 
 
 def test_fingerprint_ignores_trace_id():
-    assert dataclasses.replace(BASE, trace_id="trace-1").fingerprint() == BASE.fingerprint()
+    assert msgspec.structs.replace(BASE, trace_id="trace-1").fingerprint() == BASE.fingerprint()
 
 
 @pytest.mark.parametrize("field", list(ORDER_DEFINING_CHANGES))
 def test_fingerprint_order_defining_field_changed_fingerprint_changes(field):
-    changed = dataclasses.replace(BASE, **ORDER_DEFINING_CHANGES[field])
+    changed = msgspec.structs.replace(BASE, **ORDER_DEFINING_CHANGES[field])
 
     assert changed.fingerprint() != BASE.fingerprint()
 
 
 def test_fingerprint_stop_price_changed_fingerprint_changes():
-    stop_limit = dataclasses.replace(BASE, type=OrderType.STOP_LIMIT, stop_price=D("50100"))
+    stop_limit = msgspec.structs.replace(BASE, type=OrderType.STOP_LIMIT, stop_price=D("50100"))
 
-    changed = dataclasses.replace(stop_limit, stop_price=D("50200"))
+    changed = msgspec.structs.replace(stop_limit, stop_price=D("50200"))
 
     assert changed.fingerprint() != stop_limit.fingerprint()
 
 
 def test_fingerprint_idempotency_key_not_part_of_fingerprint():
     # The fingerprint tells whether a reused key names the same order; the key is not in it.
-    assert dataclasses.replace(BASE, idempotency_key="k2").fingerprint() == BASE.fingerprint()
+    assert msgspec.structs.replace(BASE, idempotency_key="k2").fingerprint() == BASE.fingerprint()
 
 
 def test_fingerprint_reduce_only_without_bracket_differs_from_plain():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from ordergate.domain.errors import JournalCorrupted
@@ -89,7 +89,7 @@ def tampered(record: JournalRecord, field: str) -> JournalRecord:
         changed = value + "x"
     else:
         changed = value + 1
-    return dataclasses.replace(record, **{field: changed})
+    return msgspec.structs.replace(record, **{field: changed})
 
 
 FIELDS = ["payload", "ts", "type", "stream", "seq", "prev_hash", "hash", "version", "partition"]
@@ -126,7 +126,7 @@ def test_check_link_every_field_of_every_record_detected():
 def test_check_link_resealed_record_breaks_the_next_link():
     # Rewriting a record with a matching hash of its own still breaks the record after it.
     records = seal(EVENTS, PARTITION, 0, GENESIS)
-    forged_event = dataclasses.replace(EVENTS[2], amount=Decimal("1E+9"))
+    forged_event = msgspec.structs.replace(EVENTS[2], amount=Decimal("1E+9"))
     (forged,) = seal([forged_event], PARTITION, 2, records[1].hash)
     records[2] = forged
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from decimal import Decimal
 
+import msgspec
 import pytest
 from tests.fakes import BTC, EURUSD
 
@@ -96,12 +97,16 @@ SAMPLES: list[Event] = [
 def decimal_texts(value: object) -> dict[str, str]:
     """Every Decimal field (nested instruments included) as its exact text."""
     texts: dict[str, str] = {}
-    for f in dataclasses.fields(value):  # type: ignore[arg-type]
-        v = getattr(value, f.name)
+    if isinstance(value, msgspec.Struct):
+        names = list(value.__struct_fields__)
+    else:
+        names = [f.name for f in dataclasses.fields(value)]  # type: ignore[arg-type]
+    for name in names:
+        v = getattr(value, name)
         if isinstance(v, Decimal):
-            texts[f.name] = str(v)
-        elif dataclasses.is_dataclass(v):
-            texts.update({f"{f.name}.{k}": t for k, t in decimal_texts(v).items()})
+            texts[name] = str(v)
+        elif isinstance(v, msgspec.Struct) or dataclasses.is_dataclass(v):
+            texts.update({f"{name}.{k}": t for k, t in decimal_texts(v).items()})
     return texts
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import msgspec
 import pytest
 from tests.fakes import BTC, EURUSD
 
@@ -424,7 +424,7 @@ async def test_verify_store_memory_read_model_changed_reported():
     view = store.order("0-4")
     assert view is not None
 
-    store.apply_changes(ReadModelChanges(orders=[dataclasses.replace(view, status=S.FILLED)]))
+    store.apply_changes(ReadModelChanges(orders=[msgspec.structs.replace(view, status=S.FILLED)]))
     report = verify_store(store)
 
     assert not report.ok

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from ordergate.domain.events import OrderDenied, OrderFilled
 from ordergate.engine.digest import state_digest
@@ -45,7 +45,7 @@ def test_replay_records_event_refused_by_domain_reported_as_replay_failure():
 
 def test_replay_records_stops_at_first_broken_link():
     records = seal(EVENTS, 0, 0, GENESIS)
-    records[4] = dataclasses.replace(records[4], ts=records[4].ts + 1)
+    records[4] = msgspec.structs.replace(records[4], ts=records[4].ts + 1)
 
     state, report = replay_records(iter(records), 0)
 
@@ -57,7 +57,7 @@ def test_replay_records_stops_at_first_broken_link():
 def test_replay_records_partition_mismatch_not_checked_by_seq_alone():
     # Records sealed for partition 1 still chain; the partition is inside each hash.
     records = seal(EVENTS, 1, 0, GENESIS)
-    forged = [dataclasses.replace(r, partition=0) for r in records]
+    forged = [msgspec.structs.replace(r, partition=0) for r in records]
 
     _, report = replay_records(iter(forged), 0)
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 from paper_support import (
     BTC,
@@ -185,8 +184,8 @@ def test_restore_orders_sorted_by_time_not_by_argument_order():
         report(status=OrderStatus.FILLED),
         report(filled="2"),
         report(avg=None),
-        dataclasses.replace(report(), symbol="NOPE"),
-        dataclasses.replace(report(), price=D("98.05")),  # off the tick
+        msgspec.structs.replace(report(), symbol="NOPE"),
+        msgspec.structs.replace(report(), price=D("98.05")),  # off the tick
     ],
 )
 def test_restore_refuses_orders_that_cannot_be_open(bad):
