@@ -83,7 +83,7 @@ def test_euro_fx_gzip_file_loads_with_timestamp_utc_column():
 @pytest.mark.parametrize(
     ("excerpt", "source", "first_row", "last_row"),
     [
-        ("eurusd-6eh4-xcme-1m-20240102-20240104.csv.gz", EUR_FILE, 58, 4147),
+        ("eurusd-6eh4-xcme-1m-20240112-20240115.csv.gz", EUR_FILE, 10959, 13589),
         ("btcusdt-perp-1m-20220103-20220105.csv.gz", BTC_FILE, 2940, 7259),
         ("gbpusd-m1-bid-20120201-20120203.csv.gz", GBP_BID, 1, 4185),
         ("gbpusd-m1-ask-20120201-20120203.csv.gz", GBP_ASK, 1, 4185),
