@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import structlog
 
+from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
 from ordergate.domain.orders import Order
 from ordergate.domain.risk import TradingPolicy
 from ordergate.domain.values import ZERO, OrderStatus
@@ -72,6 +73,18 @@ class Application:
     def mark(self, symbol: str) -> Decimal | None:
         quote = self.market.quote(symbol)
         return None if quote is None else quote.last
+
+    def account_margin(self, account: str) -> dict[str, CurrencyMargin]:
+        """Balance, equity, used and free margin per currency: journaled rows, current marks."""
+        positions = self.reads.positions(account)
+        marks = {p.symbol: m for p in positions if (m := self.mark(p.symbol)) is not None}
+        return margin_by_currency(
+            {b.currency: b.balance for b in self.reads.balances(account)},
+            positions,
+            self.engine.order_margin(account),
+            self.engine.instruments,
+            marks,
+        )
 
     async def wait_for_venue(self, order_id: str) -> OrderView:
         return await self.engine.wait_for_venue(order_id, self.settings.api_wait_ms / 1000)

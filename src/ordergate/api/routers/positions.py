@@ -16,7 +16,6 @@ from ordergate.api.schemas import (
     PositionOut,
     iso,
 )
-from ordergate.domain.accounts import margin_by_currency
 from ordergate.domain.values import ZERO
 from ordergate.engine.commands import ClosePosition
 
@@ -75,15 +74,7 @@ async def close_position(
 async def get_account(app: AppDep, account: str | None = None) -> AccountOut:
     """Balance, equity, used and free margin per currency."""
     account_id = account or app.settings.default_account
-    positions = app.reads.positions(account_id)
-    marks = {p.symbol: m for p in positions if (m := app.mark(p.symbol)) is not None}
-    margins = margin_by_currency(
-        {b.currency: b.balance for b in app.reads.balances(account_id)},
-        positions,
-        app.engine.order_margin(account_id),
-        app.engine.instruments,
-        marks,
-    )
+    margins = app.account_margin(account_id)
     return AccountOut(
         account=account_id,
         currencies=[

@@ -1,0 +1,238 @@
+"""The Python API: ordergate embedded in a strategy's own process.
+
+    async with Oms(Settings(db="bot.db")) as oms:
+        order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"), idempotency_key="k1")
+
+`BlockingOms` offers the same calls to synchronous code, running the engine on an event
+loop in a background thread. Both answer with the same immutable views the REST API
+serves, taken after the journal commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ordergate.bootstrap import Application, build
+from ordergate.domain.accounts import CurrencyMargin
+from ordergate.domain.errors import EngineStopped
+from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, PlaceOrder, ReplaceOrder
+from ordergate.engine.engine import CloseAllResult
+from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
+from ordergate.engine.views import FillView, OrderView, PositionView
+from ordergate.settings import Settings
+
+T = TypeVar("T")
+
+
+class Oms:
+    """An embedded ordergate: journal, venue and engine in this process."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._app: Application | None = None
+
+    async def __aenter__(self) -> Oms:
+        self._app = await build(self.settings)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._app is not None:
+            app, self._app = self._app, None
+            await app.aclose()
+
+    @property
+    def app(self) -> Application:
+        if self._app is None:
+            raise EngineStopped("use `async with Oms(...)` before calling it")
+        return self._app
+
+    async def place(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        type: OrderType = OrderType.MARKET,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        idempotency_key: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        trace_id: str | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        """Place an order; with `wait`, return once the venue has answered (or timed out)."""
+        app = self.app
+        result = await app.engine.place(
+            PlaceOrder(
+                account=account or app.settings.default_account,
+                symbol=symbol,
+                side=side,
+                qty=qty,
+                type=type,
+                price=price,
+                stop_price=stop_price,
+                time_in_force=time_in_force,
+                reduce_only=reduce_only,
+                stop_loss=stop_loss,
+                take_profit=take_profit,
+                idempotency_key=idempotency_key,
+                strategy=strategy,
+                trace_id=trace_id,
+            )
+        )
+        return await self._settled(result.order, wait)
+
+    async def cancel(
+        self, order_id: str, reason: str | None = None, wait: bool = True
+    ) -> OrderView:
+        return await self._settled(
+            await self.app.engine.cancel(CancelOrder(order_id, reason)), wait
+        )
+
+    async def replace(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        command = ReplaceOrder(order_id, qty=qty, price=price, stop_price=stop_price)
+        return await self._settled(await self.app.engine.replace(command), wait)
+
+    async def close_position(
+        self, symbol: str, qty: Decimal | None = None, account: str | None = None
+    ) -> OrderView:
+        app = self.app
+        command = ClosePosition(account or app.settings.default_account, symbol, qty)
+        return await self._settled(await app.engine.close_position(command), True)
+
+    async def close_all(self, account: str | None = None) -> CloseAllResult:
+        return await self.app.engine.close_all(CloseAll(account=account))
+
+    def order(self, order_id: str) -> OrderView | None:
+        return self.app.reads.order(order_id)
+
+    def orders(
+        self,
+        *,
+        symbol: str | None = None,
+        statuses: frozenset[OrderStatus] | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[OrderView]:
+        where = OrderFilter(account=account, symbol=symbol, statuses=statuses, strategy=strategy)
+        return self.app.reads.orders(where, PageRequest(limit=limit, cursor=cursor))
+
+    def fills(
+        self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[FillView]:
+        return self.app.reads.fills(
+            FillFilter(order_id=order_id), PageRequest(limit=limit, cursor=cursor)
+        )
+
+    def positions(self, account: str | None = None) -> list[PositionView]:
+        return [p for p in self.app.reads.positions(account) if p.qty]
+
+    def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
+        """Balance, equity, used and free margin per currency, at current marks."""
+        return self.app.account_margin(account or self.app.settings.default_account)
+
+    async def _settled(self, view: OrderView, wait: bool) -> OrderView:
+        return await self.app.wait_for_venue(view.order_id) if wait else view
+
+
+class BlockingOms:
+    """The same API for synchronous code; the engine runs on a background event loop.
+
+    with BlockingOms(Settings(db="bot.db")) as oms:
+        order = oms.place("BTCUSDT", Side.BUY, Decimal("0.01"))
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._oms = Oms(settings)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> BlockingOms:
+        self._thread.start()
+        self._call(self._oms.__aenter__())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._call(self._oms.__aexit__(exc_type, exc, tb))
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def _read(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        async def read() -> Any:
+            return function(*args, **kwargs)
+
+        return self._call(read())
+
+    def place(self, symbol: str, side: Side, qty: Decimal, *args: Any, **kwargs: Any) -> OrderView:
+        return self._call(self._oms.place(symbol, side, qty, *args, **kwargs))
+
+    def cancel(self, order_id: str, reason: str | None = None, wait: bool = True) -> OrderView:
+        return self._call(self._oms.cancel(order_id, reason, wait))
+
+    def replace(self, order_id: str, **kwargs: Any) -> OrderView:
+        return self._call(self._oms.replace(order_id, **kwargs))
+
+    def close_position(
+        self, symbol: str, qty: Decimal | None = None, account: str | None = None
+    ) -> OrderView:
+        return self._call(self._oms.close_position(symbol, qty, account))
+
+    def close_all(self, account: str | None = None) -> CloseAllResult:
+        return self._call(self._oms.close_all(account))
+
+    def order(self, order_id: str) -> OrderView | None:
+        result: OrderView | None = self._read(self._oms.order, order_id)
+        return result
+
+    def orders(self, **kwargs: Any) -> Page[OrderView]:
+        result: Page[OrderView] = self._read(self._oms.orders, **kwargs)
+        return result
+
+    def fills(self, **kwargs: Any) -> Page[FillView]:
+        result: Page[FillView] = self._read(self._oms.fills, **kwargs)
+        return result
+
+    def positions(self, account: str | None = None) -> list[PositionView]:
+        result: list[PositionView] = self._read(self._oms.positions, account)
+        return result
+
+    def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
+        result: dict[str, CurrencyMargin] = self._read(self._oms.account, account)
+        return result
