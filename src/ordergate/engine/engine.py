@@ -24,7 +24,7 @@ import structlog
 from ordergate.domain.errors import EngineStopped, NotFound, OrderGateError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.risk import TradingPolicy
-from ordergate.domain.values import OrderStatus
+from ordergate.domain.values import OrderStatus, OrderType, TimeInForce
 from ordergate.engine import amendments, placement
 from ordergate.engine.commands import (
     AdjustBalance,
@@ -35,12 +35,12 @@ from ordergate.engine.commands import (
     PlaceOrder,
     ReplaceOrder,
 )
-from ordergate.engine.context import DecisionContext
+from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.dispatch import RetryPolicy, VenueDispatcher, VenueOutcome
 from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
 from ordergate.engine.state import OmsState
 from ordergate.engine.venue_events import VenueEventTranslator, recover
-from ordergate.engine.views import OrderView
+from ordergate.engine.views import OrderView, ReadModelChanges
 
 log = structlog.get_logger("ordergate.engine")
 
@@ -55,6 +55,17 @@ AWAITING_VENUE = frozenset(
         OrderStatus.UNKNOWN,
     }
 )
+
+
+_IMMEDIATE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
+
+
+def venue_has_answered(view: OrderView) -> bool:
+    if view.status in AWAITING_VENUE:
+        return False
+    if view.type is OrderType.MARKET or view.time_in_force in _IMMEDIATE:
+        return view.status.is_terminal
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,16 @@ class _Reply:
 Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
 
 
+@dataclass(frozen=True, slots=True)
+class _ClosedBatch:
+    """A batch handled and snapshotted, waiting for (or in) its journal append."""
+
+    batch: Batch
+    changes: ReadModelChanges
+    replies: list[_Reply]
+    reserved: dict[tuple[str, str], Decimal] | None
+
+
 class Engine:
     def __init__(
         self,
@@ -131,6 +152,7 @@ class Engine:
         self._reserved: dict[tuple[str, str], Decimal] = {}
         self._waiters: dict[str, list[Waiter]] = {}
         self._replies: list[_Reply] = []
+        self._inflight: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self._stopping = False
@@ -252,8 +274,12 @@ class Engine:
                 self._waiters.pop(order_id, None)
 
     async def wait_for_venue(self, order_id: str, timeout: float) -> OrderView:
-        """Wait until the venue has answered the order's latest request (or `timeout`)."""
-        return await self.wait_for(order_id, lambda v: v.status not in AWAITING_VENUE, timeout)
+        """Wait until the venue has answered the order's latest request (or `timeout`).
+
+        For an order that cannot rest (MARKET, IOC, FOK) the answer is its outcome, so
+        the wait lasts until it is done; for one that rests, until it is acknowledged.
+        """
+        return await self.wait_for(order_id, venue_has_answered, timeout)
 
     async def settle(self, rounds: int = 1000) -> None:
         """Wait until nothing is queued: inbox, venue lanes and the venue's own stream.
@@ -263,7 +289,8 @@ class Engine:
         for _ in range(rounds):
             await self._submit(_Barrier())
             await asyncio.sleep(0)  # let the venue pump and the lanes run
-            if not self._inbox and self._dispatcher.backlog == 0:
+            idle = not self._inbox and self._inflight is None
+            if idle and self._dispatcher.backlog == 0:
                 return
         raise EngineStopped(f"engine did not settle within {rounds} rounds")
 
@@ -289,10 +316,19 @@ class Engine:
             self._wakeup.set()
 
     async def _run(self) -> None:
+        """Decide batch N+1 while batch N is being journaled; publish batches in order.
+
+        At most one append is in flight. A batch's answers, views and venue requests go
+        out only after its own append (and every earlier one) has completed, so the
+        overlap never lets anything leave ahead of the journal.
+        """
         inbox = self._inbox
         try:
             while True:
                 if not inbox:
+                    if self._inflight is not None:
+                        await self._finish_inflight()
+                        continue
                     if self._stopping:
                         return
                     self._wakeup.clear()
@@ -300,10 +336,21 @@ class Engine:
                     continue
                 for _ in range(min(len(inbox), self._max_batch)):
                     self._handle(inbox.popleft())
-                await self._commit()
+                closed = self._close_batch()
+                if self._inflight is not None:
+                    await self._finish_inflight()
+                self._inflight = asyncio.create_task(self._commit(closed))
         except BaseException as exc:
             self._fail(exc)
             raise
+
+    async def _finish_inflight(self) -> None:
+        inflight = self._inflight
+        assert inflight is not None
+        try:
+            await inflight
+        finally:
+            self._inflight = None
 
     def _handle(self, item: Any) -> None:
         if type(item) is not tuple:
@@ -320,16 +367,25 @@ class Engine:
                 raise  # a decision failed after emitting: the state can't be trusted
             reply.error = exc
 
-    async def _commit(self) -> None:
-        batch = self._ctx.take_batch()
+    def _close_batch(self) -> _ClosedBatch:
+        """Take what the batch decided, with snapshots of what it changed, as of now."""
+        replies, self._replies = self._replies, []
         changes = self._ctx.state.take_changes()
+        reserved = dict(self._ctx.state.reserved) if changes.orders else None
+        return _ClosedBatch(self._ctx.take_batch(), changes, replies, reserved)
+
+    async def _commit(self, closed: _ClosedBatch) -> None:
+        batch, changes, replies = closed.batch, closed.changes, closed.replies
         if batch.events:
-            await self._journal.append(batch.events, changes)
+            try:
+                await self._journal.append(batch.events, changes)
+            except BaseException:
+                self._replies.extend(replies)  # so the failure answers them too
+                raise
         for view in changes.orders:
             self._views[view.order_id] = view
-        if changes.orders:
-            self._reserved = dict(self._ctx.state.reserved)
-        replies, self._replies = self._replies, []
+        if closed.reserved is not None:
+            self._reserved = closed.reserved
         for reply in replies:
             if reply.future.done():
                 continue
