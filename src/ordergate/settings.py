@@ -22,7 +22,11 @@ DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ORDERGATE_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="ORDERGATE_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     host: str = "127.0.0.1"

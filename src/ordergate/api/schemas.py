@@ -10,13 +10,50 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 
-from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.values import (
+    MAX_DECIMALS,
+    MAX_MAGNITUDE,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    is_reasonable,
+)
+from ordergate.engine.commands import price_field_problem
 from ordergate.engine.views import BalanceView, FillView, OrderView
 
-DecimalStr = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+def _plain(value: Decimal) -> str:
+    """A given quantity or price as plain text, at the scale it was given ("1.09000")."""
+    return format(value, "f")
+
+
+def _amount(value: Decimal) -> str:
+    """A computed amount without exponent or trailing zeros ("0E-7" -> "0")."""
+    text = format(value.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+def _reasonable(value: Decimal) -> Decimal:
+    if not is_reasonable(value):
+        raise ValueError(f"must be below {MAX_MAGNITUDE:.0E} with at most {MAX_DECIMALS} decimals")
+    return value
+
+
+DecimalStr = Annotated[Decimal, PlainSerializer(_plain, return_type=str)]
+AmountStr = Annotated[Decimal, PlainSerializer(_amount, return_type=str)]
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_reasonable)]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -27,10 +64,17 @@ def iso(ts_ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ts_ns // 1000)
 
 
+_LATEST = datetime(2262, 1, 1, tzinfo=UTC)  # nanoseconds fit in 64 bits until 2262-04
+
+
 def ns(moment: datetime) -> int:
     """A datetime (naive means UTC) as nanoseconds since the epoch."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if not _EPOCH <= moment < _LATEST:
+        raise InvalidRequest(
+            f"{moment.isoformat()} is outside 1970-01-01 .. 2262-01-01", code="BAD_TIME"
+        )
     delta = moment - _EPOCH
     return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
 
@@ -47,8 +91,8 @@ class OrderIn(BaseModel):
     side: Side
     qty: Positive
     type: OrderType = OrderType.MARKET
-    price: Positive | None = None
-    stop_price: Positive | None = None
+    price: Positive | None = Field(default=None, validate_default=True)
+    stop_price: Positive | None = Field(default=None, validate_default=True)
     time_in_force: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
     stop_loss: Positive | None = None
@@ -56,6 +100,17 @@ class OrderIn(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
     strategy: str | None = Field(default=None, min_length=1, max_length=64)
     account: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("price", "stop_price", mode="after")
+    @classmethod
+    def _price_fits_type(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        order_type = info.data.get("type")
+        if order_type is None or info.field_name is None:
+            return value  # the type itself is invalid; that error is reported already
+        problem = price_field_problem(order_type, info.field_name, value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ReplaceIn(BaseModel):
@@ -82,7 +137,7 @@ class OrderOut(BaseModel):
     type: OrderType
     qty: DecimalStr
     filled_qty: DecimalStr
-    avg_fill_price: DecimalStr | None
+    avg_fill_price: AmountStr | None
     price: DecimalStr | None
     stop_price: DecimalStr | None
     time_in_force: TimeInForce
@@ -143,7 +198,7 @@ class FillOut(BaseModel):
     side: Side
     qty: DecimalStr
     price: DecimalStr
-    fee: DecimalStr
+    fee: AmountStr
     fee_currency: str
     liquidity: str
     ts: datetime
@@ -175,24 +230,24 @@ class PositionOut(BaseModel):
     symbol: str
     side: str
     qty: DecimalStr
-    avg_price: DecimalStr
-    mark_price: DecimalStr | None
-    unrealized_pnl: DecimalStr | None
-    realized_pnl: DecimalStr
-    fees: DecimalStr
+    avg_price: AmountStr
+    mark_price: AmountStr | None
+    unrealized_pnl: AmountStr | None
+    realized_pnl: AmountStr
+    fees: AmountStr
     currency: str
     updated_at: datetime
 
 
 class CurrencyOut(BaseModel):
     currency: str
-    balance: DecimalStr
-    unrealized_pnl: DecimalStr
-    equity: DecimalStr
-    used_margin: DecimalStr
-    position_margin: DecimalStr
-    order_margin: DecimalStr
-    free_margin: DecimalStr
+    balance: AmountStr
+    unrealized_pnl: AmountStr
+    equity: AmountStr
+    used_margin: AmountStr
+    position_margin: AmountStr
+    order_margin: AmountStr
+    free_margin: AmountStr
 
 
 class AccountOut(BaseModel):
@@ -202,7 +257,7 @@ class AccountOut(BaseModel):
 
 class BalanceOut(BaseModel):
     currency: str
-    balance: DecimalStr
+    balance: AmountStr
 
     @classmethod
     def of(cls, b: BalanceView) -> BalanceOut:

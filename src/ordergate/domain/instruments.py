@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import ONE, ZERO
@@ -50,10 +50,10 @@ class Instrument:
         return qty * price * self.contract_size * self.margin_rate
 
     def is_on_tick(self, price: Decimal) -> bool:
-        return price % self.tick_size == ZERO
+        return _is_multiple(price, self.tick_size)
 
     def is_on_step(self, qty: Decimal) -> bool:
-        return qty % self.lot_step == ZERO
+        return _is_multiple(qty, self.lot_step)
 
     def round_price(self, price: Decimal) -> Decimal:
         """Round a computed price (an offset, a slippage bound) to the nearest tick."""
@@ -64,3 +64,11 @@ class Instrument:
         """Round a computed quantity down to the lot step, never up past what was asked."""
         steps = (qty / self.lot_step).to_integral_value(rounding=ROUND_DOWN)
         return steps * self.lot_step
+
+
+def _is_multiple(value: Decimal, unit: Decimal) -> bool:
+    # A value too large for the decimal context to divide is not on any grid we trade.
+    try:
+        return value % unit == ZERO
+    except InvalidOperation:
+        return False

@@ -288,6 +288,9 @@ class Order:
             self.venue_acknowledged = True
             if event.venue_order_id is not None:
                 self.venue_order_id = event.venue_order_id
+        elif isinstance(event, OrderCancelRequested):
+            if event.reason is not None:
+                self.reason = event.reason
         elif isinstance(event, OrderReplaceRequested):
             self.pending_replace = event
         elif isinstance(event, OrderReplaced):

@@ -8,6 +8,19 @@ from enum import StrEnum
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
+# Quantities and prices beyond these are refused at the edge: the grid and margin
+# arithmetic then always fits the default 28-digit decimal context.
+MAX_MAGNITUDE = Decimal(10) ** 15
+MAX_DECIMALS = 12
+
+
+def is_reasonable(value: Decimal) -> bool:
+    """Finite, below 1e15 in size, and with at most 12 significant decimals."""
+    if not value.is_finite() or abs(value) >= MAX_MAGNITUDE:
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_DECIMALS
+
 
 class Side(StrEnum):
     BUY = "BUY"

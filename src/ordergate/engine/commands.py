@@ -13,7 +13,15 @@ from decimal import Decimal
 import msgspec
 
 from ordergate.domain.errors import InvalidRequest
-from ordergate.domain.values import ZERO, OrderType, Side, TimeInForce
+from ordergate.domain.values import (
+    MAX_DECIMALS,
+    MAX_MAGNITUDE,
+    ZERO,
+    OrderType,
+    Side,
+    TimeInForce,
+    is_reasonable,
+)
 
 MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 64
@@ -26,6 +34,20 @@ def _require_positive(name: str, value: Decimal | None, *, required: bool) -> No
         return
     if not value.is_finite() or value <= ZERO:
         raise InvalidRequest(f"{name} must be a positive finite number, got {value}")
+    if not is_reasonable(value):
+        raise InvalidRequest(
+            f"{name} must be below {MAX_MAGNITUDE:.0E} with at most {MAX_DECIMALS} decimals"
+        )
+
+
+def price_field_problem(order_type: OrderType, field: str, value: Decimal | None) -> str | None:
+    """Why `price` or `stop_price` does not fit the order type, if it does not."""
+    needed = order_type.needs_price if field == "price" else order_type.needs_stop_price
+    if needed and value is None:
+        return f"{order_type} orders need a {field}"
+    if value is not None and not needed:
+        return f"{field} is not used by {order_type} orders"
+    return None
 
 
 def _require_name(name: str, value: str | None, *, limit: int, required: bool) -> None:
@@ -61,14 +83,14 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
         _require_name("idempotency_key", self.idempotency_key, limit=MAX_ID_LENGTH, required=False)
         _require_name("trace_id", self.trace_id, limit=MAX_ID_LENGTH, required=False)
         _require_positive("qty", self.qty, required=True)
-        _require_positive("price", self.price, required=self.type.needs_price)
-        _require_positive("stop_price", self.stop_price, required=self.type.needs_stop_price)
+        for field, value in (("price", self.price), ("stop_price", self.stop_price)):
+            problem = price_field_problem(self.type, field, value)
+            if problem is not None:
+                raise InvalidRequest(problem)
+        _require_positive("price", self.price, required=False)
+        _require_positive("stop_price", self.stop_price, required=False)
         _require_positive("stop_loss", self.stop_loss, required=False)
         _require_positive("take_profit", self.take_profit, required=False)
-        if self.price is not None and not self.type.needs_price:
-            raise InvalidRequest(f"price is not used by {self.type} orders")
-        if self.stop_price is not None and not self.type.needs_stop_price:
-            raise InvalidRequest(f"stop_price is not used by {self.type} orders")
         if self.reduce_only and (self.stop_loss is not None or self.take_profit is not None):
             raise InvalidRequest("a reduce-only order cannot carry a stop-loss or take-profit")
 

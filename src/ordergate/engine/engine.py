@@ -353,18 +353,28 @@ class Engine:
             self._inflight = None
 
     def _handle(self, item: Any) -> None:
+        """Decide one item. A decision that fails before emitting anything is refused
+        alone; one that fails after emitting stops the writer (its state is suspect)."""
+        emitted = len(self._ctx.batch.events)
         if type(item) is not tuple:
-            self._translator.handlers[type(item)](item)
+            try:
+                self._translator.handlers[type(item)](item)
+            except Exception:
+                if len(self._ctx.batch.events) != emitted:
+                    raise
+                log.exception("venue event could not be applied; dropped", item=repr(item))
             return
         command, future = item
         reply = _Reply(future)
         self._replies.append(reply)
-        emitted = len(self._ctx.batch.events)
         try:
             reply.build = self._commands[type(command)](command)
-        except OrderGateError as exc:
+        except Exception as exc:
             if len(self._ctx.batch.events) != emitted:
-                raise  # a decision failed after emitting: the state can't be trusted
+                raise
+            if not isinstance(exc, OrderGateError):
+                log.exception("command failed unexpectedly", command=type(command).__name__)
+                exc = OrderGateError(f"internal error: {exc!r}", code="INTERNAL_ERROR")
             reply.error = exc
 
     def _close_batch(self) -> _ClosedBatch:

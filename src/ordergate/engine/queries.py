@@ -83,8 +83,10 @@ class Cursor:
     def decode(cls, text: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            ts, partition, number = json.loads(raw)
-            return cls(int(ts), int(partition), int(number))
+            ts, partition, number = (int(v) for v in json.loads(raw))
+            if not (0 <= ts < 2**63 and 0 <= partition < 2**31 and 0 <= number < 2**63):
+                raise ValueError("cursor out of range")
+            return cls(ts, partition, number)
         except (ValueError, TypeError, binascii.Error) as exc:
             raise InvalidRequest("cursor is not one this server issued", code="BAD_CURSOR") from exc
 

@@ -28,7 +28,7 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.orders import Order
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.domain.values import ZERO, OrderStatus, is_reasonable
 from ordergate.engine.brackets import after_change
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import (
@@ -125,7 +125,9 @@ class VenueEventTranslator:
             return
         if self._ctx.state.book.has_trade(order.account, event.trade_id):
             return  # the same execution delivered again (websocket and REST, a resend)
-        numbers_ok = event.qty.is_finite() and event.price.is_finite() and event.fee.is_finite()
+        numbers_ok = (
+            is_reasonable(event.qty) and is_reasonable(event.price) and event.fee.is_finite()
+        )
         if (
             not numbers_ok
             or event.qty <= ZERO

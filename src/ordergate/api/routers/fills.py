@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ordergate.api.deps import AppDep
+from ordergate.api.routers.orders import SortOrder
 from ordergate.api.schemas import FillOut, FillPage, ns
 from ordergate.engine.queries import FillFilter, PageRequest
 
@@ -25,8 +26,9 @@ async def list_fills(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     cursor: str | None = None,
-    descending: bool = True,
+    order: SortOrder = SortOrder.desc,
 ) -> FillPage:
+    """Executions by time, newest first by default; page with `cursor` (or `offset`)."""
     page = app.reads.fills(
         FillFilter(
             account=account,
@@ -35,6 +37,6 @@ async def list_fills(
             since=None if since is None else ns(since),
             until=None if until is None else ns(until),
         ),
-        PageRequest(limit=limit, offset=offset, cursor=cursor, descending=descending),
+        PageRequest(limit=limit, offset=offset, cursor=cursor, descending=order is SortOrder.desc),
     )
     return FillPage(items=[FillOut.of(f) for f in page.items], next_cursor=page.next_cursor)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ordergate.api.deps import AppDep
 from ordergate.api.routers.orders import ERRORS
-from ordergate.api.schemas import DecimalStr, Positive, iso
+from ordergate.api.schemas import AmountStr, DecimalStr, Positive, iso
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, PlaceOrder
@@ -32,6 +32,10 @@ class PaperStatus(StrEnum):
     FILLED = "FILLED"
     REJECTED = "REJECTED"
     CANCELED = "CANCELED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> PaperStatus | None:
+        return cls.__members__.get(value.upper()) if isinstance(value, str) else None
 
 
 PAPER_STATUS_OF: Final[dict[OrderStatus, PaperStatus]] = dict.fromkeys(
@@ -51,6 +55,10 @@ STATUSES_OF: Final[dict[PaperStatus, frozenset[OrderStatus]]] = {
 class PaperOrderType(StrEnum):
     market = "market"
     limit = "limit"
+
+    @classmethod
+    def _missing_(cls, value: object) -> PaperOrderType | None:
+        return cls.__members__.get(value.lower()) if isinstance(value, str) else None
 
 
 class PaperOrderIn(BaseModel):
@@ -75,7 +83,7 @@ class PaperOrderOut(BaseModel):
     price: DecimalStr | None
     status: PaperStatus
     filled_qty: DecimalStr
-    fill_price: DecimalStr | None
+    fill_price: AmountStr | None
     stop_loss: DecimalStr | None
     take_profit: DecimalStr | None
     idempotency_key: str | None

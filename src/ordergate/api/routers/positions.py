@@ -16,6 +16,7 @@ from ordergate.api.schemas import (
     PositionOut,
     iso,
 )
+from ordergate.domain.errors import NotFound
 from ordergate.domain.values import ZERO
 from ordergate.engine.commands import ClosePosition
 
@@ -70,10 +71,12 @@ async def close_position(
     return OrderOut.of(await app.wait_for_venue(view.order_id))
 
 
-@router.get("/v1/account")
+@router.get("/v1/account", responses=ERRORS)
 async def get_account(app: AppDep, account: str | None = None) -> AccountOut:
     """Balance, equity, used and free margin per currency."""
     account_id = account or app.settings.default_account
+    if not app.reads.balances(account_id):
+        raise NotFound(f"account {account_id!r} is not known", code="ACCOUNT_NOT_FOUND")
     margins = app.account_margin(account_id)
     return AccountOut(
         account=account_id,
