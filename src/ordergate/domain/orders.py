@@ -129,6 +129,7 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
     (S.UNKNOWN, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
     (S.UNKNOWN, T.FILL_FULL): S.FILLED,
     (S.UNKNOWN, T.CANCEL): S.CANCELED,
+    (S.UNKNOWN, T.REPLACE): RESUME,  # a replace whose answer was lost, found applied
     (S.UNKNOWN, T.EXPIRE): S.EXPIRED,
     # Late fills after a terminal state are applied and flagged: the position must see them.
     (S.CANCELED, T.FILL_PARTIAL): S.CANCELED,
@@ -160,6 +161,7 @@ class Order:
     __slots__ = (
         "account",
         "avg_fill_price",
+        "cancel_requested",
         "client_order_id",
         "created_ts",
         "filled_qty",
@@ -217,6 +219,9 @@ class Order:
         self.avg_fill_price: Decimal | None = None
         self.venue_order_id: str | None = None
         self.venue_acknowledged = False
+        # A cancel was asked for and the venue has not refused it: if a query finds the
+        # order still working (its fate was unknown), the cancel must be sent again.
+        self.cancel_requested = False
         self.reason_code: str | None = None
         self.reason: str | None = None
         self.reference_price: Decimal | None = None
@@ -275,6 +280,8 @@ class Order:
         ):
             self.reason_code = event.reason_code
             self.reason = event.reason
+            if isinstance(event, OrderCancelRejected):
+                self.cancel_requested = False
         elif isinstance(event, OrderCanceled):
             if event.reason_code is not None:
                 self.reason_code = event.reason_code
@@ -289,19 +296,17 @@ class Order:
             if event.venue_order_id is not None:
                 self.venue_order_id = event.venue_order_id
         elif isinstance(event, OrderCancelRequested):
+            self.cancel_requested = True
             if event.reason is not None:
                 self.reason = event.reason
         elif isinstance(event, OrderReplaceRequested):
             self.pending_replace = event
         elif isinstance(event, OrderReplaced):
-            self.qty = event.qty
+            # A fill that raced the replace may already exceed the new quantity: the order
+            # is then complete at what filled (filled_qty never shrinks).
+            self.qty = max(event.qty, self.filled_qty)
             self.price = event.price
             self.stop_price = event.stop_price
-            if self.filled_qty > self.qty:
-                # A fill raced the replace: what exceeds the new quantity is an overfill.
-                self.overfill_qty += self.filled_qty - self.qty
-                self.filled_qty = self.qty
-                self.flags.add(OrderFlag.OVERFILL)
         elif isinstance(event, OrderStatusUnknown):
             self.reason = event.reason
         if isinstance(target, _Resume):

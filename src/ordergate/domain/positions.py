@@ -1,7 +1,8 @@
 """The position book: net positions per (account, symbol), built from fills and nothing else.
 
-A position is the running sum of its fills. Fills are de-duplicated by (account, trade id),
-so a fill delivered twice, by a websocket and again by a REST poll, counts once. Venue
+A position is the running sum of its fills. Fills are de-duplicated by (account, order,
+trade id), so a fill delivered twice, by a websocket and again by a REST poll, counts
+once, while the two legs of a self-trade that share a venue trade id both count. Venue
 position snapshots are compared with the book (reconciliation), never copied into it.
 """
 
@@ -48,7 +49,7 @@ class PositionBook:
     def __init__(self) -> None:
         self._positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, list[Position]] = {}
-        self._seen_trades: set[tuple[str, str]] = set()
+        self._seen_trades: set[tuple[str, str, str]] = set()
 
     def __iter__(self) -> Iterator[Position]:
         return iter(self._positions.values())
@@ -64,12 +65,12 @@ class PositionBook:
         position = self._positions.get((account, symbol))
         return ZERO if position is None else position.qty
 
-    def has_trade(self, account: str, trade_id: str) -> bool:
-        return (account, trade_id) in self._seen_trades
+    def has_fill(self, account: str, order_id: str, trade_id: str) -> bool:
+        return (account, order_id, trade_id) in self._seen_trades
 
     def apply_fill(self, fill: OrderFilled, instrument: Instrument) -> FillEffect | None:
         """Apply a fill; return None, changing nothing, if its trade id was seen before."""
-        trade_key = (fill.account, fill.trade_id)
+        trade_key = (fill.account, fill.order_id, fill.trade_id)
         if trade_key in self._seen_trades:
             return None
         self._seen_trades.add(trade_key)

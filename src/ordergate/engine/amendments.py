@@ -1,4 +1,4 @@
-"""Cancelling and replacing working orders."""
+"""Cancelling and replacing working orders; closing positions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from ordergate.domain.events import OrderCancelRequested, OrderInitialized, Orde
 from ordergate.domain.orders import Order, can_request_cancel, can_request_replace
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.risk import check_quantity, check_ticks
-from ordergate.domain.values import ZERO, OrderStatus
-from ordergate.engine.commands import CancelOrder, CloseAll, ReplaceOrder
+from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side
+from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, ReplaceOrder
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import CancelRequest, ReplaceRequest
 from ordergate.engine.placement import create_closing_order, pre_trade_context
@@ -164,6 +164,46 @@ def check_replacement(
             f"{context.free_margin + freed} is free",
             code=ReasonCode.INSUFFICIENT_MARGIN,
         )
+
+
+def close_position(ctx: DecisionContext, command: ClosePosition) -> Order:
+    """Close what is not already being closed; a full close also retires its SL/TP orders.
+
+    Closing market orders still in flight count against the position, so two quick
+    calls never flip it. Resting reduce-only orders (brackets) are only canceled when
+    the whole position is being closed.
+    """
+    state = ctx.state
+    position_qty = state.book.qty(command.account, command.symbol)
+    if position_qty == ZERO:
+        raise Conflict(
+            f"no {command.symbol} position in account {command.account}",
+            code=ReasonCode.NO_POSITION,
+        )
+    closing_side = Side.SELL if position_qty > ZERO else Side.BUY
+    reducing = [
+        o
+        for o in state.open_orders.values()
+        if o.account == command.account
+        and o.symbol == command.symbol
+        and o.reduce_only
+        and o.side is closing_side
+    ]
+    in_flight = sum((o.leaves_qty for o in reducing if o.type is OrderType.MARKET), ZERO)
+    open_qty = abs(position_qty) - in_flight
+    if open_qty <= ZERO:
+        raise Conflict(
+            f"the {command.symbol} position is already being closed",
+            code=ReasonCode.POSITION_ALREADY_CLOSING,
+        )
+    qty = open_qty if command.qty is None else min(command.qty, open_qty)
+    if qty == open_qty:
+        for order in reducing:
+            if order.type is not OrderType.MARKET and can_request_cancel(order.status):
+                request_cancel(ctx, order, "position closed")
+    return create_closing_order(
+        ctx, command.account, command.symbol, position_qty, qty, command.strategy, command.trace_id
+    )
 
 
 def close_all(ctx: DecisionContext, command: CloseAll) -> tuple[list[Order], list[Order]]:

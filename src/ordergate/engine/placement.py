@@ -1,11 +1,11 @@
-"""Placing orders: idempotency, pre-trade checks, and closing positions."""
+"""Placing orders: idempotency, pre-trade checks, closing orders, funding, instruments."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ordergate.domain.errors import Conflict, IdempotencyConflict
+from ordergate.domain.errors import IdempotencyConflict
 from ordergate.domain.events import (
     BalanceAdjusted,
     InstrumentUpdated,
@@ -15,10 +15,9 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
-from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.risk import PreTradeContext, expected_price, first_denial
 from ordergate.domain.values import ZERO, OrderType, Side
-from ordergate.engine.commands import AdjustBalance, ClosePosition, PlaceOrder
+from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import SubmitRequest
 from ordergate.engine.ids import client_order_id_for
@@ -128,19 +127,6 @@ def mark_of(ctx: DecisionContext) -> MarkOf:
         return None if quote is None else quote.last
 
     return mark
-
-
-def close_position(ctx: DecisionContext, command: ClosePosition) -> Order:
-    position_qty = ctx.state.book.qty(command.account, command.symbol)
-    if position_qty == ZERO:
-        raise Conflict(
-            f"no {command.symbol} position in account {command.account}",
-            code=ReasonCode.NO_POSITION,
-        )
-    qty = abs(position_qty) if command.qty is None else min(command.qty, abs(position_qty))
-    return create_closing_order(
-        ctx, command.account, command.symbol, position_qty, qty, command.strategy, command.trace_id
-    )
 
 
 def create_closing_order(

@@ -26,9 +26,10 @@ from ordergate.domain.events import (
     OrderStatusUnknown,
     OrderSubmitted,
 )
-from ordergate.domain.orders import Order
+from ordergate.domain.orders import Order, can_request_cancel
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import ZERO, OrderStatus, is_reasonable
+from ordergate.engine.amendments import request_cancel
 from ordergate.engine.brackets import after_change
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import (
@@ -123,17 +124,17 @@ class VenueEventTranslator:
         order = self._matched(event.client_order_id, event)
         if order is None:
             return
-        if self._ctx.state.book.has_trade(order.account, event.trade_id):
+        if event.trade_id in order.trade_ids:
             return  # the same execution delivered again (websocket and REST, a resend)
         numbers_ok = (
             is_reasonable(event.qty) and is_reasonable(event.price) and event.fee.is_finite()
         )
-        if (
-            not numbers_ok
-            or event.qty <= ZERO
-            or event.price <= ZERO
-            or event.side is not order.side
-        ):
+        fits_order = (event.side, event.symbol, event.account) == (
+            order.side,
+            order.symbol,
+            order.account,
+        )
+        if not numbers_ok or not fits_order or event.qty <= ZERO or event.price <= ZERO:
             self.dropped += 1
             log.error(
                 "venue fill is malformed or contradicts its order; dropped",
@@ -142,6 +143,8 @@ class VenueEventTranslator:
                 qty=str(event.qty),
                 price=str(event.price),
                 side=event.side,
+                symbol=event.symbol,
+                account=event.account,
             )
             return
         fill = OrderFilled(
@@ -214,6 +217,10 @@ class VenueEventTranslator:
             event = OrderReplaceRejected(order.order_id, outcome.reason_code, outcome.reason, ts)
         if order.can_apply(event):  # a late refusal of a settled order is no news
             self._apply(order, event, outcome)
+        if outcome.request != "submit" and order.status.is_open:
+            # "Not found" or "closed" says the order may be done at the venue already:
+            # ask rather than assume it is working again.
+            self._ctx.send(query_of(order))
 
     def _request_ambiguous(self, outcome: RequestAmbiguous) -> None:
         order = self._ctx.state.orders[outcome.order_id]
@@ -236,6 +243,10 @@ class VenueEventTranslator:
         for event in resolution(order, outcome.report, self._ctx.now()):
             if order.can_apply(event):
                 self._apply(order, event, outcome)
+        if order.cancel_requested and can_request_cancel(order.status):
+            # The order turned out to be working, but a cancel was asked for and never
+            # carried out (its request was lost, or cut off by a restart): ask again.
+            request_cancel(self._ctx, order, "cancel sent again after the order was found")
 
 
 def resolution(order: Order, report: VenueOrderReport | None, ts: int) -> list[OrderEvent]:
@@ -265,6 +276,14 @@ def resolution(order: Order, report: VenueOrderReport | None, ts: int) -> list[O
                 ours=str(order.filled_qty),
                 venue=str(report.filled_qty),
             )
+        terms = (report.qty, report.price, report.stop_price)
+        if order.status is OrderStatus.UNKNOWN and terms != (
+            order.qty,
+            order.price,
+            order.stop_price,
+        ):
+            # The venue applied a replace whose answer never came back.
+            return [OrderReplaced(oid, report.qty, report.price, report.stop_price, ts)]
         return [OrderAccepted(oid, report.venue_order_id, ts)]
     if status is OrderStatus.CANCELED:
         return [OrderCanceled(oid, None, "canceled at the venue (found by query)", ts)]

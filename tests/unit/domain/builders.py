@@ -206,9 +206,10 @@ def book_fill(
     fee_currency: str | None = None,
     account: str = ACCOUNT,
     ts: int = 1,
+    order_id: str = "0-1",
 ) -> OrderFilled:
     return OrderFilled(
-        order_id="0-1",
+        order_id=order_id,
         account=account,
         symbol=instrument.symbol,
         side=side,

@@ -85,7 +85,7 @@ def test_position_book_duplicate_trade_id_returns_none_and_changes_nothing():
     assert again is None
     assert position is not None
     assert (position.qty, position.avg_price, position.fees) == (D("1"), D("100"), D("1"))
-    assert book.has_trade(ACCOUNT, "T1")
+    assert book.has_fill(ACCOUNT, "0-1", "T1")
 
 
 def test_position_book_same_trade_id_in_two_accounts_counts_in_both():
@@ -96,7 +96,17 @@ def test_position_book_same_trade_id_in_two_accounts_counts_in_both():
 
     assert book.qty("a", BTC.symbol) == D("1")
     assert book.qty("b", BTC.symbol) == D("2")
-    assert not book.has_trade("c", "T1")
+    assert not book.has_fill("c", "0-1", "T1")
+
+
+def test_position_book_self_trade_legs_sharing_a_trade_id_both_count():
+    book = PositionBook()
+
+    book.apply_fill(fill(BTC, "T1", Side.BUY, D("1"), D("100"), order_id="0-1"), BTC)
+    book.apply_fill(fill(BTC, "T1", Side.SELL, D("1"), D("100"), order_id="0-2"), BTC)
+
+    assert book.qty(ACCOUNT, BTC.symbol) == D("0")
+    assert book.has_fill(ACCOUNT, "0-2", "T1")
 
 
 def test_position_book_fee_in_other_currency_not_counted_in_position():
