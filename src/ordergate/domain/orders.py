@@ -7,9 +7,10 @@ Rows that look surprising but happen on real venues carry a comment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final, cast
 
 from ordergate.domain.errors import DuplicateFill, InvalidTransition
 from ordergate.domain.events import (
@@ -249,7 +250,7 @@ class Order:
 
     def trigger_for(self, event: OrderEvent) -> Trigger:
         """Classify an event as a trigger of the state table."""
-        if isinstance(event, OrderFilled):
+        if type(event) is OrderFilled:
             if self.filled_qty + event.qty >= self.qty:
                 return Trigger.FILL_FULL
             return Trigger.FILL_PARTIAL
@@ -272,44 +273,8 @@ class Order:
         target = TRANSITIONS.get((self.status, trigger))
         if target is None:
             raise InvalidTransition(self.order_id, self.status, trigger)
-        if isinstance(event, OrderFilled):
-            self._apply_fill(event)
-            self.venue_acknowledged = True
-        elif isinstance(
-            event, OrderDenied | OrderRejected | OrderCancelRejected | OrderReplaceRejected
-        ):
-            self.reason_code = event.reason_code
-            self.reason = event.reason
-            if isinstance(event, OrderCancelRejected):
-                self.cancel_requested = False
-        elif isinstance(event, OrderCanceled):
-            if event.reason_code is not None:
-                self.reason_code = event.reason_code
-                self.reason = event.reason
-        elif isinstance(event, OrderExpired):
-            if event.reason_code is not None:
-                self.reason_code = event.reason_code
-        elif isinstance(event, OrderApproved):
-            self.reference_price = event.reference_price
-        elif isinstance(event, OrderSubmitted | OrderAccepted):
-            self.venue_acknowledged = True
-            if event.venue_order_id is not None:
-                self.venue_order_id = event.venue_order_id
-        elif isinstance(event, OrderCancelRequested):
-            self.cancel_requested = True
-            if event.reason is not None:
-                self.reason = event.reason
-        elif isinstance(event, OrderReplaceRequested):
-            self.pending_replace = event
-        elif isinstance(event, OrderReplaced):
-            # A fill that raced the replace may already exceed the new quantity: the order
-            # is then complete at what filled (filled_qty never shrinks).
-            self.qty = max(event.qty, self.filled_qty)
-            self.price = event.price
-            self.stop_price = event.stop_price
-        elif isinstance(event, OrderStatusUnknown):
-            self.reason = event.reason
-        if isinstance(target, _Resume):
+        _RECORDERS[type(event)](self, event)
+        if target is RESUME:
             if self.filled_qty >= self.qty:
                 target = S.FILLED
             elif self.filled_qty > ZERO:
@@ -318,7 +283,7 @@ class Order:
                 target = S.ACCEPTED
         if target is not S.PENDING_REPLACE:
             self.pending_replace = None
-        self.status = target
+        self.status = cast("OrderStatus", target)
         self.updated_ts = event.ts
 
     def _apply_fill(self, fill: OrderFilled) -> None:
@@ -358,4 +323,86 @@ _TRIGGER_OF: Final[dict[type, Trigger]] = {
     OrderReplaceRejected: Trigger.REJECT_REPLACE,
     OrderExpired: Trigger.EXPIRE,
     OrderStatusUnknown: Trigger.MARK_UNKNOWN,
+}
+
+
+# What each event records on the order, besides its status: one small function per kind.
+
+
+def _record_fill(order: Order, event: OrderFilled) -> None:
+    order._apply_fill(event)
+    order.venue_acknowledged = True
+
+
+def _record_refusal(
+    order: Order,
+    event: OrderDenied | OrderRejected | OrderCancelRejected | OrderReplaceRejected,
+) -> None:
+    order.reason_code = event.reason_code
+    order.reason = event.reason
+
+
+def _record_cancel_refusal(order: Order, event: OrderCancelRejected) -> None:
+    _record_refusal(order, event)
+    order.cancel_requested = False
+
+
+def _record_canceled(order: Order, event: OrderCanceled) -> None:
+    if event.reason_code is not None:
+        order.reason_code = event.reason_code
+        order.reason = event.reason
+
+
+def _record_expired(order: Order, event: OrderExpired) -> None:
+    if event.reason_code is not None:
+        order.reason_code = event.reason_code
+
+
+def _record_approved(order: Order, event: OrderApproved) -> None:
+    order.reference_price = event.reference_price
+
+
+def _record_acknowledged(order: Order, event: OrderSubmitted | OrderAccepted) -> None:
+    order.venue_acknowledged = True
+    if event.venue_order_id is not None:
+        order.venue_order_id = event.venue_order_id
+
+
+def _record_cancel_request(order: Order, event: OrderCancelRequested) -> None:
+    order.cancel_requested = True
+    if event.reason is not None:
+        order.reason = event.reason
+
+
+def _record_replace_request(order: Order, event: OrderReplaceRequested) -> None:
+    order.pending_replace = event
+
+
+def _record_replaced(order: Order, event: OrderReplaced) -> None:
+    # A fill that raced the replace may already exceed the new quantity: the order is then
+    # complete at what filled (filled_qty never shrinks).
+    order.qty = max(event.qty, order.filled_qty)
+    order.price = event.price
+    order.stop_price = event.stop_price
+
+
+def _record_unknown(order: Order, event: OrderStatusUnknown) -> None:
+    order.reason = event.reason
+
+
+_RECORDERS: Final[dict[type, Callable[[Order, Any], None]]] = {
+    OrderFilled: _record_fill,
+    OrderDenied: _record_refusal,
+    OrderRejected: _record_refusal,
+    OrderReplaceRejected: _record_refusal,
+    OrderCancelRejected: _record_cancel_refusal,
+    OrderCanceled: _record_canceled,
+    OrderExpired: _record_expired,
+    OrderApproved: _record_approved,
+    OrderSubmitted: _record_acknowledged,
+    OrderAccepted: _record_acknowledged,
+    OrderCancelRequested: _record_cancel_request,
+    OrderReplaceRequested: _record_replace_request,
+    OrderReplaced: _record_replaced,
+    OrderStatusUnknown: _record_unknown,
 }

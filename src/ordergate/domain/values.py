@@ -10,16 +10,23 @@ ONE = Decimal(1)
 
 # Quantities and prices beyond these are refused at the edge: the grid and margin
 # arithmetic then always fits the default 28-digit decimal context.
-MAX_MAGNITUDE = Decimal(10) ** 15
+MAX_DIGITS_BEFORE_POINT = 15
+MAX_MAGNITUDE = Decimal(10) ** MAX_DIGITS_BEFORE_POINT
 MAX_DECIMALS = 12
 
 
 def is_reasonable(value: Decimal) -> bool:
     """Finite, below 1e15 in size, and with at most 12 significant decimals."""
-    if not value.is_finite() or abs(value) >= MAX_MAGNITUDE:
+    # adjusted() is the exponent of the leading digit: >= 15 means |value| >= 1e15.
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT:
         return False
-    exponent = value.normalize().as_tuple().exponent
-    return isinstance(exponent, int) and exponent >= -MAX_DECIMALS
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent >= -MAX_DECIMALS:
+        return True
+    normalized = value.normalize().as_tuple().exponent  # "1.000...0": trailing zeros only
+    assert isinstance(normalized, int)
+    return normalized >= -MAX_DECIMALS
 
 
 class Side(StrEnum):

@@ -153,6 +153,7 @@ class Engine:
         self._waiters: dict[str, list[Waiter]] = {}
         self._replies: list[_Reply] = []
         self._inflight: asyncio.Task[None] | None = None
+        self._open_items = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self._stopping = False
@@ -294,7 +295,12 @@ class Engine:
             await self._submit(_Barrier())
             for _ in range(3):
                 await asyncio.sleep(0)  # let the venue pump and the lanes run
-            idle = not self._inbox and self._inflight is None and self._dispatcher.backlog == 0
+            idle = (
+                not self._inbox
+                and not self._open_items
+                and self._inflight is None
+                and self._dispatcher.backlog == 0
+            )
             # Idle twice in a row with nothing journaled in between: a venue event already
             # streamed but not yet pumped would have shown up within one round.
             quiet = quiet + 1 if idle and state.event_count == events_before else 0
@@ -324,38 +330,41 @@ class Engine:
             self._wakeup.set()
 
     async def _run(self) -> None:
-        """Decide batch N+1 while batch N is being journaled; publish batches in order.
+        """Decide the open batch while the previous one is being journaled.
 
-        At most one append is in flight. A batch's answers, views and venue requests go
-        out only after its own append (and every earlier one) has completed, so the
-        overlap never lets anything leave ahead of the journal.
+        Items are decided as they arrive; the open batch is closed and appended only
+        when no append is in flight, so it grows for as long as the previous append
+        takes (large batches, few fsyncs) and the deciding overlaps the writing. A
+        batch's answers, views and venue requests go out only after its own append
+        (and every earlier one) has completed.
         """
         inbox = self._inbox
         try:
             while True:
-                if self._inflight is not None and self._inflight.done():
+                inflight = self._inflight
+                if inflight is not None and inflight.done():
                     await self._finish_inflight()  # publishes it, or raises its failure
-                if not inbox:
-                    if self._inflight is None and self._stopping:
-                        return
-                    self._wakeup.clear()
-                    if self._inflight is None or not self._inflight.done():
-                        await self._wakeup.wait()  # new items, or the append finishing
                     continue
-                for _ in range(min(len(inbox), self._max_batch)):
-                    self._handle(inbox.popleft())
-                closed = self._close_batch()
-                if self._inflight is not None:
-                    try:
-                        await self._finish_inflight()
-                    except BaseException:
-                        self._replies.extend(closed.replies)  # so the failure answers them
-                        raise
-                self._inflight = asyncio.create_task(self._commit(closed))
-                self._inflight.add_done_callback(lambda _: self._wakeup.set())
+                if inbox and self._open_items < self._max_batch:
+                    take = min(len(inbox), self._max_batch - self._open_items)
+                    for _ in range(take):
+                        self._handle(inbox.popleft())
+                    self._open_items += take
+                    continue
+                if self._open_items and inflight is None:
+                    self._inflight = asyncio.create_task(self._commit(self._close_batch()))
+                    self._inflight.add_done_callback(self._wake)
+                    continue
+                if inflight is None and self._stopping:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()  # new items, or the append finishing
         except BaseException as exc:
             self._fail(exc)
             raise
+
+    def _wake(self, _: object = None) -> None:
+        self._wakeup.set()
 
     async def _finish_inflight(self) -> None:
         inflight = self._inflight
@@ -392,6 +401,7 @@ class Engine:
 
     def _close_batch(self) -> _ClosedBatch:
         """Take what the batch decided, with snapshots of what it changed, as of now."""
+        self._open_items = 0
         replies, self._replies = self._replies, []
         changes = self._ctx.state.take_changes()
         reserved = dict(self._ctx.state.reserved) if changes.orders else None
