@@ -2,12 +2,19 @@
 
 Workload: N orders on BTCUSDT over real 1-minute bars, half market (they fill at once),
 half limit a few ticks from the touch (some fill as the market moves: one bar every
-`--advance-every` orders), sides alternating. Clients keep `--window` placements in
-flight. Latency is measured from the call of `Engine.place` to its return, which happens
-only once the order's events are journaled. Run once with the in-memory journal and once
-with SQLite (WAL, synchronous=FULL: an fsync per group commit).
+`--advance-every` orders), sides alternating. Latency is measured from the call of
+`Engine.place` to its return, which happens only once the order's events are journaled.
+Each journal (in-memory; SQLite in WAL mode with synchronous=FULL, an fsync per group
+commit) runs twice:
 
-    python -m bench.engine_throughput --orders 100000 --runs 3
+- loaded: `--window` clients keep placements in flight (throughput; the latency is then
+  mostly the queue: about window / throughput);
+- one at a time: a single client, one order in flight (the latency of one placement).
+
+    python -m bench.engine_throughput --orders 30000 --runs 3
+
+The bars are the real BTC perpetual file of ../shared/reference; without it, the bundled
+demo's BTCUSDT bars.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ordergate.domain.values import OrderType, Side
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
+from ordergate.runtime import tune_garbage_collector
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
 from ordergate.venues.paper.feed import ReplayFeed
@@ -55,11 +63,22 @@ BTC = Instrument(
 ACCOUNT = "bench"
 
 
-def btc_series() -> tuple[PriceSeries, str]:
+def btc_series() -> tuple[PriceSeries | None, str]:
+    """The reference BTC bars, or None to use the bundled demo market."""
     if REFERENCE_BARS.exists():
         return load_bar_series(REFERENCE_BARS), REFERENCE_BARS.name
-    market = load_demo_market()
-    return market.feed_series["BTCUSDT"], "bundled demo bars"  # type: ignore[attr-defined]
+    return None, "bundled demo bars (../shared/reference is absent)"
+
+
+def paper_venue(series: PriceSeries | None) -> tuple[PaperVenue, Instrument]:
+    """A fresh venue (feeds are stateful) and the BTCUSDT instrument it trades."""
+    balances = {ACCOUNT: {"USDT": Decimal(10) ** 12}}
+    if series is not None:
+        feed = ReplayFeed({"BTCUSDT": series})
+        return PaperVenue([BTC], feed, balances, session="bench"), BTC
+    market = load_demo_market(loop=True)
+    venue = PaperVenue.from_market(market, balances, session="bench")
+    return venue, next(i for i in market.instruments if i.symbol == "BTCUSDT")
 
 
 def commands(n: int) -> list[tuple[PlaceOrder, int]]:
@@ -82,20 +101,15 @@ def commands(n: int) -> list[tuple[PlaceOrder, int]]:
 
 
 async def run_once(
-    journal: str, n: int, window: int, advance_every: int, series: PriceSeries
+    journal: str, n: int, window: int, advance_every: int, series: PriceSeries | None
 ) -> dict[str, float]:
-    venue = PaperVenue(
-        [BTC],
-        ReplayFeed({"BTCUSDT": series}),
-        {ACCOUNT: {"USDT": Decimal(10) ** 12}},
-        session="bench",
-    )
+    venue, btc = paper_venue(series)
     venue.advance()
     tmp = tempfile.TemporaryDirectory()
     store = MemoryStore() if journal == "memory" else SqliteStore(Path(tmp.name) / "bench.db")
     engine = Engine(
         state=OmsState(),
-        instruments=[BTC],
+        instruments=[btc],
         journal=store,
         venue=venue,
         clock=venue,
@@ -106,7 +120,7 @@ async def run_once(
     work = commands(n)
     latencies: list[float] = []
     placed = 0
-    tick = BTC.tick_size
+    tick = btc.tick_size
 
     async def client(k: int) -> None:
         nonlocal placed
@@ -134,7 +148,6 @@ async def run_once(
     await asyncio.gather(*(client(k) for k in range(window)))
     placed_s = time.perf_counter() - started
     await engine.settle()
-    settled_s = time.perf_counter() - started
     state = engine.state
     fills = sum(1 for o in state.orders.values() if o.filled_qty > 0)
     events = state.event_count
@@ -144,7 +157,6 @@ async def run_once(
     latencies.sort()
     return {
         "orders_per_s": n / placed_s,
-        "settled_orders_per_s": n / settled_s,
         "events": events,
         "filled_orders": fills,
         "p50_ms": latencies[len(latencies) // 2] * 1e3,
@@ -157,36 +169,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--orders", type=int, default=100_000)
-    parser.add_argument("--window", type=int, default=256, help="placements in flight")
+    parser.add_argument("--orders", type=int, default=30_000, help="orders per loaded run")
+    parser.add_argument("--window", type=int, default=256, help="placements in flight, loaded")
+    parser.add_argument(
+        "--single-orders", type=int, default=3_000, help="orders per one-at-a-time run"
+    )
     parser.add_argument("--advance-every", type=int, default=200, help="orders per market bar")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--journal", choices=["memory", "sqlite", "both"], default="both")
     args = parser.parse_args()
+    tune_garbage_collector()  # as `ordergate serve` does
     series, source = btc_series()
     journals = ["memory", "sqlite"] if args.journal == "both" else [args.journal]
-    print(
-        f"engine + paper venue, {args.orders} orders (half market, half limit), "
-        f"window {args.window}, bars: {source}"
-    )
-    header = ("journal", "orders/s", "settled/s", "p50 ms", "p99 ms", "max ms", "events", "filled")
-    print("{:8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*header))
+    print(f"engine + paper venue, half market half limit orders on BTCUSDT; bars: {source}")
+    header = ("journal", "load", "orders/s", "p50 ms", "p99 ms", "max ms", "events", "filled")
+    print("{:8} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*header))
     for journal in journals:
-        results = [
-            asyncio.run(run_once(journal, args.orders, args.window, args.advance_every, series))
-            for _ in range(args.runs)
-        ]
-        for r in results:
+        for window, orders in ((args.window, args.orders), (1, args.single_orders)):
+            load = f"{window} in flight"
+            results = [
+                asyncio.run(run_once(journal, orders, window, args.advance_every, series))
+                for _ in range(args.runs)
+            ]
+            for r in results:
+                print(
+                    f"{journal:8} {load:>12} {r['orders_per_s']:9.0f} {r['p50_ms']:8.3f} "
+                    f"{r['p99_ms']:8.3f} {r['max_ms']:8.3f} {r['events']:8.0f} "
+                    f"{r['filled_orders']:7.0f}"
+                )
+            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             print(
-                f"{journal:8} {r['orders_per_s']:10.0f} {r['settled_orders_per_s']:10.0f} "
-                f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.2f} "
-                f"{r['events']:8.0f} {r['filled_orders']:7.0f}"
+                f"{'median':8} {load:>12} {med['orders_per_s']:9.0f} {med['p50_ms']:8.3f} "
+                f"{med['p99_ms']:8.3f} {med['max_ms']:8.3f}"
             )
-        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-        print(
-            f"{'median':8} {med['orders_per_s']:10.0f} {med['settled_orders_per_s']:10.0f} "
-            f"{med['p50_ms']:8.2f} {med['p99_ms']:8.2f} {med['max_ms']:8.2f}"
-        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ordergate.api.app import create_app
 from ordergate.logs import configure_logging
+from ordergate.runtime import tune_garbage_collector
 from ordergate.settings import Settings
 from ordergate.store.sqlite import SqliteStore
 from ordergate.store.verify import replay_records, verify_store
@@ -61,6 +62,7 @@ def serve(
     }
     settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
+    tune_garbage_collector()
     base = f"http://{settings.host}:{settings.port}"
     console.print(
         f"[bold]ordergate[/] on {base}  journal: {settings.db}  venue: {settings.venue}\n"
