@@ -48,18 +48,6 @@ REFERENCE_BARS = (
     / "market-data"
     / "btc-perp-20211231-20220201_1m.csv"
 )
-BTC = Instrument(
-    symbol="BTCUSDT",
-    base_currency="BTC",
-    quote_currency="USDT",
-    tick_size=Decimal("0.1"),
-    lot_step=Decimal("0.001"),
-    min_qty=Decimal("0.001"),
-    min_notional=Decimal("5"),
-    margin_rate=Decimal("0.01"),
-    maker_fee_rate=Decimal("0.0002"),
-    taker_fee_rate=Decimal("0.00055"),
-)
 ACCOUNT = "bench"
 
 
@@ -71,14 +59,18 @@ def btc_series() -> tuple[PriceSeries | None, str]:
 
 
 def paper_venue(series: PriceSeries | None) -> tuple[PaperVenue, Instrument]:
-    """A fresh venue (feeds are stateful) and the BTCUSDT instrument it trades."""
+    """A fresh venue (feeds are stateful) and the BTCUSDT instrument it trades.
+
+    The instrument is the bundled demo's (Bybit-like grid and fees); the bars are the
+    reference file's when it is there.
+    """
     balances = {ACCOUNT: {"USDT": Decimal(10) ** 12}}
+    market = load_demo_market(loop=True)
+    btc = next(i for i in market.instruments if i.symbol == "BTCUSDT")
     if series is not None:
         feed = ReplayFeed({"BTCUSDT": series})
-        return PaperVenue([BTC], feed, balances, session="bench"), BTC
-    market = load_demo_market(loop=True)
-    venue = PaperVenue.from_market(market, balances, session="bench")
-    return venue, next(i for i in market.instruments if i.symbol == "BTCUSDT")
+        return PaperVenue([btc], feed, balances, session="bench"), btc
+    return PaperVenue.from_market(market, balances, session="bench"), btc
 
 
 def commands(n: int) -> list[tuple[PlaceOrder, int]]:

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
+from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side
+from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType
 from ordergate.engine.ports import (
     Quote,
     SubmitReceipt,
@@ -221,15 +221,3 @@ class FakeVenue:
                 yield self._queue.popleft()
             self._ready.clear()
             await self._ready.wait()
-
-
-__all__ = [
-    "BTC",
-    "EURUSD",
-    "AmbiguousVenueError",
-    "FakeMarket",
-    "FakeVenue",
-    "RejectedByVenue",
-    "RetryableVenueError",
-    "Side",
-]
