@@ -29,7 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import OrderType, Side
+from ordergate.domain.limits import LimitsBook
+from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
@@ -93,7 +94,12 @@ def commands(n: int) -> list[tuple[PlaceOrder, int]]:
 
 
 async def run_once(
-    journal: str, n: int, window: int, advance_every: int, series: PriceSeries | None
+    journal: str,
+    n: int,
+    window: int,
+    advance_every: int,
+    series: PriceSeries | None,
+    limits: LimitsBook | None = None,
 ) -> dict[str, float]:
     venue, btc = paper_venue(series)
     venue.advance()
@@ -106,6 +112,8 @@ async def run_once(
         venue=venue,
         clock=venue,
         market_data=venue,
+        limits=limits,
+        watch_interval=None,
     )
     await engine.start()
     await engine.adjust_balance(AdjustBalance(ACCOUNT, "USDT", Decimal(10) ** 12, "bench"))
@@ -142,6 +150,7 @@ async def run_once(
     await engine.settle()
     state = engine.state
     fills = sum(1 for o in state.orders.values() if o.filled_qty > 0)
+    denied = sum(1 for o in state.orders.values() if o.status is OrderStatus.DENIED)
     events = state.event_count
     await engine.stop()
     await store.close()
@@ -151,6 +160,7 @@ async def run_once(
         "orders_per_s": n / placed_s,
         "events": events,
         "filled_orders": fills,
+        "denied_orders": denied,
         "p50_ms": latencies[len(latencies) // 2] * 1e3,
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1e3,
         "max_ms": latencies[-1] * 1e3,

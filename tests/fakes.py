@@ -86,11 +86,13 @@ class FakeVenue:
     submitted: list[VenueOrderRequest] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
     orders: dict[str, _Resting] = field(default_factory=dict)
+    fills_sent: list[VenueFill] = field(default_factory=list)
     _queue: deque[VenueEvent] = field(default_factory=deque)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _seq: int = 0
     _trades: int = 0
     connected: bool = False
+    live: bool = False
 
     @property
     def name(self) -> str:
@@ -155,6 +157,7 @@ class FakeVenue:
             ts=0,
         )
         self.push(event)
+        self.fills_sent.append(event)
         return event
 
     async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None:
@@ -214,6 +217,9 @@ class FakeVenue:
 
     async def get_balances(self, account: str) -> list[VenueBalance]:
         return []
+
+    async def get_fills(self, account: str, since_ts: int = 0) -> list[VenueFill]:
+        return [f for f in self.fills_sent if f.account == account and f.ts >= since_ts]
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:

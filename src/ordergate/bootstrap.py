@@ -9,6 +9,10 @@ Start-up order matters and is the same every time:
    doubt (asking the venue by client order id, never resubmitting blindly);
 4. fund configured paper accounts the journal has never seen;
 5. start the market-data pace.
+
+The API key store sits beside the journal (same SQLite file, its own tables and
+connection; in memory for `:memory:`). It is opened here unless the caller passes one
+(`ordergate serve` opens it first, to create and print the first admin key).
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import structlog
 
+from ordergate.auth.ports import KeyStore
+from ordergate.auth.provision import open_key_store
 from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.limits import LimitsBook
 from ordergate.domain.orders import Order
-from ordergate.domain.risk import TradingPolicy
-from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.domain.values import ZERO, OrderStatus, OrderType
 from ordergate.engine.commands import AdjustBalance
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
@@ -34,8 +42,10 @@ from ordergate.engine.ports import (
     VenuePosition,
 )
 from ordergate.engine.queries import ReadModels
+from ordergate.engine.reconcile import ReconcilePolicy, Reconciler, Remedy
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView
+from ordergate.risk_config import load_limits
 from ordergate.settings import Settings
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
@@ -68,6 +78,9 @@ class Application:
     clock: Clock
     venue_name: str
     store: MemoryStore | SqliteStore
+    keys: KeyStore
+    limits: LimitsBook
+    reconciler: Reconciler
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def mark(self, symbol: str) -> Decimal | None:
@@ -95,8 +108,10 @@ class Application:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.reconciler.stop()
         await self.engine.stop()
         await self.store.close()
+        self.keys.close()
 
 
 def open_store(settings: Settings) -> MemoryStore | SqliteStore:
@@ -111,14 +126,26 @@ def load_paper_market(settings: Settings) -> PaperMarket:
     return load_market(settings.paper_data, loop=settings.paper_loop)
 
 
-def trading_policy(settings: Settings) -> TradingPolicy:
-    return TradingPolicy(
-        allowed_symbols=None
-        if settings.allowed_symbols is None
-        else frozenset(settings.allowed_symbols),
-        allowed_order_types=frozenset(settings.allowed_order_types),
-        min_qty=settings.min_qty,
-    )
+def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    try:
+        remedies = {
+            kind.lower(): Remedy(value.upper()) for kind, value in settings.reconcile.items()
+        }
+        return ReconcilePolicy(**remedies)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"bad reconciliation policy {settings.reconcile}: {exc}") from exc
+
+
+def limits_book(settings: Settings) -> LimitsBook:
+    """The risk file, then global limits from the environment (the seed's names included)."""
+    overrides: dict[str, Any] = dict(settings.limits)
+    if settings.min_qty is not None:
+        overrides["min_qty"] = settings.min_qty
+    if settings.allowed_symbols is not None:
+        overrides["allowed_symbols"] = settings.allowed_symbols
+    if set(settings.allowed_order_types) != set(OrderType):
+        overrides["allowed_order_types"] = [str(t) for t in settings.allowed_order_types]
+    return load_limits(settings.risk_file, overrides)
 
 
 def reseed_paper_venue(venue: PaperVenue, state: OmsState) -> None:
@@ -159,8 +186,12 @@ def _report_of(order: Order) -> VenueOrderReport:
     )
 
 
-async def build(settings: Settings) -> Application:
-    """Open the journal, replay it, wire the paper venue and start the engine."""
+async def build(settings: Settings, keys: KeyStore | None = None) -> Application:
+    """Open the journal, replay it, wire the paper venue and start the engine.
+
+    `keys`: the API key store to use (the application closes it); default: the one
+    beside the journal.
+    """
     store = open_store(settings)
     state = OmsState.replay(store.events())
     state.take_changes()
@@ -171,6 +202,7 @@ async def build(settings: Settings) -> Application:
         reseed_paper_venue(venue, state)
     else:
         venue.advance()  # a fresh start: give the market its first prices
+    limits = limits_book(settings)
     engine = Engine(
         state=state,
         instruments=market.instruments,
@@ -178,8 +210,9 @@ async def build(settings: Settings) -> Application:
         venue=venue,
         clock=venue,
         market_data=venue,
-        policy=trading_policy(settings),
+        limits=limits,
         max_batch=settings.max_batch,
+        reconcile_policy=reconcile_policy(settings),
     )
     await engine.start()
     for account, balances in settings.paper_balances.items():
@@ -189,6 +222,12 @@ async def build(settings: Settings) -> Application:
             await engine.adjust_balance(
                 AdjustBalance(account, currency, amount, "paper account opened")
             )
+    reconciler = Reconciler(
+        venue, engine.reconcile, lambda: engine.accounts, settings.reconcile_interval_seconds
+    )
+    engine.on_reconcile_needed(reconciler.request)
+    await reconciler.run()  # on start: does the venue agree with the journal?
+    reconciler.start()
     application = Application(
         settings=settings,
         engine=engine,
@@ -197,6 +236,9 @@ async def build(settings: Settings) -> Application:
         clock=venue,
         venue_name=venue.name,
         store=store,
+        keys=open_key_store(settings.db) if keys is None else keys,
+        limits=limits,
+        reconciler=reconciler,
     )
     if settings.paper_bars_per_second > 0:
         application.tasks.append(

@@ -1,8 +1,9 @@
-"""The `ordergate` command: serve, replay, verify-journal."""
+"""The `ordergate` command: serve, replay, verify-journal, keys."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,6 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ordergate.api.app import create_app
+from ordergate.auth.keys import ApiKey, IssuedKey, Scope
+from ordergate.auth.ports import KeyStore
+from ordergate.auth.provision import ensure_first_key, local_actor, open_key_store
+from ordergate.auth.sqlite import SqliteKeyStore
+from ordergate.domain.errors import Conflict, InvalidRequest, NotFound
 from ordergate.logs import configure_logging
 from ordergate.runtime import tune_garbage_collector
 from ordergate.settings import Settings
@@ -63,18 +69,44 @@ def serve(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
     tune_garbage_collector()
+    key_store = open_key_store(settings.db)
+    first_key = ensure_first_key(key_store, actor="serve")
     base = f"http://{settings.host}:{settings.port}"
     console.print(
         f"[bold]ordergate[/] on {base}  journal: {settings.db}  venue: {settings.venue}\n"
         f"  API docs: {base}/docs   health: {base}/health"
     )
+    if first_key is not None:
+        announce_first_key(first_key, base)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, key_store),
         host=settings.host,
         port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
+        log_level=uvicorn_log_level(settings.log_level),
+        access_log=False,  # off: no request line, header or key ever reaches a log
     )
+
+
+def announce_first_key(issued: IssuedKey, base: str) -> None:
+    """Print the first admin key, once, on the console (stderr); never to the logs."""
+    console.print(
+        f"[bold]API key[/] ({issued.key.scope.value}, label {issued.key.label}), "
+        "shown only this once:"
+    )
+    # No markup, highlighting or wrapping: the key must come out whole, to copy.
+    console.print(f"  {issued.plaintext}", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"  curl -H 'X-API-Key: {issued.plaintext}' {base}/v1/account",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def uvicorn_log_level(level: str) -> str:
+    """uvicorn's level: ours, but never below debug (its trace level logs headers)."""
+    level = level.lower()
+    return "debug" if level == "trace" else level
 
 
 def _open(db: Path) -> SqliteStore:
@@ -136,3 +168,91 @@ def verify_journal(db: Path) -> None:
     if len(report.problems) > 50:
         click.echo(f"... and {len(report.problems) - 50} more")
     sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Create, revoke and list API keys (stored hashed beside the journal)."""
+
+
+_DB_OPTION = click.option(
+    "--db", default=None, help="SQLite journal file holding the keys (ORDERGATE_DB)"
+)
+
+
+def _key_store(db: str | None, *, create: bool) -> KeyStore:
+    path = Settings().db if db is None else db
+    if path == ":memory:":
+        raise click.BadParameter(
+            "an in-memory journal keeps no keys; name a file", param_hint="--db"
+        )
+    if not create and not Path(path).exists():
+        raise click.BadParameter(f"{path} does not exist", param_hint="--db")
+    return SqliteKeyStore(path)
+
+
+@keys.command("create")
+@click.option(
+    "--scope",
+    type=click.Choice([s.value for s in Scope]),
+    required=True,
+    help="read, trade (includes read) or admin (includes trade)",
+)
+@click.option("--label", default="", help="what the key is for, shown by `keys list`")
+@_DB_OPTION
+def keys_create(scope: str, label: str, db: str | None) -> None:
+    """Create a key and print it (alone on stdout); it is shown this once only."""
+    store = _key_store(db, create=True)
+    try:
+        issued = store.create(Scope(scope), label, actor=local_actor("cli"))
+    except InvalidRequest as exc:
+        raise click.BadParameter(exc.message, param_hint="--label") from exc
+    finally:
+        store.close()
+    click.echo(issued.plaintext)
+    console.print(
+        f"created {issued.key.scope.value} key {issued.key.key_id}; "
+        "it is shown only this once, keep it"
+    )
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@_DB_OPTION
+def keys_revoke(key_id: str, db: str | None) -> None:
+    """Revoke a key by its id (`keys list`); the server refuses it within a second."""
+    store = _key_store(db, create=False)
+    try:
+        key = store.revoke(key_id, actor=local_actor("cli"))
+    except (NotFound, Conflict) as exc:
+        console.print(f"[red]{exc.message}[/]")
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo(f"revoked {key.key_id} ({key.scope.value}, {key.label or 'no label'})")
+
+
+@keys.command("list")
+@_DB_OPTION
+def keys_list(db: str | None) -> None:
+    """List keys: id, scope, created, revoked, label. Never a secret or a hash."""
+    store = _key_store(db, create=False)
+    try:
+        listed = store.keys()
+    finally:
+        store.close()
+    click.echo(f"{'KEY_ID':<12}  {'SCOPE':<5}  {'CREATED':<20}  {'REVOKED':<20}  LABEL")
+    for key in listed:
+        click.echo(_key_line(key))
+
+
+def _key_line(key: ApiKey) -> str:
+    revoked = "-" if key.revoked_at is None else _utc(key.revoked_at)
+    return (
+        f"{key.key_id:<12}  {key.scope.value:<5}  {_utc(key.created_at):<20}  "
+        f"{revoked:<20}  {key.label}"
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

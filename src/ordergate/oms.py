@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -23,7 +23,9 @@ from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, PlaceOrder, ReplaceOrder
 from ordergate.engine.engine import CloseAllResult
+from ordergate.engine.placement import Preview
 from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
+from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.views import FillView, OrderView, PositionView
 from ordergate.settings import Settings
 
@@ -129,6 +131,22 @@ class Oms:
 
     def order(self, order_id: str) -> OrderView | None:
         return self.app.reads.order(order_id)
+
+    def subscribe(self, callback: Callable[[JournaledEvent], None]) -> Callable[[], None]:
+        """Call `callback` with every event once journaled (fills, cancels, rejects, ...),
+        in journal order; returns a function that unsubscribes. It runs on the engine's
+        event loop: keep it short, hand longer work elsewhere."""
+        return self.app.engine.subscribe(callback)
+
+    def events(self) -> AsyncIterator[JournaledEvent]:
+        """Every event once journaled, from now on: `async for item in oms.events(): ...`."""
+        return self.app.engine.stream()
+
+    async def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
+        """What placing the order would do now: estimates and every denial. Nothing is sent."""
+        app = self.app
+        account = terms.pop("account", None) or app.settings.default_account
+        return await app.engine.preview(PlaceOrder(account, symbol, side, qty, **terms))
 
     def orders(
         self,
@@ -236,3 +254,11 @@ class BlockingOms:
     def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
         result: dict[str, CurrencyMargin] = self._read(self._oms.account, account)
         return result
+
+    def subscribe(self, callback: Callable[[JournaledEvent], None]) -> Callable[[], None]:
+        """As `Oms.subscribe`; the callback runs on the engine's thread."""
+        unsubscribe: Callable[[], None] = self._read(self._oms.subscribe, callback)
+        return lambda: self._read(unsubscribe)
+
+    def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
+        return self._call(self._oms.preview(symbol, side, qty, **terms))

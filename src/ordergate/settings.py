@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -27,6 +27,7 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
         populate_by_name=True,
+        env_nested_delimiter="__",
     )
 
     host: str = "127.0.0.1"
@@ -67,11 +68,34 @@ class Settings(BaseSettings):
     allowed_order_types: Annotated[list[OrderType], NoDecode] = Field(
         default_factory=lambda: list(OrderType)
     )
+    risk_file: Path | None = Field(
+        default=None,
+        description="TOML of risk limits: global, per account, instrument and strategy",
+    )
+    limits: dict[str, Any] = Field(
+        default_factory=dict,
+        description="global risk limits, e.g. ORDERGATE_LIMITS__MAX_POSITION_QTY=5",
+    )
+    reconcile_interval_seconds: float | None = Field(
+        default=60.0,
+        gt=0,
+        description="reconcile every account with the venue this often (also on start)",
+    )
+    reconcile: dict[str, str] = Field(
+        default_factory=dict,
+        description="remedy per difference, e.g. ORDERGATE_RECONCILE__POSITION_MISMATCH=ALERT",
+    )
     max_batch: int = Field(default=4096, ge=1)
     api_wait_ms: int = Field(
         default=2000,
         ge=0,
         description="how long POST /v1/orders waits for the venue's answer before replying",
+    )
+    api_rate_per_second: float = Field(
+        default=50.0, gt=0, description="requests a second each API key may make, on average"
+    )
+    api_rate_burst: int = Field(
+        default=100, ge=1, description="requests an API key may make at once, above its rate"
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -5,6 +5,7 @@ synchronous=FULL. Clients place orders with idempotency keys; the server is kill
 SIGKILL while requests are in flight, then restarted on the same file. Every order that
 was answered 2xx must still be there under its key; a key sent again returns its order
 (200) and never creates a second one; `verify-journal` passes; two replays agree.
+The clients send an admin key made with `ordergate keys create` before the first start.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class Server:
         self.port = port
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        self.key = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
 
     @property
     def url(self) -> str:
@@ -49,6 +55,9 @@ class Server:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERGATE_", "OMS_"))}
         env["ORDERGATE_LOG_LEVEL"] = "WARNING"
+        # Hundreds of requests a second from one key: well over the default rate limit.
+        env["ORDERGATE_API_RATE_PER_SECOND"] = "1000000"
+        env["ORDERGATE_API_RATE_BURST"] = "1000000"
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN), "serve", "--db", str(self.db), "--port", str(self.port)],
@@ -127,7 +136,7 @@ async def place_until_killed(server: Server, clients: int, kill_after: int) -> d
                 killed.set()
                 server.kill()
 
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=server.headers) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
     return answered
 
@@ -137,12 +146,15 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_sigkill_mid_stream_loses_no_answered_order_and_journal_verifies(server: Server):
+    created = run_cli("keys", "create", "--scope", "admin", "--db", str(server.db))
+    assert created.returncode == 0, created.stderr
+    server.key = created.stdout.strip()
     server.start()
     answered = asyncio.run(place_until_killed(server, clients=8, kill_after=400))
     assert len(answered) >= 400
 
     server.start()
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+    with httpx.Client(base_url=server.url, timeout=10, headers=server.headers) as http:
         resting = []
         for key, order_id in answered.items():
             got = http.get(f"/v1/orders/{order_id}")

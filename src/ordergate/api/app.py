@@ -1,4 +1,9 @@
-"""The FastAPI application: routers over one `Application` built at start-up."""
+"""The FastAPI application: routers over one `Application` built at start-up.
+
+Every route needs an API key except `/health`, `/live`, `/ready` and the docs: the key
+check is a dependency of the app, so a router added with `app.include_router(router)`
+gets it with nothing more to do (see `ordergate.api.auth`).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from ordergate.api.auth import API_KEY_DEPENDENCIES, ApiAccess, install_api_keys
 from ordergate.api.errors import install_error_handlers
-from ordergate.api.routers import admin, fills, health, orders, paper, positions
+from ordergate.api.routers import (
+    admin,
+    fills,
+    health,
+    orders,
+    paper,
+    positions,
+    risk,
+    trading,
+)
+from ordergate.auth.ports import KeyStore
 from ordergate.bootstrap import build
 from ordergate.settings import Settings
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; the engine starts with it (lifespan) and stops with it."""
+def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
+    """Build the app; the engine starts with it (lifespan) and stops with it.
+
+    `keys`: the API key store (default: the one beside the journal).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        application = await build(settings)
+        application = await build(settings, keys)
         app.state.application = application
+        app.state.api_access = ApiAccess.of(application.keys, settings)
         try:
             yield
         finally:
@@ -30,8 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         summary="An order management system for trading bots.",
         lifespan=lifespan,
+        dependencies=API_KEY_DEPENDENCIES,
     )
     install_error_handlers(app)
-    for module in (orders, fills, positions, admin, paper, health):
+    install_api_keys(app)
+    for module in (risk, orders, fills, positions, admin, trading, paper, health):
         app.include_router(module.router)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +16,7 @@ from ordergate.domain.errors import (
     JournalError,
     NotFound,
     OrderGateError,
+    RateLimited,
 )
 
 _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
@@ -21,6 +24,7 @@ _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (EngineStopped, 503),
+    (RateLimited, 429),
     (JournalError, 503),
 )
 
@@ -35,8 +39,13 @@ def status_of(exc: OrderGateError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     async def ordergate_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OrderGateError)
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return JSONResponse(
-            status_code=status_of(exc), content={"reason_code": exc.code, "detail": exc.message}
+            status_code=status_of(exc),
+            content={"reason_code": exc.code, "detail": exc.message},
+            headers=headers,
         )
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -91,6 +91,11 @@ class OrderIn(BaseModel):
     side: Side
     qty: Positive
     type: OrderType = OrderType.MARKET
+    # Declared before `price`, whose check reads it.
+    price_at_offset: bool = Field(
+        default=False,
+        description="LIMIT without a price: priced at the configured offset from the touch",
+    )
     price: Positive | None = Field(default=None, validate_default=True)
     stop_price: Positive | None = Field(default=None, validate_default=True)
     time_in_force: TimeInForce = TimeInForce.GTC
@@ -107,6 +112,10 @@ class OrderIn(BaseModel):
         order_type = info.data.get("type")
         if order_type is None or info.field_name is None:
             return value  # the type itself is invalid; that error is reported already
+        if info.field_name == "price" and info.data.get("price_at_offset"):
+            if value is not None or order_type is not OrderType.LIMIT:
+                raise ValueError("price_at_offset is for LIMIT orders sent without a price")
+            return value
         problem = price_field_problem(order_type, info.field_name, value)
         if problem is not None:
             raise ValueError(problem)

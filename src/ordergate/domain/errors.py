@@ -6,7 +6,12 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     OrderGateError
     ├── InvalidRequest              malformed intent: missing price, bad quantity, unknown side …
     │   └── IdempotencyConflict     the key was used before with a different request
+    ├── AccessDenied                the caller may not make this request         (API)
+    │   ├── MissingApiKey           no `X-API-Key` header                          401
+    │   ├── InvalidApiKey           malformed, unknown or revoked: one answer       401
+    │   └── InsufficientScope       the key's scope is below the route's            403
     ├── NotFound                    no such order / instrument / account
+    ├── RateLimited                 too many requests; try again after `retry_after` seconds
     ├── Conflict                    the request is well-formed but illegal in the current state
     │   ├── InvalidTransition       the order state table has no row for (state, trigger)
     │   └── DuplicateFill           a trade id was already applied
@@ -52,8 +57,46 @@ class IdempotencyConflict(InvalidRequest):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class AccessDenied(OrderGateError):
+    """The request is refused before it reaches a route."""
+
+    code = "ACCESS_DENIED"
+
+
+class MissingApiKey(AccessDenied):
+    code = "API_KEY_MISSING"
+
+    def __init__(self) -> None:
+        super().__init__("send an API key in the X-API-Key header")
+
+
+class InvalidApiKey(AccessDenied):
+    """Unknown, revoked and malformed keys get this same answer: it reveals nothing."""
+
+    code = "API_KEY_INVALID"
+
+    def __init__(self) -> None:
+        super().__init__("the API key is not valid")
+
+
+class InsufficientScope(AccessDenied):
+    code = "API_KEY_SCOPE"
+
+    def __init__(self, needed: str) -> None:
+        super().__init__(f"this request needs an API key with scope '{needed}'")
+        self.needed = needed
+
+
 class NotFound(OrderGateError):
     code = "NOT_FOUND"
+
+
+class RateLimited(OrderGateError):
+    code = "THROTTLED"
+
+    def __init__(self, message: str, retry_after: float, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class Conflict(OrderGateError):

@@ -14,7 +14,14 @@ from typing import ClassVar
 import msgspec
 
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+from ordergate.domain.values import (
+    DirtyCause,
+    LiquiditySide,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradingState,
+)
 
 
 class InstrumentUpdated(msgspec.Struct, frozen=True, gc=False):
@@ -63,6 +70,10 @@ class OrderInitialized(msgspec.Struct, frozen=True, gc=False):
     parent_order_id: str | None
     trace_id: str | None
     ts: int
+    # Adopted from the venue by reconciliation rather than placed through ordergate.
+    external: bool = False
+    # A LIMIT order whose price ordergate set from the configured offset (seed 003).
+    priced_by_offset: bool = False
 
 
 class OrderDenied(msgspec.Struct, frozen=True, gc=False):
@@ -192,6 +203,70 @@ class OrderStatusUnknown(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class TradingStateChanged(msgspec.Struct, frozen=True, gc=False):
+    """A trading state set for an account, an instrument, or both (None: every one)."""
+
+    VERSION: ClassVar[int] = 1
+    account: str | None
+    symbol: str | None
+    state: TradingState
+    reason: str
+    actor: str
+    ts: int
+
+
+class InstrumentMarkedDirty(msgspec.Struct, frozen=True, gc=False):
+    """A position is in doubt: only cancels and reduce-only orders pass until it clears."""
+
+    VERSION: ClassVar[int] = 1
+    account: str | None
+    symbol: str | None
+    cause: DirtyCause
+    detail: str
+    ts: int
+
+
+class InstrumentCleared(msgspec.Struct, frozen=True, gc=False):
+    """Reconciliation agreed with the venue (or an operator cleared it)."""
+
+    VERSION: ClassVar[int] = 1
+    account: str | None
+    symbol: str | None
+    reason: str
+    ts: int
+
+
+class TradingArmed(msgspec.Struct, frozen=True, gc=False):
+    """An operator confirmed live trading for an account on a venue."""
+
+    VERSION: ClassVar[int] = 1
+    account: str
+    venue: str
+    actor: str
+    ts: int
+
+
+class AlertRaised(msgspec.Struct, frozen=True, gc=False):
+    """Something an operator should know: an unrealized-loss warning, a reconciliation diff."""
+
+    VERSION: ClassVar[int] = 1
+    kind: str
+    account: str | None
+    symbol: str | None
+    detail: str
+    ts: int
+
+
+class ReconciliationRecorded(msgspec.Struct, frozen=True, gc=False):
+    """What one reconciliation of an account found, as plain lines (empty: it agreed)."""
+
+    VERSION: ClassVar[int] = 1
+    account: str
+    scope: str
+    diffs: tuple[str, ...]
+    ts: int
+
+
 OrderEvent = (
     OrderInitialized
     | OrderDenied
@@ -209,7 +284,15 @@ OrderEvent = (
     | OrderExpired
     | OrderStatusUnknown
 )
-Event = InstrumentUpdated | BalanceAdjusted | OrderEvent
+ControlEvent = (
+    TradingStateChanged
+    | InstrumentMarkedDirty
+    | InstrumentCleared
+    | TradingArmed
+    | AlertRaised
+    | ReconciliationRecorded
+)
+Event = InstrumentUpdated | BalanceAdjusted | ControlEvent | OrderEvent
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     InstrumentUpdated,
@@ -229,6 +312,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OrderReplaceRejected,
     OrderExpired,
     OrderStatusUnknown,
+    TradingStateChanged,
+    InstrumentMarkedDirty,
+    InstrumentCleared,
+    TradingArmed,
+    AlertRaised,
+    ReconciliationRecorded,
 )
 
 
@@ -238,4 +327,6 @@ def stream_of(event: Event) -> str:
         return f"instrument:{event.instrument.symbol}"
     if isinstance(event, BalanceAdjusted):
         return f"account:{event.account}"
+    if isinstance(event, ControlEvent):
+        return f"control:{event.account or '*'}"
     return f"order:{event.order_id}"

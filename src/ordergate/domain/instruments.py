@@ -55,9 +55,9 @@ class Instrument:
     def is_on_step(self, qty: Decimal) -> bool:
         return _is_multiple(qty, self.lot_step)
 
-    def round_price(self, price: Decimal) -> Decimal:
-        """Round a computed price (an offset, a slippage bound) to the nearest tick."""
-        ticks = (price / self.tick_size).to_integral_value(rounding=ROUND_HALF_EVEN)
+    def round_price(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+        """Round a computed price (an offset, a slippage bound) onto the tick grid."""
+        ticks = (price / self.tick_size).to_integral_value(rounding=rounding)
         return ticks * self.tick_size
 
     def round_qty_down(self, qty: Decimal) -> Decimal:

@@ -165,6 +165,7 @@ class Order:
         "cancel_requested",
         "client_order_id",
         "created_ts",
+        "external",
         "filled_qty",
         "flags",
         "idempotency_key",
@@ -173,6 +174,7 @@ class Order:
         "parent_order_id",
         "pending_replace",
         "price",
+        "priced_by_offset",
         "qty",
         "reason",
         "reason_code",
@@ -214,6 +216,8 @@ class Order:
         self.request_hash = event.request_hash
         self.parent_order_id = event.parent_order_id
         self.trace_id = event.trace_id
+        self.external = event.external
+        self.priced_by_offset = event.priced_by_offset
         self.status = OrderStatus.NEW
         self.filled_qty = ZERO
         self.overfill_qty = ZERO

@@ -36,6 +36,13 @@ class Position:
     def unrealized_pnl(self, mark: Decimal, contract_size: Decimal) -> Decimal:
         return self.qty * (mark - self.avg_price) * contract_size
 
+    def unrealized_pct(self, mark: Decimal, contract_size: Decimal) -> Decimal:
+        """Unrealized PnL as a percentage of the position's notional at its average price."""
+        notional = abs(self.qty) * self.avg_price * contract_size
+        if notional == ZERO:
+            return ZERO
+        return self.unrealized_pnl(mark, contract_size) / notional * 100
+
 
 @dataclass(frozen=True, slots=True)
 class FillEffect:

@@ -1,8 +1,13 @@
 """Pre-trade checks: pure functions that deny with a stable reason code.
 
 A denial is data, not an exception: the engine turns it into an `OrderDenied` event and
-the order ends `DENIED`. Checks run in the order of `PRE_TRADE_CHECKS`; `first_denial`
-stops at the first, `all_denials` collects every one (for previews).
+the order ends `DENIED`. The checks run in the order of `PRE_TRADE_CHECKS`: gates first
+(trading state, arming, dirty instrument, feed health), then the order's own terms, then
+limits that count the worst case, then rate and duplicate guards. `first_denial` stops at
+the first; `all_denials` collects every one (for previews).
+
+Everything a check looks at is in `PreTradeContext`, assembled by the engine; limits are
+already resolved for the order's account, instrument and strategy (`LimitsBook`).
 """
 
 from __future__ import annotations
@@ -14,24 +19,12 @@ from typing import Final
 
 from ordergate.domain.accounts import margin_needed
 from ordergate.domain.instruments import Instrument
+from ordergate.domain.limits import RiskLimits
 from ordergate.domain.orders import Order
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import ZERO, OrderType, Side
+from ordergate.domain.values import ZERO, OrderType, Side, TradingState
 
-ALL_ORDER_TYPES: Final = frozenset(OrderType)
-
-
-@dataclass(frozen=True, slots=True)
-class TradingPolicy:
-    """Limits that sit on top of the instruments' own grid.
-
-    `allowed_symbols` None means every configured instrument; `min_qty` is a floor above
-    each instrument's own minimum (the seed paper OMS's `OMS_MIN_QTY`).
-    """
-
-    allowed_symbols: frozenset[str] | None = None
-    allowed_order_types: frozenset[OrderType] = ALL_ORDER_TYPES
-    min_qty: Decimal | None = None
+BPS = Decimal(10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +37,38 @@ class Denial:
 class PreTradeContext:
     """Everything the checks may look at; assembled by the engine, read-only here.
 
-    `reference_price` is the price the order would trade at now (ask for a buy, bid for a
-    sell) or None if no fresh price is known; `free_margin` is the account's free margin
-    in the instrument's quote currency, after the margin its open orders reserve.
+    - `reference_price`: what the order would trade at now (ask for a buy, bid for a
+      sell), None if no price is known; `quote_age_ms` its age.
+    - `open_same_side` / `open_other_side`: remaining qty of the account's open,
+      non-reduce-only orders in this instrument (the order itself excluded).
+    - `gross_elsewhere`: the account's worst-case gross exposure in this instrument's
+      quote currency, over its other instruments.
+    - `equity`, `free_margin`: in this instrument's quote currency.
+    - `trading_state`, `armed`, `dirty`, `feed_stale`: the gates.
+    - `duplicate_recent`, `pending_same_side`, `throttled`: the rate and duplicate guards
+      (what the engine's bookkeeping says; the checks only read it).
     """
 
     order: Order
     instrument: Instrument | None
-    policy: TradingPolicy
+    limits: RiskLimits
     account_known: bool
     reference_price: Decimal | None
+    quote_age_ms: int | None
+    mark: Decimal | None
     position_qty: Decimal
+    open_same_side: Decimal
+    open_other_side: Decimal
+    gross_elsewhere: Decimal
+    equity: Decimal
     free_margin: Decimal
+    trading_state: TradingState = TradingState.ACTIVE
+    armed: bool = True
+    dirty: str | None = None
+    feed_stale: bool = False
+    duplicate_recent: bool = False
+    pending_same_side: bool = False
+    throttled: str | None = None
 
 
 def expected_price(ctx: PreTradeContext) -> Decimal | None:
@@ -68,6 +81,51 @@ def expected_price(ctx: PreTradeContext) -> Decimal | None:
     return ctx.reference_price
 
 
+# --- gates ------------------------------------------------------------------------------
+
+
+def check_trading_state(ctx: PreTradeContext) -> Denial | None:
+    state = ctx.trading_state
+    if state is TradingState.HALTED:
+        return Denial(ReasonCode.TRADING_HALTED, "trading is halted (kill switch): cancels only")
+    if state is TradingState.REDUCING and not ctx.order.reduce_only:
+        return Denial(
+            ReasonCode.TRADING_REDUCING, "trading is reducing (SAFE mode): reduce-only orders only"
+        )
+    return None
+
+
+def check_armed(ctx: PreTradeContext) -> Denial | None:
+    if not ctx.armed:
+        return Denial(
+            ReasonCode.NOT_ARMED,
+            f"live trading for account {ctx.order.account!r} is not armed (POST /v1/admin/arm)",
+        )
+    return None
+
+
+def check_dirty(ctx: PreTradeContext) -> Denial | None:
+    if ctx.dirty is not None and not ctx.order.reduce_only:
+        return Denial(
+            ReasonCode.INSTRUMENT_DIRTY,
+            f"{ctx.order.symbol} is in doubt ({ctx.dirty}): cancels and reduce-only orders only "
+            "until reconciliation agrees",
+        )
+    return None
+
+
+def check_feed(ctx: PreTradeContext) -> Denial | None:
+    if ctx.feed_stale and not ctx.order.reduce_only:
+        return Denial(
+            ReasonCode.FEED_STALE,
+            f"market data for {ctx.order.symbol} is stale: cancels and reduce-only orders only",
+        )
+    return None
+
+
+# --- the order's own terms ----------------------------------------------------------------
+
+
 def check_account(ctx: PreTradeContext) -> Denial | None:
     if not ctx.account_known:
         return Denial(ReasonCode.UNKNOWN_ACCOUNT, f"account {ctx.order.account!r} is not known")
@@ -76,18 +134,19 @@ def check_account(ctx: PreTradeContext) -> Denial | None:
 
 def check_symbol(ctx: PreTradeContext) -> Denial | None:
     symbol = ctx.order.symbol
-    allowed = ctx.policy.allowed_symbols
+    allowed = ctx.limits.allowed_symbols
     if ctx.instrument is None or (allowed is not None and symbol not in allowed):
         return Denial(ReasonCode.SYMBOL_NOT_ALLOWED, f"symbol {symbol!r} is not tradable here")
     return None
 
 
 def check_order_type(ctx: PreTradeContext) -> Denial | None:
-    if ctx.order.type not in ctx.policy.allowed_order_types:
-        allowed = ", ".join(sorted(ctx.policy.allowed_order_types))
+    allowed = ctx.limits.allowed_order_types
+    if allowed is not None and ctx.order.type not in allowed:
+        names = ", ".join(sorted(allowed))
         return Denial(
-            ReasonCode.ORDER_TYPE_NOT_ALLOWED,
-            f"order type {ctx.order.type} is not allowed (allowed: {allowed})",
+            ReasonCode.UNSUPPORTED_ORDER_TYPE,
+            f"order type {ctx.order.type} is not supported here (supported: {names})",
         )
     return None
 
@@ -96,15 +155,17 @@ def check_quantity(ctx: PreTradeContext) -> Denial | None:
     instrument = ctx.instrument
     assert instrument is not None
     qty = ctx.order.qty
+    limits = ctx.limits
     minimum = instrument.min_qty
-    if ctx.policy.min_qty is not None and ctx.policy.min_qty > minimum:
-        minimum = ctx.policy.min_qty
+    if limits.min_qty is not None and limits.min_qty > minimum:
+        minimum = limits.min_qty
     if qty < minimum:
         return Denial(ReasonCode.QTY_BELOW_MIN, f"qty {qty} is below the minimum {minimum}")
-    if instrument.max_qty is not None and qty > instrument.max_qty:
-        return Denial(
-            ReasonCode.QTY_ABOVE_MAX, f"qty {qty} is above the maximum {instrument.max_qty}"
-        )
+    maximum = instrument.max_qty
+    if limits.max_order_qty is not None and (maximum is None or limits.max_order_qty < maximum):
+        maximum = limits.max_order_qty
+    if maximum is not None and qty > maximum:
+        return Denial(ReasonCode.QTY_ABOVE_MAX, f"qty {qty} is above the maximum {maximum}")
     if not instrument.is_on_step(qty):
         return Denial(
             ReasonCode.QTY_NOT_ON_STEP,
@@ -132,6 +193,13 @@ def check_ticks(ctx: PreTradeContext) -> Denial | None:
 
 
 def check_reference_price(ctx: PreTradeContext) -> Denial | None:
+    max_age = ctx.limits.max_quote_age_ms
+    if max_age is not None and (ctx.quote_age_ms is None or ctx.quote_age_ms > max_age):
+        age = "no price" if ctx.quote_age_ms is None else f"{ctx.quote_age_ms} ms old"
+        return Denial(
+            ReasonCode.STALE_REFERENCE_PRICE,
+            f"the reference price of {ctx.order.symbol} is {age} (limit {max_age} ms)",
+        )
     if expected_price(ctx) is None:
         return Denial(
             ReasonCode.NO_REFERENCE_PRICE,
@@ -140,7 +208,29 @@ def check_reference_price(ctx: PreTradeContext) -> Denial | None:
     return None
 
 
-def check_min_notional(ctx: PreTradeContext) -> Denial | None:
+def check_fat_finger(ctx: PreTradeContext) -> Denial | None:
+    """A limit price may not sit more than N bps through the best opposite price."""
+    band = ctx.limits.fat_finger_bps
+    order = ctx.order
+    best = ctx.reference_price
+    if band is None or order.price is None or best is None:
+        return None
+    if order.side is Side.BUY:
+        bound = best * (BPS + band) / BPS
+        through = order.price > bound
+    else:
+        bound = best * (BPS - band) / BPS
+        through = order.price < bound
+    if through:
+        return Denial(
+            ReasonCode.FAT_FINGER_PRICE,
+            f"{order.side} limit {order.price} is more than {band} bps through the best "
+            f"price {best}",
+        )
+    return None
+
+
+def check_notional(ctx: PreTradeContext) -> Denial | None:
     instrument = ctx.instrument
     price = expected_price(ctx)
     assert instrument is not None
@@ -150,6 +240,75 @@ def check_min_notional(ctx: PreTradeContext) -> Denial | None:
         return Denial(
             ReasonCode.NOTIONAL_BELOW_MIN,
             f"notional {notional} is below the minimum {instrument.min_notional}",
+        )
+    cap = ctx.limits.max_order_notional
+    if cap is not None and notional > cap:
+        return Denial(ReasonCode.NOTIONAL_ABOVE_MAX, f"notional {notional} is above the cap {cap}")
+    ratio = ctx.limits.max_order_size_ratio
+    if ratio is not None and not ctx.order.reduce_only and notional > ratio * ctx.equity:
+        return Denial(
+            ReasonCode.ORDER_SIZE_RATIO_EXCEEDED,
+            f"notional {notional} is more than {ratio} of the equity {ctx.equity}",
+        )
+    return None
+
+
+def check_position_limit(ctx: PreTradeContext) -> Denial | None:
+    """Worst case: the position plus every open order on this side, plus this order."""
+    limit = ctx.limits.max_position_qty
+    order = ctx.order
+    if limit is None or order.reduce_only:
+        return None
+    sign = order.side.sign
+    worst = ctx.position_qty + sign * (ctx.open_same_side + order.leaves_qty)
+    if abs(worst) > limit:
+        return Denial(
+            ReasonCode.MAX_POSITION,
+            f"{order.symbol} could reach {worst} with every open order filled (limit {limit})",
+        )
+    return None
+
+
+def check_gross_exposure(ctx: PreTradeContext) -> Denial | None:
+    limit = ctx.limits.max_gross_exposure
+    order = ctx.order
+    instrument = ctx.instrument
+    assert instrument is not None
+    if limit is None or order.reduce_only:
+        return None
+    price = ctx.mark or expected_price(ctx)
+    assert price is not None
+    buys = sells = ctx.open_other_side
+    if order.side is Side.BUY:
+        buys = ctx.open_same_side + order.leaves_qty
+    else:
+        sells = ctx.open_same_side + order.leaves_qty
+    longest = ctx.position_qty + buys
+    shortest = ctx.position_qty - sells
+    here = instrument.notional(max(abs(longest), abs(shortest)), price)
+    gross = ctx.gross_elsewhere + here
+    if gross > limit:
+        return Denial(
+            ReasonCode.MAX_GROSS_EXPOSURE,
+            f"worst-case gross exposure would be {gross} {instrument.quote_currency} "
+            f"(limit {limit})",
+        )
+    return None
+
+
+def check_slippage(ctx: PreTradeContext) -> Denial | None:
+    """A limit price derived from an offset may not stray too far from the reference."""
+    guard = ctx.limits.max_slippage_bps
+    order = ctx.order
+    reference = ctx.reference_price
+    if guard is None or order.price is None or reference is None or not ctx.order.priced_by_offset:
+        return None
+    distance = abs(order.price - reference) / reference * BPS
+    if distance > guard:
+        return Denial(
+            ReasonCode.SLIPPAGE_GUARD,
+            f"limit {order.price} is {distance:.2f} bps from the reference {reference} "
+            f"(guard {guard} bps)",
         )
     return None
 
@@ -202,7 +361,7 @@ def check_margin(ctx: PreTradeContext) -> Denial | None:
     assert price is not None
     order = ctx.order
     needed = margin_needed(
-        instrument, order.side, order.qty, price, ctx.position_qty, order.reduce_only
+        instrument, order.side, order.leaves_qty, price, ctx.position_qty, order.reduce_only
     )
     if needed > ctx.free_margin:
         return Denial(
@@ -212,20 +371,63 @@ def check_margin(ctx: PreTradeContext) -> Denial | None:
     return None
 
 
-# check_symbol and check_reference_price guard the checks after them: an instrument and an
-# expected price exist from there on.
-PRE_TRADE_CHECKS: Final[tuple[Callable[[PreTradeContext], Denial | None], ...]] = (
+# --- rate and duplicate guards ------------------------------------------------------------
+
+
+def check_spam(ctx: PreTradeContext) -> Denial | None:
+    if ctx.duplicate_recent:
+        order = ctx.order
+        return Denial(
+            ReasonCode.DUPLICATE_ORDER_SPAM,
+            f"the same {order.side} {order.qty} {order.symbol} from this strategy was placed "
+            f"less than {ctx.limits.spam_window_ms} ms ago",
+        )
+    return None
+
+
+def check_pending_duplicate(ctx: PreTradeContext) -> Denial | None:
+    if ctx.limits.one_pending_order_per_side and ctx.pending_same_side:
+        order = ctx.order
+        return Denial(
+            ReasonCode.DUPLICATE_PENDING_ORDER,
+            f"a {order.side} order for {order.symbol} is still pending",
+        )
+    return None
+
+
+def check_throttle(ctx: PreTradeContext) -> Denial | None:
+    if ctx.throttled is not None:
+        return Denial(ReasonCode.THROTTLED, f"too many submits: {ctx.throttled}")
+    return None
+
+
+Check = Callable[[PreTradeContext], Denial | None]
+
+PRE_TRADE_CHECKS: Final[tuple[Check, ...]] = (
+    check_trading_state,
+    check_armed,
     check_account,
     check_symbol,
+    check_dirty,
+    check_feed,
     check_order_type,
     check_quantity,
     check_ticks,
     check_reference_price,
-    check_min_notional,
+    check_fat_finger,
+    check_notional,
+    check_slippage,
+    check_position_limit,
+    check_gross_exposure,
     check_reduce_only,
     check_bracket,
     check_margin,
+    check_spam,
+    check_pending_duplicate,
+    check_throttle,
 )
+# check_symbol and check_reference_price guard the checks after them: an instrument and an
+# expected price exist from there on.
 _GUARDS: Final = frozenset({check_symbol, check_reference_price})
 
 

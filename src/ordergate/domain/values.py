@@ -69,6 +69,30 @@ class LiquiditySide(StrEnum):
     TAKER = "TAKER"
 
 
+class TradingState(StrEnum):
+    """What new orders may do: anything; only reduce (SAFE mode); nothing (kill switch)."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+class DirtyCause(StrEnum):
+    """Why an instrument's position is in doubt until reconciliation agrees again."""
+
+    AMBIGUOUS_REQUEST = "AMBIGUOUS_REQUEST"
+    VENUE_RECONNECT = "VENUE_RECONNECT"
+    SEQUENCE_GAP = "SEQUENCE_GAP"
+    RECONCILIATION_MISMATCH = "RECONCILIATION_MISMATCH"
+
+
 class OrderStatus(StrEnum):
     NEW = "NEW"
     DENIED = "DENIED"

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
-from ordergate.domain.accounts import margin_needed
-from ordergate.domain.errors import Conflict, InvalidRequest, NotFound
+from ordergate.domain.errors import Conflict, InvalidRequest, NotFound, RateLimited
 from ordergate.domain.events import OrderCancelRequested, OrderInitialized, OrderReplaceRequested
 from ordergate.domain.orders import Order, can_request_cancel, can_request_replace
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.risk import check_quantity, check_ticks
-from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side
+from ordergate.domain.risk import (
+    check_dirty,
+    check_fat_finger,
+    check_feed,
+    check_gross_exposure,
+    check_margin,
+    check_notional,
+    check_position_limit,
+    check_quantity,
+    check_ticks,
+    check_trading_state,
+)
+from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side, TradingState
 from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, ReplaceOrder
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import CancelRequest, ReplaceRequest
+from ordergate.engine.guards import Action
 from ordergate.engine.placement import create_closing_order, pre_trade_context
 
 
@@ -25,12 +37,25 @@ def find_order(ctx: DecisionContext, order_id: str) -> Order:
 
 
 def cancel(ctx: DecisionContext, command: CancelOrder) -> Order:
+    """Ask the venue to cancel. No gate stops a cancel; only its rate limit can."""
     order = find_order(ctx, command.order_id)
     if order.status is OrderStatus.PENDING_CANCEL:
         return order  # already asked; asking twice changes nothing
     refuse_unless(order, can_request_cancel(order.status))
+    spend_rate(ctx, Action.CANCEL, order)
     request_cancel(ctx, order, command.reason)
     return order
+
+
+def spend_rate(ctx: DecisionContext, action: Action, order: Order) -> None:
+    """Spend a token of `action`'s buckets, or refuse the command (429) if one is empty."""
+    limits = ctx.limits.resolve(order.account, order.symbol, order.strategy)
+    now = ctx.now()
+    throttled = ctx.guards.throttled(action, order.account, order.symbol, limits, now)
+    if throttled is not None:
+        what, wait = throttled
+        raise RateLimited(f"too many {what}", retry_after=float(wait))
+    ctx.guards.spend(action, order.account, order.symbol, limits, now)
 
 
 def request_cancel(ctx: DecisionContext, order: Order, reason: str | None) -> None:
@@ -76,6 +101,7 @@ def replace(ctx: DecisionContext, command: ReplaceOrder) -> Order:
             code=ReasonCode.REPLACE_BELOW_FILLED,
         )
     check_replacement(ctx, order, qty, price, stop_price)
+    spend_rate(ctx, Action.REPLACE, order)
     request_replace(ctx, order, qty, price, stop_price)
     return order
 
@@ -110,11 +136,13 @@ def check_replacement(
 ) -> None:
     """Check the order as it would be after the replace; refuse (409) if it fails.
 
-    Quantity and price grid as for a new order; margin for the new remaining quantity,
-    with the margin the order reserves now counted as free, since the replacement takes
-    its place.
+    While trading is HALTED nothing is replaced. While REDUCING, or while the instrument
+    is dirty or its feed stale, a replace may move prices or shrink but not grow. The
+    replacement is then checked like a new order for its grid, fat-finger band,
+    notional, position and gross exposure (its own current remainder no longer counted)
+    and margin (its own current reservation counted as free).
     """
-    instrument = ctx.state.instruments[order.symbol]
+    limits = ctx.limits.resolve(order.account, order.symbol, order.strategy)
     shadow = Order(
         OrderInitialized(
             order_id=order.order_id,
@@ -138,32 +166,40 @@ def check_replacement(
             ts=order.updated_ts,
         )
     )
+    shadow.filled_qty = order.filled_qty
     shadow.reference_price = order.reference_price
-    context = pre_trade_context(ctx, shadow)
-    denial = check_quantity(context) or check_ticks(context)
-    if denial is not None:
-        raise Conflict(denial.reason, code=denial.code)
-    new_price = shadow.reserve_price
-    current_price = order.reserve_price
-    if new_price is None or current_price is None:
-        return
+    context = pre_trade_context(ctx, shadow, limits)
+    grows = qty > order.qty
+    gate = check_trading_state(context)
+    if gate is not None and (grows or context.trading_state is TradingState.HALTED):
+        raise Conflict(gate.reason, code=gate.code)
+    if grows:
+        gate = check_dirty(context) or check_feed(context)
+        if gate is not None:
+            raise Conflict(gate.reason, code=gate.code)
+    own_leaves = ZERO if order.reduce_only else order.qty - order.filled_qty
     freed = ZERO
-    if not order.reduce_only:
+    instrument = context.instrument
+    current_price = order.reserve_price
+    if instrument is not None and current_price is not None and not order.reduce_only:
         freed = instrument.initial_margin(order.qty - order.filled_qty, current_price)
-    needed = margin_needed(
-        instrument,
-        order.side,
-        qty - order.filled_qty,
-        new_price,
-        context.position_qty,
-        order.reduce_only,
+    context = dataclasses.replace(
+        context,
+        open_same_side=context.open_same_side - own_leaves,
+        free_margin=context.free_margin + freed,
     )
-    if needed > context.free_margin + freed:
-        raise Conflict(
-            f"needs {needed} {instrument.quote_currency} of margin, "
-            f"{context.free_margin + freed} is free",
-            code=ReasonCode.INSUFFICIENT_MARGIN,
-        )
+    for check in (
+        check_quantity,
+        check_ticks,
+        check_fat_finger,
+        check_notional,
+        check_position_limit,
+        check_gross_exposure,
+        check_margin,
+    ):
+        denial = check(context)
+        if denial is not None:
+            raise Conflict(denial.reason, code=denial.code)
 
 
 def close_position(ctx: DecisionContext, command: ClosePosition) -> Order:

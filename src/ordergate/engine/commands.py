@@ -20,6 +20,7 @@ from ordergate.domain.values import (
     OrderType,
     Side,
     TimeInForce,
+    TradingState,
     is_reasonable,
 )
 
@@ -75,6 +76,8 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
     strategy: str | None = None
     trace_id: str | None = None
     parent_order_id: str | None = None
+    # LIMIT only: no price; ordergate prices it at the configured offset from the touch.
+    price_at_offset: bool = False
 
     def __post_init__(self) -> None:
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
@@ -83,10 +86,16 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
         _require_name("idempotency_key", self.idempotency_key, limit=MAX_ID_LENGTH, required=False)
         _require_name("trace_id", self.trace_id, limit=MAX_ID_LENGTH, required=False)
         _require_positive("qty", self.qty, required=True)
-        for field, value in (("price", self.price), ("stop_price", self.stop_price)):
-            problem = price_field_problem(self.type, field, value)
+        if self.price_at_offset:
+            if self.type is not OrderType.LIMIT or self.price is not None:
+                raise InvalidRequest("price_at_offset is for LIMIT orders sent without a price")
+        else:
+            problem = price_field_problem(self.type, "price", self.price)
             if problem is not None:
                 raise InvalidRequest(problem)
+        problem = price_field_problem(self.type, "stop_price", self.stop_price)
+        if problem is not None:
+            raise InvalidRequest(problem)
         _require_positive("price", self.price, required=False)
         _require_positive("stop_price", self.stop_price, required=False)
         _require_positive("stop_loss", self.stop_loss, required=False)
@@ -110,6 +119,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
             _canonical(self.take_profit),
             self.strategy or "",
             self.parent_order_id or "",
+            "offset" if self.price_at_offset else "",
         )
         return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
@@ -173,4 +183,55 @@ class AdjustBalance(msgspec.Struct, frozen=True, gc=False):
             raise InvalidRequest("amount must be a non-zero finite number")
 
 
-Command = PlaceOrder | CancelOrder | ReplaceOrder | ClosePosition | CloseAll | AdjustBalance
+class SetTradingState(msgspec.Struct, frozen=True, gc=False):
+    """Set ACTIVE, REDUCING or HALTED for an account, an instrument, or both."""
+
+    state: TradingState
+    reason: str
+    actor: str
+    account: str | None = None
+    symbol: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=False)
+        _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=False)
+        _require_name("reason", self.reason, limit=500, required=True)
+
+
+class ArmTrading(msgspec.Struct, frozen=True, gc=False):
+    """Arm live trading for an account; `confirmation` must read `ARM <account> ON <venue>`."""
+
+    account: str
+    venue: str
+    confirmation: str
+    actor: str
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        expected = f"ARM {self.account} ON {self.venue}"
+        if self.confirmation != expected:
+            raise InvalidRequest(
+                f"confirmation must read exactly {expected!r}", code="ARM_CONFIRMATION"
+            )
+
+
+class ClearDirty(msgspec.Struct, frozen=True, gc=False):
+    """An operator vouches for an account's positions (or one instrument's)."""
+
+    account: str
+    reason: str
+    actor: str
+    symbol: str | None = None
+
+
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | ReplaceOrder
+    | ClosePosition
+    | CloseAll
+    | AdjustBalance
+    | SetTradingState
+    | ArmTrading
+    | ClearDirty
+)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ordergate.domain.events import Event
-from ordergate.domain.risk import TradingPolicy
+from ordergate.domain.limits import LimitsBook
 from ordergate.engine.dispatch import VenueRequest
+from ordergate.engine.guards import Guards
 from ordergate.engine.ports import Clock, MarketData
 from ordergate.engine.state import OmsState
 
@@ -22,6 +23,8 @@ class Batch:
     events: list[Event] = field(default_factory=list)
     requests: list[VenueRequest] = field(default_factory=list)
     delayed: list[tuple[float, VenueRequest]] = field(default_factory=list)
+    # Accounts whose positions are in doubt and should be reconciled after the commit.
+    reconcile: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -29,7 +32,9 @@ class DecisionContext:
     state: OmsState
     clock: Clock
     market_data: MarketData
-    policy: TradingPolicy
+    limits: LimitsBook
+    venue_live: bool = False
+    guards: Guards = field(default_factory=Guards)
     batch: Batch = field(default_factory=Batch)
 
     def emit(self, event: Event) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -22,23 +22,43 @@ from typing import Any, cast
 import structlog
 
 from ordergate.domain.errors import EngineStopped, NotFound, OrderGateError
+from ordergate.domain.events import (
+    ControlEvent,
+    InstrumentMarkedDirty,
+    ReconciliationRecorded,
+    TradingArmed,
+    TradingStateChanged,
+)
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.risk import TradingPolicy
+from ordergate.domain.limits import LimitsBook
 from ordergate.domain.values import OrderStatus, OrderType, TimeInForce
-from ordergate.engine import amendments, placement
+from ordergate.engine import amendments, control, placement
 from ordergate.engine.commands import (
     AdjustBalance,
+    ArmTrading,
     CancelOrder,
+    ClearDirty,
     CloseAll,
     ClosePosition,
     Command,
     PlaceOrder,
     ReplaceOrder,
+    SetTradingState,
 )
 from ordergate.engine.context import Batch, DecisionContext
+from ordergate.engine.control import LossWatch
 from ordergate.engine.dispatch import RetryPolicy, VenueDispatcher, VenueOutcome
+from ordergate.engine.placement import Preview
 from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
+from ordergate.engine.reconcile import (
+    ReconcilePolicy,
+    ReconciliationReport,
+    Scope,
+    VenueSnapshot,
+    remedy,
+)
 from ordergate.engine.state import OmsState
+from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator, recover
 from ordergate.engine.views import OrderView, ReadModelChanges
 
@@ -88,6 +108,41 @@ class _Recover:
 
 
 @dataclass(frozen=True, slots=True)
+class _Reconcile:
+    snapshot: VenueSnapshot
+    scope: Scope
+
+
+@dataclass(frozen=True, slots=True)
+class _Preview:
+    command: PlaceOrder
+
+
+@dataclass(frozen=True, slots=True)
+class _WatchLosses:
+    """Internal command: compare open positions' losses with their warning thresholds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """The gates as last journaled: trading states, dirty marks, armed accounts."""
+
+    trading_states: tuple[TradingStateChanged, ...] = ()
+    dirty: tuple[InstrumentMarkedDirty, ...] = ()
+    armed: tuple[TradingArmed, ...] = ()
+    reconciliations: tuple[ReconciliationRecorded, ...] = ()
+
+    @classmethod
+    def of(cls, state: OmsState) -> Gates:
+        return cls(
+            tuple(state.trading_states.values()),
+            tuple(state.dirty.values()),
+            tuple(state.armed.values()),
+            tuple(state.last_reconciliation.values()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class _Barrier:
     """Internal command: answered once every item queued before it is journaled."""
 
@@ -110,6 +165,7 @@ class _Reply:
         self.error: BaseException | None = None
 
 
+_Internal = _Recover | _DefineInstruments | _Barrier | _Reconcile | _Preview | _WatchLosses
 Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
 
 
@@ -121,6 +177,7 @@ class _ClosedBatch:
     changes: ReadModelChanges
     replies: list[_Reply]
     reserved: dict[tuple[str, str], Decimal] | None
+    gates: Gates | None
 
 
 class Engine:
@@ -133,14 +190,24 @@ class Engine:
         venue: Venue,
         clock: Clock,
         market_data: MarketData,
-        policy: TradingPolicy | None = None,
+        limits: LimitsBook | None = None,
         max_batch: int = 4096,
         venue_lanes: int = 1,
         retry: RetryPolicy | None = None,
         query_retry_delay: float = 1.0,
+        reconcile_policy: ReconcilePolicy | None = None,
+        watch_interval: float | None = 1.0,
     ) -> None:
-        self._ctx = DecisionContext(state, clock, market_data, policy or TradingPolicy())
+        self._ctx = DecisionContext(
+            state, clock, market_data, limits or LimitsBook(), venue_live=venue.live
+        )
         self._instruments = tuple(instruments)
+        self._reconcile_policy = reconcile_policy or ReconcilePolicy()
+        self._watch_interval = watch_interval
+        self._loss_watch = LossWatch()
+        self._subscriptions = Subscriptions()
+        self._reconcile_hook: Callable[[set[str]], None] | None = None
+        self._gates = Gates()
         self._journal = journal
         self._venue = venue
         self._max_batch = max_batch
@@ -166,6 +233,12 @@ class Engine:
             CloseAll: self._close_all,
             AdjustBalance: self._adjust_balance,
             _DefineInstruments: self._define_instruments,
+            SetTradingState: self._set_trading_state,
+            ArmTrading: self._arm,
+            ClearDirty: self._clear_dirty,
+            _Reconcile: self._reconcile,
+            _Preview: self._preview,
+            _WatchLosses: self._watch_losses,
             _Recover: self._recover,
             _Barrier: lambda _: lambda: None,
         }
@@ -198,6 +271,7 @@ class Engine:
         self._ctx.state.take_changes()  # a replay's changes are in the read models already
         self._views = {oid: OrderView.of(o) for oid, o in self._ctx.state.orders.items()}
         self._reserved = dict(self._ctx.state.reserved)
+        self._gates = Gates.of(self._ctx.state)
         await self._venue.connect()
         self._running = True
         self._dispatcher.start()
@@ -207,6 +281,8 @@ class Engine:
         ]
         await self._submit(_DefineInstruments(self._instruments))
         await self._submit(_Recover())
+        if self._watch_interval is not None:
+            self._tasks.append(asyncio.create_task(self._watch(), name="engine-loss-watch"))
 
     async def stop(self) -> None:
         """Finish what is in the inbox, then stop the writer and disconnect the venue."""
@@ -214,10 +290,11 @@ class Engine:
             return
         self._stopping = True
         self._wakeup.set()
-        writer, pump = self._tasks
+        writer, *others = self._tasks
         await asyncio.gather(writer, return_exceptions=True)
-        pump.cancel()
-        await asyncio.gather(pump, return_exceptions=True)
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         await self._dispatcher.stop()
         self._running = False
         await self._venue.disconnect()
@@ -241,6 +318,57 @@ class Engine:
 
     async def adjust_balance(self, command: AdjustBalance) -> None:
         await self._submit(command)
+
+    async def set_trading_state(self, command: SetTradingState) -> Gates:
+        return cast("Gates", await self._submit(command))
+
+    async def arm(self, command: ArmTrading) -> Gates:
+        return cast("Gates", await self._submit(command))
+
+    async def clear_dirty(self, command: ClearDirty) -> Gates:
+        return cast("Gates", await self._submit(command))
+
+    async def reconcile(self, snapshot: VenueSnapshot, scope: Scope) -> ReconciliationReport:
+        """Compare a venue snapshot with the journaled state and apply the policy."""
+        return cast("ReconciliationReport", await self._submit(_Reconcile(snapshot, scope)))
+
+    async def preview(self, command: PlaceOrder) -> Preview:
+        """What placing `command` would do now; nothing is journaled or sent."""
+        return cast("Preview", await self._submit(_Preview(command)))
+
+    @property
+    def gates(self) -> Gates:
+        return self._gates
+
+    @property
+    def venue_name(self) -> str:
+        return self._venue.name
+
+    @property
+    def venue_live(self) -> bool:
+        return self._ctx.venue_live
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self._ctx.state.accounts)
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call `callback` with every event once journaled; returns an unsubscribe."""
+        return self._subscriptions.subscribe(callback)
+
+    def stream(self) -> AsyncIterator[JournaledEvent]:
+        """Iterate over every event once journaled, from now on."""
+        return self._subscriptions.stream()
+
+    def on_reconcile_needed(self, hook: Callable[[set[str]], None]) -> None:
+        """Let a reconciler hear which accounts became dirty."""
+        self._reconcile_hook = hook
+
+    async def _watch(self) -> None:
+        assert self._watch_interval is not None
+        while True:
+            await asyncio.sleep(self._watch_interval)
+            await self._submit(_WatchLosses())
 
     def order(self, order_id: str) -> OrderView | None:
         """The order as last journaled."""
@@ -308,7 +436,7 @@ class Engine:
                 return
         raise EngineStopped(f"engine did not settle within {rounds} rounds")
 
-    async def _submit(self, command: Command | _Recover | _DefineInstruments | _Barrier) -> Any:
+    async def _submit(self, command: Command | _Internal) -> Any:
         if self._failure is not None:
             raise EngineStopped(f"engine failed: {self._failure!r}")
         if not self._running or self._stopping:
@@ -380,7 +508,7 @@ class Engine:
         emitted = len(self._ctx.batch.events)
         if type(item) is not tuple:
             try:
-                self._translator.handlers[type(item)](item)
+                self._translator.handle(item)
             except Exception:
                 if len(self._ctx.batch.events) != emitted:
                     raise
@@ -403,18 +531,24 @@ class Engine:
         """Take what the batch decided, with snapshots of what it changed, as of now."""
         self._open_items = 0
         replies, self._replies = self._replies, []
-        changes = self._ctx.state.take_changes()
-        reserved = dict(self._ctx.state.reserved) if changes.orders else None
-        return _ClosedBatch(self._ctx.take_batch(), changes, replies, reserved)
+        state = self._ctx.state
+        changes = state.take_changes()
+        reserved = dict(state.reserved) if changes.orders else None
+        batch = self._ctx.take_batch()
+        control = any(isinstance(e, ControlEvent) for e in batch.events)
+        return _ClosedBatch(batch, changes, replies, reserved, Gates.of(state) if control else None)
 
     async def _commit(self, closed: _ClosedBatch) -> None:
         batch, changes, replies = closed.batch, closed.changes, closed.replies
         if batch.events:
             try:
-                await self._journal.append(batch.events, changes)
+                last_seq = await self._journal.append(batch.events, changes)
             except BaseException:
                 self._replies.extend(replies)  # so the failure answers them too
                 raise
+            self._subscriptions.publish(last_seq, batch.events)
+            if closed.gates is not None:
+                self._gates = closed.gates
         for view in changes.orders:
             self._views[view.order_id] = view
         if closed.reserved is not None:
@@ -432,6 +566,8 @@ class Engine:
             loop = asyncio.get_running_loop()
             for delay, request in batch.delayed:
                 loop.call_later(delay, self._dispatcher.send, request)
+        if batch.reconcile and self._reconcile_hook is not None:
+            self._reconcile_hook(batch.reconcile)
         if self._waiters:
             for view in changes.orders:
                 for predicate, waiter in self._waiters.get(view.order_id, ()):
@@ -486,6 +622,39 @@ class Engine:
 
     def _define_instruments(self, command: _DefineInstruments) -> Callable[[], None]:
         placement.define_instruments(self._ctx, command.instruments)
+        return lambda: None
+
+    def _gates_after(self) -> Callable[[], Gates]:
+        return lambda: self._gates
+
+    def _set_trading_state(self, command: SetTradingState) -> Callable[[], Gates]:
+        control.set_trading_state(self._ctx, command)
+        return self._gates_after()
+
+    def _arm(self, command: ArmTrading) -> Callable[[], Gates]:
+        control.arm(self._ctx, command, self._venue.name)
+        return self._gates_after()
+
+    def _clear_dirty(self, command: ClearDirty) -> Callable[[], Gates]:
+        control.clear_dirty(self._ctx, command)
+        return self._gates_after()
+
+    def _reconcile(self, command: _Reconcile) -> Callable[[], ReconciliationReport]:
+        report = remedy(
+            self._ctx,
+            command.snapshot,
+            command.scope,
+            self._reconcile_policy,
+            self._translator.apply_fill,
+        )
+        return lambda: report
+
+    def _preview(self, command: _Preview) -> Callable[[], Preview]:
+        result = placement.preview(self._ctx, command.command)
+        return lambda: result
+
+    def _watch_losses(self, _: _WatchLosses) -> Callable[[], None]:
+        self._loss_watch.check(self._ctx)
         return lambda: None
 
     def _recover(self, _: _Recover) -> Callable[[], None]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+import msgspec
+
+from ordergate.domain.accounts import margin_needed
 from ordergate.domain.errors import IdempotencyConflict
 from ordergate.domain.events import (
     BalanceAdjusted,
@@ -14,12 +17,22 @@ from ordergate.domain.events import (
     OrderInitialized,
 )
 from ordergate.domain.instruments import Instrument
+from ordergate.domain.limits import RiskLimits
 from ordergate.domain.orders import Order
-from ordergate.domain.risk import PreTradeContext, expected_price, first_denial
-from ordergate.domain.values import ZERO, OrderType, Side
+from ordergate.domain.reasons import ReasonCode
+from ordergate.domain.risk import (
+    BPS,
+    Denial,
+    PreTradeContext,
+    all_denials,
+    expected_price,
+    first_denial,
+)
+from ordergate.domain.values import ZERO, OrderType, Side, TradingState
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import SubmitRequest
+from ordergate.engine.guards import NS_PER_MS, Action, SpamKey
 from ordergate.engine.ids import client_order_id_for
 from ordergate.engine.ports import VenueOrderRequest
 from ordergate.engine.state import MarkOf
@@ -49,6 +62,11 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
     state = ctx.state
     order_id = state.next_order_id()
     ts = ctx.now()
+    limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
+    price = command.price
+    unpriced: str | None = None
+    if command.price_at_offset:
+        price, unpriced = offset_price(ctx, command, limits)
     ctx.emit(
         OrderInitialized(
             order_id=order_id,
@@ -58,7 +76,7 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
             side=command.side,
             type=command.type,
             qty=command.qty,
-            price=command.price,
+            price=price,
             stop_price=command.stop_price,
             time_in_force=command.time_in_force,
             reduce_only=command.reduce_only,
@@ -70,16 +88,22 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
             parent_order_id=command.parent_order_id,
             trace_id=command.trace_id,
             ts=ts,
+            priced_by_offset=command.price_at_offset,
         )
     )
     order = state.orders[order_id]
-    context = pre_trade_context(ctx, order)
+    if unpriced is not None:
+        ctx.emit(OrderDenied(order_id, ReasonCode.NO_LIMIT_PRICE, unpriced, ts))
+        return order
+    context = pre_trade_context(ctx, order, limits)
     denial = first_denial(context)
     if denial is not None:
         ctx.emit(OrderDenied(order_id, denial.code, denial.reason, ts))
         return order
     reference = expected_price(context)
     assert reference is not None  # check_reference_price passed
+    ctx.guards.spend(Action.SUBMIT, order.account, order.symbol, limits, ts)
+    ctx.guards.remember(spam_key(order), ts)
     ctx.emit(OrderApproved(order_id, reference, ts))
     ctx.send(
         SubmitRequest(
@@ -101,21 +125,81 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
     return order
 
 
-def pre_trade_context(ctx: DecisionContext, order: Order) -> PreTradeContext:
+def offset_price(
+    ctx: DecisionContext, command: PlaceOrder, limits: RiskLimits
+) -> tuple[Decimal | None, str | None]:
+    """The limit price at the configured offset behind the touch, or why there is none.
+
+    A buy rests at the bid less the offset, a sell at the ask plus it (seed 003); an
+    absolute offset wins over one in bps. The price is rounded onto the tick grid away
+    from the market, so the offset is never less than configured.
+    """
+    instrument = ctx.state.instruments.get(command.symbol)
+    quote = ctx.market_data.quote(command.symbol)
+    if instrument is None or quote is None:
+        return None, f"no current price for {command.symbol} to offset from"
+    if limits.limit_offset_abs is None and limits.limit_offset_bps is None:
+        return None, "no limit price given and no limit offset configured"
+    buy = command.side is Side.BUY
+    touch = quote.bid if buy else quote.ask
+    if limits.limit_offset_abs is not None:
+        offset = limits.limit_offset_abs
+    else:
+        assert limits.limit_offset_bps is not None
+        offset = touch * limits.limit_offset_bps / BPS
+    raw = touch - offset if buy else touch + offset
+    price = instrument.round_price(raw, ROUND_FLOOR if buy else ROUND_CEILING)
+    if price <= ZERO:
+        return None, f"the offset puts the price at {price}"
+    return price, None
+
+
+def spam_key(order: Order) -> SpamKey:
+    return (order.account, order.strategy, order.symbol, order.side, order.qty.normalize())
+
+
+def pre_trade_context(ctx: DecisionContext, order: Order, limits: RiskLimits) -> PreTradeContext:
+    """Gather what the checks look at; costly figures only when a limit needs them."""
     state = ctx.state
-    instrument = state.instruments.get(order.symbol)
-    quote = ctx.market_data.quote(order.symbol)
-    free_margin = ZERO
+    account, symbol = order.account, order.symbol
+    instrument = state.instruments.get(symbol)
+    quote = ctx.market_data.quote(symbol)
+    now = ctx.now()
+    quote_age_ms = None if quote is None else max(0, (now - quote.ts) // NS_PER_MS)
+    marks = mark_of(ctx)
+    equity = free_margin = gross_elsewhere = ZERO
     if instrument is not None:
-        free_margin = state.free_margin(order.account, instrument.quote_currency, mark_of(ctx))
+        ccy = instrument.quote_currency
+        equity, free_margin = state.equity_and_free_margin(account, ccy, marks)
+        if limits.max_gross_exposure is not None:
+            gross_elsewhere = state.gross_exposure(account, ccy, marks, excluding=symbol)
+    other_side = order.side.opposite
+    open_same = state.open_qty.get((account, symbol, order.side), ZERO)
+    trading = state.trading_state(account, symbol)
+    dirty = state.dirty_mark(account, symbol)
+    stale_after = limits.feed_stale_after_ms
+    throttle = ctx.guards.throttled(Action.SUBMIT, account, symbol, limits, now)
     return PreTradeContext(
         order=order,
         instrument=instrument,
-        policy=ctx.policy,
-        account_known=order.account in state.accounts,
+        limits=limits,
+        account_known=account in state.accounts,
         reference_price=None if quote is None else quote.price_for(order.side),
-        position_qty=state.book.qty(order.account, order.symbol),
+        quote_age_ms=quote_age_ms,
+        mark=None if quote is None else quote.last,
+        position_qty=state.book.qty(account, symbol),
+        open_same_side=open_same,
+        open_other_side=state.open_qty.get((account, symbol, other_side), ZERO),
+        gross_elsewhere=gross_elsewhere,
+        equity=equity,
         free_margin=free_margin,
+        trading_state=TradingState.ACTIVE if trading is None else trading.state,
+        armed=not ctx.venue_live or account in state.armed,
+        dirty=None if dirty is None else f"{dirty.cause}: {dirty.detail}",
+        feed_stale=stale_after is not None and (quote_age_ms is None or quote_age_ms > stale_after),
+        duplicate_recent=ctx.guards.seen_recently(spam_key(order), limits.spam_window_ms, now),
+        pending_same_side=open_same > ZERO,
+        throttled=None if throttle is None else throttle[0],
     )
 
 
@@ -168,3 +252,101 @@ def define_instruments(ctx: DecisionContext, instruments: Iterable[Instrument]) 
     for instrument in instruments:
         if ctx.state.instruments.get(instrument.symbol) != instrument:
             ctx.emit(InstrumentUpdated(instrument, ts))
+
+
+class Preview(msgspec.Struct, frozen=True):
+    """What placing the order would do now, without placing it."""
+
+    accepted: bool
+    denials: list[Denial]
+    estimated_price: Decimal | None
+    notional: Decimal | None
+    fee: Decimal | None
+    fee_currency: str | None
+    slippage_bps: Decimal | None
+    margin_required: Decimal | None
+    free_margin: Decimal
+    position_qty: Decimal
+    worst_case_qty: Decimal
+
+
+def preview(ctx: DecisionContext, command: PlaceOrder) -> Preview:
+    """Estimate price, fees, slippage, notional and margin, and list every denial.
+
+    Market and marketable limit orders are estimated at the touch as takers (slippage
+    against the mid), resting ones at their own price as makers. Nothing is journaled or
+    spent: throttles and spam windows are consulted, not consumed.
+    """
+    state = ctx.state
+    limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
+    price = command.price
+    if command.price_at_offset:
+        price, _ = offset_price(ctx, command, limits)
+    shadow = Order(
+        OrderInitialized(
+            order_id="preview",
+            client_order_id="preview",
+            account=command.account,
+            symbol=command.symbol,
+            side=command.side,
+            type=command.type,
+            qty=command.qty,
+            price=price,
+            stop_price=command.stop_price,
+            time_in_force=command.time_in_force,
+            reduce_only=command.reduce_only,
+            stop_loss=command.stop_loss,
+            take_profit=command.take_profit,
+            strategy=command.strategy,
+            idempotency_key=None,
+            request_hash=None,
+            parent_order_id=None,
+            trace_id=None,
+            ts=ctx.now(),
+            priced_by_offset=command.price_at_offset,
+        )
+    )
+    context = pre_trade_context(ctx, shadow, limits)
+    denials = all_denials(context)
+    if command.price_at_offset and price is None:
+        denials.insert(0, Denial(ReasonCode.NO_LIMIT_PRICE, "no limit price could be set"))
+    instrument = context.instrument
+    estimate = expected_price(context)
+    quote = ctx.market_data.quote(command.symbol)
+    taker = shadow.type is OrderType.MARKET or (
+        estimate is not None
+        and context.reference_price is not None
+        and shadow.price is not None
+        and (
+            shadow.price >= context.reference_price
+            if shadow.side is Side.BUY
+            else shadow.price <= context.reference_price
+        )
+    )
+    if taker and context.reference_price is not None and shadow.type is not OrderType.STOP:
+        estimate = context.reference_price
+    notional = fee = slippage = margin = None
+    if instrument is not None and estimate is not None:
+        notional = instrument.notional(command.qty, estimate)
+        rate = instrument.taker_fee_rate if taker else instrument.maker_fee_rate
+        fee = notional * rate
+        margin = margin_needed(
+            instrument, shadow.side, command.qty, estimate, context.position_qty, shadow.reduce_only
+        )
+        if quote is not None:
+            mid = (quote.bid + quote.ask) / 2
+            slippage = abs(estimate - mid) / mid * BPS if mid else None
+    worst = context.position_qty + shadow.side.sign * (context.open_same_side + command.qty)
+    return Preview(
+        accepted=not denials,
+        denials=denials,
+        estimated_price=estimate,
+        notional=notional,
+        fee=fee,
+        fee_currency=None if instrument is None else instrument.quote_currency,
+        slippage_bps=slippage,
+        margin_required=margin,
+        free_margin=context.free_margin,
+        position_qty=state.book.qty(command.account, command.symbol),
+        worst_case_qty=worst,
+    )

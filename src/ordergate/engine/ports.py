@@ -179,8 +179,16 @@ class VenueReplaceRejected(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class VenueReconnected(msgspec.Struct, frozen=True, gc=False):
+    """The venue's stream came back after a drop: what happened meanwhile is unknown."""
+
+    detail: str
+    ts: int
+
+
 VenueEvent = (
-    VenueOrderAccepted
+    VenueReconnected
+    | VenueOrderAccepted
     | VenueOrderRejected
     | VenueFill
     | VenueOrderCanceled
@@ -200,6 +208,11 @@ class Venue(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def live(self) -> bool:
+        """Real money: new orders wait until an operator arms the account."""
+        ...
 
     async def connect(self) -> None: ...
 
@@ -230,6 +243,10 @@ class Venue(Protocol):
     async def get_positions(self, account: str) -> list[VenuePosition]: ...
 
     async def get_balances(self, account: str) -> list[VenueBalance]: ...
+
+    async def get_fills(self, account: str, since_ts: int = 0) -> list[VenueFill]:
+        """The account's executions at or after `since_ts`, as far back as the venue keeps."""
+        ...
 
     def events(self) -> AsyncIterator[VenueEvent]: ...
 

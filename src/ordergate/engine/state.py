@@ -9,22 +9,29 @@ the same transaction as the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ordergate.domain.accounts import Account, position_exposure
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import (
     BalanceAdjusted,
+    ControlEvent,
     Event,
+    InstrumentCleared,
+    InstrumentMarkedDirty,
     InstrumentUpdated,
     OrderEvent,
     OrderFilled,
     OrderInitialized,
+    ReconciliationRecorded,
+    TradingArmed,
+    TradingStateChanged,
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
 from ordergate.domain.positions import Position, PositionBook
-from ordergate.domain.values import ZERO
+from ordergate.domain.values import ZERO, Side, TradingState
 from ordergate.engine.ids import order_id_for, order_number_of
 from ordergate.engine.views import (
     BalanceView,
@@ -35,6 +42,16 @@ from ordergate.engine.views import (
 )
 
 MarkOf = Callable[[str], Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What one open order was counted with, to release exactly that."""
+
+    exposure_key: tuple[str, str, Side]
+    qty: Decimal
+    margin_key: tuple[str, str] | None
+    margin: Decimal
 
 
 class OmsState:
@@ -54,7 +71,15 @@ class OmsState:
         # Margin reserved by open, non-reduce-only orders, per (account, currency); kept
         # incrementally so a pre-trade check does not walk every open order.
         self.reserved: dict[tuple[str, str], Decimal] = {}
-        self._counted: dict[str, tuple[tuple[str, str], Decimal]] = {}
+        # Remaining qty of open, non-reduce-only orders per (account, symbol, side): with
+        # the position, the worst case that position limits count.
+        self.open_qty: dict[tuple[str, str, Side], Decimal] = {}
+        self._counted: dict[str, _Counted] = {}
+        # Gates, keyed by (account, symbol); None in either place means "every one".
+        self.trading_states: dict[tuple[str | None, str | None], TradingStateChanged] = {}
+        self.dirty: dict[tuple[str, str | None], InstrumentMarkedDirty] = {}
+        self.armed: dict[str, TradingArmed] = {}
+        self.last_reconciliation: dict[str, ReconciliationRecorded] = {}
         self._changed_orders: dict[str, Order] = {}
         self._new_fills: list[OrderFilled] = []
         self._changed_positions: dict[tuple[str, str], Position] = {}
@@ -83,6 +108,8 @@ class OmsState:
             account = self._account(event.account)
             account.credit(event.currency, event.amount, event.ts)
             self._changed_accounts[account.account_id] = account
+        elif isinstance(event, ControlEvent):
+            self._apply_control(event)
         else:
             self._apply_order_event(event)
         self.event_count += 1
@@ -130,25 +157,80 @@ class OmsState:
         self._changed_accounts[account.account_id] = account
 
     def _recount(self, order: Order) -> None:
-        """Release what the order was counted with, then count what it reserves now.
+        """Release what the order was counted with, then count what it holds now.
 
-        Releasing the remembered amount (not a recomputed one) keeps the totals exact when
-        an instrument's margin rate changes while the order is open.
+        An open order that is not reduce-only holds its remaining qty of exposure and the
+        margin of that qty. Releasing the remembered amounts (not recomputed ones) keeps
+        the totals exact when an instrument's margin rate changes while it is open.
         """
         counted = self._counted.pop(order.order_id, None)
         if counted is not None:
-            key, margin = counted
-            self.reserved[key] -= margin
+            self.open_qty[counted.exposure_key] -= counted.qty
+            if counted.margin_key is not None:
+                self.reserved[counted.margin_key] -= counted.margin
         if order.reduce_only or not order.status.is_open:
             return
+        leaves = order.qty - order.filled_qty
+        exposure_key = (order.account, order.symbol, order.side)
+        self.open_qty[exposure_key] = self.open_qty.get(exposure_key, ZERO) + leaves
+        margin_key: tuple[str, str] | None = None
+        margin = ZERO
         price = order.reserve_price
         instrument = self.instruments.get(order.symbol)
-        if price is None or instrument is None:
-            return
-        key = (order.account, instrument.quote_currency)
-        margin = instrument.initial_margin(order.qty - order.filled_qty, price)
-        self.reserved[key] = self.reserved.get(key, ZERO) + margin
-        self._counted[order.order_id] = (key, margin)
+        if price is not None and instrument is not None:
+            margin_key = (order.account, instrument.quote_currency)
+            margin = instrument.initial_margin(leaves, price)
+            self.reserved[margin_key] = self.reserved.get(margin_key, ZERO) + margin
+        self._counted[order.order_id] = _Counted(exposure_key, leaves, margin_key, margin)
+
+    def _apply_control(self, event: ControlEvent) -> None:
+        if isinstance(event, TradingStateChanged):
+            scope = (event.account, event.symbol)
+            if event.state is TradingState.ACTIVE:
+                self.trading_states.pop(scope, None)
+            else:
+                self.trading_states[scope] = event
+        elif isinstance(event, InstrumentMarkedDirty):
+            if event.account is None:
+                raise InvalidRequest("a dirty mark names its account")
+            self.dirty[(event.account, event.symbol)] = event
+        elif isinstance(event, InstrumentCleared):
+            for key in [k for k in self.dirty if k[0] == event.account]:
+                if event.symbol is None or key[1] == event.symbol:
+                    del self.dirty[key]
+        elif isinstance(event, TradingArmed):
+            self.armed[event.account] = event
+        elif isinstance(event, ReconciliationRecorded):
+            self.last_reconciliation[event.account] = event
+
+    # --- gates -------------------------------------------------------------------------
+
+    def trading_state(self, account: str, symbol: str) -> TradingStateChanged | None:
+        """The most restrictive state set for this account and instrument, if any."""
+        worst: TradingStateChanged | None = None
+        for scope in ((None, None), (account, None), (None, symbol), (account, symbol)):
+            record = self.trading_states.get(scope)
+            if record is not None and (
+                worst is None or record.state.severity > worst.state.severity
+            ):
+                worst = record
+        return worst
+
+    def dirty_mark(self, account: str, symbol: str) -> InstrumentMarkedDirty | None:
+        return self.dirty.get((account, symbol)) or self.dirty.get((account, None))
+
+    def worst_case(self, account: str, symbol: str) -> tuple[Decimal, Decimal]:
+        """(longest, shortest) the position could become if every open order filled."""
+        position = self.book.qty(account, symbol)
+        buys = self.open_qty.get((account, symbol, Side.BUY), ZERO)
+        sells = self.open_qty.get((account, symbol, Side.SELL), ZERO)
+        return position + buys, position - sells
+
+    def symbols_of(self, account: str) -> set[str]:
+        """Instruments the account has a position or an open order in."""
+        symbols = {p.symbol for p in self.book.of_account(account) if p.qty != ZERO}
+        symbols.update(s for (a, s, _), q in self.open_qty.items() if a == account and q)
+        return symbols
 
     def _account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
@@ -176,20 +258,44 @@ class OmsState:
     def next_order_id(self) -> str:
         return order_id_for(self.partition, self.order_count + 1)
 
-    def free_margin(self, account: str, currency: str, mark_of: MarkOf) -> Decimal:
-        """Equity less position and order margin, in one currency (the pre-trade figure).
+    def equity_and_free_margin(
+        self, account: str, currency: str, mark_of: MarkOf
+    ) -> tuple[Decimal, Decimal]:
+        """Equity, and equity less position and order margin, in one currency.
 
         The same arithmetic as `margin_by_currency`, for one currency and without building
         every currency's figures: it runs for every order.
         """
         acct = self.accounts.get(account)
-        free = ZERO if acct is None else acct.balances.get(currency, ZERO)
-        free -= self.reserved.get((account, currency), ZERO)
+        equity = ZERO if acct is None else acct.balances.get(currency, ZERO)
+        used = self.reserved.get((account, currency), ZERO)
         for position in self.book.of_account(account):
             if position.qty == ZERO:
                 continue
             instrument = self.instruments[position.symbol]
             if instrument.quote_currency == currency:
                 upnl, margin = position_exposure(position, instrument, mark_of(position.symbol))
-                free += upnl - margin
-        return free
+                equity += upnl
+                used += margin
+        return equity, equity - used
+
+    def free_margin(self, account: str, currency: str, mark_of: MarkOf) -> Decimal:
+        return self.equity_and_free_margin(account, currency, mark_of)[1]
+
+    def gross_exposure(
+        self, account: str, currency: str, mark_of: MarkOf, excluding: str | None = None
+    ) -> Decimal:
+        """Worst-case gross exposure at the marks over the account's instruments in one
+        currency: for each, the larger of the longest and shortest it could become."""
+        gross = ZERO
+        for symbol in self.symbols_of(account):
+            instrument = self.instruments.get(symbol)
+            if symbol == excluding or instrument is None or instrument.quote_currency != currency:
+                continue
+            longest, shortest = self.worst_case(account, symbol)
+            position = self.book.get(account, symbol)
+            mark = mark_of(symbol) or (position.avg_price if position is not None else None)
+            if mark is None:
+                continue
+            gross += instrument.notional(max(abs(longest), abs(shortest)), mark)
+        return gross

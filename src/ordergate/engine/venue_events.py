@@ -28,10 +28,11 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.orders import Order, can_request_cancel
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import ZERO, OrderStatus, is_reasonable
+from ordergate.domain.values import ZERO, DirtyCause, OrderStatus, is_reasonable
 from ordergate.engine.amendments import request_cancel
 from ordergate.engine.brackets import after_change
 from ordergate.engine.context import DecisionContext
+from ordergate.engine.control import mark_all_accounts_dirty, mark_dirty
 from ordergate.engine.dispatch import (
     CancelRequest,
     QueryAnswered,
@@ -41,9 +42,11 @@ from ordergate.engine.dispatch import (
     RequestAmbiguous,
     RequestRefused,
     SubmitAnswered,
+    VenueOutcome,
 )
 from ordergate.engine.ports import (
     VenueCancelRejected,
+    VenueEvent,
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,
@@ -51,6 +54,7 @@ from ordergate.engine.ports import (
     VenueOrderRejected,
     VenueOrderReplaced,
     VenueOrderReport,
+    VenueReconnected,
     VenueReplaceRejected,
 )
 
@@ -69,10 +73,14 @@ class VenueEventTranslator:
         self._query_retry_delay = query_retry_delay
         self.unmatched = 0
         self.dropped = 0
-        self.handlers: dict[type, Callable[[Any], None]] = {
+        # The venue's last sequence number seen (in memory: a restart or a reconnect
+        # starts afresh, and both mark every account dirty anyway).
+        self.last_venue_seq: int | None = None
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            VenueReconnected: self._reconnected,
             VenueOrderAccepted: self._accepted,
             VenueOrderRejected: self._rejected,
-            VenueFill: self._fill,
+            VenueFill: self.apply_fill,
             VenueOrderCanceled: self._canceled,
             VenueOrderExpired: self._expired,
             VenueOrderReplaced: self._replaced,
@@ -84,6 +92,27 @@ class VenueEventTranslator:
             QueryAnswered: self._query_answered,
             QueryFailed: self._query_failed,
         }
+
+    def handle(self, item: VenueEvent | VenueOutcome) -> None:
+        seq = getattr(item, "venue_seq", None)
+        if seq is not None:
+            self._check_sequence(seq)
+        self._handlers[type(item)](item)
+
+    def _check_sequence(self, seq: int) -> None:
+        """A skipped sequence number means an event was lost: every position is in doubt."""
+        last = self.last_venue_seq
+        if last is not None and seq > last + 1:
+            detail = f"venue sequence jumped from {last} to {seq}"
+            log.warning("venue sequence gap", last=last, seq=seq)
+            mark_all_accounts_dirty(self._ctx, DirtyCause.SEQUENCE_GAP, detail)
+        if last is None or seq > last:
+            self.last_venue_seq = seq
+
+    def _reconnected(self, event: VenueReconnected) -> None:
+        self.last_venue_seq = None  # a new connection may number afresh
+        detail = f"venue reconnected: {event.detail}"
+        mark_all_accounts_dirty(self._ctx, DirtyCause.VENUE_RECONNECT, detail)
 
     def _apply(self, order: Order, event: OrderEvent, source: object) -> None:
         if not order.can_apply(event):
@@ -120,7 +149,8 @@ class VenueEventTranslator:
             rejected = OrderRejected(order.order_id, event.reason_code, event.reason, event.ts)
             self._apply(order, rejected, event)
 
-    def _fill(self, event: VenueFill) -> None:
+    def apply_fill(self, event: VenueFill) -> None:
+        """Journal a venue execution for its order (reconciliation adopts fills this way)."""
         order = self._matched(event.client_order_id, event)
         if order is None:
             return
@@ -224,6 +254,8 @@ class VenueEventTranslator:
 
     def _request_ambiguous(self, outcome: RequestAmbiguous) -> None:
         order = self._ctx.state.orders[outcome.order_id]
+        detail = f"{outcome.request} of order {order.order_id} is ambiguous: {outcome.reason}"
+        mark_dirty(self._ctx, order.account, order.symbol, DirtyCause.AMBIGUOUS_REQUEST, detail)
         event = OrderStatusUnknown(
             order.order_id, f"{outcome.request}: {outcome.reason}", self._ctx.now()
         )

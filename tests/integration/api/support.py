@@ -5,6 +5,9 @@ bar is one price and bid = ask = last = close. The first bar is applied at start
 a market order fills at `EURUSD[0]` / `BTCUSDT[0]` until the test moves the market with
 `Api.advance()`, which applies the next bar and waits until the engine has taken in
 everything the venue said.
+
+`running()` creates an admin API key once the app has started and sends it with every
+request (`scope=None`: a client with no key, for the tests of the keys themselves).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import httpx
 from fastapi import FastAPI
 
 from ordergate.api.app import create_app
+from ordergate.auth.keys import Scope
 from ordergate.bootstrap import Application
 from ordergate.settings import Settings
 from ordergate.venues.paper.venue import PaperVenue
@@ -178,12 +182,20 @@ class Api:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Api]:
-    """Start the app (its lifespan builds ordergate) and give an HTTP client on it."""
+async def running(settings: Settings, *, scope: Scope | None = Scope.ADMIN) -> AsyncIterator[Api]:
+    """Start the app (its lifespan builds ordergate) and give an HTTP client on it.
+
+    The client sends a fresh key of `scope` in `X-API-Key`, or no key if `scope` is None.
+    """
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ordergate.test") as client,
-    ):
-        yield Api(app, client)
+    async with app.router.lifespan_context(app):
+        headers: dict[str, str] = {}
+        if scope is not None:
+            application: Application = app.state.application
+            issued = application.keys.create(scope, "api tests", actor="tests")
+            headers["X-API-Key"] = issued.plaintext
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ordergate.test", headers=headers
+        ) as client:
+            yield Api(app, client)

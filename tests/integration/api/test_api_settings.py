@@ -121,7 +121,7 @@ async def test_settings_allowed_order_types_other_type_denied(
             symbol="EURUSD", side="BUY", qty="0.10", type="LIMIT", price="1.09000"
         )
 
-    assert limit["reason_code"] == "ORDER_TYPE_NOT_ALLOWED"
+    assert limit["reason_code"] == "UNSUPPORTED_ORDER_TYPE"
 
 
 async def test_settings_default_account_orders_without_account_go_there(

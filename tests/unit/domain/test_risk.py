@@ -10,10 +10,10 @@ import pytest
 from tests.fakes import BTC
 
 from ordergate.domain.instruments import Instrument
+from ordergate.domain.limits import RiskLimits
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.risk import (
     PreTradeContext,
-    TradingPolicy,
     all_denials,
     first_denial,
 )
@@ -32,7 +32,7 @@ _UNSET: Any = object()
 def context(
     *,
     instrument: Instrument | None = _UNSET,
-    policy: TradingPolicy | None = None,
+    policy: RiskLimits | None = None,
     account_known: bool = True,
     reference_price: Decimal | None = Decimal("50000"),
     position_qty: Decimal = Decimal(0),
@@ -42,10 +42,16 @@ def context(
     return PreTradeContext(
         order=new_order(**{**CLEAN_ORDER, **order}),
         instrument=BTC if instrument is _UNSET else instrument,
-        policy=policy or TradingPolicy(),
+        limits=policy or RiskLimits(),
         account_known=account_known,
         reference_price=reference_price,
+        quote_age_ms=0,
+        mark=reference_price,
         position_qty=position_qty,
+        open_same_side=Decimal(0),
+        open_other_side=Decimal(0),
+        gross_elsewhere=Decimal(0),
+        equity=free_margin,
         free_margin=free_margin,
     )
 
@@ -93,21 +99,21 @@ def test_risk_unknown_instrument_denied_symbol_not_allowed():
 
 
 def test_risk_symbol_outside_allowed_set_denied():
-    policy = TradingPolicy(allowed_symbols=frozenset({"EURUSD"}))
+    policy = RiskLimits(allowed_symbols=frozenset({"EURUSD"}))
 
     assert_denied(context(policy=policy), R.SYMBOL_NOT_ALLOWED)
 
 
 def test_risk_symbol_inside_allowed_set_passes():
-    policy = TradingPolicy(allowed_symbols=frozenset({"EURUSD", BTC.symbol}))
+    policy = RiskLimits(allowed_symbols=frozenset({"EURUSD", BTC.symbol}))
 
     assert first_denial(context(policy=policy)) is None
 
 
 def test_risk_order_type_not_allowed_denied():
-    policy = TradingPolicy(allowed_order_types=frozenset({OrderType.MARKET}))
+    policy = RiskLimits(allowed_order_types=frozenset({OrderType.MARKET}))
 
-    assert_denied(context(policy=policy), R.ORDER_TYPE_NOT_ALLOWED)
+    assert_denied(context(policy=policy), R.UNSUPPORTED_ORDER_TYPE)
 
 
 def test_risk_qty_below_instrument_min_denied():
@@ -117,20 +123,20 @@ def test_risk_qty_below_instrument_min_denied():
 
 
 def test_risk_qty_below_policy_min_floor_denied():
-    policy = TradingPolicy(min_qty=D("0.02"))
+    policy = RiskLimits(min_qty=D("0.02"))
 
     assert_denied(context(policy=policy, qty="0.01"), R.QTY_BELOW_MIN)
 
 
 def test_risk_policy_min_below_instrument_min_does_not_lower_it():
     btc = dataclasses.replace(BTC, min_qty=D("0.01"))
-    policy = TradingPolicy(min_qty=D("0.001"))
+    policy = RiskLimits(min_qty=D("0.001"))
 
     assert_denied(context(instrument=btc, policy=policy, qty="0.005"), R.QTY_BELOW_MIN)
 
 
 def test_risk_qty_at_min_passes():
-    policy = TradingPolicy(min_qty=D("0.01"))
+    policy = RiskLimits(min_qty=D("0.01"))
 
     assert first_denial(context(policy=policy, qty="0.01")) is None
 

@@ -13,8 +13,11 @@ from tests.fakes import BTC, EURUSD
 from ordergate.domain.errors import JournalCorrupted
 from ordergate.domain.events import (
     EVENT_TYPES,
+    AlertRaised,
     BalanceAdjusted,
     Event,
+    InstrumentCleared,
+    InstrumentMarkedDirty,
     InstrumentUpdated,
     OrderAccepted,
     OrderApproved,
@@ -31,9 +34,19 @@ from ordergate.domain.events import (
     OrderReplaceRequested,
     OrderStatusUnknown,
     OrderSubmitted,
+    ReconciliationRecorded,
+    TradingArmed,
+    TradingStateChanged,
     stream_of,
 )
-from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+from ordergate.domain.values import (
+    DirtyCause,
+    LiquiditySide,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradingState,
+)
 from ordergate.store.codec import decode, encode
 
 D = Decimal
@@ -91,6 +104,12 @@ SAMPLES: list[Event] = [
     OrderReplaceRejected("0-1", "VENUE_REJECTED", "no", TS),
     OrderExpired("0-1", None, TS),
     OrderStatusUnknown("0-1", "timeout after 5 s", TS),
+    TradingStateChanged(None, "BTCUSDT", TradingState.REDUCING, "vol spike", "admin:k1", TS),
+    InstrumentMarkedDirty("acct-1", None, DirtyCause.SEQUENCE_GAP, "seq 7 after 5", TS),
+    InstrumentCleared("acct-1", "BTCUSDT", "reconciliation agreed", TS),
+    TradingArmed("acct-1", "bybit", "admin:k1", TS),
+    AlertRaised("UNREALIZED_LOSS", "acct-1", "BTCUSDT", "loss 12% of notional", TS),
+    ReconciliationRecorded("acct-1", "all", ("position BTCUSDT: ours 1, venue 2",), TS),
 ]
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field
 
+from ordergate.api.auth import CallerDep
 from ordergate.api.deps import AppDep
-from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut
-from ordergate.engine.commands import CloseAll
+from ordergate.api.routers.orders import ERRORS
+from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
+from ordergate.domain.values import TradingState
+from ordergate.engine.commands import ArmTrading, ClearDirty, CloseAll, SetTradingState
+from ordergate.engine.engine import Gates
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -28,3 +34,108 @@ async def close_all(app: AppDep, body: Annotated[CloseAllIn | None, Body()] = No
         canceled=[OrderOut.of(v) for v in canceled],
         closing=[OrderOut.of(v) for v in closing],
     )
+
+
+class GateOut(BaseModel):
+    account: str | None
+    symbol: str | None
+    state: str | None = None
+    cause: str | None = None
+    reason: str
+    actor: str | None = None
+    since: datetime
+
+
+class GatesOut(BaseModel):
+    trading_states: list[GateOut]
+    dirty: list[GateOut]
+    armed: list[dict[str, str]]
+
+
+def gates_out(gates: Gates) -> GatesOut:
+    return GatesOut(
+        trading_states=[
+            GateOut(
+                account=g.account,
+                symbol=g.symbol,
+                state=g.state,
+                reason=g.reason,
+                actor=g.actor,
+                since=iso(g.ts),
+            )
+            for g in gates.trading_states
+        ],
+        dirty=[
+            GateOut(
+                account=d.account, symbol=d.symbol, cause=d.cause, reason=d.detail, since=iso(d.ts)
+            )
+            for d in gates.dirty
+        ],
+        armed=[{"account": a.account, "venue": a.venue, "actor": a.actor} for a in gates.armed],
+    )
+
+
+class TradingStateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str | None = Field(default=None, min_length=1, max_length=64)
+    symbol: str | None = Field(default=None, min_length=1, max_length=64)
+    state: TradingState
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("/state")
+async def get_state(app: AppDep) -> GatesOut:
+    """Trading states (ACTIVE is the absence of one), dirty instruments, armed accounts."""
+    return gates_out(app.engine.gates)
+
+
+@router.post("/state", responses=ERRORS)
+async def set_state(app: AppDep, key: CallerDep, body: TradingStateIn) -> GatesOut:
+    """Set ACTIVE, REDUCING (SAFE mode: cancels and reduce-only) or HALTED (kill switch:
+    cancels only) for an account, an instrument (all accounts), or both. Journaled with
+    the key that set it and why."""
+    gates = await app.engine.set_trading_state(
+        SetTradingState(
+            state=body.state,
+            reason=body.reason,
+            actor=f"key:{key.key_id}",
+            account=body.account,
+            symbol=body.symbol,
+        )
+    )
+    return gates_out(gates)
+
+
+class ArmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=64)
+    venue: str = Field(min_length=1, max_length=64)
+    confirmation: str = Field(description="exactly `ARM <account> ON <venue>`")
+
+
+@router.post("/arm", responses=ERRORS)
+async def arm(app: AppDep, key: CallerDep, body: ArmIn) -> GatesOut:
+    """Arm live trading for an account: until then a live venue takes no new orders."""
+    gates = await app.engine.arm(
+        ArmTrading(body.account, body.venue, body.confirmation, f"key:{key.key_id}")
+    )
+    return gates_out(gates)
+
+
+class ClearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=64)
+    symbol: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/clear-dirty", responses=ERRORS)
+async def clear_dirty(app: AppDep, key: CallerDep, body: ClearIn) -> GatesOut:
+    """Vouch for an account's positions (or one instrument's) without a reconciliation."""
+    gates = await app.engine.clear_dirty(
+        ClearDirty(body.account, body.reason, f"key:{key.key_id}", body.symbol)
+    )
+    return gates_out(gates)

@@ -73,6 +73,7 @@ async def place_order(
             take_profit=body.take_profit,
             idempotency_key=body.idempotency_key,
             strategy=body.strategy,
+            price_at_offset=body.price_at_offset,
         )
     )
     if not result.created:

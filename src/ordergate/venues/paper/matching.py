@@ -114,8 +114,15 @@ class MatchingEngine:
 
     # --- requests ----------------------------------------------------------------------------
 
-    def submit(self, request: VenueOrderRequest) -> tuple[str, list[VenueEvent]]:
-        """Take an order; return its venue order id and the events it produced."""
+    def submit(
+        self, request: VenueOrderRequest, *, stream_ack: bool = True
+    ) -> tuple[str, list[VenueEvent]]:
+        """Take an order; return its venue order id and the events it produced.
+
+        With `stream_ack` False, an acceptance produces no event (and uses no sequence
+        number): the caller answers it synchronously instead. A rejection is always an
+        event.
+        """
         key = (request.account, request.client_order_id)
         if key in self._orders:
             raise RejectedByVenue(
@@ -151,14 +158,18 @@ class MatchingEngine:
         if refusal is None and reference is not None and not order.reduce_only:
             refusal = self._check_margin(order, order.qty, reference)
         events: list[VenueEvent] = []
-        seq = self._working.next_seq()
         if refusal is not None:
             order.status = OrderStatus.REJECTED
+            seq = self._working.next_seq()
             events.append(
                 VenueOrderRejected(order.client_order_id, refusal.code, refusal.reason, seq, now)
             )
         else:
-            events.append(VenueOrderAccepted(order.client_order_id, order.venue_order_id, seq, now))
+            if stream_ack:
+                seq = self._working.next_seq()
+                events.append(
+                    VenueOrderAccepted(order.client_order_id, order.venue_order_id, seq, now)
+                )
             self._working.accept(order, events)
         return order.venue_order_id, events
 

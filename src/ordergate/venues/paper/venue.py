@@ -26,7 +26,8 @@ from ordergate.engine.ports import (
     SubmitReceipt,
     VenueBalance,
     VenueEvent,
-    VenueOrderAccepted,
+    VenueFill,
+    VenueOrderRejected,
     VenueOrderReport,
     VenueOrderRequest,
     VenuePosition,
@@ -66,6 +67,9 @@ class PaperVenue:
         self._name = name
         self._connected = False
         self._queue: deque[VenueEvent] = deque()
+        # Every execution since this venue started, per account (a restart forgets them,
+        # as the rest of its memory).
+        self._fills: dict[str, list[VenueFill]] = {}
         self._ready = asyncio.Event()
 
     @classmethod
@@ -90,6 +94,10 @@ class PaperVenue:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def live(self) -> bool:
+        return False
 
     @property
     def instruments(self) -> Mapping[str, Instrument]:
@@ -162,12 +170,12 @@ class PaperVenue:
 
     async def submit_order(self, request: VenueOrderRequest) -> SubmitReceipt:
         self._require_connection()
-        venue_order_id, events = self._core.submit(request)
+        venue_order_id, events = self._core.submit(request, stream_ack=False)
         # The paper venue decides at once, so its answer is the acceptance itself: the
-        # receipt says so and the core's ack is not streamed a second time.
-        accepted = isinstance(events[0], VenueOrderAccepted)
-        self._publish(events[1:] if accepted else events)
-        return SubmitReceipt(venue_order_id, accepted=accepted)
+        # receipt says so, and the stream (numbered without gaps) carries only what follows.
+        rejected = bool(events) and isinstance(events[0], VenueOrderRejected)
+        self._publish(events)
+        return SubmitReceipt(venue_order_id, accepted=not rejected)
 
     async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None:
         self._require_connection()
@@ -205,6 +213,10 @@ class PaperVenue:
         self._require_connection()
         return self._core.balances(account)
 
+    async def get_fills(self, account: str, since_ts: int = 0) -> list[VenueFill]:
+        self._require_connection()
+        return [f for f in self._fills.get(account, []) if f.ts >= since_ts]
+
     async def events(self) -> AsyncIterator[VenueEvent]:
         """Yield the venue's events in production order, waiting when there are none."""
         queue = self._queue
@@ -220,6 +232,9 @@ class PaperVenue:
         if events:
             self._queue.extend(events)
             self._ready.set()
+            for event in events:
+                if isinstance(event, VenueFill):
+                    self._fills.setdefault(event.account, []).append(event)
 
     def _require_connection(self) -> None:
         if not self._connected:

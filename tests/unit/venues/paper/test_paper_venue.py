@@ -253,3 +253,18 @@ async def _report_from_another_session():
     report = await previous.get_order("acc", "BTCUSDT", "old")
     assert report is not None
     return report
+
+
+async def test_streamed_sequence_has_no_gaps_when_acceptances_travel_in_receipts():
+    venue = await connected("100.0", "99.0", "98.0")
+    venue.advance()
+    await venue.submit_order(request("c1", Side.BUY, OrderType.MARKET, "1"))
+    await venue.submit_order(request("c2", Side.BUY, OrderType.LIMIT, "1", "99.0"))
+    await venue.submit_order(request("c3", Side.BUY, OrderType.MARKET, "1000000"))  # rejected
+    await venue.submit_order(request("c4", Side.SELL, OrderType.MARKET, "1"))
+    venue.advance()  # fills c2
+
+    events = await take(venue, 4)  # fill c1, reject c3, fill c4, fill c2
+    seqs = [e.venue_seq for e in events]  # type: ignore[attr-defined]
+
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))

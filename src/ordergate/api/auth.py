@@ -1,0 +1,220 @@
+"""API keys on the REST API: who may call which route, and how often.
+
+Every route of the app requires an `X-API-Key` header, except the `PUBLIC_PATHS`
+(`/health`, `/live`, `/ready`, and the OpenAPI document and pages). This holds for
+routers added later without any step of their own: `authorize` is a dependency of the
+app itself (`FastAPI(dependencies=API_KEY_DEPENDENCIES)`), and FastAPI adds app
+dependencies to every route included with `app.include_router(router)` or declared with
+`@app.get(...)`. To make a new route public, add its path to `PUBLIC_PATHS`.
+
+The scope a request needs comes from `required_scope(method, route path)`: the first
+matching row of `SCOPE_RULES`, else `admin` for any path with an `admin` segment, else
+`read` for GET/HEAD/OPTIONS and `trade` for every other method. Scopes nest:
+admin ⊇ trade ⊇ read. Each key has its own token bucket (`ORDERGATE_API_RATE_PER_SECOND`,
+`ORDERGATE_API_RATE_BURST`).
+
+Refusals: 401 `API_KEY_MISSING`, 401 `API_KEY_INVALID` (malformed, unknown or revoked
+alike), 403 `API_KEY_SCOPE`, 429 `RATE_LIMITED` with `Retry-After`. Neither the header
+nor the key is ever logged; a refusal logs its code, the route and, once the key is
+known, its id.
+
+A route that wants to know its caller (say, to record who halted trading) takes
+`CallerDep`: the verified `ApiKey`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+import structlog
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.params import Depends as DependsParam
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from starlette.requests import HTTPConnection
+
+from ordergate.auth.keys import ApiKey, Scope
+from ordergate.auth.ports import KeyStore
+from ordergate.auth.ratelimit import RateLimiter
+from ordergate.auth.verifier import KeyVerifier
+from ordergate.domain.errors import (
+    AccessDenied,
+    InsufficientScope,
+    InvalidApiKey,
+    MissingApiKey,
+    RateLimited,
+)
+from ordergate.settings import Settings
+
+log = structlog.get_logger("ordergate.api.auth")
+
+API_KEY_HEADER: Final = "X-API-Key"
+PUBLIC_PATHS: Final = frozenset(
+    {"/health", "/live", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
+READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRule:
+    """Requests with `method` ("*": any) on `prefix` or below it need `scope`."""
+
+    method: str
+    prefix: str
+    scope: Scope
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method)) and (
+            path == self.prefix or path.startswith(self.prefix + "/")
+        )
+
+
+# The exceptions to "GET needs read, anything else needs trade"; first match wins.
+SCOPE_RULES: Final[tuple[ScopeRule, ...]] = (
+    ScopeRule("*", "/v1/admin", Scope.ADMIN),
+    ScopeRule("POST", "/v1/orders/preview", Scope.READ),  # prices an order, places nothing
+    ScopeRule("POST", "/v1/reconcile", Scope.ADMIN),
+    ScopeRule("POST", "/api/v1/sync", Scope.ADMIN),
+)
+
+
+def required_scope(method: str, path: str) -> Scope:
+    """The scope a request needs, by its method and route path."""
+    method = method.upper()
+    for rule in SCOPE_RULES:
+        if rule.matches(method, path):
+            return rule.scope
+    if "admin" in path.split("/"):
+        return Scope.ADMIN
+    return Scope.READ if method in READ_METHODS else Scope.TRADE
+
+
+class ApiAccess:
+    """Verify a key, count it against its rate, check its scope."""
+
+    def __init__(self, verifier: KeyVerifier, limiter: RateLimiter) -> None:
+        self.verifier = verifier
+        self.limiter = limiter
+
+    @classmethod
+    def of(cls, keys: KeyStore, settings: Settings) -> ApiAccess:
+        return cls(
+            KeyVerifier(keys), RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
+        )
+
+    def admit(self, presented: str | None, method: str, path: str) -> ApiKey:
+        """The caller's key, or `AccessDenied` (logged with its code, never the key)."""
+        try:
+            key = self.verifier.verify(presented)
+        except AccessDenied as exc:
+            log.info("api request refused", reason_code=exc.code, method=method, path=path)
+            raise
+        try:
+            self.limiter.admit(key.key_id)
+        except RateLimited as exc:
+            log.debug("api request refused", reason_code=exc.code, key_id=key.key_id, path=path)
+            raise
+        needed = required_scope(method, path)
+        if not key.scope.covers(needed):
+            refusal = InsufficientScope(needed.value)
+            log.info(
+                "api request refused",
+                reason_code=refusal.code,
+                key_id=key.key_id,
+                scope=key.scope.value,
+                needed=needed.value,
+                method=method,
+                path=path,
+            )
+            raise refusal
+        return key
+
+
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description="An ordergate API key, `og_<key_id>_<secret>` (`ordergate keys create`).",
+    auto_error=False,
+)
+
+
+def route_path(connection: HTTPConnection) -> str:
+    """The matched route's path template (`/v1/orders/{order_id}`), else the URL path."""
+    route = connection.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else connection.url.path
+
+
+async def authorize(
+    connection: HTTPConnection, presented: Annotated[str | None, Security(api_key_header)]
+) -> ApiKey | None:
+    """The app-wide dependency: None on a public path, else the caller's verified key."""
+    path = route_path(connection)
+    if path in PUBLIC_PATHS:
+        return None
+    access: ApiAccess = connection.app.state.api_access
+    key = access.admit(presented, connection.scope.get("method", "GET"), path)
+    connection.state.api_key = key
+    return key
+
+
+API_KEY_DEPENDENCIES: Final[list[DependsParam]] = [Security(authorize)]
+
+
+def caller(connection: HTTPConnection) -> ApiKey:
+    """The key `authorize` verified for this request."""
+    key: ApiKey | None = getattr(connection.state, "api_key", None)
+    if key is None:
+        raise MissingApiKey
+    return key
+
+
+CallerDep = Annotated[ApiKey, Depends(caller)]
+
+_STATUS: Final[tuple[tuple[type[AccessDenied], int], ...]] = (
+    (MissingApiKey, 401),
+    (InvalidApiKey, 401),
+    (InsufficientScope, 403),
+)
+
+
+def _refusal(exc: AccessDenied) -> JSONResponse:
+    status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 403)
+    headers = {"WWW-Authenticate": "APIKey"} if status == 401 else {}
+    return JSONResponse(
+        status_code=status,
+        content={"reason_code": exc.code, "detail": exc.message},
+        headers=headers,
+    )
+
+
+def install_api_keys(app: FastAPI) -> None:
+    """Answer key refusals (401/403) and mark the public routes keyless in OpenAPI.
+
+    A key over its rate raises the domain's `RateLimited`, which `ordergate.api.errors`
+    answers (429 with `Retry-After`) like every other `OrderGateError`.
+
+    The app must have been created with `dependencies=API_KEY_DEPENDENCIES`.
+    """
+
+    async def access_denied(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AccessDenied)
+        return _refusal(exc)
+
+    app.add_exception_handler(AccessDenied, access_denied)
+    app.openapi = _public_routes_keyless(app.openapi)  # type: ignore[method-assign]
+
+
+def _public_routes_keyless(
+    openapi: Callable[[], dict[str, Any]],
+) -> Callable[[], dict[str, Any]]:
+    def document() -> dict[str, Any]:
+        schema = openapi()
+        for path in PUBLIC_PATHS:
+            for operation in schema.get("paths", {}).get(path, {}).values():
+                operation["security"] = []
+        return schema
+
+    return document

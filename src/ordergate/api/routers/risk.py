@@ -1,0 +1,104 @@
+"""/v1/risk/limits and /v1/orders/preview: what the risk pack allows, and would say."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from ordergate.api.deps import AppDep
+from ordergate.api.routers.orders import ERRORS
+from ordergate.api.schemas import AmountStr, OrderIn
+from ordergate.engine.commands import PlaceOrder
+
+router = APIRouter(tags=["risk"])
+
+
+class LimitsOut(BaseModel):
+    global_limits: dict[str, object]
+    accounts: dict[str, dict[str, object]]
+    instruments: dict[str, dict[str, object]]
+    strategies: dict[str, dict[str, object]]
+    effective: dict[str, object] | None
+    effective_for: dict[str, str | None] | None
+
+
+@router.get("/v1/risk/limits")
+async def get_limits(
+    app: AppDep, account: str | None = None, symbol: str | None = None, strategy: str | None = None
+) -> LimitsOut:
+    """Every configured level; with any of account/symbol/strategy, the limits that apply."""
+    book = app.limits
+    asked = account is not None or symbol is not None or strategy is not None
+    return LimitsOut(
+        global_limits=book.global_limits.as_dict(),
+        accounts={k: v.as_dict() for k, v in sorted(book.accounts.items())},
+        instruments={k: v.as_dict() for k, v in sorted(book.instruments.items())},
+        strategies={k: v.as_dict() for k, v in sorted(book.strategies.items())},
+        effective=book.resolve(account, symbol, strategy).as_dict() if asked else None,
+        effective_for={"account": account, "symbol": symbol, "strategy": strategy}
+        if asked
+        else None,
+    )
+
+
+class DenialOut(BaseModel):
+    reason_code: str
+    reason: str
+
+
+class PreviewOut(BaseModel):
+    accepted: bool
+    denials: list[DenialOut]
+    estimated_price: AmountStr | None
+    notional: AmountStr | None
+    fee: AmountStr | None
+    fee_currency: str | None
+    slippage_bps: AmountStr | None
+    margin_required: AmountStr | None
+    free_margin: AmountStr
+    free_margin_after: AmountStr | None
+    position_qty: AmountStr
+    worst_case_position_qty: AmountStr
+
+
+@router.post("/v1/orders/preview", responses=ERRORS)
+async def preview_order(app: AppDep, body: OrderIn) -> PreviewOut:
+    """Estimate price, fees, slippage, notional and margin, and give the risk verdict with
+    every reason that would deny the order. Nothing is placed or recorded."""
+    preview = await app.engine.preview(
+        PlaceOrder(
+            account=body.account or app.settings.default_account,
+            symbol=body.symbol,
+            side=body.side,
+            qty=body.qty,
+            type=body.type,
+            price=body.price,
+            stop_price=body.stop_price,
+            time_in_force=body.time_in_force,
+            reduce_only=body.reduce_only,
+            stop_loss=body.stop_loss,
+            take_profit=body.take_profit,
+            idempotency_key=None,
+            strategy=body.strategy,
+            price_at_offset=body.price_at_offset,
+        )
+    )
+    after: Decimal | None = None
+    if preview.margin_required is not None:
+        after = preview.free_margin - preview.margin_required
+    return PreviewOut(
+        accepted=preview.accepted,
+        denials=[DenialOut(reason_code=d.code, reason=d.reason) for d in preview.denials],
+        estimated_price=preview.estimated_price,
+        notional=preview.notional,
+        fee=preview.fee,
+        fee_currency=preview.fee_currency,
+        slippage_bps=preview.slippage_bps,
+        margin_required=preview.margin_required,
+        free_margin=preview.free_margin,
+        free_margin_after=after,
+        position_qty=preview.position_qty,
+        worst_case_position_qty=preview.worst_case_qty,
+    )
