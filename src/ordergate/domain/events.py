@@ -257,6 +257,17 @@ class AlertRaised(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class OperatorActed(msgspec.Struct, frozen=True, gc=False):
+    """An operator's action that is not a state of its own (close-all): who, what, why."""
+
+    VERSION: ClassVar[int] = 1
+    account: str | None
+    action: str
+    actor: str
+    detail: str
+    ts: int
+
+
 class ReconciliationRecorded(msgspec.Struct, frozen=True, gc=False):
     """What one reconciliation of an account found, as plain lines (empty: it agreed)."""
 
@@ -290,6 +301,7 @@ ControlEvent = (
     | InstrumentCleared
     | TradingArmed
     | AlertRaised
+    | OperatorActed
     | ReconciliationRecorded
 )
 Event = InstrumentUpdated | BalanceAdjusted | ControlEvent | OrderEvent
@@ -317,6 +329,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InstrumentCleared,
     TradingArmed,
     AlertRaised,
+    OperatorActed,
     ReconciliationRecorded,
 )
 

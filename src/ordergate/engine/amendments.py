@@ -6,7 +6,12 @@ import dataclasses
 from decimal import Decimal
 
 from ordergate.domain.errors import Conflict, InvalidRequest, NotFound, RateLimited
-from ordergate.domain.events import OrderCancelRequested, OrderInitialized, OrderReplaceRequested
+from ordergate.domain.events import (
+    OperatorActed,
+    OrderCancelRequested,
+    OrderInitialized,
+    OrderReplaceRequested,
+)
 from ordergate.domain.orders import Order, can_request_cancel, can_request_replace
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.risk import (
@@ -245,6 +250,11 @@ def close_position(ctx: DecisionContext, command: ClosePosition) -> Order:
 def close_all(ctx: DecisionContext, command: CloseAll) -> tuple[list[Order], list[Order]]:
     """Cancel every open order, then flatten every position; return (canceled, closing)."""
     state = ctx.state
+    ctx.emit(
+        OperatorActed(
+            command.account, "CLOSE_ALL", command.actor, command.reason or "close-all", ctx.now()
+        )
+    )
     canceled: list[Order] = []
     for order in list(state.open_orders.values()):
         if command.account is not None and order.account != command.account:

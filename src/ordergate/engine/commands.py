@@ -168,6 +168,7 @@ class CloseAll(msgspec.Struct, frozen=True, gc=False):
     account: str | None = None
     reason: str | None = None
     trace_id: str | None = None
+    actor: str = "unknown"
 
 
 class AdjustBalance(msgspec.Struct, frozen=True, gc=False):

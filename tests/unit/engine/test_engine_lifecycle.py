@@ -21,6 +21,7 @@ from tests.fakes import BTC, FakeMarket
 
 from ordergate.domain.errors import Conflict, EngineStopped, InvalidRequest, NotFound
 from ordergate.domain.events import (
+    OperatorActed,
     OrderCancelRequested,
     OrderDenied,
     OrderReplaceRequested,
@@ -326,6 +327,22 @@ async def test_close_all_for_account_cancels_its_orders_and_closes_its_positions
     assert h.position("b") == D("0.2")
     assert h.engine.order(open_in_a[0]).status is OrderStatus.CANCELED
     assert [o.account for o in h.engine.state.open_orders.values()] == ["b"]
+
+
+async def test_close_all_journals_who_asked_and_why(sessions):
+    h = await sessions.start()
+    await h.place(market_order(qty="0.2"))
+    await h.settle()
+
+    await h.engine.close_all(CloseAll(reason="end of day", actor="key:abc"))
+
+    (acted,) = h.events(OperatorActed)
+    assert (acted.account, acted.action, acted.actor, acted.detail) == (
+        None,
+        "CLOSE_ALL",
+        "key:abc",
+        "end of day",
+    )
 
 
 async def test_close_all_without_account_flattens_every_account(sessions):

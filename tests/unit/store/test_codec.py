@@ -19,6 +19,7 @@ from ordergate.domain.events import (
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
+    OperatorActed,
     OrderAccepted,
     OrderApproved,
     OrderCanceled,
@@ -110,6 +111,7 @@ SAMPLES: list[Event] = [
     TradingArmed("acct-1", "bybit", "admin:k1", TS),
     AlertRaised("UNREALIZED_LOSS", "acct-1", "BTCUSDT", "loss 12% of notional", TS),
     ReconciliationRecorded("acct-1", "all", ("position BTCUSDT: ours 1, venue 2",), TS),
+    OperatorActed(None, "CLOSE_ALL", "key:abc123", "flatten before the halt", TS),
 ]
 
 

@@ -21,13 +21,17 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
 @router.post("/close-all")
-async def close_all(app: AppDep, body: Annotated[CloseAllIn | None, Body()] = None) -> CloseAllOut:
+async def close_all(
+    app: AppDep, key: CallerDep, body: Annotated[CloseAllIn | None, Body()] = None
+) -> CloseAllOut:
     """Cancel every open order and flatten every position (of one account, or all).
 
     Answers once the venue has answered each request, or the API wait is over.
     """
     body = body or CloseAllIn()
-    result = await app.engine.close_all(CloseAll(account=body.account, reason=body.reason))
+    result = await app.engine.close_all(
+        CloseAll(account=body.account, reason=body.reason, actor=f"key:{key.key_id}")
+    )
     canceled = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.canceled))
     closing = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.closing))
     return CloseAllOut(
