@@ -169,7 +169,9 @@ class FakeVenue:
         if resting.status in (OrderStatus.FILLED, OrderStatus.CANCELED):
             raise RejectedByVenue("order is closed", code="ORDER_CLOSED")
         resting.status = OrderStatus.CANCELED
-        self.push(VenueOrderCanceled(client_order_id, None, None, self._next_seq(), 0))
+        self.push(
+            VenueOrderCanceled(client_order_id, None, None, self._next_seq(), 0, resting.filled)
+        )
 
     async def replace_order(
         self,

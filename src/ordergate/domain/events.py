@@ -151,6 +151,9 @@ class OrderCanceled(msgspec.Struct, frozen=True, gc=False):
     reason_code: str | None
     reason: str | None
     ts: int
+    # What the venue says had filled by then; more than ordergate has seen means fills
+    # are still on their way, and their room stays held in the position limits.
+    venue_filled_qty: Decimal | None = None
 
 
 class OrderCancelRejected(msgspec.Struct, frozen=True, gc=False):
@@ -192,6 +195,7 @@ class OrderExpired(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     reason_code: str | None
     ts: int
+    venue_filled_qty: Decimal | None = None
 
 
 class OrderStatusUnknown(msgspec.Struct, frozen=True, gc=False):

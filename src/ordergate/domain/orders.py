@@ -74,6 +74,8 @@ T = Trigger
 TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
     (S.NEW, T.DENY): S.DENIED,
     (S.NEW, T.APPROVE): S.PENDING_SUBMIT,
+    # An order adopted from the venue by reconciliation (external): never ours to submit.
+    (S.NEW, T.ACCEPT): S.ACCEPTED,
     (S.PENDING_SUBMIT, T.SUBMIT): S.SUBMITTED,
     # Websocket acks and fills can overtake the REST answer to the submit itself.
     (S.PENDING_SUBMIT, T.ACCEPT): S.ACCEPTED,
@@ -98,12 +100,15 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
     (S.ACCEPTED, T.REQUEST_CANCEL): S.PENDING_CANCEL,
     (S.ACCEPTED, T.REQUEST_REPLACE): S.PENDING_REPLACE,
     (S.ACCEPTED, T.CANCEL): S.CANCELED,  # unsolicited: reduce-only, self-trade prevention
+    # Terms changed at the venue outside ordergate, found by reconciliation: take them.
+    (S.ACCEPTED, T.REPLACE): RESUME,
     (S.ACCEPTED, T.EXPIRE): S.EXPIRED,
     (S.PARTIALLY_FILLED, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, T.FILL_FULL): S.FILLED,
     (S.PARTIALLY_FILLED, T.REQUEST_CANCEL): S.PENDING_CANCEL,
     (S.PARTIALLY_FILLED, T.REQUEST_REPLACE): S.PENDING_REPLACE,
     (S.PARTIALLY_FILLED, T.CANCEL): S.CANCELED,
+    (S.PARTIALLY_FILLED, T.REPLACE): RESUME,
     (S.PARTIALLY_FILLED, T.EXPIRE): S.EXPIRED,
     (S.PENDING_CANCEL, T.CANCEL): S.CANCELED,
     (S.PENDING_CANCEL, T.REJECT_CANCEL): RESUME,
@@ -162,6 +167,7 @@ class Order:
     __slots__ = (
         "account",
         "avg_fill_price",
+        "awaited_fill_qty",
         "cancel_requested",
         "client_order_id",
         "created_ts",
@@ -227,6 +233,8 @@ class Order:
         # A cancel was asked for and the venue has not refused it: if a query finds the
         # order still working (its fate was unknown), the cancel must be sent again.
         self.cancel_requested = False
+        # Done at the venue with fills still on their way (venue_filled_qty said so).
+        self.awaited_fill_qty = ZERO
         self.reason_code: str | None = None
         self.reason: str | None = None
         self.reference_price: Decimal | None = None
@@ -336,6 +344,13 @@ _TRIGGER_OF: Final[dict[type, Trigger]] = {
 def _record_fill(order: Order, event: OrderFilled) -> None:
     order._apply_fill(event)
     order.venue_acknowledged = True
+    if order.awaited_fill_qty > ZERO:
+        order.awaited_fill_qty = max(ZERO, order.awaited_fill_qty - event.qty)
+
+
+def _await_fills(order: Order, venue_filled_qty: Decimal | None) -> None:
+    if venue_filled_qty is not None and venue_filled_qty > order.filled_qty:
+        order.awaited_fill_qty = venue_filled_qty - order.filled_qty
 
 
 def _record_refusal(
@@ -355,11 +370,13 @@ def _record_canceled(order: Order, event: OrderCanceled) -> None:
     if event.reason_code is not None:
         order.reason_code = event.reason_code
         order.reason = event.reason
+    _await_fills(order, event.venue_filled_qty)
 
 
 def _record_expired(order: Order, event: OrderExpired) -> None:
     if event.reason_code is not None:
         order.reason_code = event.reason_code
+    _await_fills(order, event.venue_filled_qty)
 
 
 def _record_approved(order: Order, event: OrderApproved) -> None:

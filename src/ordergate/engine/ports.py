@@ -140,11 +140,15 @@ class VenueFill(msgspec.Struct, frozen=True, gc=False):
 
 
 class VenueOrderCanceled(msgspec.Struct, frozen=True, gc=False):
+    """`filled_qty`: what had filled when the venue canceled, where it says (fills may
+    still be on their way: the engine keeps room for them in position limits)."""
+
     client_order_id: str
     reason_code: str | None
     reason: str | None
     venue_seq: int | None
     ts: int
+    filled_qty: Decimal | None = None
 
 
 class VenueOrderExpired(msgspec.Struct, frozen=True, gc=False):
@@ -152,6 +156,7 @@ class VenueOrderExpired(msgspec.Struct, frozen=True, gc=False):
     reason_code: str | None
     venue_seq: int | None
     ts: int
+    filled_qty: Decimal | None = None
 
 
 class VenueOrderReplaced(msgspec.Struct, frozen=True, gc=False):

@@ -52,6 +52,7 @@ class _Counted:
     qty: Decimal
     margin_key: tuple[str, str] | None
     margin: Decimal
+    pending: bool  # counted in open_count (open, reduce-only or not)
 
 
 class OmsState:
@@ -67,6 +68,7 @@ class OmsState:
         self.accounts: dict[str, Account] = {}
         self.order_count = 0
         self.event_count = 0
+        self.first_ts = 0
         self.last_ts = 0
         # Margin reserved by open, non-reduce-only orders, per (account, currency); kept
         # incrementally so a pre-trade check does not walk every open order.
@@ -74,6 +76,10 @@ class OmsState:
         # Remaining qty of open, non-reduce-only orders per (account, symbol, side): with
         # the position, the worst case that position limits count.
         self.open_qty: dict[tuple[str, str, Side], Decimal] = {}
+        # Open orders (reduce-only included) per (account, symbol, side), for the
+        # one-pending-order-per-side guard; and the symbols each account has orders in.
+        self.open_count: dict[tuple[str, str, Side], int] = {}
+        self._order_symbols: dict[str, dict[str, int]] = {}
         self._counted: dict[str, _Counted] = {}
         # Gates, keyed by (account, symbol); None in either place means "every one".
         self.trading_states: dict[tuple[str | None, str | None], TradingStateChanged] = {}
@@ -113,6 +119,8 @@ class OmsState:
         else:
             self._apply_order_event(event)
         self.event_count += 1
+        if not self.first_ts:
+            self.first_ts = event.ts
         if event.ts > self.last_ts:
             self.last_ts = event.ts
 
@@ -165,13 +173,27 @@ class OmsState:
         """
         counted = self._counted.pop(order.order_id, None)
         if counted is not None:
-            self.open_qty[counted.exposure_key] -= counted.qty
+            if counted.qty:
+                self.open_qty[counted.exposure_key] -= counted.qty
             if counted.margin_key is not None:
                 self.reserved[counted.margin_key] -= counted.margin
-        if order.reduce_only or not order.status.is_open:
+            if counted.pending:
+                self._count_open(counted.exposure_key, -1)
+        key = (order.account, order.symbol, order.side)
+        pending = order.status.is_open
+        if pending:
+            self._count_open(key, +1)
+        if order.reduce_only:
+            if pending:
+                self._counted[order.order_id] = _Counted(key, ZERO, None, ZERO, True)
             return
-        leaves = order.qty - order.filled_qty
-        exposure_key = (order.account, order.symbol, order.side)
+        if order.status.is_open:
+            leaves = order.qty - order.filled_qty
+        elif order.awaited_fill_qty > ZERO:
+            leaves = order.awaited_fill_qty  # done, but fills the venue reported are due
+        else:
+            return
+        exposure_key = key
         self.open_qty[exposure_key] = self.open_qty.get(exposure_key, ZERO) + leaves
         margin_key: tuple[str, str] | None = None
         margin = ZERO
@@ -181,7 +203,12 @@ class OmsState:
             margin_key = (order.account, instrument.quote_currency)
             margin = instrument.initial_margin(leaves, price)
             self.reserved[margin_key] = self.reserved.get(margin_key, ZERO) + margin
-        self._counted[order.order_id] = _Counted(exposure_key, leaves, margin_key, margin)
+        self._counted[order.order_id] = _Counted(exposure_key, leaves, margin_key, margin, pending)
+
+    def _count_open(self, key: tuple[str, str, Side], step: int) -> None:
+        self.open_count[key] = self.open_count.get(key, 0) + step
+        symbols = self._order_symbols.setdefault(key[0], {})
+        symbols[key[1]] = symbols.get(key[1], 0) + step
 
     def _apply_control(self, event: ControlEvent) -> None:
         if isinstance(event, TradingStateChanged):
@@ -229,7 +256,7 @@ class OmsState:
     def symbols_of(self, account: str) -> set[str]:
         """Instruments the account has a position or an open order in."""
         symbols = {p.symbol for p in self.book.of_account(account) if p.qty != ZERO}
-        symbols.update(s for (a, s, _), q in self.open_qty.items() if a == account and q)
+        symbols.update(s for s, n in self._order_symbols.get(account, {}).items() if n)
         return symbols
 
     def _account(self, account_id: str) -> Account:

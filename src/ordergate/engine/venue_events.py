@@ -194,12 +194,15 @@ class VenueEventTranslator:
 
     def _canceled(self, event: VenueOrderCanceled) -> None:
         if order := self._matched(event.client_order_id, event):
-            canceled = OrderCanceled(order.order_id, event.reason_code, event.reason, event.ts)
+            canceled = OrderCanceled(
+                order.order_id, event.reason_code, event.reason, event.ts, event.filled_qty
+            )
             self._apply(order, canceled, event)
 
     def _expired(self, event: VenueOrderExpired) -> None:
         if order := self._matched(event.client_order_id, event):
-            self._apply(order, OrderExpired(order.order_id, event.reason_code, event.ts), event)
+            expired = OrderExpired(order.order_id, event.reason_code, event.ts, event.filled_qty)
+            self._apply(order, expired, event)
 
     def _replaced(self, event: VenueOrderReplaced) -> None:
         if order := self._matched(event.client_order_id, event):
@@ -309,12 +312,9 @@ def resolution(order: Order, report: VenueOrderReport | None, ts: int) -> list[O
                 venue=str(report.filled_qty),
             )
         terms = (report.qty, report.price, report.stop_price)
-        if order.status is OrderStatus.UNKNOWN and terms != (
-            order.qty,
-            order.price,
-            order.stop_price,
-        ):
-            # The venue applied a replace whose answer never came back.
+        if terms != (order.qty, order.price, order.stop_price):
+            # A replace whose answer never came back, or terms changed at the venue: the
+            # venue's terms are the order's now.
             return [OrderReplaced(oid, report.qty, report.price, report.stop_price, ts)]
         return [OrderAccepted(oid, report.venue_order_id, ts)]
     if status is OrderStatus.CANCELED:

@@ -188,7 +188,9 @@ class WorkingOrders:
         order.ts = self._now
         self._retire(order)
         events.append(
-            VenueOrderCanceled(order.client_order_id, code, reason, self.next_seq(), self._now)
+            VenueOrderCanceled(
+                order.client_order_id, code, reason, self.next_seq(), self._now, order.filled_qty
+            )
         )
 
     # --- steps ----------------------------------------------------------------------------
@@ -242,7 +244,9 @@ class WorkingOrders:
                 self._retire(order)
                 code = ReasonCode.DAY_ORDER_EXPIRED
                 events.append(
-                    VenueOrderExpired(order.client_order_id, code, self.next_seq(), self._now)
+                    VenueOrderExpired(
+                        order.client_order_id, code, self.next_seq(), self._now, order.filled_qty
+                    )
                 )
 
     # --- rules -----------------------------------------------------------------------------
