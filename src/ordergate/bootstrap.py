@@ -223,7 +223,11 @@ async def build(settings: Settings, keys: KeyStore | None = None) -> Application
                 AdjustBalance(account, currency, amount, "paper account opened")
             )
     reconciler = Reconciler(
-        venue, engine.reconcile, lambda: engine.accounts, settings.reconcile_interval_seconds
+        venue,
+        engine.reconcile,
+        lambda: engine.accounts,
+        settings.reconcile_interval_seconds,
+        lambda: engine.first_event_ts,
     )
     engine.on_reconcile_needed(reconciler.request)
     await reconciler.run()  # on start: does the venue agree with the journal?

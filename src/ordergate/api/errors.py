@@ -17,6 +17,7 @@ from ordergate.domain.errors import (
     NotFound,
     OrderGateError,
     RateLimited,
+    VenueError,
 )
 
 _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
@@ -24,6 +25,7 @@ _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (EngineStopped, 503),
+    (VenueError, 503),
     (RateLimited, 429),
     (JournalError, 503),
 )

@@ -51,6 +51,7 @@ from ordergate.engine.dispatch import RetryPolicy, VenueDispatcher, VenueOutcome
 from ordergate.engine.placement import Preview
 from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
 from ordergate.engine.reconcile import (
+    ReconcileMemory,
     ReconcilePolicy,
     ReconciliationReport,
     Scope,
@@ -199,7 +200,12 @@ class Engine:
         watch_interval: float | None = 1.0,
     ) -> None:
         self._ctx = DecisionContext(
-            state, clock, market_data, limits or LimitsBook(), venue_live=venue.live
+            state,
+            clock,
+            market_data,
+            limits or LimitsBook(),
+            venue_live=venue.live,
+            venue_name=venue.name,
         )
         self._instruments = tuple(instruments)
         self._reconcile_policy = reconcile_policy or ReconcilePolicy()
@@ -207,6 +213,7 @@ class Engine:
         self._loss_watch = LossWatch()
         self._subscriptions = Subscriptions()
         self._reconcile_hook: Callable[[set[str]], None] | None = None
+        self._reconcile_memory = ReconcileMemory()
         self._gates = Gates()
         self._journal = journal
         self._venue = venue
@@ -351,6 +358,11 @@ class Engine:
     @property
     def accounts(self) -> list[str]:
         return sorted(self._ctx.state.accounts)
+
+    @property
+    def first_event_ts(self) -> int:
+        """When the journal began (market time): older venue history is not ours."""
+        return self._ctx.state.first_ts
 
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call `callback` with every event once journaled; returns an unsubscribe."""
@@ -646,6 +658,7 @@ class Engine:
             command.scope,
             self._reconcile_policy,
             self._translator.apply_fill,
+            self._reconcile_memory,
         )
         return lambda: report
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -134,9 +135,11 @@ def find_diffs(state: OmsState, snapshot: VenueSnapshot, scope: Scope) -> list[D
     account = snapshot.account
     diffs: list[Diff] = []
     if scope in (Scope.ORDERS, Scope.ALL):
-        diffs += _order_diffs(state, account, snapshot.open_orders)
+        reports = [r for r in snapshot.open_orders if r.account == account]
+        diffs += _order_diffs(state, account, reports)
     if scope in (Scope.POSITIONS, Scope.ALL):
-        missing = [f for f in snapshot.fills if not _journaled(state, account, f)]
+        fills = [f for f in snapshot.fills if f.account == account]
+        missing = [f for f in fills if not _journaled(state, account, f)]
         diffs += [
             Diff(
                 DiffKind.FILL_MISSING,
@@ -189,17 +192,18 @@ def _order_diffs(state: OmsState, account: str, reports: list[VenueOrderReport])
                 )
             )
         elif known.status in SETTLED_OPEN:
-            ours = (known.qty, known.price, known.stop_price)
-            theirs = (report.qty, report.price, report.stop_price)
-            if ours != theirs:
+            here = (known.qty, known.price, known.stop_price)
+            there = (report.qty, report.price, report.stop_price)
+            if here != there:  # compared as numbers: 1 and 1.000 agree
+                ours, theirs = _terms(*here), _terms(*there)
                 diffs.append(
                     Diff(
                         DiffKind.ORDER_MISMATCH,
                         report.symbol,
-                        f"order {known.order_id}: ours qty/price/stop {ours}, venue {theirs}",
+                        f"order {known.order_id}: {ours} here, {theirs} at the venue",
                         report.client_order_id,
-                        str(ours),
-                        str(theirs),
+                        ours,
+                        theirs,
                     )
                 )
         elif known.status.is_terminal:
@@ -214,6 +218,15 @@ def _order_diffs(state: OmsState, account: str, reports: list[VenueOrderReport])
                 )
             )
     return diffs
+
+
+def _terms(qty: Decimal, price: Decimal | None, stop_price: Decimal | None) -> str:
+    parts = [f"qty {qty}"]
+    if price is not None:
+        parts.append(f"price {price}")
+    if stop_price is not None:
+        parts.append(f"stop {stop_price}")
+    return " ".join(parts)
 
 
 def _position_diffs(
@@ -251,52 +264,99 @@ def _position_diffs(
 FillAdopter = Callable[[VenueFill], None]
 
 
+@dataclass(slots=True)
+class ReconcileMemory:
+    """What one reconciliation leaves for the next (in memory: a restart starts afresh).
+
+    `suspected`: (account, symbol) whose position mismatch was seen once; `alerted`:
+    (account, difference) already alerted, not repeated while it lasts.
+    """
+
+    suspected: set[tuple[str, str]] = field(default_factory=set)
+    alerted: set[tuple[str, str]] = field(default_factory=set)
+
+
 def remedy(
     ctx: DecisionContext,
     snapshot: VenueSnapshot,
     scope: Scope,
     policy: ReconcilePolicy,
     adopt_fill: FillAdopter,
+    memory: ReconcileMemory,
 ) -> ReconciliationReport:
-    """Find the differences and apply the policy; clear the account's doubts if none remain."""
+    """Find the differences and apply the policy; clear the account's doubts if none remain.
+
+    A position mismatch seen for the first time is only suspected: a fill can land
+    between the calls that make up a snapshot. The symbol goes dirty and the account is
+    reconciled again at once; the policy (HALT or ALERT) applies if the mismatch is
+    still there. HALT and ALERT are not repeated while the same difference lasts. Only a
+    reconciliation of everything (scope ALL) can clear an account's doubts.
+    """
     account = snapshot.account
-    diffs = find_diffs(ctx.state, snapshot, scope)
+    state = ctx.state
+    diffs = find_diffs(state, snapshot, scope)
     actions: list[str] = []
     unresolved: set[str] = set()
     reports = {r.client_order_id: r for r in snapshot.open_orders}
+    suspected = memory.suspected
+    mismatched = {d.symbol for d in diffs if d.kind is DiffKind.POSITION_MISMATCH}
     for diff in diffs:
         choice = policy.for_kind(diff.kind)
+        if diff.kind is DiffKind.POSITION_MISMATCH and (account, diff.symbol) not in suspected:
+            unresolved.add(diff.symbol)
+            ctx.batch.reconcile.add(account)  # look again before acting
+            actions.append(f"suspect {diff.line()}; reconciling again")
+            continue
         if choice is Remedy.ADOPT:
             actions.append(_adopt(ctx, account, diff, reports, snapshot.fills, adopt_fill))
-            if diff.kind in (DiffKind.ORDER_MISSING, DiffKind.ORDER_MISMATCH):
-                unresolved.add(diff.symbol)  # settled only once the venue answers the query
+            booked = diff.kind is not DiffKind.FILL_MISSING or _booked(state, account, diff)
+            if not booked or diff.kind in (DiffKind.ORDER_MISSING, DiffKind.ORDER_MISMATCH):
+                unresolved.add(diff.symbol)  # a query's answer, or a fill that did not book
             continue
         unresolved.add(diff.symbol)
         if choice is Remedy.HALT:
-            ctx.emit(
-                TradingStateChanged(
-                    account,
-                    diff.symbol,
-                    TradingState.HALTED,
-                    f"reconciliation: {diff.line()}",
-                    "reconciler",
-                    ctx.now(),
+            halted = state.trading_states.get((account, diff.symbol))
+            if halted is None or halted.state is not TradingState.HALTED:
+                ctx.emit(
+                    TradingStateChanged(
+                        account,
+                        diff.symbol,
+                        TradingState.HALTED,
+                        f"reconciliation: {diff.line()}",
+                        "reconciler",
+                        ctx.now(),
+                    )
                 )
-            )
-            actions.append(f"halted {account}/{diff.symbol}")
-        else:
+                actions.append(f"halted {account}/{diff.symbol}")
+        elif (account, diff.line()) not in memory.alerted:
+            memory.alerted.add((account, diff.line()))
             ctx.emit(AlertRaised("RECONCILIATION", account, diff.symbol, diff.line(), ctx.now()))
             actions.append(f"alerted {diff.line()}")
+    suspected.difference_update({key for key in suspected if key[0] == account})
+    suspected.update((account, symbol) for symbol in mismatched)
+    lines = {d.line() for d in diffs}
+    memory.alerted.difference_update(
+        {key for key in memory.alerted if key[0] == account and key[1] not in lines}
+    )
     for symbol in sorted(unresolved):
         mark_dirty(ctx, account, symbol, DirtyCause.RECONCILIATION_MISMATCH, "see reconciliation")
     agreed = not unresolved
-    if agreed and any(key[0] == account for key in ctx.state.dirty):
+    if agreed and scope is Scope.ALL and any(key[0] == account for key in state.dirty):
         ctx.emit(InstrumentCleared(account, None, "reconciliation agreed", ctx.now()))
         actions.append(f"cleared {account}")
     ctx.emit(
         ReconciliationRecorded(account, scope.value, tuple(d.line() for d in diffs), ctx.now())
     )
     return ReconciliationReport(account, scope, diffs, actions, agreed)
+
+
+def _booked(state: OmsState, account: str, diff: Diff) -> bool:
+    order = state.by_client_id.get(diff.client_order_id or "")
+    return (
+        order is not None
+        and diff.trade_id is not None
+        and state.book.has_fill(account, order.order_id, diff.trade_id)
+    )
 
 
 def _adopt(
@@ -415,8 +475,10 @@ class Reconciler:
         reconcile: Reconcile,
         accounts: Callable[[], Iterable[str]],
         interval: float | None,
+        fills_since: Callable[[], int] = lambda: 0,
     ) -> None:
         self._venue = venue
+        self._fills_since = fills_since
         self._reconcile = reconcile
         self._accounts = accounts
         self._interval = interval
@@ -442,7 +504,8 @@ class Reconciler:
         fills: list[VenueFill] = []
         positions: list[VenuePosition] = []
         if scope is not Scope.ORDERS:
-            fills = await venue.get_fills(account)
+            # Executions from before the journal began are history, not missing fills.
+            fills = await venue.get_fills(account, self._fills_since())
             positions = await venue.get_positions(account)
         return VenueSnapshot(account, orders, fills, positions)
 
@@ -470,7 +533,8 @@ class Reconciler:
             accounts, self._pending = self._pending, set()
             try:
                 await self.run(accounts)
-            except Exception as exc:  # the venue may be down: try again next time
+            except Exception as exc:  # the venue may be down: try again shortly
                 log.warning("reconciliation failed; will retry", error=repr(exc))
                 self._pending.update(accounts)
                 await asyncio.sleep(1.0)
+                self._wake.set()

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ordergate.api.deps import AppDep
 from ordergate.api.routers.admin import GatesOut, gates_out
 from ordergate.api.schemas import iso
+from ordergate.domain.errors import NotFound
 from ordergate.engine.reconcile import ReconciliationReport, Scope
 
 router = APIRouter(tags=["trading health"])
@@ -128,6 +129,8 @@ async def reconcile(
     app: AppDep, account: str | None = None, scope: Scope = Scope.ALL
 ) -> list[ReportOut]:
     """Compare open orders, fills and positions with the venue now, and apply the policy."""
+    if account is not None and account not in app.engine.accounts:
+        raise NotFound(f"account {account!r} is not known", code="ACCOUNT_NOT_FOUND")
     reports = await app.reconciler.run(None if account is None else [account], scope)
     return [ReportOut.of(r) for r in reports]
 
