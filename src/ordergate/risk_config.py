@@ -54,13 +54,25 @@ def _names(value: object, where: str) -> list[str]:
     raise InvalidRequest(f"{where}: expected a list of names")
 
 
+def _integer(value: object, where: str) -> int:
+    number = _decimal(value, where)
+    if number != number.to_integral_value():
+        raise InvalidRequest(f"{where}: {value!r} is not a whole number")
+    return int(number)
+
+
 def _rate(value: object, where: str) -> Rate:
     if isinstance(value, str) and "/" in value:
-        per_second, burst = value.split("/", 1)
-        value = {"per_second": per_second, "burst": burst}
+        rate_text, burst_text = value.split("/", 1)
+        value = {"per_second": rate_text, "burst": burst_text}
     if not isinstance(value, Mapping) or set(value) != {"per_second", "burst"}:
         raise InvalidRequest(f"{where}: a rate is {{per_second, burst}} or 'per_second/burst'")
-    return Rate(_decimal(value["per_second"], where), int(_decimal(value["burst"], where)))
+    per_second = _decimal(value["per_second"], where)
+    burst = _integer(value["burst"], where)
+    try:
+        return Rate(per_second, burst)
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"{where}: {exc.message}") from exc
 
 
 def _bool(value: object, where: str) -> bool:
@@ -93,10 +105,13 @@ def limits_from_mapping(raw: Mapping[str, Any], where: str) -> RiskLimits:
         elif "frozenset" in kind:
             values[name] = frozenset(_names(value, at))
         elif "int" in kind:
-            values[name] = int(_decimal(value, at))
+            values[name] = _integer(value, at)
         else:
             values[name] = _decimal(value, at)
-    return RiskLimits(**values)
+    try:
+        return RiskLimits(**values)
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"{where}: {exc.message}") from exc
 
 
 def load_limits(path: Path | None, global_overrides: Mapping[str, Any] | None = None) -> LimitsBook:

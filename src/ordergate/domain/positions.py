@@ -32,6 +32,8 @@ class Position:
     realized_pnl: Decimal = ZERO
     fees: Decimal = ZERO
     updated_ts: int = 0
+    # How many times it opened from flat or flipped: tells one holding from the next.
+    openings: int = 0
 
     def unrealized_pnl(self, mark: Decimal, contract_size: Decimal) -> Decimal:
         return self.qty * (mark - self.avg_price) * contract_size
@@ -90,6 +92,8 @@ class PositionBook:
         realized = ZERO
         old = position.qty
         if old == ZERO or (old > ZERO) == (signed > ZERO):
+            if old == ZERO:
+                position.openings += 1
             new = old + signed
             position.avg_price = (position.avg_price * abs(old) + fill.price * fill.qty) / abs(new)
             position.qty = new
@@ -103,6 +107,7 @@ class PositionBook:
                 position.avg_price = ZERO
             elif (new > ZERO) != (old > ZERO):
                 position.avg_price = fill.price  # flipped: the remainder opened at this price
+                position.openings += 1
             position.qty = new
             position.realized_pnl += realized
         if fill.fee_currency == instrument.quote_currency:

@@ -54,13 +54,13 @@ def cancel(ctx: DecisionContext, command: CancelOrder) -> Order:
 
 def spend_rate(ctx: DecisionContext, action: Action, order: Order) -> None:
     """Spend a token of `action`'s buckets, or refuse the command (429) if one is empty."""
-    limits = ctx.limits.resolve(order.account, order.symbol, order.strategy)
     now = ctx.now()
-    throttled = ctx.guards.throttled(action, order.account, order.symbol, limits, now)
+    where = (order.account, order.symbol, order.strategy)
+    throttled = ctx.guards.throttled(action, *where, ctx.limits, now)
     if throttled is not None:
         what, wait = throttled
         raise RateLimited(f"too many {what}", retry_after=float(wait))
-    ctx.guards.spend(action, order.account, order.symbol, limits, now)
+    ctx.guards.spend(action, *where, ctx.limits, now)
 
 
 def request_cancel(ctx: DecisionContext, order: Order, reason: str | None) -> None:

@@ -34,6 +34,7 @@ class DecisionContext:
     market_data: MarketData
     limits: LimitsBook
     venue_live: bool = False
+    venue_name: str = ""
     guards: Guards = field(default_factory=Guards)
     batch: Batch = field(default_factory=Batch)
 

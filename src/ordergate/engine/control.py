@@ -64,12 +64,16 @@ class LossWatch:
     once, and again only after it has recovered below it."""
 
     def __init__(self) -> None:
-        self._warned: set[tuple[str, str]] = set()
+        # (account, symbol, opening): a position closed and reopened between two checks
+        # is another holding, warned about afresh.
+        self._warned: set[tuple[str, str, int]] = set()
 
     def check(self, ctx: DecisionContext) -> None:
         marks = mark_of(ctx)
-        for position in list(ctx.state.book):
-            key = (position.account, position.symbol)
+        positions = list(ctx.state.book)
+        self._warned &= {(p.account, p.symbol, p.openings) for p in positions}
+        for position in positions:
+            key = (position.account, position.symbol, position.openings)
             limits = ctx.limits.resolve(position.account, position.symbol, None)
             threshold = limits.unrealized_loss_warning_pct
             instrument = ctx.state.instruments.get(position.symbol)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from ordergate.domain.limits import Rate, RiskLimits
+from ordergate.domain.limits import LimitsBook, Rate, RiskLimits
 from ordergate.domain.throttle import TokenBucket
 from ordergate.domain.values import Side
 
@@ -25,7 +25,7 @@ class Action(StrEnum):
 
 
 def _rates(action: Action, limits: RiskLimits) -> tuple[Rate | None, Rate | None]:
-    """(per-instrument rate, per-account rate) of an action."""
+    """(per-instrument rate, per-account rate) of an action at one level."""
     if action is Action.SUBMIT:
         return limits.instrument_submit_rate, limits.account_submit_rate
     if action is Action.CANCEL:
@@ -42,10 +42,21 @@ class Guards:
         self._recent: dict[SpamKey, int] = {}
 
     def _buckets_for(
-        self, action: Action, account: str, symbol: str, limits: RiskLimits, now_ns: int
+        self,
+        action: Action,
+        account: str,
+        symbol: str,
+        strategy: str | None,
+        book: LimitsBook,
+        now_ns: int,
     ) -> list[tuple[str, TokenBucket]]:
+        # An instrument's bucket takes its rate from everything that applies to the order;
+        # the account's bucket is shared by every instrument and strategy of the account, so
+        # its rate comes from the global and account levels only: an instrument or strategy
+        # override cannot split it into several buckets with their own allowances.
+        per_instrument, _ = _rates(action, book.resolve(account, symbol, strategy))
+        _, per_account = _rates(action, book.resolve(account, None, None))
         found = []
-        per_instrument, per_account = _rates(action, limits)
         for scope, rate, where in (
             (symbol, per_instrument, f"{action}s of {account}/{symbol}"),
             (None, per_account, f"{action}s of account {account}"),
@@ -60,18 +71,30 @@ class Guards:
         return found
 
     def throttled(
-        self, action: Action, account: str, symbol: str, limits: RiskLimits, now_ns: int
+        self,
+        action: Action,
+        account: str,
+        symbol: str,
+        strategy: str | None,
+        book: LimitsBook,
+        now_ns: int,
     ) -> tuple[str, Decimal] | None:
         """The first exhausted bucket (what it limits, seconds to wait), without spending."""
-        for what, bucket in self._buckets_for(action, account, symbol, limits, now_ns):
+        for what, bucket in self._buckets_for(action, account, symbol, strategy, book, now_ns):
             if not bucket.available(now_ns):
                 return what, bucket.seconds_until_available(now_ns)
         return None
 
     def spend(
-        self, action: Action, account: str, symbol: str, limits: RiskLimits, now_ns: int
+        self,
+        action: Action,
+        account: str,
+        symbol: str,
+        strategy: str | None,
+        book: LimitsBook,
+        now_ns: int,
     ) -> None:
-        for _, bucket in self._buckets_for(action, account, symbol, limits, now_ns):
+        for _, bucket in self._buckets_for(action, account, symbol, strategy, book, now_ns):
             bucket.take(now_ns)
 
     def seen_recently(self, key: SpamKey, window_ms: int | None, now_ns: int) -> bool:

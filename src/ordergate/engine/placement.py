@@ -102,7 +102,7 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
         return order
     reference = expected_price(context)
     assert reference is not None  # check_reference_price passed
-    ctx.guards.spend(Action.SUBMIT, order.account, order.symbol, limits, ts)
+    ctx.guards.spend(Action.SUBMIT, order.account, order.symbol, order.strategy, ctx.limits, ts)
     ctx.guards.remember(spam_key(order), ts)
     ctx.emit(OrderApproved(order_id, reference, ts))
     ctx.send(
@@ -154,6 +154,12 @@ def offset_price(
     return price, None
 
 
+def _armed_here(ctx: DecisionContext, account: str) -> bool:
+    """Armed for this account on this very venue: arming testnet is not arming mainnet."""
+    armed = ctx.state.armed.get(account)
+    return armed is not None and armed.venue == ctx.venue_name
+
+
 def spam_key(order: Order) -> SpamKey:
     return (order.account, order.strategy, order.symbol, order.side, order.qty.normalize())
 
@@ -178,7 +184,7 @@ def pre_trade_context(ctx: DecisionContext, order: Order, limits: RiskLimits) ->
     trading = state.trading_state(account, symbol)
     dirty = state.dirty_mark(account, symbol)
     stale_after = limits.feed_stale_after_ms
-    throttle = ctx.guards.throttled(Action.SUBMIT, account, symbol, limits, now)
+    throttle = ctx.guards.throttled(Action.SUBMIT, account, symbol, order.strategy, ctx.limits, now)
     return PreTradeContext(
         order=order,
         instrument=instrument,
@@ -194,11 +200,11 @@ def pre_trade_context(ctx: DecisionContext, order: Order, limits: RiskLimits) ->
         equity=equity,
         free_margin=free_margin,
         trading_state=TradingState.ACTIVE if trading is None else trading.state,
-        armed=not ctx.venue_live or account in state.armed,
+        armed=not ctx.venue_live or _armed_here(ctx, account),
         dirty=None if dirty is None else f"{dirty.cause}: {dirty.detail}",
         feed_stale=stale_after is not None and (quote_age_ms is None or quote_age_ms > stale_after),
         duplicate_recent=ctx.guards.seen_recently(spam_key(order), limits.spam_window_ms, now),
-        pending_same_side=open_same > ZERO,
+        pending_same_side=state.open_count.get((account, symbol, order.side), 0) > 0,
         throttled=None if throttle is None else throttle[0],
     )
 
@@ -279,9 +285,9 @@ def preview(ctx: DecisionContext, command: PlaceOrder) -> Preview:
     """
     state = ctx.state
     limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
-    price = command.price
+    price, unpriced = command.price, None
     if command.price_at_offset:
-        price, _ = offset_price(ctx, command, limits)
+        price, unpriced = offset_price(ctx, command, limits)
     shadow = Order(
         OrderInitialized(
             order_id="preview",
@@ -308,8 +314,11 @@ def preview(ctx: DecisionContext, command: PlaceOrder) -> Preview:
     )
     context = pre_trade_context(ctx, shadow, limits)
     denials = all_denials(context)
-    if command.price_at_offset and price is None:
-        denials.insert(0, Denial(ReasonCode.NO_LIMIT_PRICE, "no limit price could be set"))
+    if unpriced is not None:
+        # A limit order with no price has no reference price either; that follows from
+        # this denial, so it is not listed as a second reason.
+        denials = [d for d in denials if d.code is not ReasonCode.NO_REFERENCE_PRICE]
+        denials.insert(0, Denial(ReasonCode.NO_LIMIT_PRICE, unpriced))
     instrument = context.instrument
     estimate = expected_price(context)
     quote = ctx.market_data.quote(command.symbol)

@@ -43,11 +43,15 @@ class Subscriptions:
 
         return unsubscribe
 
-    async def stream(self) -> AsyncIterator[JournaledEvent]:
-        """Yield journaled events from now on. A reader that falls more than the queue
-        limit behind loses the oldest ones (and a warning is logged)."""
+    def stream(self) -> AsyncIterator[JournaledEvent]:
+        """Journaled events from this call on (it listens at once, not at the first read).
+        A reader that falls more than the queue limit behind loses the oldest ones (and
+        a warning is logged). `aclose()` it, or leave its `async for`, to stop listening."""
         stream = _Stream(self._queue_limit)
         self._queues.append(stream)
+        return self._read(stream)
+
+    async def _read(self, stream: _Stream) -> AsyncIterator[JournaledEvent]:
         try:
             while True:
                 while stream.items:
@@ -66,9 +70,8 @@ class Subscriptions:
             for item in journaled:
                 try:
                     callback(item)
-                except Exception:
+                except Exception:  # one bad event must not cost it the others
                     log.exception("a subscriber's callback failed", callback=repr(callback))
-                    break
         for stream in self._queues:
             stream.extend(journaled)
 
