@@ -20,6 +20,7 @@ import structlog
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.engine.ids import order_number_of
 from ordergate.engine.ports import Venue, VenueOrderReport, VenueOrderRequest
+from ordergate.engine.retry import RetryPolicy
 
 log = structlog.get_logger("ordergate.dispatch")
 
@@ -86,19 +87,6 @@ class QueryFailed(msgspec.Struct, frozen=True, gc=False):
 
 
 VenueOutcome = SubmitAnswered | RequestRefused | RequestAmbiguous | QueryAnswered | QueryFailed
-
-
-class RetryPolicy(msgspec.Struct, frozen=True, gc=False):
-    """Exponential backoff with full jitter for errors that certainly did nothing."""
-
-    max_attempts: int = 3
-    base_delay: float = 0.2
-    max_delay: float = 5.0
-    multiplier: float = 2.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        ceiling = min(self.max_delay, self.base_delay * self.multiplier ** (attempt - 1))
-        return rng.uniform(0, ceiling)
 
 
 _KIND = {SubmitRequest: "submit", CancelRequest: "cancel", ReplaceRequest: "replace"}

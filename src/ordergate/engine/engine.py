@@ -47,7 +47,7 @@ from ordergate.engine.commands import (
 )
 from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.control import LossWatch
-from ordergate.engine.dispatch import RetryPolicy, VenueDispatcher, VenueOutcome
+from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
 from ordergate.engine.placement import Preview
 from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
 from ordergate.engine.reconcile import (
@@ -58,6 +58,7 @@ from ordergate.engine.reconcile import (
     VenueSnapshot,
     remedy,
 )
+from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
 from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator, recover

@@ -23,7 +23,6 @@ from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side
 from ordergate.engine.clock import ManualClock
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
-from ordergate.engine.dispatch import RetryPolicy
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
     SubmitReceipt,
@@ -33,6 +32,7 @@ from ordergate.engine.ports import (
     VenueOrderReport,
     VenueOrderRequest,
 )
+from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView
 from ordergate.store.memory import MemoryStore

@@ -12,7 +12,7 @@ from ordergate.domain.events import OrderStatusUnknown
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
-from ordergate.engine.dispatch import RetryPolicy
+from ordergate.engine.retry import RetryPolicy
 
 
 @pytest.fixture
