@@ -177,7 +177,7 @@ async def test_run_paces_steps_and_returns_at_end_of_data():
     elapsed = time.monotonic() - started
 
     assert venue.now_ns() == T0 + 5 * MINUTE
-    assert 0.03 <= elapsed < 1.0
+    assert elapsed >= 0.03  # paced: five steps at 100/s are not replayed in one burst
 
 
 async def test_run_on_looping_feed_continues_until_cancelled():
