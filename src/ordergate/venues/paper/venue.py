@@ -32,7 +32,7 @@ from ordergate.engine.ports import (
     VenueOrderRequest,
     VenuePosition,
 )
-from ordergate.venues.paper.feed import ReplayFeed
+from ordergate.venues.paper.feed import FeedStep, ReplayFeed
 from ordergate.venues.paper.market import PaperMarket
 from ordergate.venues.paper.matching import MatchingEngine
 from ordergate.venues.paper.restore import RestoredOrder
@@ -119,8 +119,13 @@ class PaperVenue:
         step = self._feed.next_step()
         if step is None:
             return False
-        self._publish(self._core.apply_step(step))
+        self.apply_step(step)
         return True
+
+    def apply_step(self, step: FeedStep) -> None:
+        """Match one market step that comes from outside the replay (live quotes, a test's
+        scenario); its time must not be earlier than the venue's."""
+        self._publish(self._core.apply_step(step))
 
     def seek(self, ts: int) -> None:
         """Skip, without matching, every step at or before `ts` (after a restart).
