@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib.resources import files
@@ -77,20 +77,37 @@ def load_market(
     *,
     align_start: bool | None = None,
     loop: bool | None = None,
+    symbols: Collection[str] | None = None,
 ) -> PaperMarket:
-    """Load a market TOML file; `align_start` / `loop` override its `[feed]` settings."""
+    """Load a market TOML file; `align_start` / `loop` override its `[feed]` settings.
+
+    `symbols` loads only those instruments (and only their data files), so a venue that
+    trades a subset replays it without the others' gaps and loop span.
+    """
     spec = Path(path)
-    return _load(spec, spec.parent, align_start=align_start, loop=loop)
+    return _load(spec, spec.parent, align_start=align_start, loop=loop, symbols=symbols)
 
 
-def load_demo_market(*, align_start: bool | None = None, loop: bool | None = None) -> PaperMarket:
+def load_demo_market(
+    *,
+    align_start: bool | None = None,
+    loop: bool | None = None,
+    symbols: Collection[str] | None = None,
+) -> PaperMarket:
     """Load the demo bundled with the package: EURUSD, GBPUSD and BTCUSDT, a few days each."""
     data = files("ordergate.venues.paper").joinpath("data")
-    return _load(data.joinpath(DEMO_MARKET_FILE), data, align_start=align_start, loop=loop)
+    return _load(
+        data.joinpath(DEMO_MARKET_FILE), data, align_start=align_start, loop=loop, symbols=symbols
+    )
 
 
 def _load(
-    spec: Traversable, base: Traversable, *, align_start: bool | None, loop: bool | None
+    spec: Traversable,
+    base: Traversable,
+    *,
+    align_start: bool | None,
+    loop: bool | None,
+    symbols: Collection[str] | None,
 ) -> PaperMarket:
     try:
         with spec.open("rb") as stream:
@@ -101,6 +118,11 @@ def _load(
     tables = _table(document, "instruments", spec.name)
     if not tables:
         raise MarketDataError(f"{spec.name}: no [instruments.<SYMBOL>] tables")
+    if symbols is not None:
+        missing = sorted(set(symbols) - set(tables))
+        if missing:
+            raise MarketDataError(f"{spec.name}: no instruments {missing}")
+        tables = {symbol: tables[symbol] for symbol in symbols}
     instruments: list[Instrument] = []
     rules: dict[str, ExecutionRules] = {}
     series: dict[str, PriceSeries] = {}

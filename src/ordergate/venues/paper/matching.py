@@ -261,6 +261,11 @@ class MatchingEngine:
     def balances(self, account: str) -> list[VenueBalance]:
         return self._ledger.balances(account)
 
+    def order_margin(self, account: str, currency: str) -> Decimal:
+        """Initial margin the account's open orders reserve in `currency`, as margin checks
+        count it (a venue that reports account figures shows the same number)."""
+        return self._working.reserved_total(account, currency)
+
     # --- restart -----------------------------------------------------------------------------
 
     def restore(

@@ -137,6 +137,18 @@ def test_margin_counts_what_open_orders_reserve():
     assert kinds(second) == ["VenueOrderRejected"]
 
 
+def test_order_margin_reports_what_open_orders_reserve():
+    engine = make_engine(balances=SMALL)
+    walk(engine, 0, "100.0")
+
+    submit(engine, request("a", BUY, LIMIT, "30", "90.0"))
+    submit(engine, request("b", SELL, LIMIT, "10", "110.0", reduce_only=True))
+
+    assert engine.order_margin("acc", "USDT") == D(27)  # 30 x 90 x 0.01; reduce-only: none
+    engine.cancel("acc", "BTCUSDT", "a")
+    assert engine.order_margin("acc", "USDT") == D(0)
+
+
 def test_margin_of_market_order_uses_current_price():
     engine = make_engine(balances=SMALL)
     walk(engine, 0, "100.0")

@@ -57,6 +57,19 @@ def test_demo_feed_starts_all_symbols_together_and_loops():
     assert gbp.ask > gbp.bid  # a real spread from the bid/ask pair
 
 
+def test_demo_market_loads_only_the_symbols_asked_for():
+    market = load_demo_market(symbols=("BTCUSDT",))
+
+    assert [instrument.symbol for instrument in market.instruments] == ["BTCUSDT"]
+    assert market.feed.symbols == ("BTCUSDT",)
+    assert market.feed.span_ns == 4_320 * 60_000_000_000  # BTC's own three days
+
+
+def test_demo_market_refuses_symbols_it_does_not_have():
+    with pytest.raises(MarketDataError, match="DOGEUSDT"):
+        load_demo_market(symbols=("BTCUSDT", "DOGEUSDT"))
+
+
 def test_demo_market_loop_can_be_switched_off():
     assert load_demo_market(loop=False).feed.loop is False
 

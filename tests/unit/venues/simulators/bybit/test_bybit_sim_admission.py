@@ -1,0 +1,90 @@
+"""Bybit's parameters read into orders, and the terms refused before matching."""
+
+from __future__ import annotations
+
+import pytest
+from bybit_sim_builders import D
+
+from ordergate.domain.values import OrderType, Side
+from ordergate.venues.simulators.bybit.admission import parse_amendment, parse_new_order
+from ordergate.venues.simulators.bybit.config import BTCUSDT, ETHUSDT
+from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
+from ordergate.venues.simulators.bybit.params import Params
+from ordergate.venues.simulators.bybit.records import TimeInForce
+
+SPECS = {"BTCUSDT": BTCUSDT, "ETHUSDT": ETHUSDT}
+LIMIT = {
+    "category": "linear",
+    "symbol": "BTCUSDT",
+    "side": "Buy",
+    "orderType": "Limit",
+    "qty": "0.010",
+    "price": "50000.5",
+}
+
+
+def test_limit_order_reads_every_term():
+    order = parse_new_order(
+        Params({**LIMIT, "orderLinkId": "a-1", "reduceOnly": True, "timeInForce": "PostOnly"}),
+        SPECS,
+    )
+
+    assert (order.symbol, order.side, order.order_type) == ("BTCUSDT", Side.BUY, OrderType.LIMIT)
+    assert (order.qty, order.price) == (D("0.01"), D("50000.5"))
+    assert (order.order_link_id, order.reduce_only) == ("a-1", True)
+    assert order.time_in_force is TimeInForce.POST_ONLY
+
+
+def test_market_order_works_as_ioc_and_ignores_a_price():
+    order = parse_new_order(Params({**LIMIT, "orderType": "Market", "timeInForce": "GTC"}), SPECS)
+
+    assert (order.price, order.time_in_force) == (None, TimeInForce.IOC)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"category": "spot"}, RetCode.PARAMS_ERROR),
+        ({"symbol": "DOGEUSDT"}, RetCode.PARAMS_ERROR),
+        ({"side": "buy"}, RetCode.PARAMS_ERROR),
+        ({"orderType": "Stop"}, RetCode.PARAMS_ERROR),
+        ({"qty": "0.0105"}, RetCode.PARAMS_ERROR),
+        ({"qty": "0.0001"}, RetCode.PARAMS_ERROR),
+        ({"qty": "1190.001"}, RetCode.PARAMS_ERROR),
+        ({"qty": "-1"}, RetCode.PARAMS_ERROR),
+        ({"price": "50000.05"}, RetCode.PARAMS_ERROR),
+        ({"price": "2000000"}, RetCode.PRICE_OUT_OF_RANGE),
+        ({"price": None}, RetCode.PARAMS_ERROR),
+        ({"timeInForce": "GTD"}, RetCode.PARAMS_ERROR),
+        ({"orderLinkId": "x" * 37}, RetCode.PARAMS_ERROR),
+        ({"orderLinkId": "no spaces"}, RetCode.PARAMS_ERROR),
+        ({"triggerPrice": "51000"}, RetCode.PARAMS_ERROR),
+        ({"positionIdx": 1}, RetCode.PARAMS_ERROR),
+        ({"reduceOnly": "yes"}, RetCode.PARAMS_ERROR),
+    ],
+)
+def test_bad_terms_are_refused_with_bybit_codes(change, code):
+    params = {key: value for key, value in {**LIMIT, **change}.items() if value is not None}
+
+    with pytest.raises(BybitError) as refused:
+        parse_new_order(Params(params), SPECS)
+
+    assert refused.value.code is code
+
+
+def test_market_order_above_the_market_quantity_limit_is_refused():
+    params = {**LIMIT, "orderType": "Market", "qty": "119.001"}
+
+    with pytest.raises(BybitError, match="maximum"):
+        parse_new_order(Params(params), SPECS)
+
+
+def test_amendment_needs_an_order_and_a_change():
+    base = {"category": "linear", "symbol": "BTCUSDT"}
+
+    for params in ({**base, "qty": "0.02"}, {**base, "orderId": "x"}):
+        with pytest.raises(BybitError):
+            parse_amendment(Params(params), SPECS)
+    amendment = parse_amendment(Params({**base, "orderLinkId": "a", "price": "49000"}), SPECS)
+
+    assert (amendment.ref.order_link_id, amendment.qty, amendment.price) == ("a", None, D(49000))
