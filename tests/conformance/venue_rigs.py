@@ -4,19 +4,25 @@ A rig gives the suite a connected `Venue`, an account with cash, one instrument,
 `set_quote` to move that instrument's best bid and ask (one market step: resting orders
 that the new prices reach are matched). Resting orders fill at most `PASSIVE_CAP` per
 step, so a partial fill is one step away. `events` records everything the venue streams.
+
+Rigs: the paper venue, and the ccxt adapter against the Bybit v5 simulator (real ccxt,
+real HTTP and websocket on loopback).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from tests.venue_support import EventLog, bybit_sim_venue, recording
+
 from ordergate.domain.instruments import Instrument
-from ordergate.engine.ports import Venue, VenueEvent
+from ordergate.engine.ports import Venue
+from ordergate.venues.ccxt import CcxtVenue
 from ordergate.venues.paper import (
     ExecutionRules,
     FeedStep,
@@ -31,7 +37,6 @@ ACCOUNT = "conformance"
 CASH = D(100_000)
 PASSIVE_CAP = D("0.005")  # most of one resting order that fills per market step
 MINUTE = 60_000_000_000
-WAIT_SECONDS = 10.0
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -46,39 +51,6 @@ BTC = Instrument(
     maker_fee_rate=D("0.0002"),
     taker_fee_rate=D("0.00055"),
 )
-
-
-@dataclass
-class EventLog:
-    """Everything a venue streamed, read by one background task."""
-
-    events: list[VenueEvent] = field(default_factory=list)
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def record(self, stream: AsyncIterator[VenueEvent]) -> None:
-        async for event in stream:
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
-
-    async def wait_for(
-        self, predicate: Callable[[list[VenueEvent]], bool], what: str
-    ) -> list[VenueEvent]:
-        """Wait until `predicate(events)` holds; fail the test naming `what` if it never does."""
-
-        async def satisfied() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: predicate(self.events))
-
-        try:
-            await asyncio.wait_for(satisfied(), WAIT_SECONDS)
-        except TimeoutError:
-            kinds = [type(e).__name__ for e in self.events]
-            raise AssertionError(f"timed out waiting for {what}; streamed: {kinds}") from None
-        return self.events
-
-    def of(self, client_order_id: str) -> list[VenueEvent]:
-        return [e for e in self.events if getattr(e, "client_order_id", None) == client_order_id]
 
 
 class VenueRig(Protocol):
@@ -110,18 +82,6 @@ class PaperRig:
 
 
 @asynccontextmanager
-async def recording(venue: Venue) -> AsyncIterator[EventLog]:
-    log = EventLog()
-    reader = asyncio.create_task(log.record(venue.events()))
-    try:
-        yield log
-    finally:
-        reader.cancel()
-        with suppress(asyncio.CancelledError):
-            await reader
-
-
-@asynccontextmanager
 async def paper_rig() -> AsyncIterator[PaperRig]:
     venue = PaperVenue(
         [BTC],
@@ -134,3 +94,31 @@ async def paper_rig() -> AsyncIterator[PaperRig]:
     async with recording(venue) as log:
         yield PaperRig(venue, log)
     await venue.disconnect()
+
+
+@dataclass
+class CcxtBybitSimRig:
+    """The ccxt adapter trading on the Bybit v5 simulator over loopback."""
+
+    venue: CcxtVenue
+    set_simulator_quote: Callable[[Decimal, Decimal], None]
+    events: EventLog
+    instrument: Instrument
+    name: str = "ccxt-bybit-sim"
+    account: str = ACCOUNT
+
+    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
+        self.set_simulator_quote(bid, ask)
+        await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def ccxt_bybit_sim_rig() -> AsyncIterator[CcxtBybitSimRig]:
+    async with bybit_sim_venue(ACCOUNT, BTC.symbol, CASH, PASSIVE_CAP) as (sim, venue):
+        [instrument] = venue.instruments
+
+        def set_quote(bid: Decimal, ask: Decimal) -> None:
+            sim.set_quote(instrument.symbol, bid=bid, ask=ask)
+
+        async with recording(venue) as log:
+            yield CcxtBybitSimRig(venue, set_quote, log, instrument)

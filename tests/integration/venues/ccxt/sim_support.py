@@ -10,30 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
-from ordergate.domain.limits import Rate
+from tests.venue_support import EventLog, bybit_sim_venue, recording
+
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.ports import (
-    VenueEvent,
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,
     VenueOrderRequest,
 )
-from ordergate.engine.retry import RetryPolicy
-from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
-from ordergate.venues.paper import ExecutionRules
+from ordergate.venues.ccxt import CcxtVenue
 from ordergate.venues.simulators.bybit import (
     BybitSimulator,
     FaultKind,
     FaultRule,
-    SimulatorConfig,
-    ccxt_settings,
 )
 from ordergate.venues.simulators.bybit import OrderStatus as BybitStatus
 
@@ -43,53 +38,7 @@ SYMBOL = "BTCUSDT"
 CASH = D(100_000)
 PASSIVE_CAP = D("0.005")  # most of one resting order that fills per market step
 BID, ASK = D("50000.0"), D("50010.0")
-WAIT_SECONDS = 5.0
 _ids = itertools.count(1)
-E = TypeVar("E")
-
-
-@dataclass
-class EventLog:
-    """Everything the venue streamed, read by one background task."""
-
-    events: list[VenueEvent] = field(default_factory=list)
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def record(self, venue: CcxtVenue) -> None:
-        async for event in venue.events():
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
-
-    async def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
-        async def satisfied() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
-        try:
-            await asyncio.wait_for(satisfied(), WAIT_SECONDS)
-        except TimeoutError:
-            kinds = [type(e).__name__ for e in self.events]
-            raise AssertionError(f"timed out waiting for {what}; streamed: {kinds}") from None
-
-    def of(self, client_order_id: str) -> list[VenueEvent]:
-        return [e for e in self.events if getattr(e, "client_order_id", None) == client_order_id]
-
-    def fills(self, client_order_id: str | None = None) -> list[VenueFill]:
-        return [
-            e
-            for e in self.events
-            if isinstance(e, VenueFill) and client_order_id in (None, e.client_order_id)
-        ]
-
-    def filled(self, client_order_id: str) -> Decimal:
-        return sum((f.qty for f in self.fills(client_order_id)), D(0))
-
-    def of_kind(self, kind: type[E], client_order_id: str) -> list[E]:
-        return [e for e in self.of(client_order_id) if isinstance(e, kind)]
-
-    def count(self, kind: type, client_order_id: str) -> int:
-        return len(self.of_kind(kind, client_order_id))
 
 
 @dataclass
@@ -148,47 +97,13 @@ def order(
 
 @asynccontextmanager
 async def bybit_rig(*, timeout_ms: int = 2_000) -> AsyncIterator[Rig]:
-    sim = BybitSimulator(
-        SimulatorConfig(
-            balances={"USDT": CASH},
-            market="manual",
-            execution_rules={SYMBOL: ExecutionRules(max_passive_qty_per_step=PASSIVE_CAP)},
-            withhold_seconds=timeout_ms / 1000 + 1,
-        )
-    )
-    await sim.start(host="127.0.0.1", port=0)
-    api_key, api_secret = sim.api_credentials
-    venue = CcxtVenue(
-        CcxtVenueConfig(
-            exchange_id="bybit",
-            account=ACCOUNT,
-            symbols=(SYMBOL,),
-            market_type="swap",
-            api_key=api_key,
-            api_secret=api_secret,
-            live=False,
-            overrides=ccxt_settings(sim, timeout_ms=timeout_ms),
-            request_rate=Rate(D(200), 50),
-            retry=RetryPolicy(max_attempts=4, base_delay=0.02, max_delay=0.2),
-            poll_interval=0.1,
-            confirm_after=0.3,
-            fill_grace=0.1,
-        )
-    )
-    log = EventLog()
-    recorder: asyncio.Task[None] | None = None
-    try:
+    async with bybit_sim_venue(ACCOUNT, SYMBOL, CASH, PASSIVE_CAP, timeout_ms=timeout_ms) as (
+        sim,
+        venue,
+    ):
         sim.set_quote(SYMBOL, bid=BID, ask=ASK)
-        await venue.connect()
-        recorder = asyncio.create_task(log.record(venue))
-        yield Rig(sim, venue, log)
-    finally:
-        if recorder is not None:
-            recorder.cancel()
-            with suppress(asyncio.CancelledError):
-                await recorder
-        await venue.disconnect()
-        await sim.stop()
+        async with recording(venue) as log:
+            yield Rig(sim, venue, log)
 
 
 # --- the venue's truth, and the adapter held to it ---------------------------------------
