@@ -55,6 +55,22 @@ async def test_latency_delays_the_matching_endpoint_only_count_times(sim, exchan
     ]
 
 
+async def test_latency_beyond_the_client_timeout_still_executes_the_request(sim):
+    client = ccxt.pro.bybit(ccxt_settings(sim, timeout_ms=300))
+    try:
+        await client.load_markets()
+        sim.faults.add(FaultRule(FaultKind.LATENCY, scope=CREATE, delay=0.8, count=1))
+        with pytest.raises(ccxt.RequestTimeout):
+            await client.create_order(BTC, "limit", "buy", 0.01, 49000, {"clientOrderId": "slow"})
+    finally:
+        await client.close()  # the client has gone before the delay ends
+
+    await wait_until(lambda: sim.order(order_link_id="slow") is not None, "the delayed order")
+    placed = sim.order(order_link_id="slow")
+    assert placed is not None
+    assert (placed.status, placed.price) == (OrderStatus.NEW, 49000)
+
+
 async def test_http_5xx_answers_without_executing(sim, exchange):
     sim.faults.add(FaultRule(FaultKind.HTTP_ERROR, scope=CREATE, status=503, count=1))
 

@@ -6,7 +6,8 @@ kinds, a topic such as "execution" for the websocket kinds, or "*" for all), a c
 seeded by the simulator's seed, only when the rule could fire). Rules are tried in the
 order they were added; each kind's effect:
 
-- LATENCY: wait `delay` seconds before handling the request (every matching rule adds).
+- LATENCY: wait `delay` seconds between reading the request and handling it (every
+  matching rule adds); a client that gives up in the meantime does not stop it.
 - HTTP_ERROR: answer HTTP `status` (5xx) without executing the request.
 - RATE_LIMIT: answer Bybit's `10006` with its rate-limit headers, without executing.
 - LOST_RESPONSE: execute the request, then drop the connection (`drop_connection`) or

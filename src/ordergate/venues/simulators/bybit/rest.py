@@ -1,12 +1,21 @@
 """The REST half of the simulator: every `/v5` route goes through one pipeline.
 
-For each request, in Bybit's order: injected latency; an injected refusal (HTTP 5xx or
-`10006`), which executes nothing; for a private route the signature, key and recv
-window (`10001`-`10004`) and the rate limit (`10006`); then the route itself. Its result
-(or a `BybitError`) becomes Bybit's envelope; an unexpected exception becomes `10016`
-and is logged, so a bug answers a request instead of crashing the server. Last, an
-injected lost response may drop the connection or withhold the answer: the request
-has been executed all the same.
+For each request, in Bybit's order: the whole request is read; injected latency; an
+injected refusal (HTTP 5xx or `10006`), which executes nothing; for a private route the
+signature, key and recv window (`10001`-`10004`) and the rate limit (`10006`); then the
+route itself. Its result (or a `BybitError`) becomes Bybit's envelope; an unexpected
+exception becomes `10016` and is logged, so a bug answers a request instead of
+crashing the server. Last, an injected lost response may drop the connection or
+withhold the answer: the request has been executed all the same.
+
+Latency models a request that reached the exchange and is slow to be worked, so a
+client that gives up (times out, disconnects) in the meantime does not take it back:
+the body is read before the delay (once the client is gone it can no longer be read),
+and the delay and what follows run as their own task, shielded from the handler's
+cancellation. aiohttp 3.14 does not cancel a handler whose client disconnects
+(`handler_cancellation` is off by default, and the simulator leaves it off), but its
+shutdown cancels handlers still running; the shield keeps the execution independent of
+either. `close`, when the server has stopped, cancels what is still delayed.
 """
 
 from __future__ import annotations
@@ -33,6 +42,16 @@ log = structlog.get_logger("ordergate.simulators.bybit")
 
 NS_PER_MS: Final = 1_000_000
 Handler = Callable[[Params], object]
+Outcome = tuple[dict[str, object], LimitStatus | None] | web.Response
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """A request as read off the wire: all that working it needs."""
+
+    headers: Mapping[str, str]
+    raw_query: str
+    raw_body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +86,7 @@ class RestApi:
         self._clock = clock
         self._withhold_seconds = withhold_seconds
         self._released = asyncio.Event()
+        self._working: set[asyncio.Task[Outcome]] = set()
 
     def install(self, app: web.Application) -> None:
         for route in self._routes:
@@ -76,6 +96,12 @@ class RestApi:
         """Let every withheld answer go (its connection is dropped): the server stops."""
         self._released.set()
 
+    async def close(self) -> None:
+        """Cancel the requests still delayed: the server has stopped."""
+        for task in self._working:
+            task.cancel()
+        await asyncio.gather(*self._working, return_exceptions=True)
+
     def _endpoint(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def endpoint(request: web.Request) -> web.StreamResponse:
             return await self._serve(route, request)
@@ -83,15 +109,19 @@ class RestApi:
         return endpoint
 
     async def _serve(self, route: Route, request: web.Request) -> web.StreamResponse:
+        received = _Received(
+            request.headers,
+            request.rel_url.raw_query_string,
+            await request.text() if route.method == "POST" else "",
+        )
         delay = self._faults.latency(route.path)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        refusal = self._faults.refusal(route.path)
-        if refusal is not None and refusal.kind is FaultKind.HTTP_ERROR:
-            return web.Response(status=refusal.status, text=f"simulated HTTP {refusal.status}")
-        if refusal is not None:
-            return self._answer(_rate_limited(self._now_ms()), self._limiter.exhausted(route.path))
-        body, limit = await self._execute(route, request)
+        work = asyncio.create_task(self._work(route, received, delay))
+        self._working.add(work)
+        work.add_done_callback(self._working.discard)
+        outcome = await asyncio.shield(work)
+        if isinstance(outcome, web.Response):
+            return outcome
+        body, limit = outcome
         lost = self._faults.lost_response(route.path)
         if lost is not None:
             if not lost.drop_connection:
@@ -101,16 +131,27 @@ class RestApi:
                 request.transport.close()
         return self._answer(body, limit)
 
-    async def _execute(
-        self, route: Route, request: web.Request
+    async def _work(self, route: Route, received: _Received, delay: float) -> Outcome:
+        """Wait out the latency, then refuse or execute: a refusal's answer, or the
+        envelope and the rate-limit status to answer an execution with."""
+        if delay > 0:
+            await asyncio.sleep(delay)
+        refusal = self._faults.refusal(route.path)
+        if refusal is not None and refusal.kind is FaultKind.HTTP_ERROR:
+            return web.Response(status=refusal.status, text=f"simulated HTTP {refusal.status}")
+        if refusal is not None:
+            return self._answer(_rate_limited(self._now_ms()), self._limiter.exhausted(route.path))
+        return self._execute(route, received)
+
+    def _execute(
+        self, route: Route, received: _Received
     ) -> tuple[dict[str, object], LimitStatus | None]:
-        raw_query = request.rel_url.raw_query_string
-        raw_body = await request.text() if route.method == "POST" else ""
+        raw_query, raw_body = received.raw_query, received.raw_body
         limit: LimitStatus | None = None
         try:
             if route.private:
                 check_rest_request(
-                    request.headers,
+                    received.headers,
                     raw_body if route.method == "POST" else raw_query,
                     api_key=self._api_key,
                     api_secret=self._api_secret,

@@ -109,7 +109,8 @@ class BybitSimulator:
             self._replay = asyncio.create_task(driver.run())
 
     async def stop(self) -> None:
-        """Stop the market, release withheld answers, close connections, unbind."""
+        """Stop the market, release withheld answers, close connections, unbind, and drop
+        requests still delayed by a latency fault."""
         if self._replay is not None:
             self._replay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,6 +121,7 @@ class BybitSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self._rest.close()
 
     async def __aenter__(self) -> BybitSimulator:
         await self.start()
