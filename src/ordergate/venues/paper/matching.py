@@ -28,6 +28,9 @@ had, checks margin, answers queries and re-seeds after a restart.
   quantity completes the order as FILLED.
 - Ids: `{session}-O{n}` for orders and `{session}-T{n}` for trades; ordergate passes a
   new session at each start, so ids stay unique across restarts.
+- Triggers: a stop or stop-limit that triggers emits no event of its own (a stop-limit
+  that rests after its trigger emits nothing at all); `has_triggered` tells a venue
+  that reports the trigger (the Bybit simulator's `Triggered` status) that it happened.
 """
 
 from __future__ import annotations
@@ -245,6 +248,12 @@ class MatchingEngine:
         if order is None or order.symbol != symbol:
             return None
         return order.report()
+
+    def has_triggered(self, account: str, client_order_id: str) -> bool:
+        """Whether a stop or stop-limit order has triggered (False for an unknown order and
+        for every other type)."""
+        order = self._orders.get((account, client_order_id))
+        return order is not None and order.triggered
 
     def open_orders(self, account: str, symbol: str | None = None) -> list[VenueOrderReport]:
         """Open orders of `account` (optionally of one symbol), in arrival order."""

@@ -169,6 +169,38 @@ async def test_private_topic_message_has_the_recorded_shape(traded, recording, t
         assert_shape(recording, message)
 
 
+@pytest.mark.parametrize(
+    ("order_type", "price", "recording"),
+    [
+        ("Market", None, "ws_account_order_stop_market.json"),
+        ("Limit", "48900", "ws_account_order_stop_limit.json"),
+    ],
+)
+async def test_conditional_orders_have_the_recorded_shapes(
+    sim, raw, session, order_type, price, recording
+):
+    reader = PrivateReader(await session.ws_connect(sim.ws_private_url))
+    key, secret = sim.api_credentials
+    await reader.auth(key, secret)
+    await reader.subscribe("order")
+    terms = {"orderType": order_type, "triggerPrice": "49000", "triggerDirection": 2}
+    if price is not None:
+        terms["price"] = price
+    placed = await raw.create(symbol="BTCUSDT", side="Sell", qty="0.01", **terms)
+    await wait_until(lambda: len(reader.topic("order")) == 1, "the untriggered order")
+    answer, _ = await raw.get(
+        "/v5/order/realtime",
+        {"category": "linear", "symbol": "BTCUSDT", "orderFilter": "StopOrder"},
+    )
+    await reader.close()
+
+    assert placed["retCode"] == 0, placed
+    [message] = reader.topic("order")
+    assert message["data"][0]["orderStatus"] == "Untriggered"
+    assert_shape(recording, message)
+    assert_shape("http_get_orders_realtime_tp_sl.json", answer)
+
+
 async def test_stream_control_answers_have_the_recorded_shapes(sim, session):
     key, secret = sim.api_credentials
     good = PrivateReader(await session.ws_connect(sim.ws_private_url))

@@ -113,6 +113,9 @@ _STATUS_AT_BYBIT = {
     BybitStatus.PARTIALLY_FILLED: OrderStatus.PARTIALLY_FILLED,
     BybitStatus.FILLED: OrderStatus.FILLED,
     BybitStatus.CANCELLED: OrderStatus.CANCELED,
+    BybitStatus.UNTRIGGERED: OrderStatus.ACCEPTED,
+    BybitStatus.TRIGGERED: OrderStatus.ACCEPTED,
+    BybitStatus.DEACTIVATED: OrderStatus.CANCELED,
 }
 
 

@@ -316,6 +316,38 @@ async def test_recorded_untriggered_stops_read_as_stops(bybit):
     )
 
 
+@pytest.mark.parametrize(
+    ("bybit_status", "filled", "status"),
+    [
+        ("Untriggered", "0", OrderStatus.ACCEPTED),
+        ("Triggered", "0", OrderStatus.ACCEPTED),
+        ("New", "0", OrderStatus.ACCEPTED),  # triggered, resting as a limit
+        ("PartiallyFilled", "0.040", OrderStatus.PARTIALLY_FILLED),
+        ("Filled", "0.100", OrderStatus.FILLED),
+        ("Deactivated", "0", OrderStatus.CANCELED),  # cancelled before it triggered
+        ("Cancelled", "0.040", OrderStatus.CANCELED),  # cancelled after it triggered
+    ],
+)
+async def test_a_conditional_order_reads_as_a_stop_limit_in_every_status(
+    bybit, bybit_status, filled, status
+):
+    raw = recorded("ws_account_order_stop_limit.json")["data"][0]
+    leaves = str(D("0.100") - D(filled)) if status.is_open else "0"
+    order = bybit.exchange.parse_order(
+        {**raw, "orderStatus": bybit_status, "cumExecQty": filled, "leavesQty": leaves}
+    )
+
+    report = bybit.translator.order(order)
+
+    assert report is not None
+    assert (report.status, report.filled_qty) == (status, D(filled))
+    assert (report.type, report.price, report.stop_price) == (
+        OrderType.STOP_LIMIT,
+        D("44500.00"),
+        D("45000.00"),
+    )
+
+
 async def test_partially_filled_then_rejected_reads_as_canceled_with_its_fill(bybit):
     # APEXUSDT is not configured: read it through ETHUSDT's market by renaming the symbol
     raw = recorded("ws_account_order_partially_filled_rejected.json")["data"][0]

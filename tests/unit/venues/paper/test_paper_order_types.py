@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paper_support import (
+    ACCOUNT,
     BTC,
     MINUTE,
     T0,
@@ -216,6 +217,20 @@ def test_stop_limit_triggered_but_never_touched_rests_as_limit():
     (fill,) = fills_of(walk(engine, 2, "98.5", "99.5", "99.0"))
     assert fill.price == D("99.0")
     assert fill.liquidity is LiquiditySide.MAKER
+
+
+def test_a_stop_says_whether_it_has_triggered_even_when_it_rests_silently():
+    engine = make_engine()
+    walk(engine, 0, "100.0")
+    submit(engine, request("sl1", SELL, STOP_LIMIT, "1", "99.0", "98.0"))
+    submit(engine, request("l1", SELL, LIMIT, "1", "110.0"))
+
+    untouched = engine.has_triggered(ACCOUNT, "sl1")
+    assert walk(engine, 1, "100.0", "97.0", "98.5") == []  # triggered, rests as a limit
+
+    assert (untouched, engine.has_triggered(ACCOUNT, "sl1")) == (False, True)
+    assert not engine.has_triggered(ACCOUNT, "l1")  # not a stop
+    assert not engine.has_triggered(ACCOUNT, "unknown")
 
 
 def test_fill_fee_is_notional_times_taker_or_maker_rate_in_quote_currency():

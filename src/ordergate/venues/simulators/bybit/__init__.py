@@ -11,7 +11,9 @@
 It serves REST (`/v5/...`: market data, orders, executions, positions, the unified
 wallet, signed and rate limited as Bybit does), the private websocket (`/v5/private`:
 `order`, `execution`, `position`, `wallet`) and control routes (`/sim/...`); matching is
-the paper venue's engine. No public websocket: ccxt needs none for trading and account
+the paper venue's engine. Orders are plain or conditional (`triggerPrice`: worked by the
+engine's stop rule, `Untriggered` -> `Triggered` -> the plain order's statuses, see
+`conditional`). No public websocket: ccxt needs none for trading and account
 streams. Faults (latency, 5xx, rate limits, lost responses, websocket drops,
 duplicates, reordering, withheld messages) are set per test on `sim.faults`.
 """
@@ -35,6 +37,9 @@ from ordergate.venues.simulators.bybit.records import (
     OrderStatus,
     PositionRecord,
     TimeInForce,
+    Trigger,
+    TriggerBy,
+    TriggerDirection,
     WalletRecord,
 )
 from ordergate.venues.simulators.bybit.server import BybitSimulator
@@ -60,6 +65,9 @@ __all__ = [
     "RetCode",
     "SimulatorConfig",
     "TimeInForce",
+    "Trigger",
+    "TriggerBy",
+    "TriggerDirection",
     "WalletRecord",
     "ccxt_settings",
     "rest_signature",

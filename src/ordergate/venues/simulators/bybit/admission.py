@@ -2,12 +2,21 @@
 
 What is refused here is refused synchronously with Bybit's code and creates nothing:
 an unknown symbol or a malformed value (`10001`), off-grid or out-of-range quantities
-(`10001`), and prices off the tick (`10001`) or outside the instrument's range
-(`110003`). Features the simulator does not offer (conditional and TP/SL orders,
-hedge-mode position indexes) are refused with `10001` rather than silently ignored.
-Checks that need the account or the market (margin, reduce-only, duplicate
-`orderLinkId`, the minimum notional of a market order) are the exchange's; it uses
-`check_notional` from here.
+(`10001`), and prices or trigger prices off the tick (`10001`) or outside the
+instrument's range (`110003`). Features the simulator does not offer (TP/SL, trailing
+stops, hedge-mode position indexes) are refused with `10001` rather than silently
+ignored. Checks that need the account or the market (margin, reduce-only, duplicate
+`orderLinkId`, the minimum notional of a market order, a trigger already passed) are
+the exchange's; it uses `check_notional` from here.
+
+Conditional orders: `triggerPrice` makes an order conditional. `triggerDirection` is
+required with it (1: the price rises to the trigger, 2: it falls to it); `triggerBy`
+may be `LastPrice` (the default), `MarkPrice` or `IndexPrice`. The simulator works a
+conditional order with the paper engine's stop rule, which fires a buy on a rising
+price and a sell on a falling one: a Buy falling or a Sell rising (Bybit's
+market-if-touched use of direction) is refused with `10001`, as is a PostOnly
+conditional order. A conditional Market order keeps the time in force it was placed
+with (GTC by default, as Bybit lists untriggered stops), instead of becoming IOC.
 """
 
 from __future__ import annotations
@@ -22,7 +31,12 @@ from ordergate.domain.values import ZERO, OrderType, Side
 from ordergate.venues.simulators.bybit.config import InstrumentSpec
 from ordergate.venues.simulators.bybit.errors import BybitError, RetCode, params_error
 from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.records import TimeInForce
+from ordergate.venues.simulators.bybit.records import (
+    TimeInForce,
+    Trigger,
+    TriggerBy,
+    TriggerDirection,
+)
 
 LINEAR: Final = "linear"
 CATEGORIES: Final = frozenset(("linear", "inverse", "spot", "option"))
@@ -30,7 +44,10 @@ _SIDES: Final = {"Buy": Side.BUY, "Sell": Side.SELL}
 _TYPES: Final = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
 _ORDER_LINK_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _T = TypeVar("_T")
-_UNSUPPORTED: Final = ("triggerPrice", "takeProfit", "stopLoss", "trailingStop", "tpslMode")
+_UNSUPPORTED: Final = ("takeProfit", "stopLoss", "trailingStop", "tpslMode")
+_DIRECTIONS: Final = {"1": TriggerDirection.RISE, "2": TriggerDirection.FALL}
+# The direction the paper engine's stop rule fires each side's conditional order on.
+_ENGINE_DIRECTION: Final = {Side.BUY: TriggerDirection.RISE, Side.SELL: TriggerDirection.FALL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,7 @@ class NewOrder:
     order_link_id: str
     reduce_only: bool
     close_on_trigger: bool
+    trigger: Trigger | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +75,13 @@ class OrderRef:
 
 @dataclass(frozen=True, slots=True)
 class Amendment:
+    """New terms for an open order; None keeps a term as it is."""
+
     ref: OrderRef
     qty: Decimal | None
     price: Decimal | None
+    trigger_price: Decimal | None = None
+    trigger_by: TriggerBy | None = None
 
 
 def read_category(params: Params) -> str:
@@ -101,12 +123,15 @@ def parse_new_order(params: Params, specs: Mapping[str, InstrumentSpec]) -> NewO
         time_in_force = TimeInForce(raw_tif)
     except ValueError as exc:
         raise params_error(f"params error: timeInForce {raw_tif!r} is invalid") from exc
+    trigger = read_trigger(params, side)
+    if trigger is not None and time_in_force is TimeInForce.POST_ONLY:
+        raise params_error("params error: the simulator has no PostOnly conditional orders")
     price: Decimal | None = None
     if order_type is OrderType.LIMIT:
         price = params.decimal("price")
     elif time_in_force is TimeInForce.POST_ONLY:
         raise params_error("params error: a market order cannot be PostOnly")
-    elif time_in_force is not TimeInForce.FOK:
+    elif trigger is None and time_in_force is not TimeInForce.FOK:
         time_in_force = TimeInForce.IOC  # Bybit works market orders as IOC
     order_link_id = params.optional_text("orderLinkId") or ""
     if order_link_id and _ORDER_LINK_ID.match(order_link_id) is None:
@@ -114,6 +139,8 @@ def parse_new_order(params: Params, specs: Mapping[str, InstrumentSpec]) -> NewO
             "params error: orderLinkId is up to 36 letters, digits, dashes or underscores"
         )
     check_terms(spec, order_type, qty, price)
+    if trigger is not None:
+        check_price(spec, trigger.price, "Trigger price")
     return NewOrder(
         symbol=spec.symbol,
         side=side,
@@ -124,7 +151,37 @@ def parse_new_order(params: Params, specs: Mapping[str, InstrumentSpec]) -> NewO
         order_link_id=order_link_id,
         reduce_only=params.flag("reduceOnly"),
         close_on_trigger=params.flag("closeOnTrigger"),
+        trigger=trigger,
     )
+
+
+def read_trigger(params: Params, side: Side) -> Trigger | None:
+    """The trigger of a conditional order; None without a `triggerPrice`."""
+    price = params.optional_decimal("triggerPrice")
+    if price is None:
+        return None
+    raw_direction = params.optional_text("triggerDirection")
+    if raw_direction is None:
+        raise params_error("params error: triggerDirection is required with triggerPrice")
+    direction = _DIRECTIONS.get(raw_direction)
+    if direction is None:
+        raise params_error(f"params error: triggerDirection {raw_direction!r} is invalid")
+    if direction is not _ENGINE_DIRECTION[side]:
+        raise params_error(
+            "params error: the simulator triggers a Buy on a rising price (triggerDirection 1) "
+            "and a Sell on a falling one (2) only"
+        )
+    return Trigger(price, direction, read_trigger_by(params) or TriggerBy.LAST_PRICE)
+
+
+def read_trigger_by(params: Params) -> TriggerBy | None:
+    raw = params.optional_text("triggerBy")
+    if raw is None:
+        return None
+    try:
+        return TriggerBy(raw)
+    except ValueError as exc:
+        raise params_error(f"params error: triggerBy {raw!r} is invalid") from exc
 
 
 def parse_order_ref(params: Params, specs: Mapping[str, InstrumentSpec]) -> OrderRef:
@@ -139,18 +196,21 @@ def parse_order_ref(params: Params, specs: Mapping[str, InstrumentSpec]) -> Orde
 
 
 def parse_amendment(params: Params, specs: Mapping[str, InstrumentSpec]) -> Amendment:
-    """Read `/v5/order/amend` parameters: a new quantity and/or price."""
+    """Read `/v5/order/amend` parameters: a new quantity, price and/or trigger price."""
     ref = parse_order_ref(params, specs)
     for name in _UNSUPPORTED:
         if params.optional_text(name) is not None:
             raise params_error(f"params error: {name} is not supported by the simulator")
     qty = params.optional_decimal("qty")
     price = params.optional_decimal("price")
-    if qty is None and price is None:
+    trigger_price = params.optional_decimal("triggerPrice")
+    if qty is None and price is None and trigger_price is None:
         raise params_error(
             "The order remains unchanged as the parameters entered match the existing ones."
         )
-    return Amendment(ref, qty, price)
+    if trigger_price is not None:
+        check_price(specs[ref.symbol], trigger_price, "Trigger price")
+    return Amendment(ref, qty, price, trigger_price, read_trigger_by(params))
 
 
 def check_terms(
@@ -164,12 +224,16 @@ def check_terms(
     maximum = spec.max_market_order_qty if order_type is OrderType.MARKET else spec.max_order_qty
     if qty > maximum:
         raise params_error("The number of contracts exceeds maximum limit allowed")
-    if price is None:
-        return
+    if price is not None:
+        check_price(spec, price, "Order price")
+
+
+def check_price(spec: InstrumentSpec, price: Decimal, what: str) -> None:
+    """Refuse a price (or trigger price) off the tick or outside the instrument's range."""
     if price % spec.tick_size != ZERO:
-        raise params_error(f"Order price has too many decimals (tick {spec.tick_size}).")
+        raise params_error(f"{what} has too many decimals (tick {spec.tick_size}).")
     if not spec.min_price <= price <= spec.max_price:
-        raise BybitError(RetCode.PRICE_OUT_OF_RANGE, "Order price is out of permissible range")
+        raise BybitError(RetCode.PRICE_OUT_OF_RANGE, f"{what} is out of permissible range")
 
 
 def check_notional(spec: InstrumentSpec, qty: Decimal, price: Decimal) -> None:

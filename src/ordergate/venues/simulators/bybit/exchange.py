@@ -24,6 +24,16 @@ has on top:
 - batches: per order, an acceptance followed in the same batch by a fill or cancel is
   reported only by its later states (Bybit reports a market order as Filled, not New
   then Filled). A batch that changed anything ends with a wallet snapshot.
+- conditional orders (see `conditional`): worked by the engine as stops and
+  stop-limits, recorded `Untriggered`. When one triggers, its `Triggered` state is
+  streamed before what follows in the same batch (its fill, or `New` if it rests as a
+  limit); the engine emits nothing for a trigger, so the exchange asks it
+  (`has_triggered`) about every order still waiting. Cancelled before it triggered, an
+  order ends `Deactivated`. Amending one may change its quantity, limit price and, until
+  it triggers, its trigger price. Like every engine order, an untriggered one reserves
+  margin (at its limit, else its trigger price), where Bybit reserves none until it
+  triggers. Its executions say `stopOrderType` Stop and `createType`
+  CreateByStopOrder.
 - times are the wall clock (`clock`), in ms; the engine's clock follows it, one market
   step at a time.
 """
@@ -63,6 +73,11 @@ from ordergate.venues.simulators.bybit.admission import (
     check_notional,
     check_terms,
 )
+from ordergate.venues.simulators.bybit.conditional import (
+    check_order_count,
+    check_trigger,
+    engine_order_type,
+)
 from ordergate.venues.simulators.bybit.config import InstrumentSpec
 from ordergate.venues.simulators.bybit.errors import BybitError, RetCode, params_error
 from ordergate.venues.simulators.bybit.ids import IdSource
@@ -82,6 +97,7 @@ from ordergate.venues.simulators.bybit.records import (
     PositionRecord,
     StreamItem,
     TimeInForce,
+    Trigger,
     WalletRecord,
 )
 from ordergate.venues.simulators.bybit.valuation import (
@@ -93,7 +109,6 @@ from ordergate.venues.simulators.bybit.valuation import (
 ACCOUNT: Final = "unified"
 NS_PER_MS: Final = 1_000_000
 RECENT_CLOSED_KEPT: Final = 500  # closed orders `/v5/order/realtime` still finds
-MAX_OPEN_ORDERS_PER_SYMBOL: Final = 500
 _ENGINE_TIF: Final = {
     TimeInForce.GTC: EngineTimeInForce.GTC,
     TimeInForce.POST_ONLY: EngineTimeInForce.GTC,
@@ -141,6 +156,8 @@ class BybitExchange:
         self._orders: dict[str, OrderRecord] = {}
         self._link_ids: dict[str, str] = {}
         self._recent_closed: deque[str] = deque(maxlen=RECENT_CLOSED_KEPT)
+        # Conditional orders not triggered yet, in the order they were placed.
+        self._awaiting: dict[str, None] = {}
         self._executions: list[ExecutionRecord] = []
         # A mirror of the engine's positions, fed the same fills, for what a fill
         # realised and how much it closed (the engine books those into cash only).
@@ -171,10 +188,13 @@ class BybitExchange:
         spec = self._specs[order.symbol]
         if order.reduce_only:
             self._check_reduce_only(order.symbol, order.side)
-        if len(self.open_orders(order.symbol)) >= MAX_OPEN_ORDERS_PER_SYMBOL:
-            raise BybitError(RetCode.TOO_MANY_OPEN_ORDERS, "number of active orders exceeds 500")
+        check_order_count(self.open_orders(order.symbol), order.trigger is not None)
         quote = self._engine.quote(order.symbol)
+        if order.trigger is not None:
+            check_trigger(order.trigger, quote)
         reference = order.price
+        if reference is None and order.trigger is not None:
+            reference = order.trigger.price
         if reference is None and quote is not None:
             reference = quote.price_for(order.side)
         if reference is not None and not order.reduce_only:
@@ -191,10 +211,11 @@ class BybitExchange:
             time_in_force=order.time_in_force,
             reduce_only=order.reduce_only,
             close_on_trigger=order.close_on_trigger,
-            status=OrderStatus.NEW,
+            status=OrderStatus.NEW if order.trigger is None else OrderStatus.UNTRIGGERED,
             created_ms=now,
             updated_ms=now,
             last_price_on_created=None if quote is None else quote.last,
+            trigger=order.trigger,
         )
         if _would_take(order, quote):
             self._register(record)
@@ -213,10 +234,10 @@ class BybitExchange:
             account=ACCOUNT,
             symbol=order.symbol,
             side=order.side,
-            type=order.order_type,
+            type=engine_order_type(order.order_type, order.trigger),
             qty=order.qty,
             price=order.price,
-            stop_price=None,
+            stop_price=None if order.trigger is None else order.trigger.price,
             time_in_force=_ENGINE_TIF[order.time_in_force],
             reduce_only=order.reduce_only,
         )
@@ -228,13 +249,15 @@ class BybitExchange:
         return self._orders[record.order_id]
 
     def amend_order(self, amendment: Amendment) -> OrderRecord:
-        """Change an open order's quantity and/or price; it keeps its place in the queue."""
+        """Change an open order's quantity, price and/or (until it triggers) trigger price;
+        it keeps its place in the queue."""
         record = self._open_order(amendment.ref, "replace")
         if record.order_type is OrderType.MARKET and amendment.price is not None:
             raise params_error("params error: a market order has no price to amend")
         qty = record.qty if amendment.qty is None else amendment.qty
         price = record.price if amendment.price is None else amendment.price
-        if qty == record.qty and price == record.price:
+        trigger = self._amended_trigger(record, amendment)
+        if qty == record.qty and price == record.price and trigger == record.trigger:
             raise params_error(
                 "The order remains unchanged as the parameters entered match the existing ones."
             )
@@ -246,20 +269,24 @@ class BybitExchange:
             )
         spec = self._specs[record.symbol]
         check_terms(spec, record.order_type, qty, price)
-        if price is not None and not record.reduce_only:
-            check_notional(spec, qty, price)
+        reference = price if price is not None or trigger is None else trigger.price
+        if reference is not None and not record.reduce_only:
+            check_notional(spec, qty, reference)
         if record.time_in_force is TimeInForce.POST_ONLY and price is not None:
             quote = self._engine.quote(record.symbol)
             if quote is not None and is_marketable(
                 record.side, price, PricePoint(quote.bid, quote.ask)
             ):
                 raise params_error("a PostOnly order amended to this price would take liquidity")
+        stop_price = trigger.price if trigger is not None and record.awaits_trigger else None
         try:
             events = self._engine.replace(
-                ACCOUNT, record.symbol, record.order_id, qty, amendment.price, None
+                ACCOUNT, record.symbol, record.order_id, qty, amendment.price, stop_price
             )
         except RejectedByVenue as exc:
             raise _refusal(exc.code, exc.message) from exc
+        if trigger != record.trigger:
+            self._orders[record.order_id] = replace(record, trigger=trigger)
         self._publish(self._absorb(events, self.now_ms()))
         return self._orders[record.order_id]
 
@@ -269,9 +296,12 @@ class BybitExchange:
         self._publish(self._absorb(events, self.now_ms()))
         return self._orders[record.order_id]
 
-    def cancel_all(self, symbol: str | None) -> list[OrderRecord]:
-        """Cancel every open order (of `symbol`, or of every symbol) in one batch."""
-        records = self.open_orders(symbol)
+    def cancel_all(
+        self, symbol: str | None, selects: Callable[[OrderRecord], bool] = lambda _: True
+    ) -> list[OrderRecord]:
+        """Cancel every open order (of `symbol`, or of every symbol) that `selects` picks,
+        in one batch."""
+        records = [record for record in self.open_orders(symbol) if selects(record)]
         events: list[VenueEvent] = []
         for record in records:
             events.extend(self._engine.cancel(ACCOUNT, record.symbol, record.order_id))
@@ -388,7 +418,9 @@ class BybitExchange:
             if isinstance(event, VenueOrderAccepted):
                 acceptances[order_id] = len(items)
                 items.append(self._orders[order_id])
-            elif isinstance(event, VenueFill):
+                continue
+            items.extend(self._triggered(order_id, now))
+            if isinstance(event, VenueFill):
                 items.extend(self._fill(event, now))
             elif isinstance(event, VenueOrderReplaced):
                 record = self._orders[order_id]
@@ -397,6 +429,10 @@ class BybitExchange:
                 items.append(self._store(changed))
             else:
                 items.append(self._close(order_id, event.reason_code, now))
+        for order_id in list(self._awaiting):
+            # Triggered without an event: a stop-limit now resting as a limit.
+            for triggered in self._triggered(order_id, now):
+                items += [triggered, self._store(replace(triggered, status=OrderStatus.NEW))]
         batch = [item for index, item in enumerate(items) if index not in superseded]
         if batch:
             batch.append(self.wallet())
@@ -465,21 +501,30 @@ class BybitExchange:
             mark_price=fill.price if mark is None else mark,
             closed_size=min(abs(before), fill.qty) if reducing else ZERO,
             seq=stats.seq,
+            conditional=record.is_conditional,
         )
         self._executions.append(execution)
         return [execution, record, self.position(fill.symbol)]
 
     def _close(self, order_id: str, reason_code: str | None, now: int) -> OrderRecord:
         cancel_type, reject_reason = _CANCELS.get(reason_code, _OTHER_CANCEL)
+        record = self._orders[order_id]
         return self._store(
             replace(
-                self._orders[order_id],
-                status=OrderStatus.CANCELLED,
+                record,
+                status=OrderStatus.DEACTIVATED if record.awaits_trigger else OrderStatus.CANCELLED,
                 cancel_type=cancel_type,
                 reject_reason=reject_reason,
                 updated_ms=now,
             )
         )
+
+    def _triggered(self, order_id: str, now: int) -> list[OrderRecord]:
+        """The order's `Triggered` state if the engine has triggered it since it waited."""
+        record = self._orders[order_id]
+        if not record.awaits_trigger or not self._engine.has_triggered(ACCOUNT, order_id):
+            return []
+        return [self._store(replace(record, status=OrderStatus.TRIGGERED, updated_ms=now))]
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -487,6 +532,8 @@ class BybitExchange:
         self._orders[record.order_id] = record
         if record.order_link_id:
             self._link_ids[record.order_link_id] = record.order_id
+        if record.awaits_trigger:
+            self._awaiting[record.order_id] = None
 
     def _store(self, record: OrderRecord) -> OrderRecord:
         """Keep the order's new state; remember it among the recently closed if it closed."""
@@ -494,7 +541,29 @@ class BybitExchange:
         self._orders[record.order_id] = record
         if was_open and not record.is_open:
             self._recent_closed.append(record.order_id)
+        if not record.awaits_trigger:
+            self._awaiting.pop(record.order_id, None)
         return record
+
+    def _amended_trigger(self, record: OrderRecord, amendment: Amendment) -> Trigger | None:
+        """The trigger an amendment leaves the order with (checked against the market)."""
+        trigger = record.trigger
+        if amendment.trigger_price is None and amendment.trigger_by is None:
+            return trigger
+        if trigger is None:
+            raise params_error("params error: only a conditional order has a trigger to amend")
+        amended = replace(
+            trigger,
+            price=trigger.price if amendment.trigger_price is None else amendment.trigger_price,
+            by=trigger.by if amendment.trigger_by is None else amendment.trigger_by,
+        )
+        if amended == trigger:
+            return trigger
+        if not record.awaits_trigger:
+            raise params_error("params error: the order has triggered; its trigger is final")
+        if amended.price != trigger.price:
+            check_trigger(amended, self._engine.quote(record.symbol))
+        return amended
 
     def _open_order(self, ref: OrderRef, action: str) -> OrderRecord:
         record = self.find_order(ref.order_id, ref.order_link_id)

@@ -3,8 +3,13 @@
 The keys and value types follow the recorded Bybit payloads (`http_get_orders_realtime`,
 `http_get_executions`, `ws_account_order`, `ws_account_execution`): REST and websocket
 differ in a few keys and in how an absent value is written (`null` vs `""` / `"0"`).
-Fields of features the simulator does not offer (TP/SL, conditional orders, options,
-self-match prevention) carry Bybit's neutral values.
+A conditional order carries `stopOrderType` "Stop", its `triggerPrice`,
+`triggerDirection` and `triggerBy` in every payload, before and after it triggers (as
+the recorded `ws_account_order_stop_*` and a triggered `ws_account_order_filled` show);
+a plain order has "", "0", 0 and "". Executions of a triggered conditional order say
+`stopOrderType` Stop and `createType` CreateByStopOrder. Fields of features the
+simulator does not offer (TP/SL, options, self-match prevention) carry Bybit's neutral
+values.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ _SIDES = {Side.BUY: "Buy", Side.SELL: "Sell"}
 _TYPES = {OrderType.LIMIT: "Limit", OrderType.MARKET: "Market"}
 CATEGORY = "linear"
 CREATE_BY_USER = "CreateByUser"
+CREATE_BY_STOP_ORDER = "CreateByStopOrder"
+STOP = "Stop"
 
 
 def side_name(side: Side) -> str:
@@ -45,15 +52,15 @@ def order_rest(order: OrderRecord, spec: InstrumentSpec) -> JsonObject:
         **_order_amounts(order, spec),
         "timeInForce": order.time_in_force.value,
         "orderType": _TYPES[order.order_type],
-        "stopOrderType": "",
+        "stopOrderType": _stop_order_type(order),
         "orderIv": None,
-        "triggerPrice": "0",
+        "triggerPrice": _trigger_price(order, spec),
         "takeProfit": "0",
         "stopLoss": "0",
         "tpTriggerBy": "",
         "slTriggerBy": "",
-        "triggerDirection": 0,
-        "triggerBy": "",
+        "triggerDirection": _trigger_direction(order),
+        "triggerBy": _trigger_by(order),
         "lastPriceOnCreated": _last_price_on_created(order, spec),
         "reduceOnly": order.reduce_only,
         "closeOnTrigger": order.close_on_trigger,
@@ -94,7 +101,7 @@ def order_ws(order: OrderRecord, spec: InstrumentSpec) -> JsonObject:
         "createdTime": str(order.created_ms),
         "updatedTime": str(order.updated_ms),
         "rejectReason": order.reject_reason,
-        "triggerPrice": "0",
+        "triggerPrice": _trigger_price(order, spec),
         "takeProfit": "0",
         "stopLoss": "0",
         "tpTriggerBy": "",
@@ -107,9 +114,9 @@ def order_ws(order: OrderRecord, spec: InstrumentSpec) -> JsonObject:
         "smpGroup": 0,
         "smpOrderId": "",
         "feeCurrency": spec.quote_coin,
-        "triggerBy": "",
-        "stopOrderType": "",
-        "triggerDirection": 0,
+        "triggerBy": _trigger_by(order),
+        "stopOrderType": _stop_order_type(order),
+        "triggerDirection": _trigger_direction(order),
         "tpslMode": "",
         "createType": CREATE_BY_USER,
     }
@@ -125,9 +132,9 @@ def execution_rest(execution: ExecutionRecord, spec: InstrumentSpec) -> JsonObje
         "orderPrice": _execution_order_price(execution, spec),
         "orderQty": formats.qty(spec, execution.order_qty),
         "leavesQty": formats.qty(spec, execution.leaves_qty),
-        "createType": CREATE_BY_USER,
+        "createType": _create_type(execution),
         "orderType": _TYPES[execution.order_type],
-        "stopOrderType": "",
+        "stopOrderType": STOP if execution.conditional else "",
         "execFee": formats.plain(execution.exec_fee),
         "execId": execution.exec_id,
         "execPrice": formats.price(spec, execution.exec_price),
@@ -174,7 +181,7 @@ def execution_ws(execution: ExecutionRecord, spec: InstrumentSpec) -> JsonObject
         "orderPrice": _execution_order_price(execution, spec),
         "orderQty": formats.qty(spec, execution.order_qty),
         "orderType": _TYPES[execution.order_type],
-        "stopOrderType": "",
+        "stopOrderType": STOP if execution.conditional else "",
         "side": _SIDES[execution.side],
         "execTime": str(execution.exec_time_ms),
         "isLeverage": "0",
@@ -203,6 +210,26 @@ def _order_price(order: OrderRecord, spec: InstrumentSpec) -> str:
 def _execution_order_price(execution: ExecutionRecord, spec: InstrumentSpec) -> str:
     price = execution.order_price
     return "0" if price is None else formats.price(spec, price)
+
+
+def _stop_order_type(order: OrderRecord) -> str:
+    return "" if order.trigger is None else STOP
+
+
+def _trigger_price(order: OrderRecord, spec: InstrumentSpec) -> str:
+    return "0" if order.trigger is None else formats.price(spec, order.trigger.price)
+
+
+def _trigger_direction(order: OrderRecord) -> int:
+    return 0 if order.trigger is None else int(order.trigger.direction)
+
+
+def _trigger_by(order: OrderRecord) -> str:
+    return "" if order.trigger is None else order.trigger.by.value
+
+
+def _create_type(execution: ExecutionRecord) -> str:
+    return CREATE_BY_STOP_ORDER if execution.conditional else CREATE_BY_USER
 
 
 def _last_price_on_created(order: OrderRecord, spec: InstrumentSpec) -> str:

@@ -5,19 +5,53 @@
   days; one of them means 7 days from or until it; both may span at most 7 days.
 - Pages: newest first, `limit` per page, and an opaque `cursor` (here: an offset) in
   `nextPageCursor`, empty on the last page.
+- Kinds of order (`orderFilter`, for lists and cancel-all): a unified account takes
+  every kind when none is named (Bybit's docs: "all kinds of orders by default");
+  `Order` takes plain orders, `StopOrder` conditional ones (before and after they
+  trigger); the spot-only `tpslOrder`, `OcoOrder` and `BidirectionalTpslOrder` take
+  none (the simulator has none). Cancel-all's `stopOrderType` `Stop` (with `StopOrder`)
+  takes conditional orders too. Any other value is refused (`10001`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TypeVar
 
 from ordergate.venues.simulators.bybit.config import InstrumentSpec
 from ordergate.venues.simulators.bybit.errors import params_error
 from ordergate.venues.simulators.bybit.params import Params
+from ordergate.venues.simulators.bybit.records import OrderRecord
 
 WINDOW_MS: Final = 7 * 24 * 3_600_000
 _T = TypeVar("_T")
+OrderKind = Callable[[OrderRecord], bool]
+
+
+def _every(record: OrderRecord) -> bool:
+    return True
+
+
+def _plain(record: OrderRecord) -> bool:
+    return not record.is_conditional
+
+
+def _conditional(record: OrderRecord) -> bool:
+    return record.is_conditional
+
+
+def _none(record: OrderRecord) -> bool:
+    return False
+
+
+_ORDER_FILTERS: Final[Mapping[str | None, OrderKind]] = {
+    None: _every,
+    "Order": _plain,
+    "StopOrder": _conditional,
+    "tpslOrder": _none,
+    "OcoOrder": _none,
+    "BidirectionalTpslOrder": _none,
+}
 
 
 def selected_symbols(
@@ -43,6 +77,20 @@ def selected_symbols(
         for spec in specs.values()
         if base in (None, spec.base_coin) and settle in (None, spec.quote_coin)
     )
+
+
+def order_kind(params: Params) -> OrderKind:
+    """Which orders `orderFilter` (and, for cancel-all, `stopOrderType`) select."""
+    raw = params.optional_text("orderFilter")
+    kind = _ORDER_FILTERS.get(raw)
+    if kind is None:
+        raise params_error(f"params error: orderFilter {raw!r} is not supported by the simulator")
+    stop_order_type = params.optional_text("stopOrderType")
+    if stop_order_type is None:
+        return kind
+    if stop_order_type != "Stop" or raw != "StopOrder":
+        raise params_error("params error: stopOrderType is Stop, with orderFilter StopOrder")
+    return _conditional
 
 
 def time_window(params: Params, now_ms: int) -> tuple[int, int]:

@@ -4,13 +4,18 @@ Records are frozen: a change makes a new record, so a record handed to the webso
 stream or to a test is a snapshot that later changes cannot touch. Values are in
 Bybit's vocabulary (statuses, cancel types) but typed (`Decimal`, enums); turning them
 into Bybit's JSON is the payload modules' job.
+
+A conditional order (Bybit's `stopOrderType` "Stop") carries its `Trigger`. Its status
+runs `Untriggered`, then `Triggered` when the market reaches the trigger, then the
+statuses of the plain order it became (`New`, `PartiallyFilled`, `Filled`,
+`Cancelled`); cancelled before it triggered, it ends `Deactivated`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from ordergate.domain.values import ZERO, OrderType, Side
 
@@ -22,10 +27,18 @@ class OrderStatus(StrEnum):
     PARTIALLY_FILLED = "PartiallyFilled"
     FILLED = "Filled"
     CANCELLED = "Cancelled"
+    UNTRIGGERED = "Untriggered"  # a conditional order waiting for its trigger
+    TRIGGERED = "Triggered"  # the moment it triggered, before it works as a plain order
+    DEACTIVATED = "Deactivated"  # a conditional order cancelled before it triggered
 
     @property
     def is_open(self) -> bool:
-        return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+        return self in _OPEN
+
+
+_OPEN = frozenset(
+    (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNTRIGGERED, OrderStatus.TRIGGERED)
+)
 
 
 class TimeInForce(StrEnum):
@@ -33,6 +46,30 @@ class TimeInForce(StrEnum):
     IOC = "IOC"
     FOK = "FOK"
     POST_ONLY = "PostOnly"
+
+
+class TriggerDirection(IntEnum):
+    """Bybit's `triggerDirection`: which way the price must cross the trigger."""
+
+    RISE = 1
+    FALL = 2
+
+
+class TriggerBy(StrEnum):
+    """Bybit's `triggerBy`: the price a trigger watches."""
+
+    LAST_PRICE = "LastPrice"
+    MARK_PRICE = "MarkPrice"
+    INDEX_PRICE = "IndexPrice"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What a conditional order waits for: `price` reached in `direction`, watching `by`."""
+
+    price: Decimal
+    direction: TriggerDirection
+    by: TriggerBy
 
 
 # Bybit's `cancelType` and `rejectReason` values used here.
@@ -48,7 +85,8 @@ REJECT_POST_ONLY_WOULD_TAKE = "EC_PostOnlyWillTakeLiquidity"
 
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
-    """One order as Bybit reports it. `price` is None for a market order."""
+    """One order as Bybit reports it. `price` is None for a market order; `trigger` is
+    None for a plain (not conditional) order."""
 
     order_id: str
     order_link_id: str
@@ -69,10 +107,20 @@ class OrderRecord:
     cum_exec_qty: Decimal = ZERO
     cum_exec_value: Decimal = ZERO
     cum_exec_fee: Decimal = ZERO
+    trigger: Trigger | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.trigger is not None
+
+    @property
+    def awaits_trigger(self) -> bool:
+        """A conditional order that has not triggered and is not cancelled."""
+        return self.status is OrderStatus.UNTRIGGERED
 
     @property
     def leaves_qty(self) -> Decimal:
@@ -88,7 +136,8 @@ class OrderRecord:
 
 @dataclass(frozen=True, slots=True)
 class ExecutionRecord:
-    """One fill of an order (`execType` Trade). `seq` counts the symbol's fills, from 1."""
+    """One fill of an order (`execType` Trade). `seq` counts the symbol's fills, from 1;
+    `conditional` says the order was a triggered conditional order."""
 
     exec_id: str
     order_id: str
@@ -109,6 +158,7 @@ class ExecutionRecord:
     mark_price: Decimal
     closed_size: Decimal
     seq: int
+    conditional: bool = False
 
     @property
     def exec_value(self) -> Decimal:

@@ -3,7 +3,9 @@
 `/v5/order/realtime` lists open orders and, like Bybit, also finds a recently closed
 order (one of the last 500) asked for by `orderId` or `orderLinkId`; `openOnly` other
 than 0 lists the recently closed ones. `/v5/order/history` lists every order, open and
-closed, in the query's time window. Lists are newest first.
+closed, in the query's time window. Lists are newest first. Open orders include
+untriggered conditional ones; lists and cancel-all take every kind of order unless
+`orderFilter` says otherwise (see `queries.order_kind`), as on a unified account.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from ordergate.venues.simulators.bybit.exchange import BybitExchange
 from ordergate.venues.simulators.bybit.formats import JsonObject
 from ordergate.venues.simulators.bybit.order_payloads import order_rest
 from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.queries import page, selected_symbols, time_window
+from ordergate.venues.simulators.bybit.queries import (
+    order_kind,
+    page,
+    selected_symbols,
+    time_window,
+)
 from ordergate.venues.simulators.bybit.records import OrderRecord
 from ordergate.venues.simulators.bybit.rest import Route
-
-# `orderFilter` values that select no order here: the simulator has no conditional or
-# TP/SL orders.
-_CONDITIONAL_FILTERS = frozenset(("StopOrder", "tpslOrder", "OcoOrder", "BidirectionalTpslOrder"))
 
 
 class TradeRoutes:
@@ -55,8 +58,11 @@ class TradeRoutes:
     def cancel_all(self, params: Params) -> JsonObject:
         admission.require_linear(params)
         symbols = selected_symbols(params, self._exchange.specs, required=True)
+        kind = order_kind(params)
         cancelled = [
-            record for symbol in sorted(symbols) for record in self._exchange.cancel_all(symbol)
+            record
+            for symbol in sorted(symbols)
+            for record in self._exchange.cancel_all(symbol, kind)
         ]
         return {"list": [_ids(record) for record in cancelled], "success": "1"}
 
@@ -66,9 +72,7 @@ class TradeRoutes:
         order_id = params.optional_text("orderId")
         order_link_id = params.optional_text("orderLinkId")
         open_only = params.integer("openOnly", 0)
-        wanted = category == LINEAR and params.optional_text("orderFilter") not in (
-            _CONDITIONAL_FILTERS
-        )
+        kind = order_kind(params)
         candidates: list[OrderRecord] = []
         if order_id is not None or order_link_id is not None:
             found = self._exchange.find_order(order_id, order_link_id)
@@ -79,7 +83,11 @@ class TradeRoutes:
             candidates = self._exchange.open_orders()
         else:
             candidates = self._exchange.recently_closed()
-        listed = [record for record in candidates if wanted and record.symbol in symbols]
+        listed = [
+            record
+            for record in candidates
+            if category == LINEAR and record.symbol in symbols and kind(record)
+        ]
         return self._page(listed, params)
 
     def history(self, params: Params) -> JsonObject:
@@ -89,13 +97,12 @@ class TradeRoutes:
         order_id = params.optional_text("orderId")
         order_link_id = params.optional_text("orderLinkId")
         status = params.optional_text("orderStatus")
-        wanted = category == LINEAR and params.optional_text("orderFilter") not in (
-            _CONDITIONAL_FILTERS
-        )
+        kind = order_kind(params)
         listed = [
             record
             for record in self._exchange.orders()
-            if wanted
+            if category == LINEAR
+            and kind(record)
             and record.symbol in symbols
             and start <= record.created_ms <= end
             and order_id in (None, record.order_id)

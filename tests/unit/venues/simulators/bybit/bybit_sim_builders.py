@@ -12,7 +12,13 @@ from ordergate.venues.simulators.bybit.config import DEFAULT_INSTRUMENTS
 from ordergate.venues.simulators.bybit.exchange import BybitExchange
 from ordergate.venues.simulators.bybit.ids import IdSource
 from ordergate.venues.simulators.bybit.market import quote_update
-from ordergate.venues.simulators.bybit.records import StreamItem, TimeInForce
+from ordergate.venues.simulators.bybit.records import (
+    StreamItem,
+    TimeInForce,
+    Trigger,
+    TriggerBy,
+    TriggerDirection,
+)
 
 D = Decimal
 T0 = 1_700_000_000_000_000_000  # ns
@@ -79,6 +85,33 @@ def order(
         order_link_id=link,
         reduce_only=reduce_only,
         close_on_trigger=False,
+    )
+
+
+def conditional(
+    side: Side,
+    trigger: str,
+    price: str | None = None,
+    qty: str = "0.01",
+    *,
+    link: str = "",
+    tif: TimeInForce = TimeInForce.GTC,
+    reduce_only: bool = False,
+) -> NewOrder:
+    """A BTCUSDT conditional order: a Buy rising to `trigger`, a Sell falling to it; a
+    Market one without `price`."""
+    direction = TriggerDirection.RISE if side is Side.BUY else TriggerDirection.FALL
+    return NewOrder(
+        symbol="BTCUSDT",
+        side=side,
+        order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+        qty=D(qty),
+        price=None if price is None else D(price),
+        time_in_force=tif,
+        order_link_id=link,
+        reduce_only=reduce_only,
+        close_on_trigger=False,
+        trigger=Trigger(D(trigger), direction, TriggerBy.LAST_PRICE),
     )
 
 

@@ -10,7 +10,12 @@ from ordergate.venues.simulators.bybit.admission import parse_amendment, parse_n
 from ordergate.venues.simulators.bybit.config import BTCUSDT, ETHUSDT
 from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
 from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.records import TimeInForce
+from ordergate.venues.simulators.bybit.records import (
+    TimeInForce,
+    Trigger,
+    TriggerBy,
+    TriggerDirection,
+)
 
 SPECS = {"BTCUSDT": BTCUSDT, "ETHUSDT": ETHUSDT}
 LIMIT = {
@@ -21,6 +26,7 @@ LIMIT = {
     "qty": "0.010",
     "price": "50000.5",
 }
+STOP = {**LIMIT, "orderType": "Market", "triggerPrice": "51000", "triggerDirection": 1}
 
 
 def test_limit_order_reads_every_term():
@@ -70,6 +76,64 @@ def test_bad_terms_are_refused_with_bybit_codes(change, code):
         parse_new_order(Params(params), SPECS)
 
     assert refused.value.code is code
+
+
+def test_conditional_order_reads_its_trigger_and_a_market_one_keeps_its_time_in_force():
+    stop = parse_new_order(Params(STOP), SPECS)
+    sell_limit = {"side": "Sell", "orderType": "Limit", "triggerDirection": "2"}
+    stop_limit = parse_new_order(
+        Params({**STOP, **sell_limit, "triggerBy": "MarkPrice", "timeInForce": "IOC"}), SPECS
+    )
+
+    assert (stop.order_type, stop.price, stop.time_in_force) == (
+        OrderType.MARKET,
+        None,
+        TimeInForce.GTC,
+    )
+    assert stop.trigger == Trigger(D(51000), TriggerDirection.RISE, TriggerBy.LAST_PRICE)
+    assert (stop_limit.price, stop_limit.time_in_force) == (D("50000.5"), TimeInForce.IOC)
+    assert stop_limit.trigger == Trigger(D(51000), TriggerDirection.FALL, TriggerBy.MARK_PRICE)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"triggerDirection": None}, RetCode.PARAMS_ERROR),
+        ({"triggerDirection": 3}, RetCode.PARAMS_ERROR),
+        ({"triggerDirection": 2}, RetCode.PARAMS_ERROR),  # a Buy falling: not simulated
+        ({"triggerBy": "BestPrice"}, RetCode.PARAMS_ERROR),
+        ({"orderType": "Limit", "timeInForce": "PostOnly"}, RetCode.PARAMS_ERROR),
+        ({"triggerPrice": "51000.05"}, RetCode.PARAMS_ERROR),
+        ({"triggerPrice": "0"}, RetCode.PARAMS_ERROR),
+        ({"triggerPrice": "2000000"}, RetCode.PRICE_OUT_OF_RANGE),
+        ({"takeProfit": "60000"}, RetCode.PARAMS_ERROR),
+    ],
+)
+def test_bad_conditional_terms_are_refused(change, code):
+    params = {key: value for key, value in {**STOP, **change}.items() if value is not None}
+
+    with pytest.raises(BybitError) as refused:
+        parse_new_order(Params(params), SPECS)
+
+    assert refused.value.code is code
+
+
+def test_amendment_may_move_a_trigger():
+    base = {"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "a"}
+
+    amendment = parse_amendment(
+        Params({**base, "triggerPrice": "51000", "triggerBy": "LastPrice"}), SPECS
+    )
+    with pytest.raises(BybitError) as off_tick:
+        parse_amendment(Params({**base, "triggerPrice": "51000.01"}), SPECS)
+
+    assert (amendment.qty, amendment.price, amendment.trigger_price, amendment.trigger_by) == (
+        None,
+        None,
+        D(51000),
+        TriggerBy.LAST_PRICE,
+    )
+    assert off_tick.value.code is RetCode.PARAMS_ERROR
 
 
 def test_market_order_above_the_market_quantity_limit_is_refused():
