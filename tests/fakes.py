@@ -77,10 +77,12 @@ class FakeVenue:
     """A scriptable venue: market orders fill at the fake market's price, others rest.
 
     `fail_next` holds exceptions to raise on the next requests, in order; `auto_fill`
-    off leaves market orders resting too; `fill(coid, qty, price)` fills by hand.
+    off leaves market orders resting too; `fill(coid, qty, price)` fills by hand;
+    `acceptance_window` is the venue's (seconds a request may still be carried out).
     """
 
     market: FakeMarket
+    acceptance_window: float = 0.0
     auto_fill: bool = True
     fail_next: deque[Exception] = field(default_factory=deque)
     submitted: list[VenueOrderRequest] = field(default_factory=list)

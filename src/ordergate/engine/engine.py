@@ -281,6 +281,7 @@ class Engine:
         self._reserved = dict(self._ctx.state.reserved)
         self._gates = Gates.of(self._ctx.state)
         await self._venue.connect()
+        self._translator.acceptance_window_ns = int(self._venue.acceptance_window * 1e9)
         self._running = True
         self._dispatcher.start()
         self._tasks = [

@@ -219,6 +219,14 @@ class Venue(Protocol):
         """Real money: new orders wait until an operator arms the account."""
         ...
 
+    @property
+    def acceptance_window(self) -> float:
+        """Seconds after a request is sent during which the venue may still carry it out
+        (a signed request's receive window, say). Until they have passed, a venue that
+        does not know an order whose submit was ambiguous may yet place it; read once
+        connected."""
+        ...
+
     async def connect(self) -> None: ...
 
     async def disconnect(self) -> None: ...

@@ -71,6 +71,9 @@ class VenueEventTranslator:
     def __init__(self, ctx: DecisionContext, query_retry_delay: float) -> None:
         self._ctx = ctx
         self._query_retry_delay = query_retry_delay
+        # ns after an ambiguous submit during which the venue may yet place the order
+        # (the venue's `acceptance_window`, set once it is connected).
+        self.acceptance_window_ns = 0
         self.unmatched = 0
         self.dropped = 0
         # The venue's last sequence number seen (in memory: a restart or a reconnect
@@ -275,7 +278,20 @@ class VenueEventTranslator:
 
     def _query_answered(self, outcome: QueryAnswered) -> None:
         order = self._ctx.state.orders[outcome.order_id]
-        for event in resolution(order, outcome.report, self._ctx.now()):
+        now = self._ctx.now()
+        in_doubt = order.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTED)
+        if (
+            outcome.report is None
+            and in_doubt
+            and now - order.updated_ts < self.acceptance_window_ns
+        ):
+            # The request may still be on its way to the venue (a timeout is the client
+            # giving up, not the venue): "not found" is final only once the venue would
+            # refuse it as too late.
+            log.info("order not at the venue yet; asking again", order_id=order.order_id)
+            self._ctx.send_later(self._query_retry_delay, query_of(order))
+            return
+        for event in resolution(order, outcome.report, now):
             if order.can_apply(event):
                 self._apply(order, event, outcome)
         if order.cancel_requested and can_request_cancel(order.status):

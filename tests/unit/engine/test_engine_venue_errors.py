@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from engine_support import D, Sessions, is_status, limit_order, market_order
+from engine_support import (
+    SECOND,
+    D,
+    ScriptedVenue,
+    Sessions,
+    is_status,
+    limit_order,
+    market_order,
+)
+from tests.fakes import BTC, FakeMarket, _Resting
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
-from ordergate.domain.events import OrderStatusUnknown
+from ordergate.domain.events import OrderRejected, OrderStatusUnknown
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
+from ordergate.engine.ports import VenueOrderRequest
 from ordergate.engine.retry import RetryPolicy
 
 
@@ -90,6 +101,73 @@ async def test_submit_ambiguous_order_never_reached_rejected_not_found(sessions)
     assert h.venue.requests("submit") == [placed.client_order_id]  # never resubmitted
     assert h.venue.requests("query") == [placed.client_order_id]
     assert h.venue.orders == {}
+
+
+async def queried(h, client_order_id: str, times: int) -> None:
+    for _ in range(500):
+        if len(h.venue.requests("query", client_order_id)) >= times:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{client_order_id} was not queried {times} times")
+
+
+def taken_late(h, view) -> None:
+    """The venue carries out a submit it had not when first asked (it was still on its
+    way); nothing streams, so only a query can tell."""
+    request = VenueOrderRequest(
+        view.client_order_id,
+        view.account,
+        view.symbol,
+        view.side,
+        view.type,
+        view.qty,
+        view.price,
+        view.stop_price,
+        view.time_in_force,
+        view.reduce_only,
+    )
+    h.venue.orders[view.client_order_id] = _Resting(request, "V-late")
+
+
+async def test_submit_ambiguous_not_found_within_acceptance_window_asked_again_until_found(
+    sessions,
+):
+    market = FakeMarket()
+    market.set(BTC.symbol, "50000")
+    venue = ScriptedVenue(market, acceptance_window=5.0)
+    h = await sessions.start(venue=venue, market=market)
+    venue.fail_next.append(AmbiguousVenueError("timeout"))  # not taken yet
+
+    placed = await h.place(limit_order())
+    await queried(h, placed.client_order_id, 3)
+    in_doubt = h.engine.order(placed.order_id)
+    taken_late(h, in_doubt)
+    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.ACCEPTED), 2)
+
+    assert in_doubt.status is OrderStatus.UNKNOWN  # "not found" was not taken as final
+    assert view.status is OrderStatus.ACCEPTED
+    assert view.venue_order_id == "V-late"
+    assert h.venue.requests("submit") == [placed.client_order_id]  # never resubmitted
+    assert h.events(OrderRejected, placed.order_id) == []
+
+
+async def test_submit_ambiguous_not_found_once_acceptance_window_passed_rejected(sessions):
+    market = FakeMarket()
+    market.set(BTC.symbol, "50000")
+    venue = ScriptedVenue(market, acceptance_window=5.0)
+    h = await sessions.start(venue=venue, market=market)
+    venue.fail_next.append(AmbiguousVenueError("timeout"))
+
+    placed = await h.place(limit_order())
+    await queried(h, placed.client_order_id, 2)
+    before = h.engine.order(placed.order_id).status
+    h.clock.advance(5 * SECOND)  # the venue now refuses the request as too late
+    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.REJECTED), 2)
+
+    assert before is OrderStatus.UNKNOWN
+    assert view.status is OrderStatus.REJECTED
+    assert view.reason_code == ReasonCode.VENUE_ORDER_NOT_FOUND
+    assert h.venue.requests("submit") == [placed.client_order_id]
 
 
 async def test_submit_ambiguous_then_query_fails_query_retried_later(sessions):

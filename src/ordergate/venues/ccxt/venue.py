@@ -39,6 +39,7 @@ from ordergate.venues.ccxt.budget import RequestBudget
 from ordergate.venues.ccxt.config import CcxtVenueConfig
 from ordergate.venues.ccxt.decimals import NS_PER_MS
 from ordergate.venues.ccxt.dialects import Dialect, dialect_for
+from ordergate.venues.ccxt.dialects.base import UNSTATED_ACCEPTANCE_WINDOW
 from ordergate.venues.ccxt.errors import UnsupportedByVenue
 from ordergate.venues.ccxt.gateway import Gateway
 from ordergate.venues.ccxt.intake import Intake, order_ref
@@ -80,6 +81,14 @@ class CcxtVenue:
     @property
     def live(self) -> bool:
         return self._config.live
+
+    @property
+    def acceptance_window(self) -> float:
+        """The exchange's receive window (see `Dialect.acceptance_window`); before the
+        exchange is built, the window of an exchange that states none."""
+        if self._session is None:
+            return UNSTATED_ACCEPTANCE_WINDOW
+        return self._dialect.acceptance_window(self._session.gateway.exchange)
 
     @property
     def instruments(self) -> list[Instrument]:

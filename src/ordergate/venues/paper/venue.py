@@ -100,6 +100,10 @@ class PaperVenue:
         return False
 
     @property
+    def acceptance_window(self) -> float:
+        return 0.0  # in process: a request is carried out, or not, before its call returns
+
+    @property
     def instruments(self) -> Mapping[str, Instrument]:
         return self._core.instruments
 

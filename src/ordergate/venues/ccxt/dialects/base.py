@@ -28,6 +28,13 @@ from ordergate.venues.ccxt.maps import SIDES, TwoWayMap
 from ordergate.venues.ccxt.markets import MarketEntry, default_min_notional
 from ordergate.venues.ccxt.translate import CcxtOrder, CcxtTrade
 
+# How late a signed request may reach an exchange that states no receive window (Kraken
+# signs with a nonce, not a timestamp): long enough for any queue, short enough that a
+# dirty instrument does not stay closed to new risk for long.
+UNSTATED_ACCEPTANCE_WINDOW = 60.0
+# The clock skew Bybit and Binance allow a request's timestamp ahead of theirs.
+ALLOWED_CLOCK_SKEW = 1.0
+
 UNIFIED_TIME_IN_FORCE: TwoWayMap[TimeInForce, str] = TwoWayMap(
     "time in force",
     {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"},
@@ -75,6 +82,18 @@ class Dialect:
     def constructor_defaults(self, market_type: str) -> dict[str, Any]:
         """ccxt constructor settings this exchange needs for `market_type` markets."""
         return {"options": {"defaultType": market_type}, "exceptions": self.error_overrides}
+
+    def acceptance_window(self, exchange: Any) -> float:
+        """Seconds after signing during which the exchange may still carry out a request.
+
+        Exchanges that sign a timestamp with a receive window (ccxt's `recvWindow`
+        option: Bybit, Binance, ...) refuse a request that reaches them later than the
+        window plus the clock skew they allow; others are given `UNSTATED_ACCEPTANCE_WINDOW`.
+        """
+        recv_window_ms = exchange.options.get("recvWindow")
+        if recv_window_ms is None:
+            return UNSTATED_ACCEPTANCE_WINDOW
+        return float(recv_window_ms) / 1000 + ALLOWED_CLOCK_SKEW
 
     def min_notional(self, market: Mapping[str, Any]) -> Decimal | None:
         return default_min_notional(market)
