@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run VENUE=bybit-sim`: ccxt against the in-process Bybit simulator. The simulator
+# starts empty every time, so that journal is kept in memory.
+VENUE ?=
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -15,7 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ordergate serve --host $(HOST) --port $(PORT)
+	$(BIN)/ordergate serve --host $(HOST) --port $(PORT) \
+		$(if $(VENUE),--venue $(VENUE)) $(if $(filter bybit-sim,$(VENUE)),--db :memory:)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -2,13 +2,15 @@
 
 Start-up order matters and is the same every time:
 1. open the journal and fold it into state (replay);
-2. build the venue; for the paper venue, move its market clock past the journal's last
-   event and re-seed it with the journal's open orders, positions and cash (a simulated
-   venue has no other memory);
+2. open the venue (`venue_wiring`): for the paper venue, move its market clock past the
+   journal's last event and re-seed it with the journal's open orders, positions and
+   cash (a simulated venue has no other memory); a ccxt venue connects and loads its
+   markets, which become the instruments;
 3. start the engine: it journals changed instruments and settles orders a crash left in
    doubt (asking the venue by client order id, never resubmitting blindly);
-4. fund configured paper accounts the journal has never seen;
-5. start the market-data pace.
+4. give accounts the journal has never seen their opening cash (configured for paper,
+   reported by the venue otherwise);
+5. reconcile with the venue, then start the market data (paper pace, ticker polls).
 
 The API key store sits beside the journal (same SQLite file, its own tables and
 connection; in memory for `:memory:`). It is opened here unless the caller passes one
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,16 +33,12 @@ from ordergate.auth.provision import open_key_store
 from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import LimitsBook
-from ordergate.domain.orders import Order
-from ordergate.domain.values import ZERO, OrderStatus, OrderType
+from ordergate.domain.values import OrderType
 from ordergate.engine.commands import AdjustBalance
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
     Clock,
     MarketData,
-    VenueBalance,
-    VenueOrderReport,
-    VenuePosition,
 )
 from ordergate.engine.queries import ReadModels
 from ordergate.engine.reconcile import ReconcilePolicy, Reconciler, Remedy
@@ -49,22 +48,9 @@ from ordergate.risk_config import load_limits
 from ordergate.settings import Settings
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
-from ordergate.venues.paper.market import PaperMarket, load_demo_market, load_market
-from ordergate.venues.paper.restore import RestoredOrder
-from ordergate.venues.paper.venue import PaperVenue
+from ordergate.venue_wiring import VenueWiring, open_venue
 
 log = structlog.get_logger("ordergate.bootstrap")
-
-# Orders the paper venue had accepted before a restart, by ordergate's last word on them.
-_AT_VENUE = frozenset(
-    {
-        OrderStatus.SUBMITTED,
-        OrderStatus.ACCEPTED,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.PENDING_CANCEL,
-        OrderStatus.PENDING_REPLACE,
-    }
-)
 
 
 @dataclass
@@ -81,6 +67,7 @@ class Application:
     keys: KeyStore
     limits: LimitsBook
     reconciler: Reconciler
+    venue_close: Callable[[], Awaitable[None]] | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def mark(self, symbol: str) -> Decimal | None:
@@ -110,6 +97,8 @@ class Application:
                 await task
         await self.reconciler.stop()
         await self.engine.stop()
+        if self.venue_close is not None:
+            await self.venue_close()
         await self.store.close()
         self.keys.close()
 
@@ -118,12 +107,6 @@ def open_store(settings: Settings) -> MemoryStore | SqliteStore:
     if settings.in_memory:
         return MemoryStore()
     return SqliteStore(settings.db, synchronous=settings.sqlite_synchronous)
-
-
-def load_paper_market(settings: Settings) -> PaperMarket:
-    if settings.paper_data is None:
-        return load_demo_market(loop=settings.paper_loop)
-    return load_market(settings.paper_data, loop=settings.paper_loop)
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:
@@ -148,112 +131,95 @@ def limits_book(settings: Settings) -> LimitsBook:
     return load_limits(settings.risk_file, overrides)
 
 
-def reseed_paper_venue(venue: PaperVenue, state: OmsState) -> None:
-    """Give a fresh in-memory paper venue the journal's open orders, positions and cash."""
-    orders = [
-        RestoredOrder(
-            report=_report_of(order),
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-        )
-        for order in state.open_orders.values()
-        if order.status in _AT_VENUE and order.venue_acknowledged
-    ]
-    positions = [VenuePosition(p.account, p.symbol, p.qty, p.avg_price) for p in state.book]
-    balances = [
-        VenueBalance(account.account_id, ccy, amount)
-        for account in state.accounts.values()
-        for ccy, amount in sorted(account.balances.items())
-    ]
-    venue.restore(orders, positions, balances)
-
-
-def _report_of(order: Order) -> VenueOrderReport:
-    return VenueOrderReport(
-        client_order_id=order.client_order_id,
-        venue_order_id=order.venue_order_id,
-        account=order.account,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        qty=order.qty,
-        price=order.price,
-        stop_price=order.stop_price,
-        status=OrderStatus.PARTIALLY_FILLED if order.filled_qty > ZERO else OrderStatus.ACCEPTED,
-        filled_qty=order.filled_qty,
-        avg_fill_price=order.avg_fill_price,
-        ts=order.updated_ts,
-    )
-
-
 async def build(settings: Settings, keys: KeyStore | None = None) -> Application:
-    """Open the journal, replay it, wire the paper venue and start the engine.
+    """Open the journal, replay it, connect the venue and start the engine.
 
     `keys`: the API key store to use (the application closes it); default: the one
     beside the journal.
     """
     store = open_store(settings)
+    try:
+        return await _build(settings, store, keys)
+    except BaseException:
+        await store.close()
+        raise
+
+
+async def _build(
+    settings: Settings, store: MemoryStore | SqliteStore, keys: KeyStore | None
+) -> Application:
     state = OmsState.replay(store.events())
     state.take_changes()
-    market = load_paper_market(settings)
-    venue = PaperVenue.from_market(market, settings.paper_balances, session=f"s{store.head_seq}")
-    if state.last_ts:
-        venue.seek(state.last_ts)
-        reseed_paper_venue(venue, state)
-    else:
-        venue.advance()  # a fresh start: give the market its first prices
+    wiring = await open_venue(settings, state, session=f"s{store.head_seq}")
     limits = limits_book(settings)
     engine = Engine(
         state=state,
-        instruments=market.instruments,
+        instruments=wiring.instruments,
         journal=store,
-        venue=venue,
-        clock=venue,
-        market_data=venue,
+        venue=wiring.venue,
+        clock=wiring.clock,
+        market_data=wiring.market,
         limits=limits,
         max_batch=settings.max_batch,
+        retry=settings.venue_retry,
         reconcile_policy=reconcile_policy(settings),
     )
-    await engine.start()
-    for account, balances in settings.paper_balances.items():
-        if account in state.accounts:
-            continue
-        for currency, amount in sorted(balances.items()):
-            await engine.adjust_balance(
-                AdjustBalance(account, currency, amount, "paper account opened")
-            )
+    try:
+        await engine.start()
+        await _open_accounts(engine, wiring)
+    except BaseException:
+        await engine.stop()
+        if wiring.close is not None:
+            await wiring.close()
+        raise
     reconciler = Reconciler(
-        venue,
+        wiring.venue,
         engine.reconcile,
         lambda: engine.accounts,
         settings.reconcile_interval_seconds,
         lambda: engine.first_event_ts,
     )
     engine.on_reconcile_needed(reconciler.request)
-    await reconciler.run()  # on start: does the venue agree with the journal?
-    reconciler.start()
     application = Application(
         settings=settings,
         engine=engine,
         reads=store,
-        market=venue,
-        clock=venue,
-        venue_name=venue.name,
+        market=wiring.market,
+        clock=wiring.clock,
+        venue_name=wiring.venue.name,
         store=store,
         keys=open_key_store(settings.db) if keys is None else keys,
         limits=limits,
         reconciler=reconciler,
+        venue_close=wiring.close,
     )
-    if settings.paper_bars_per_second > 0:
-        application.tasks.append(
-            asyncio.create_task(venue.run(settings.paper_bars_per_second), name="paper-feed")
-        )
+    try:
+        await reconciler.run()  # on start: does the venue agree with the journal?
+    except BaseException:
+        await application.aclose()
+        raise
+    reconciler.start()
+    for feed in wiring.feeds:
+        application.tasks.append(asyncio.create_task(feed(), name=f"{wiring.venue.name}-feed"))
     log.info(
         "ordergate started",
         db=settings.db,
+        venue=wiring.venue.name,
         events=store.head_seq,
         orders=len(state.orders),
         open_orders=len(state.open_orders),
         instruments=sorted(state.instruments),
     )
     return application
+
+
+async def _open_accounts(engine: Engine, wiring: VenueWiring) -> None:
+    """Give each account the journal has never seen its opening cash."""
+    for account in wiring.accounts:
+        if account in engine.accounts:
+            continue
+        balances = await wiring.opening_balances(account)
+        for currency, amount in sorted(balances.items()):
+            await engine.adjust_balance(
+                AdjustBalance(account, currency, amount, wiring.opening_reason)
+            )

@@ -45,10 +45,18 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="port (ORDERGATE_PORT)")
 @click.option("--db", default=None, help="SQLite journal path or ':memory:' (ORDERGATE_DB)")
 @click.option(
+    "--venue",
+    type=click.Choice(["paper", "bybit-sim", "ccxt"]),
+    default=None,
+    help="paper (default), bybit-sim (ccxt against an in-process Bybit simulator), "
+    "or ccxt (ORDERGATE_CCXT_*) (ORDERGATE_VENUE)",
+)
+@click.option(
     "--bars-per-second",
     type=float,
     default=None,
-    help="paper market-data pace (ORDERGATE_PAPER_BARS_PER_SECOND)",
+    help="market-data pace of the paper venue (ORDERGATE_PAPER_BARS_PER_SECOND) or of "
+    "the simulator's replay under bybit-sim (ORDERGATE_SIM_BARS_PER_SECOND)",
 )
 @click.option(
     "--paper-data",
@@ -60,22 +68,26 @@ def serve(
     host: str | None,
     port: int | None,
     db: str | None,
+    venue: str | None,
     bars_per_second: float | None,
     paper_data: Path | None,
 ) -> None:
-    """Run the OMS: engine, paper venue and REST API in one process."""
+    """Run the OMS: engine, venue and REST API in one process."""
     overrides: dict[str, object] = {
         key: value
         for key, value in (
             ("host", host),
             ("port", port),
             ("db", db),
-            ("paper_bars_per_second", bars_per_second),
+            ("venue", venue),
             ("paper_data", paper_data),
         )
         if value is not None
     }
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if bars_per_second is not None:
+        pace = "sim_bars_per_second" if settings.venue == "bybit-sim" else "paper_bars_per_second"
+        settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
     tune_garbage_collector()
     key_store = open_key_store(settings.db)

@@ -1,5 +1,9 @@
 """Configuration: environment (`ORDERGATE_` prefix), a `.env` file, or CLI flags.
 
+Venue retries are named like seed 002's (`ORDERGATE_VENUE_RETRY_MAX_ATTEMPTS`,
+`_BASE_DELAY`, `_MAX_DELAY`, `_MULTIPLIER`) and apply to every venue: the engine's
+order requests and a ccxt adapter's own reads.
+
 The seed paper OMS's own names `OMS_MIN_QTY` and `OMS_ALLOWED_SYMBOLS` are accepted as
 aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`.
 """
@@ -10,10 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ordergate.domain.values import OrderType
+from ordergate.engine.retry import RetryPolicy
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
@@ -40,7 +45,11 @@ class Settings(BaseSettings):
         default="FULL",
         description="FULL fsyncs every commit: an answered order survives a power cut",
     )
-    venue: Literal["paper"] = "paper"
+    venue: Literal["paper", "bybit-sim", "ccxt"] = Field(
+        default="paper",
+        description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
+        "simulator) or ccxt (a real exchange, ORDERGATE_CCXT_*)",
+    )
     paper_data: Path | None = Field(
         default=None,
         description="TOML file naming instruments and their CSV data; default: bundled demo",
@@ -53,7 +62,80 @@ class Settings(BaseSettings):
         default_factory=lambda: {a: dict(b) for a, b in DEFAULT_BALANCES.items()},
         description="initial cash per account and currency, as JSON",
     )
-    default_account: str = "default"
+    default_account: str = Field(
+        default="default", description="the account of the seed APIs; a ccxt venue's account"
+    )
+    sim_port: int = Field(
+        default=8300,
+        ge=0,
+        le=65535,
+        description="bybit-sim: the in-process simulator's loopback port; 0 picks a free one",
+    )
+    sim_bars_per_second: float = Field(
+        default=2.0,
+        ge=0,
+        description="bybit-sim: the simulator's replay pace; 0: a still market that only "
+        "POST /sim/quote moves",
+    )
+    sim_usdt: Decimal = Field(
+        default=Decimal(100_000), ge=0, description="bybit-sim: the simulated account's USDT"
+    )
+    ccxt_exchange: str | None = Field(
+        default=None, description="ccxt: the exchange id (bybit, binance, kraken, ...)"
+    )
+    ccxt_api_key: SecretStr | None = None
+    ccxt_api_secret: SecretStr | None = None
+    ccxt_password: SecretStr | None = Field(
+        default=None, description="ccxt: the passphrase some exchanges require"
+    )
+    ccxt_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="ccxt: comma-separated venue symbols (BTCUSDT)"
+    )
+    ccxt_market_type: Literal["spot", "swap", "future"] = "swap"
+    ccxt_live: bool = Field(
+        default=False,
+        description="ccxt: the account trades real money (orders need the venue armed)",
+    )
+    ccxt_sandbox: bool = Field(default=False, description="ccxt: use the exchange's testnet")
+    ccxt_options: dict[str, Any] = Field(
+        default_factory=dict, description="ccxt: merged into the exchange's options, as JSON"
+    )
+    venue_retry_max_attempts: int = Field(
+        default=3, ge=1, description="tries of a venue request that certainly did nothing"
+    )
+    venue_retry_base_delay: float = Field(
+        default=0.2, gt=0, description="seconds: the first backoff's ceiling (full jitter)"
+    )
+    venue_retry_max_delay: float = Field(default=5.0, gt=0, description="seconds: backoff cap")
+    venue_retry_multiplier: float = Field(
+        default=2.0, ge=1, description="backoff growth per attempt"
+    )
+    venue_request_rate: Decimal = Field(
+        default=Decimal(10), gt=0, description="ccxt: REST requests a second, on average"
+    )
+    venue_request_burst: int = Field(
+        default=10, ge=1, description="ccxt: REST requests at once, above the rate"
+    )
+    venue_request_timeout: float = Field(
+        default=10.0, gt=0, description="ccxt: seconds before one HTTP request is given up"
+    )
+    venue_poll_interval: float = Field(
+        default=1.0, gt=0, description="ccxt: seconds between REST polls while the stream is down"
+    )
+    venue_confirm_after: float = Field(
+        default=2.0,
+        gt=0,
+        description="ccxt: seconds to wait for the stream to confirm a request before asking",
+    )
+    venue_fill_grace: float = Field(
+        default=0.5,
+        gt=0,
+        description="ccxt: seconds an order may say more filled than its streamed fills "
+        "before they are fetched",
+    )
+    quote_poll_interval: float = Field(
+        default=1.0, gt=0, description="ccxt and bybit-sim: seconds between ticker polls"
+    )
     min_qty: Decimal | None = Field(
         default=None,
         gt=0,
@@ -108,6 +190,13 @@ class Settings(BaseSettings):
             return symbols or None
         return value
 
+    @field_validator("ccxt_symbols", mode="before")
+    @classmethod
+    def _split_ccxt_symbols(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
     @field_validator("allowed_order_types", mode="before")
     @classmethod
     def _split_types(cls, value: object) -> object:
@@ -118,3 +207,12 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.db == ":memory:"
+
+    @property
+    def venue_retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.venue_retry_max_attempts,
+            base_delay=self.venue_retry_base_delay,
+            max_delay=self.venue_retry_max_delay,
+            multiplier=self.venue_retry_multiplier,
+        )

@@ -8,11 +8,14 @@ venue says comes in through one `Intake` and leaves as events on `events()`.
 A submit's receipt carries the venue order id and `accepted=False`: the acceptance (or
 the rejection) arrives on the stream, or from the follow-up lookup if the stream stays
 silent. Orders are named to the venue by their client order id throughout.
+`fetch_quotes` reads the venue's tickers for `PolledQuotes`, under the same budget.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +30,7 @@ from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, Side
 from ordergate.engine.ports import (
+    Quote,
     SubmitReceipt,
     VenueBalance,
     VenueEvent,
@@ -45,6 +49,7 @@ from ordergate.venues.ccxt.gateway import Gateway
 from ordergate.venues.ccxt.intake import Intake, order_ref
 from ordergate.venues.ccxt.markets import MarketDirectory, MarketEntry, load_directory
 from ordergate.venues.ccxt.stream import StreamSupervisor
+from ordergate.venues.ccxt.tickers import quote_of
 from ordergate.venues.ccxt.tracker import OrderTracker
 from ordergate.venues.ccxt.translate import Translator
 
@@ -272,13 +277,10 @@ class CcxtVenue:
     async def get_positions(self, account: str) -> list[VenuePosition]:
         session = self._connected()
         self._check_account(account)
-        contracts = [e.ccxt_symbol for e in session.markets.entries if e.contract]
+        contracts = [e for e in session.markets.entries if e.contract]
         if not contracts:
             return []  # spot holds balances, not positions
-        exchange = session.gateway.exchange
-        raw = await session.gateway.read(
-            "fetch positions", lambda: exchange.fetch_positions(contracts)
-        )
+        raw = await self._dialect.positions(session.gateway, contracts)
         positions = (session.translator.position(p) for p in raw)
         return [p for p in positions if p is not None]
 
@@ -298,6 +300,32 @@ class CcxtVenue:
             trades = await self._dialect.my_trades(session.gateway, entry, since_ms)
             fills += await session.intake.fills(trades)
         return sorted((f for f in fills if f.ts >= since_ts), key=lambda f: (f.ts, f.trade_id))
+
+    async def fetch_quotes(self) -> list[Quote]:
+        """Best bid, ask and last of every configured market, from the venue's tickers."""
+        session = self._connected()
+        exchange = session.gateway.exchange
+        entries = session.markets.entries
+        if exchange.has.get("fetchTickers"):
+            symbols = [e.ccxt_symbol for e in entries]
+            tickers = await session.gateway.read(
+                "fetch tickers", lambda: exchange.fetch_tickers(symbols)
+            )
+        else:
+            tickers = {}
+            for entry in entries:
+                ccxt_symbol = entry.ccxt_symbol
+                tickers[ccxt_symbol] = await session.gateway.read(
+                    "fetch ticker", functools.partial(exchange.fetch_ticker, ccxt_symbol)
+                )
+        received_ns = time.time_ns()
+        quotes = []
+        for ccxt_symbol, ticker in tickers.items():
+            market = session.markets.by_ccxt_symbol(ccxt_symbol)
+            quote = None if market is None else quote_of(ticker, market, received_ns)
+            if quote is not None:
+                quotes.append(quote)
+        return quotes
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         """The venue's events in the order the adapter learned them (one consumer)."""

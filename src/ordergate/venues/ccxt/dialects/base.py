@@ -176,6 +176,14 @@ class Dialect:
         )
         return orders
 
+    async def positions(self, gateway: Gateway, entries: list[MarketEntry]) -> list[Any]:
+        """The venue's positions in `entries` (contract markets), in one request."""
+        exchange = gateway.exchange
+        symbols = [e.ccxt_symbol for e in entries]
+        return list(
+            await gateway.read("fetch positions", lambda: exchange.fetch_positions(symbols))
+        )
+
     async def cancel(self, gateway: Gateway, entry: MarketEntry, ref: OrderRef) -> None:
         exchange = gateway.exchange
         venue_id, params = self._id_and_params(ref)

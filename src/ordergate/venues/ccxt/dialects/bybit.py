@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from decimal import Decimal
@@ -137,6 +138,22 @@ class BybitDialect(Dialect):
             lambda: exchange.fetch_open_orders(entry.ccxt_symbol, None, None, _ALL_PAGES),
         )
         return orders
+
+    async def positions(self, gateway: Gateway, entries: list[MarketEntry]) -> list[Any]:
+        # Bybit lists the positions of one symbol or of one settle coin, not of a list.
+        exchange = gateway.exchange
+        if len(entries) == 1:
+            symbols = [entries[0].ccxt_symbol]
+            return list(
+                await gateway.read("fetch positions", lambda: exchange.fetch_positions(symbols))
+            )
+        found: list[Any] = []
+        for settle in sorted({e.settle for e in entries if e.settle is not None}):
+            params = {"subType": "linear", "settleCoin": settle}
+            found += await gateway.read(
+                "fetch positions", functools.partial(exchange.fetch_positions, None, params)
+            )
+        return found
 
     async def order_trades(
         self, gateway: Gateway, entry: MarketEntry, ref: OrderRef, venue_order_id: str
