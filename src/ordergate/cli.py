@@ -28,6 +28,7 @@ from ordergate.venues.simulators.bybit import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
     DEFAULT_PORT,
+    DEFAULT_RATE_LIMITS,
     BybitSimulator,
     SimulatorConfig,
 )
@@ -52,6 +53,12 @@ def main() -> None:
     "or ccxt (ORDERGATE_CCXT_*) (ORDERGATE_VENUE)",
 )
 @click.option(
+    "--sim-url",
+    default=None,
+    help="bybit-sim: trade on a simulator already running at this URL "
+    "(`ordergate simulate bybit`) instead of starting one (ORDERGATE_SIM_URL)",
+)
+@click.option(
     "--bars-per-second",
     type=float,
     default=None,
@@ -69,6 +76,7 @@ def serve(
     port: int | None,
     db: str | None,
     venue: str | None,
+    sim_url: str | None,
     bars_per_second: float | None,
     paper_data: Path | None,
 ) -> None:
@@ -80,6 +88,7 @@ def serve(
             ("port", port),
             ("db", db),
             ("venue", venue),
+            ("sim_url", sim_url),
             ("paper_data", paper_data),
         )
         if value is not None
@@ -301,6 +310,12 @@ def simulate() -> None:
 @click.option("--bars-per-second", type=float, default=2.0, show_default=True, help="replay pace")
 @click.option("--usdt", type=str, default="100000", show_default=True, help="starting USDT balance")
 @click.option("--seed", type=int, default=0, show_default=True, help="ids and fault dice")
+@click.option(
+    "--rate-limits/--no-rate-limits",
+    default=True,
+    show_default=True,
+    help="enforce Bybit's per-endpoint request limits (off: for benchmarks)",
+)
 def simulate_bybit(
     host: str,
     port: int,
@@ -310,6 +325,7 @@ def simulate_bybit(
     bars_per_second: float,
     usdt: str,
     seed: int,
+    rate_limits: bool,
 ) -> None:
     """Serve a Bybit v5 simulator (REST, private websocket, /sim control) until Ctrl-C.
 
@@ -325,6 +341,7 @@ def simulate_bybit(
             market="replay" if market == "replay" else "manual",
             replay_bars_per_second=bars_per_second,
             seed=seed,
+            rate_limits=dict(DEFAULT_RATE_LIMITS) if rate_limits else {},
         )
     except (ArithmeticError, InvalidRequest) as exc:
         raise click.BadParameter(str(exc)) from exc

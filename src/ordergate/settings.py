@@ -77,6 +77,18 @@ class Settings(BaseSettings):
         description="bybit-sim: the simulator's replay pace; 0: a still market that only "
         "POST /sim/quote moves",
     )
+    sim_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="bybit-sim: the REST URL of a simulator already running (`ordergate "
+        "simulate bybit`) to trade on instead of starting one in process",
+    )
+    sim_api_key: str | None = Field(
+        default=None, description="bybit-sim with sim_url: its key (default: the simulator's)"
+    )
+    sim_api_secret: SecretStr | None = Field(
+        default=None, description="bybit-sim with sim_url: its secret (default: the simulator's)"
+    )
     sim_usdt: Decimal = Field(
         default=Decimal(100_000), ge=0, description="bybit-sim: the simulated account's USDT"
     )

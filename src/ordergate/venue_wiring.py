@@ -8,7 +8,9 @@
   on loopback (replaying the bundled BTCUSDT bars, or a still market its `/sim/quote`
   control route moves), so the whole path ccxt included runs on one machine. The
   simulator starts empty and cannot be re-seeded, so a journal with history is refused:
-  it would disagree with the venue from the first reconciliation.
+  it would disagree with the venue from the first reconciliation. With `sim_url`, a
+  simulator that runs on its own (`ordergate simulate bybit`) is traded on instead; it
+  outlives ordergate's restarts, so any journal is fine.
 - `ccxt`: a real exchange (`ORDERGATE_CCXT_*`). Instruments come from the exchange's
   markets, the clock is the wall clock, prices are its tickers polled over REST, and an
   account the journal has never seen opens with the balances the exchange reports.
@@ -45,7 +47,14 @@ from ordergate.venues.paper.market import PaperMarket, load_demo_market, load_ma
 from ordergate.venues.paper.restore import RestoredOrder
 from ordergate.venues.paper.venue import PaperVenue
 from ordergate.venues.polled_quotes import PolledQuotes
-from ordergate.venues.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
+from ordergate.venues.simulators.bybit import (
+    DEFAULT_INSTRUMENTS,
+    BybitSimulator,
+    RemoteSimulator,
+    SimulatorConfig,
+    ccxt_settings,
+)
+from ordergate.venues.simulators.bybit.ccxt_settings import SimulatorEndpoints
 
 log = structlog.get_logger("ordergate.venue_wiring")
 
@@ -125,10 +134,13 @@ def _paper_market(settings: Settings) -> PaperMarket:
 
 
 async def _bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
+    if settings.sim_url is not None:
+        return await _on_simulator(settings, _remote_simulator(settings.sim_url, settings))
     if state.last_ts:
         raise InvalidRequest(
             "the in-process Bybit simulator starts empty and this journal has history: "
-            "it would disagree with the venue at once. Use a new journal (or --db :memory:)"
+            "it would disagree with the venue at once. Use a new journal (or --db :memory:), "
+            "or a simulator that outlives ordergate (`ordergate simulate bybit`, --sim-url)"
         )
     balances = {"USDT": settings.sim_usdt}
     pace = settings.sim_bars_per_second
@@ -145,11 +157,32 @@ async def _bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
         control=f"{simulator.rest_url}/sim/",
         market=sim_config.market,
     )
+    try:
+        wiring = await _on_simulator(settings, simulator)
+    except BaseException:
+        await simulator.stop()
+        raise
+    wiring.close = simulator.stop
+    return wiring
+
+
+def _remote_simulator(url: str, settings: Settings) -> RemoteSimulator:
+    defaults = RemoteSimulator(url)
+    secret = settings.sim_api_secret
+    return RemoteSimulator(
+        url,
+        api_key=settings.sim_api_key or defaults.api_key,
+        api_secret=defaults.api_secret if secret is None else secret.get_secret_value(),
+    )
+
+
+async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> VenueWiring:
+    """ccxt's `bybit` connected to `simulator`, trading every instrument it lists."""
     api_key, api_secret = simulator.api_credentials
     config = _ccxt_config(
         settings,
         exchange_id="bybit",
-        symbols=tuple(spec.symbol for spec in sim_config.instruments),
+        symbols=tuple(spec.symbol for spec in DEFAULT_INSTRUMENTS),
         market_type="swap",
         api_key=api_key,
         api_secret=api_secret,
@@ -157,13 +190,7 @@ async def _bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
         overrides=ccxt_settings(simulator, timeout_ms=int(settings.venue_request_timeout * 1000)),
         name="bybit-sim",
     )
-    try:
-        wiring = await _connected(settings, CcxtVenue(config))
-    except BaseException:
-        await simulator.stop()
-        raise
-    wiring.close = simulator.stop
-    return wiring
+    return await _connected(settings, CcxtVenue(config))
 
 
 async def _ccxt(settings: Settings) -> VenueWiring:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from tests.integration.simulators.bybit.support import D, RawBybit, wait_until
+from tests.venue_support import simulator_process
 
 from ordergate.venues.simulators.bybit import (
     DEFAULT_API_KEY,
@@ -161,6 +162,15 @@ async def test_cli_serves_a_simulator_driven_over_http(session, unused_tcp_port)
     assert process.returncode == 0
     rest = await process.stderr.read()
     assert re.search(rb"simulator stopped", rest)
+
+
+async def test_cli_without_rate_limits_answers_a_burst_over_bybits_limit(session, unused_tcp_port):
+    async with simulator_process(unused_tcp_port, "--market", "manual", "--no-rate-limits") as sim:
+        raw = RawBybit(session, sim)  # type: ignore[arg-type]
+        query = {"category": "linear", "symbol": "BTCUSDT"}
+        answers = await asyncio.gather(*(raw.get("/v5/order/realtime", query) for _ in range(80)))
+
+    assert {answer["retCode"] for answer, _ in answers} == {0}  # Bybit allows 50 a second
 
 
 def test_fault_kinds_are_named_for_the_control_api():

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tests.venue_support import simulator_process
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import OrderStatus, OrderType, Side
@@ -290,3 +291,36 @@ async def test_a_journal_with_history_is_refused_by_the_empty_simulator(tmp_path
     with pytest.raises(InvalidRequest, match="starts empty"):
         async with Oms(sim_settings(free_port(), db=db)):
             pass
+
+
+async def test_ordergate_restarts_on_a_simulator_that_outlives_it(tmp_path):
+    port = free_port()
+    db = str(tmp_path / "og.db")
+    async with (
+        simulator_process(port, "--market", "manual") as remote,
+        aiohttp.ClientSession() as http,
+    ):
+        control = SimControl(http, remote.rest_url)
+        settings = sim_settings(free_port(), db=db, sim_url=remote.rest_url)
+        async with Oms(settings) as oms:
+            rig = Rig(oms, control)
+            await rig.quote("50000.0", "50010.0")
+            bought = await oms.place(SYMBOL, Side.BUY, D("0.010"), idempotency_key="m1")
+            resting = await oms.place(
+                SYMBOL, Side.BUY, D("0.020"), OrderType.LIMIT, price=D("49000.0")
+            )
+            await rig.resting(resting.order_id)
+
+        async with Oms(settings) as oms:  # the same journal, the same venue
+            rig = Rig(oms, control)
+            await rig.clean()
+            before = rig.view(resting.order_id).status
+            await oms.cancel(resting.order_id)
+            after = await rig.ended(resting.order_id)
+            await assert_agrees_with_the_venue(rig)
+
+    assert (bought.status, before, after.status) == (
+        OrderStatus.FILLED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.CANCELED,
+    )

@@ -18,7 +18,7 @@ streams. Faults (latency, 5xx, rate limits, lost responses, websocket drops,
 duplicates, reordering, withheld messages) are set per test on `sim.faults`.
 """
 
-from ordergate.venues.simulators.bybit.ccxt_settings import ccxt_settings
+from ordergate.venues.simulators.bybit.ccxt_settings import RemoteSimulator, ccxt_settings
 from ordergate.venues.simulators.bybit.config import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -62,6 +62,7 @@ __all__ = [
     "OrderRecord",
     "OrderStatus",
     "PositionRecord",
+    "RemoteSimulator",
     "RetCode",
     "SimulatorConfig",
     "TimeInForce",

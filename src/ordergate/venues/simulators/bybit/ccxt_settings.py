@@ -24,7 +24,12 @@ setting:
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from ordergate.venues.simulators.bybit.config import DEFAULT_API_KEY, DEFAULT_API_SECRET
+
+PRIVATE_PATH: Final = "/v5/private"
 
 
 class SimulatorEndpoints(Protocol):
@@ -38,6 +43,23 @@ class SimulatorEndpoints(Protocol):
 
     @property
     def api_credentials(self) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSimulator:
+    """A simulator served by another process (`ordergate simulate bybit`), by its address."""
+
+    rest_url: str
+    api_key: str = DEFAULT_API_KEY
+    api_secret: str = field(default=DEFAULT_API_SECRET, repr=False)
+
+    @property
+    def ws_private_url(self) -> str:
+        return self.rest_url.replace("http", "ws", 1).rstrip("/") + PRIVATE_PATH
+
+    @property
+    def api_credentials(self) -> tuple[str, str]:
+        return self.api_key, self.api_secret
 
 
 def ccxt_settings(sim: SimulatorEndpoints, *, timeout_ms: int = 10_000) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.engine.ports import Quote
+from ordergate.venues.simulators.bybit.ccxt_settings import PRIVATE_PATH
 from ordergate.venues.simulators.bybit.config import SimulatorConfig
 from ordergate.venues.simulators.bybit.control import ControlApi
 from ordergate.venues.simulators.bybit.exchange import BybitExchange
@@ -37,7 +38,6 @@ from ordergate.venues.simulators.bybit.routes_market import MarketRoutes
 from ordergate.venues.simulators.bybit.routes_trade import TradeRoutes
 from ordergate.venues.simulators.bybit.websocket import PrivateStream
 
-PRIVATE_PATH: Final = "/v5/private"
 # Held answers and open sockets get this long to finish when the server stops.
 _SHUTDOWN_SECONDS: Final = 2.0
 
