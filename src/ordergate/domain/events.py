@@ -24,6 +24,19 @@ from ordergate.domain.values import (
 )
 
 
+class JournalOpened(msgspec.Struct, frozen=True, gc=False):
+    """The journal's identity, drawn once when it is first used and kept for good.
+
+    Order numbers restart in a new journal (a fresh file, `:memory:`, a lost one), so
+    client order ids derived from them alone would repeat at a venue that still knows
+    the old orders; the journal id keeps them apart.
+    """
+
+    VERSION: ClassVar[int] = 1
+    journal_id: str
+    ts: int
+
+
 class InstrumentUpdated(msgspec.Struct, frozen=True, gc=False):
     """An instrument's specification as of `ts`.
 
@@ -308,9 +321,10 @@ ControlEvent = (
     | OperatorActed
     | ReconciliationRecorded
 )
-Event = InstrumentUpdated | BalanceAdjusted | ControlEvent | OrderEvent
+Event = JournalOpened | InstrumentUpdated | BalanceAdjusted | ControlEvent | OrderEvent
 
 EVENT_TYPES: tuple[type[Event], ...] = (
+    JournalOpened,
     InstrumentUpdated,
     BalanceAdjusted,
     OrderInitialized,
@@ -340,6 +354,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 
 def stream_of(event: Event) -> str:
     """Name the stream an event belongs to (one per order, one per account)."""
+    if isinstance(event, JournalOpened):
+        return "journal"
     if isinstance(event, InstrumentUpdated):
         return f"instrument:{event.instrument.symbol}"
     if isinstance(event, BalanceAdjusted):

@@ -13,6 +13,7 @@ journal, and only a restart (which replays the journal) makes them agree again.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ordergate.domain.errors import EngineStopped, NotFound, OrderGateError
 from ordergate.domain.events import (
     ControlEvent,
     InstrumentMarkedDirty,
+    JournalOpened,
     ReconciliationRecorded,
     TradingArmed,
     TradingStateChanged,
@@ -150,6 +152,13 @@ class _Barrier:
 
 
 @dataclass(frozen=True, slots=True)
+class _OpenJournal:
+    """Internal command: give a journal that has none its identity (`JournalOpened`)."""
+
+    journal_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class _DefineInstruments:
     """Internal command: journal configured instruments that differ from the journal's."""
 
@@ -167,7 +176,9 @@ class _Reply:
         self.error: BaseException | None = None
 
 
-_Internal = _Recover | _DefineInstruments | _Barrier | _Reconcile | _Preview | _WatchLosses
+_Internal = (
+    _Recover | _OpenJournal | _DefineInstruments | _Barrier | _Reconcile | _Preview | _WatchLosses
+)
 Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
 
 
@@ -240,6 +251,7 @@ class Engine:
             ClosePosition: self._close_position,
             CloseAll: self._close_all,
             AdjustBalance: self._adjust_balance,
+            _OpenJournal: self._open_journal,
             _DefineInstruments: self._define_instruments,
             SetTradingState: self._set_trading_state,
             ArmTrading: self._arm,
@@ -288,6 +300,7 @@ class Engine:
             asyncio.create_task(self._run(), name="engine-writer"),
             asyncio.create_task(self._pump(), name="engine-venue-pump"),
         ]
+        await self._submit(_OpenJournal(secrets.token_hex(8)))
         await self._submit(_DefineInstruments(self._instruments))
         await self._submit(_Recover())
         if self._watch_interval is not None:
@@ -632,6 +645,11 @@ class Engine:
 
     def _adjust_balance(self, command: AdjustBalance) -> Callable[[], None]:
         placement.adjust_balance(self._ctx, command)
+        return lambda: None
+
+    def _open_journal(self, command: _OpenJournal) -> Callable[[], None]:
+        if self._ctx.state.journal_id is None:
+            self._ctx.emit(JournalOpened(command.journal_id, self._ctx.now()))
         return lambda: None
 
     def _define_instruments(self, command: _DefineInstruments) -> Callable[[], None]:

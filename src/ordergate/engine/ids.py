@@ -14,13 +14,22 @@ def order_number_of(order_id: str) -> int:
     return int(order_id.rsplit("-", 1)[1])
 
 
-def client_order_id_for(account: str, idempotency_key: str | None, order_id: str) -> str:
+def client_order_id_for(
+    account: str, idempotency_key: str | None, order_id: str, journal_id: str | None = None
+) -> str:
     """Derive the client order id sent to the venue.
 
     From the idempotency key when there is one, so a retried intent carries the same id
-    and the venue de-duplicates too; otherwise from the order id. 32 lowercase hex
+    and the venue de-duplicates too, even across a lost journal; otherwise from the
+    journal's id and the order id, as order numbers restart in a new journal (a journal
+    from before journal ids keeps deriving from the order id alone). 32 lowercase hex
     characters: accepted as-is by Bybit `orderLinkId`, Binance `newClientOrderId` and
     Kraken `cl_ord_id` (a short UUID).
     """
-    source = f"key\x1f{account}\x1f{idempotency_key}" if idempotency_key else f"id\x1f{order_id}"
+    if idempotency_key:
+        source = f"key\x1f{account}\x1f{idempotency_key}"
+    elif journal_id is not None:
+        source = f"journal\x1f{journal_id}\x1f{order_id}"
+    else:
+        source = f"id\x1f{order_id}"
     return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()

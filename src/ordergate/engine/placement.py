@@ -70,7 +70,9 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
     ctx.emit(
         OrderInitialized(
             order_id=order_id,
-            client_order_id=client_order_id_for(command.account, command.idempotency_key, order_id),
+            client_order_id=client_order_id_for(
+                command.account, command.idempotency_key, order_id, state.journal_id
+            ),
             account=command.account,
             symbol=command.symbol,
             side=command.side,

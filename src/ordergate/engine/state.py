@@ -21,6 +21,7 @@ from ordergate.domain.events import (
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
+    JournalOpened,
     OrderEvent,
     OrderFilled,
     OrderInitialized,
@@ -59,6 +60,8 @@ class OmsState:
     def __init__(self, partition: int = 0) -> None:
         self.instruments: dict[str, Instrument] = {}
         self.partition = partition
+        # The journal's identity (see `JournalOpened`); None until it is first opened.
+        self.journal_id: str | None = None
         self.orders: dict[str, Order] = {}
         self.by_client_id: dict[str, Order] = {}
         self.by_idempotency_key: dict[tuple[str, str], Order] = {}
@@ -105,6 +108,10 @@ class OmsState:
     def apply(self, event: Event) -> None:
         if isinstance(event, OrderInitialized):
             self._initialize(event)
+        elif isinstance(event, JournalOpened):
+            if self.journal_id is not None:
+                raise InvalidRequest(f"the journal is {self.journal_id} already")
+            self.journal_id = event.journal_id
         elif isinstance(event, InstrumentUpdated):
             self.instruments[event.instrument.symbol] = event.instrument
             for order in self.open_orders.values():

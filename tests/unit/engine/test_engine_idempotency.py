@@ -9,8 +9,9 @@ import pytest
 from engine_support import D, Sessions, limit_order, market_order
 
 from ordergate.domain.errors import IdempotencyConflict
-from ordergate.domain.events import OrderInitialized
+from ordergate.domain.events import JournalOpened, OrderInitialized
 from ordergate.domain.values import OrderStatus
+from ordergate.engine.ids import client_order_id_for
 
 
 @pytest.fixture
@@ -103,3 +104,33 @@ async def test_place_same_key_concurrently_in_one_batch_gives_one_order(sessions
     assert len(h.venue.requests("submit")) == 1
     assert len(h.events(OrderInitialized)) == 1
     assert h.position() == D("0.1")
+
+
+async def test_new_journals_on_one_venue_give_unkeyed_orders_different_client_ids(sessions):
+    # A fresh journal (a new file, :memory:, a lost one) numbers its orders from 1 again.
+    first = await sessions.start()
+    second = await sessions.start(venue=first.venue, market=first.market)
+
+    a = await first.place(limit_order())
+    b = await second.place(limit_order())
+    keyed_a = await first.place(limit_order(idempotency_key="k"))
+    keyed_b = await second.place(limit_order(idempotency_key="k"))
+
+    assert a.order_id == b.order_id == "0-1"
+    assert a.client_order_id != b.client_order_id
+    assert keyed_a.client_order_id == keyed_b.client_order_id  # one intent, one venue order
+
+
+async def test_a_journal_keeps_its_identity_across_restarts(sessions):
+    h = await sessions.start()
+    before = await h.place(limit_order())
+    restarted = await sessions.restart(h)
+    after = await restarted.place(limit_order())
+
+    opened = restarted.events(JournalOpened)
+    assert len(opened) == 1
+    assert restarted.engine.state.journal_id == opened[0].journal_id
+    assert after.client_order_id == client_order_id_for(
+        "acct", None, after.order_id, opened[0].journal_id
+    )
+    assert before.client_order_id != after.client_order_id

@@ -76,3 +76,19 @@ def test_order_id_for_round_trips_through_order_number_of(partition, number):
 
 def test_order_id_for_distinct_across_partitions():
     assert order_id_for(1, 23) != order_id_for(12, 3)
+
+
+def test_client_order_id_for_unkeyed_differs_by_journal():
+    # Order numbers restart in a new journal; the venue may still know the old orders.
+    first = client_order_id_for("a", None, "0-1", "journal-a")
+
+    assert first != client_order_id_for("a", None, "0-1", "journal-b")
+    assert first != client_order_id_for("a", None, "0-1")  # nor the pre-journal-id form
+    assert first == client_order_id_for("a", None, "0-1", "journal-a")
+
+
+def test_client_order_id_for_keyed_is_the_same_in_every_journal():
+    # A key retried after a lost journal still names the venue's one order.
+    assert client_order_id_for("a", "k", "0-1", "journal-a") == client_order_id_for(
+        "a", "k", "0-9", "journal-b"
+    )

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from tests.fakes import BTC, EURUSD
 
 from ordergate.domain.accounts import margin_by_currency
-from ordergate.domain.errors import DuplicateFill, InvalidTransition
+from ordergate.domain.errors import DuplicateFill, InvalidRequest, InvalidTransition
 from ordergate.domain.events import (
     BalanceAdjusted,
     Event,
     InstrumentUpdated,
+    JournalOpened,
     OrderAccepted,
     OrderApproved,
     OrderCanceled,
@@ -544,3 +545,13 @@ def test_oms_state_reserved_equals_recomputation_after_any_events(data, order_co
 
         assert nonzero(state.reserved) == nonzero(recomputed_reserved(state))
         assert state.open_orders == {oid: o for oid, o in state.orders.items() if o.status.is_open}
+
+
+def test_oms_state_journal_is_opened_once():
+    state = OmsState()
+    state.apply(JournalOpened("a1", 1))
+
+    with pytest.raises(InvalidRequest):
+        state.apply(JournalOpened("b2", 2))
+
+    assert state.journal_id == "a1"

@@ -19,6 +19,7 @@ from ordergate.domain.events import (
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
+    JournalOpened,
     OperatorActed,
     OrderAccepted,
     OrderApproved,
@@ -112,6 +113,7 @@ SAMPLES: list[Event] = [
     AlertRaised("UNREALIZED_LOSS", "acct-1", "BTCUSDT", "loss 12% of notional", TS),
     ReconciliationRecorded("acct-1", "all", ("position BTCUSDT: ours 1, venue 2",), TS),
     OperatorActed(None, "CLOSE_ALL", "key:abc123", "flatten before the halt", TS),
+    JournalOpened("5f0c3a9e1d2b4c6a", TS),
 ]
 
 
