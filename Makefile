@@ -9,7 +9,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench bench-ccxt clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_throughput
+
+bench-ccxt: $(STAMP)
+	$(BIN)/python -m bench.ccxt_overhead --runs 5
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -161,6 +161,7 @@ async def _build(
         market_data=wiring.market,
         limits=limits,
         max_batch=settings.max_batch,
+        venue_lanes=wiring.lanes,
         retry=settings.venue_retry,
         reconcile_policy=reconcile_policy(settings),
     )

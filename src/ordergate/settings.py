@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     venue_request_timeout: float = Field(
         default=10.0, gt=0, description="ccxt: seconds before one HTTP request is given up"
     )
+    venue_lanes: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="ccxt and bybit-sim: venue requests in flight at once (one order's "
+        "requests always share a lane, so they stay in order)",
+    )
     venue_poll_interval: float = Field(
         default=1.0, gt=0, description="ccxt: seconds between REST polls while the stream is down"
     )

@@ -78,7 +78,9 @@ class VenueWiring:
     """A connected venue and what the engine and the API need beside it.
 
     `feeds` are started once the engine runs (market-data pace, quote polling);
-    `close` runs after the engine has stopped and disconnected the venue.
+    `close` runs after the engine has stopped and disconnected the venue. `lanes`: the
+    venue requests the engine keeps in flight at once; one for the paper venue, which
+    answers in process and so keeps its fills in the order the engine decided.
     """
 
     venue: Venue
@@ -90,6 +92,7 @@ class VenueWiring:
     opening_reason: str
     feeds: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     close: Callable[[], Awaitable[None]] | None = None
+    lanes: int = 1
 
 
 async def open_venue(settings: Settings, state: OmsState, session: str) -> VenueWiring:
@@ -256,6 +259,7 @@ async def _connected(settings: Settings, venue: CcxtVenue) -> VenueWiring:
         opening_balances=reported,
         opening_reason=f"opening balance reported by {venue.name}",
         feeds=[quotes.run],
+        lanes=settings.venue_lanes,
     )
 
 

@@ -283,6 +283,23 @@ async def test_a_submit_in_doubt_is_unknown_and_dirty_until_the_venue_is_asked(r
     await assert_agrees_with_the_venue(rig)
 
 
+async def test_a_slow_request_holds_up_no_other_orders_request(rig):
+    await rig.sim.fault(kind="latency", scope=CREATE, delay=0.8, count=1)
+
+    slow = await rig.oms.place(
+        SYMBOL, Side.BUY, D("0.010"), OrderType.LIMIT, price=D("49000.0"), wait=False
+    )
+    quick = await rig.oms.place(
+        SYMBOL, Side.BUY, D("0.010"), OrderType.LIMIT, price=D("48000.0"), wait=False
+    )
+    await rig.until(lambda: rig.view(quick.order_id).status is OrderStatus.ACCEPTED, "quick")
+    slow_meanwhile = rig.view(slow.order_id).status
+    await rig.resting(slow.order_id)
+
+    assert slow_meanwhile in (OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED)
+    await assert_agrees_with_the_venue(rig)
+
+
 async def test_a_journal_with_history_is_refused_by_the_empty_simulator(tmp_path):
     db = str(tmp_path / "og.db")
     async with Oms(Settings(db=db, paper_bars_per_second=0)):
