@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -49,6 +48,7 @@ from ordergate.oms import Oms
 from ordergate.runtime import tune_garbage_collector
 from ordergate.settings import Settings
 from ordergate.venues.simulators.bybit import RemoteSimulator, ccxt_settings
+from ordergate.venues.simulators.bybit.process import simulator_process
 
 SYMBOL = "BTCUSDT"
 CCXT_SYMBOL = "BTC/USDT:USDT"
@@ -83,34 +83,12 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def simulator() -> AsyncIterator[RemoteSimulator]:
     """The simulator as its own process, a still market, no rate limits."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from ordergate.cli import main; main()",
-        "simulate",
-        "bybit",
-        "--port",
-        str(port),
-        "--market",
-        "manual",
-        "--no-rate-limits",
-        "--usdt",
-        "1000000000",
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        await asyncio.wait_for(process.stderr.readline(), 30)  # the banner: it serves
-        remote = RemoteSimulator(f"http://127.0.0.1:{port}")
-        async with aiohttp.ClientSession() as http:
-            quote = {"symbol": SYMBOL, "bid": "50000.0", "ask": "50010.0"}
-            async with http.post(f"{remote.rest_url}/sim/quote", json=quote) as answer:
-                answer.raise_for_status()
+    flags = ("--market", "manual", "--no-rate-limits", "--usdt", "1000000000")
+    async with simulator_process(free_port(), *flags) as remote, aiohttp.ClientSession() as http:
+        quote = {"symbol": SYMBOL, "bid": "50000.0", "ask": "50010.0"}
+        async with http.post(f"{remote.rest_url}/sim/quote", json=quote) as answer:
+            answer.raise_for_status()
         yield remote
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 async def timed(

@@ -1,12 +1,9 @@
-"""What tests of venues share: a recorder of everything a venue streams, the ccxt adapter
-connected to a Bybit simulator on a free loopback port, and a simulator run as its own
-process."""
+"""What tests of venues share: a recorder of everything a venue streams, and the ccxt
+adapter connected to a Bybit simulator on a free loopback port."""
 
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -18,12 +15,7 @@ from ordergate.engine.ports import Venue, VenueEvent, VenueFill
 from ordergate.engine.retry import RetryPolicy
 from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
 from ordergate.venues.paper import ExecutionRules
-from ordergate.venues.simulators.bybit import (
-    BybitSimulator,
-    RemoteSimulator,
-    SimulatorConfig,
-    ccxt_settings,
-)
+from ordergate.venues.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
 
 E = TypeVar("E")
 WAIT_SECONDS = 5.0
@@ -130,29 +122,3 @@ async def bybit_sim_venue(
     finally:
         await venue.disconnect()
         await sim.stop()
-
-
-@asynccontextmanager
-async def simulator_process(port: int, *flags: str) -> AsyncIterator[RemoteSimulator]:
-    """`ordergate simulate bybit --port PORT FLAGS...` as its own process, until the block
-    ends (then SIGINT, which it must survive to exit 0)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from ordergate.cli import main; main()",
-        "simulate",
-        "bybit",
-        "--port",
-        str(port),
-        *flags,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        banner = await asyncio.wait_for(process.stderr.readline(), 20)
-        assert f"http://127.0.0.1:{port}" in banner.decode(), banner
-        yield RemoteSimulator(f"http://127.0.0.1:{port}")
-    finally:
-        process.send_signal(signal.SIGINT)
-        await asyncio.wait_for(process.wait(), 20)
-    assert process.returncode == 0

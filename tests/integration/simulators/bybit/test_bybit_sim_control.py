@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from tests.integration.simulators.bybit.support import D, RawBybit, wait_until
-from tests.venue_support import simulator_process
 
 from ordergate.venues.simulators.bybit import (
     DEFAULT_API_KEY,
@@ -20,6 +16,7 @@ from ordergate.venues.simulators.bybit import (
     FaultKind,
     SimulatorConfig,
 )
+from ordergate.venues.simulators.bybit.process import simulator_process
 
 
 @pytest.fixture
@@ -129,39 +126,18 @@ def _last(sim: BybitSimulator, symbol: str):
 
 
 async def test_cli_serves_a_simulator_driven_over_http(session, unused_tcp_port):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from ordergate.cli import main; main()",
-        "simulate",
-        "bybit",
-        "--market",
-        "manual",
-        "--port",
-        str(unused_tcp_port),
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        banner = await asyncio.wait_for(process.stderr.readline(), 20)
-        assert f"http://127.0.0.1:{unused_tcp_port}" in banner.decode()
-        base = f"http://127.0.0.1:{unused_tcp_port}"
+    async with simulator_process(unused_tcp_port, "--market", "manual") as sim:
         quote = {"symbol": "ETHUSDT", "bid": "2500", "ask": "2500.1"}
-        async with session.post(f"{base}/sim/quote", json=quote) as r:
+        async with session.post(f"{sim.rest_url}/sim/quote", json=quote) as r:
             assert r.status == 200
-        async with session.get(f"{base}/v5/market/tickers?category=linear&symbol=ETHUSDT") as r:
+        async with session.get(
+            f"{sim.rest_url}/v5/market/tickers?category=linear&symbol=ETHUSDT"
+        ) as r:
             (ticker,) = (await r.json())["result"]["list"]
-        assert ticker["bid1Price"] == "2500.00"
-        assert (DEFAULT_API_KEY, DEFAULT_API_SECRET) == (
-            "ordergate-sim-key",
-            "ordergate-sim-secret",
-        )
-    finally:
-        process.send_signal(signal.SIGINT)
-        await asyncio.wait_for(process.wait(), 20)
-    assert process.returncode == 0
-    rest = await process.stderr.read()
-    assert re.search(rb"simulator stopped", rest)
+
+    assert ticker["bid1Price"] == "2500.00"
+    assert sim.api_credentials == (DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    assert (DEFAULT_API_KEY, DEFAULT_API_SECRET) == ("ordergate-sim-key", "ordergate-sim-secret")
 
 
 async def test_cli_without_rate_limits_answers_a_burst_over_bybits_limit(session, unused_tcp_port):
