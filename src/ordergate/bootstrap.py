@@ -31,7 +31,7 @@ import structlog
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import open_key_store
 from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
-from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.errors import InvalidRequest, JournalCorrupted
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.values import OrderType
 from ordergate.engine.commands import AdjustBalance
@@ -42,12 +42,12 @@ from ordergate.engine.ports import (
 )
 from ordergate.engine.queries import ReadModels
 from ordergate.engine.reconcile import ReconcilePolicy, Reconciler, Remedy
-from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView
 from ordergate.risk_config import load_limits
 from ordergate.settings import Settings
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
+from ordergate.store.verify import replay_records
 from ordergate.venue_wiring import VenueWiring, open_venue
 
 log = structlog.get_logger("ordergate.bootstrap")
@@ -74,12 +74,13 @@ class Application:
         quote = self.market.quote(symbol)
         return None if quote is None else quote.last
 
-    def account_margin(self, account: str) -> dict[str, CurrencyMargin]:
+    async def account_margin(self, account: str) -> dict[str, CurrencyMargin]:
         """Balance, equity, used and free margin per currency: journaled rows, current marks."""
-        positions = self.reads.positions(account)
+        positions = await self.reads.positions(account)
         marks = {p.symbol: m for p in positions if (m := self.mark(p.symbol)) is not None}
+        balances = await self.reads.balances(account)
         return margin_by_currency(
-            {b.currency: b.balance for b in self.reads.balances(account)},
+            {b.currency: b.balance for b in balances},
             positions,
             self.engine.order_margin(account),
             self.engine.instruments,
@@ -148,7 +149,9 @@ async def build(settings: Settings, keys: KeyStore | None = None) -> Application
 async def _build(
     settings: Settings, store: MemoryStore | SqliteStore, keys: KeyStore | None
 ) -> Application:
-    state = OmsState.replay(store.events())
+    state, report = await replay_records(store.records_after(), store.partition)
+    if not report.ok:
+        raise JournalCorrupted(f"{settings.db}: {report.problems[0]}")
     state.take_changes()
     wiring = await open_venue(settings, state, session=f"s{store.head_seq}")
     limits = limits_book(settings)

@@ -165,8 +165,10 @@ def replay(db: Path) -> None:
     store = _open(db)
     with _progress() as progress:
         task = progress.add_task("replaying", total=store.count())
-        state, report = replay_records(
-            store.records(), store.partition, lambda n: progress.advance(task, n)
+        state, report = asyncio.run(
+            replay_records(
+                store.records_after(), store.partition, lambda n: progress.advance(task, n)
+            )
         )
     if not report.ok:
         console.print(f"[red]replay stopped:[/] {report.problems[0]}")
@@ -186,7 +188,7 @@ def verify_journal(db: Path) -> None:
     store = _open(db)
     with _progress() as progress:
         task = progress.add_task("verifying", total=store.count())
-        report = verify_store(store, lambda n: progress.advance(task, n))
+        report = asyncio.run(verify_store(store, lambda n: progress.advance(task, n)))
     click.echo(f"events     {report.events}")
     click.echo(f"head       {report.head_seq} {report.head_hash}")
     click.echo(f"digest     {report.digest}")

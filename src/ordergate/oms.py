@@ -129,8 +129,8 @@ class Oms:
     async def close_all(self, account: str | None = None) -> CloseAllResult:
         return await self.app.engine.close_all(CloseAll(account=account))
 
-    def order(self, order_id: str) -> OrderView | None:
-        return self.app.reads.order(order_id)
+    async def order(self, order_id: str) -> OrderView | None:
+        return await self.app.reads.order(order_id)
 
     def subscribe(self, callback: Callable[[JournaledEvent], None]) -> Callable[[], None]:
         """Call `callback` with every event once journaled (fills, cancels, rejects, ...),
@@ -148,7 +148,7 @@ class Oms:
         account = terms.pop("account", None) or app.settings.default_account
         return await app.engine.preview(PlaceOrder(account, symbol, side, qty, **terms))
 
-    def orders(
+    async def orders(
         self,
         *,
         symbol: str | None = None,
@@ -159,21 +159,21 @@ class Oms:
         cursor: str | None = None,
     ) -> Page[OrderView]:
         where = OrderFilter(account=account, symbol=symbol, statuses=statuses, strategy=strategy)
-        return self.app.reads.orders(where, PageRequest(limit=limit, cursor=cursor))
+        return await self.app.reads.orders(where, PageRequest(limit=limit, cursor=cursor))
 
-    def fills(
+    async def fills(
         self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> Page[FillView]:
-        return self.app.reads.fills(
+        return await self.app.reads.fills(
             FillFilter(order_id=order_id), PageRequest(limit=limit, cursor=cursor)
         )
 
-    def positions(self, account: str | None = None) -> list[PositionView]:
-        return [p for p in self.app.reads.positions(account) if p.qty]
+    async def positions(self, account: str | None = None) -> list[PositionView]:
+        return [p for p in await self.app.reads.positions(account) if p.qty]
 
-    def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
+    async def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
         """Balance, equity, used and free margin per currency, at current marks."""
-        return self.app.account_margin(account or self.app.settings.default_account)
+        return await self.app.account_margin(account or self.app.settings.default_account)
 
     async def _settled(self, view: OrderView, wait: bool) -> OrderView:
         return await self.app.wait_for_venue(view.order_id) if wait else view
@@ -236,24 +236,19 @@ class BlockingOms:
         return self._call(self._oms.close_all(account))
 
     def order(self, order_id: str) -> OrderView | None:
-        result: OrderView | None = self._read(self._oms.order, order_id)
-        return result
+        return self._call(self._oms.order(order_id))
 
     def orders(self, **kwargs: Any) -> Page[OrderView]:
-        result: Page[OrderView] = self._read(self._oms.orders, **kwargs)
-        return result
+        return self._call(self._oms.orders(**kwargs))
 
     def fills(self, **kwargs: Any) -> Page[FillView]:
-        result: Page[FillView] = self._read(self._oms.fills, **kwargs)
-        return result
+        return self._call(self._oms.fills(**kwargs))
 
     def positions(self, account: str | None = None) -> list[PositionView]:
-        result: list[PositionView] = self._read(self._oms.positions, account)
-        return result
+        return self._call(self._oms.positions(account))
 
     def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
-        result: dict[str, CurrencyMargin] = self._read(self._oms.account, account)
-        return result
+        return self._call(self._oms.account(account))
 
     def subscribe(self, callback: Callable[[JournaledEvent], None]) -> Callable[[], None]:
         """As `Oms.subscribe`; the callback runs on the engine's thread."""

@@ -20,7 +20,8 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   ├── RejectedByVenue         the venue refused; sending again will not help
     │   └── AmbiguousVenueError     the request may have reached the venue; ask before resending
     ├── JournalError                the journal refused or failed an append; the engine stops
-    │   └── JournalCorrupted        the hash chain or a read model does not verify
+    │   ├── JournalCorrupted        the hash chain or a read model does not verify
+    │   └── JournalFenced           another node owns the partition now (its epoch is newer)
     └── EngineStopped               the single writer is not running
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
@@ -149,6 +150,12 @@ class JournalError(OrderGateError):
 
 class JournalCorrupted(JournalError):
     code = "JOURNAL_CORRUPTED"
+
+
+class JournalFenced(JournalError):
+    """Another node has taken the partition over: this one may no longer append or send."""
+
+    code = "JOURNAL_FENCED"
 
 
 class EngineStopped(OrderGateError):

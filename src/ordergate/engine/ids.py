@@ -33,3 +33,13 @@ def client_order_id_for(
     else:
         source = f"id\x1f{order_id}"
     return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+
+
+def partition_of(account: str, partitions: int) -> int:
+    """The partition an account's orders live in: a stable hash, the same in every process
+    and release (Python's `hash` is salted per process), so REST, the signal router and
+    every node agree."""
+    if partitions < 1:
+        raise ValueError("there must be at least one partition")
+    digest = hashlib.blake2b(account.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % partitions

@@ -7,7 +7,7 @@ stream `VenueEvent`s, and the engine turns those into domain events.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Protocol
 
@@ -282,18 +282,22 @@ class JournalRecord(msgspec.Struct, frozen=True, gc=False):
 
 
 class Journal(Protocol):
-    """Append-only, hash-chained event store with read models in the same transaction."""
+    """Append-only, hash-chained event store of one partition, with read models in the
+    same transaction.
+
+    `append` raises `JournalFenced` when another node has taken the partition over, and
+    `JournalError` for any other failure; either way nothing of the batch is stored.
+    """
+
+    @property
+    def partition(self) -> int: ...
 
     async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
         """Durably append events and apply read-model changes atomically; return last seq."""
         ...
 
-    def records(self, after_seq: int = 0) -> Iterator[JournalRecord]:
-        """Stored records of this journal's partition, in seq order."""
-        ...
-
-    def events(self) -> Iterator[Event]:
-        """Decoded events of this journal's partition, in seq order (for replay)."""
+    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        """Stored records of this journal's partition after `after_seq`, in seq order."""
         ...
 
     async def close(self) -> None: ...

@@ -6,7 +6,7 @@ exactly as the durable stores do, so it verifies and exports the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TypeVar
 
 from ordergate.domain.events import Event
@@ -42,6 +42,7 @@ class MemoryStore:
         self._fills: list[FillView] = []
         self._positions: dict[tuple[str, str], PositionView] = {}
         self._balances: dict[tuple[str, str], BalanceView] = {}
+        self._outbox_cursor = 0
 
     # --- Journal ---------------------------------------------------------------------------
 
@@ -68,6 +69,18 @@ class MemoryStore:
     def events(self) -> Iterator[Event]:
         return (decode(r.type, r.version, r.payload) for r in self._records)
 
+    async def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        for record in self._records[after_seq:]:
+            yield record
+
+    async def outbox_cursor(self) -> int:
+        """The last seq the event relay has had confirmed (0: none)."""
+        return self._outbox_cursor
+
+    async def advance_outbox_cursor(self, seq: int, updated_ts: int) -> None:
+        """Move the relay's cursor to `seq`; a lower seq than the held one changes nothing."""
+        self._outbox_cursor = max(self._outbox_cursor, seq)
+
     def count(self) -> int:
         return len(self._records)
 
@@ -78,21 +91,21 @@ class MemoryStore:
     async def close(self) -> None:
         return None
 
-    def snapshot(self) -> ReadModelChanges:
+    async def snapshot(self) -> ReadModelChanges:
         """Every read-model row, for verification against a replay."""
         return ReadModelChanges(
             orders=sorted(self._orders.values(), key=lambda o: o.order_id),
             fills=list(self._fills),
-            positions=self.positions(),
-            balances=self.balances(),
+            positions=[p for _, p in sorted(self._positions.items())],
+            balances=[b for _, b in sorted(self._balances.items())],
         )
 
     # --- ReadModels ------------------------------------------------------------------------
 
-    def order(self, order_id: str) -> OrderView | None:
+    async def order(self, order_id: str) -> OrderView | None:
         return self._orders.get(order_id)
 
-    def orders(
+    async def orders(
         self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
     ) -> Page[OrderView]:
         rows = [o for o in self._orders.values() if _order_matches(o, where)]
@@ -104,12 +117,12 @@ class MemoryStore:
 
         return _page(rows, key, page)
 
-    def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
+    async def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
         numbered = {id(f): n for n, f in enumerate(self._fills)}
         rows = [f for f in self._fills if _fill_matches(f, where)]
         return _page(rows, lambda f: (f.ts, 0, numbered[id(f)]), page)
 
-    def positions(
+    async def positions(
         self, account: str | None = None, symbol: str | None = None
     ) -> list[PositionView]:
         return [
@@ -118,7 +131,7 @@ class MemoryStore:
             if (account is None or p.account == account) and (symbol is None or p.symbol == symbol)
         ]
 
-    def balances(self, account: str | None = None) -> list[BalanceView]:
+    async def balances(self, account: str | None = None) -> list[BalanceView]:
         return [
             b
             for key, b in sorted(self._balances.items())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +41,7 @@ from ordergate.store.chain import GENESIS, seal
 from ordergate.store.codec import decode
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+_PAGE: Final = 2048  # journal records read at a time
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     """
@@ -128,6 +129,13 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         updated_ts INTEGER NOT NULL,
         PRIMARY KEY (account, currency)
     ) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE outbox_cursor (
+        partition INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        updated_ts INTEGER NOT NULL
+    );
     """,
 )
 
@@ -457,6 +465,46 @@ class SqliteStore:
     def events(self) -> Iterator[Event]:
         return (decode(r.type, r.version, r.payload) for r in self.records())
 
+    async def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        """The records after `after_seq`, a page at a time (the file is local: each page is
+        read in-line, between the event loop's other work)."""
+        seq = after_seq
+        while True:
+            page = self._reader.execute(
+                "SELECT partition, seq, ts, stream, type, version, payload, prev_hash, hash "
+                "FROM journal WHERE partition = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (self.partition, seq, _PAGE),
+            ).fetchall()
+            for r in page:
+                yield JournalRecord(*tuple(r))
+            if len(page) < _PAGE:
+                return
+            seq = page[-1]["seq"]
+            await asyncio.sleep(0)
+
+    async def outbox_cursor(self) -> int:
+        """The last seq the event relay has had confirmed (0: none)."""
+        row = self._reader.execute(
+            "SELECT seq FROM outbox_cursor WHERE partition = ?", (self.partition,)
+        ).fetchone()
+        return 0 if row is None else int(row["seq"])
+
+    async def advance_outbox_cursor(self, seq: int, updated_ts: int) -> None:
+        """Move the relay's cursor to `seq`; a lower seq than the stored one changes nothing."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._advance_cursor, seq, updated_ts)
+
+    def _advance_cursor(self, seq: int, updated_ts: int) -> None:
+        try:
+            self._writer.execute(
+                "INSERT INTO outbox_cursor VALUES (?, ?, ?) ON CONFLICT (partition) DO UPDATE "
+                "SET seq = excluded.seq, updated_ts = excluded.updated_ts "
+                "WHERE excluded.seq > outbox_cursor.seq",
+                (self.partition, seq, updated_ts),
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"outbox cursor update failed: {exc}") from exc
+
     def count(self) -> int:
         row = self._reader.execute(
             "SELECT count(*) FROM journal WHERE partition = ?", (self.partition,)
@@ -470,13 +518,13 @@ class SqliteStore:
 
     # --- ReadModels ------------------------------------------------------------------------
 
-    def order(self, order_id: str) -> OrderView | None:
+    async def order(self, order_id: str) -> OrderView | None:
         row = self._reader.execute(
             "SELECT * FROM orders WHERE order_id = ?", (order_id,)
         ).fetchone()
         return None if row is None else _order_view(row)
 
-    def orders(
+    async def orders(
         self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
     ) -> Page[OrderView]:
         clauses: list[str] = []
@@ -512,7 +560,7 @@ class SqliteStore:
             next_cursor = Cursor(ts, partition, order_number_of(last.order_id)).encode()
         return Page(items, next_cursor)
 
-    def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
+    async def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (
@@ -567,7 +615,7 @@ class SqliteStore:
         sql = f"SELECT * FROM {table} {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         return self._reader.execute(sql, [*params, page.limit + 1, offset]).fetchall()
 
-    def positions(
+    async def positions(
         self, account: str | None = None, symbol: str | None = None
     ) -> list[PositionView]:
         rows = self._reader.execute(
@@ -577,19 +625,19 @@ class SqliteStore:
         ).fetchall()
         return [_position_view(r) for r in rows]
 
-    def balances(self, account: str | None = None) -> list[BalanceView]:
+    async def balances(self, account: str | None = None) -> list[BalanceView]:
         rows = self._reader.execute(
             "SELECT * FROM balances WHERE (?1 IS NULL OR account = ?1) ORDER BY account, currency",
             (account,),
         ).fetchall()
         return [_balance_view(r) for r in rows]
 
-    def snapshot(self) -> ReadModelChanges:
+    async def snapshot(self) -> ReadModelChanges:
         """Every read-model row, for verification against a replay."""
         con = self._reader
         return ReadModelChanges(
             orders=[_order_view(r) for r in con.execute("SELECT * FROM orders ORDER BY order_id")],
             fills=[_fill_view(r) for r in con.execute("SELECT * FROM fills ORDER BY fill_no")],
-            positions=self.positions(),
-            balances=self.balances(),
+            positions=await self.positions(),
+            balances=await self.balances(),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,11 +16,12 @@ from ordergate.store.codec import decode
 
 
 class VerifiableStore(Protocol):
-    partition: int
+    @property
+    def partition(self) -> int: ...
 
-    def records(self, after_seq: int = 0) -> Iterator[JournalRecord]: ...
+    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]: ...
 
-    def snapshot(self) -> ReadModelChanges: ...
+    async def snapshot(self) -> ReadModelChanges: ...
 
 
 @dataclass(slots=True)
@@ -36,8 +37,8 @@ class VerificationReport:
         return not self.problems
 
 
-def replay_records(
-    records: Iterator[JournalRecord],
+async def replay_records(
+    records: AsyncIterator[JournalRecord],
     partition: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[OmsState, VerificationReport]:
@@ -45,7 +46,7 @@ def replay_records(
     state = OmsState(partition)
     report = VerificationReport()
     prev = GENESIS
-    for record in records:
+    async for record in records:
         try:
             digest = check_link(record, prev, report.events + 1)
             state.apply(decode(record.type, record.version, record.payload))
@@ -65,14 +66,14 @@ def replay_records(
     return state, report
 
 
-def verify_store(
+async def verify_store(
     store: VerifiableStore, progress: Callable[[int], None] | None = None
 ) -> VerificationReport:
-    state, report = replay_records(store.records(), store.partition, progress)
+    state, report = await replay_records(store.records_after(), store.partition, progress)
     if not report.ok:
         return report
     expected = state.take_changes()
-    stored = store.snapshot()
+    stored = await store.snapshot()
     report.problems.extend(_diff_read_models(expected, stored))
     return report
 

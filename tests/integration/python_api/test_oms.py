@@ -26,10 +26,10 @@ async def test_oms_place_market_fills_and_position_follows(settings: Settings):
 
         assert order.status is OrderStatus.FILLED
         assert again.order_id == order.order_id
-        (position,) = oms.positions()
+        (position,) = await oms.positions()
         assert (position.symbol, position.qty) == ("EURUSD", Decimal("0.10"))
-        assert oms.fills(order_id=order.order_id).items[0].qty == Decimal("0.10")
-        usd = oms.account()["USD"]
+        assert (await oms.fills(order_id=order.order_id)).items[0].qty == Decimal("0.10")
+        usd = (await oms.account())["USD"]
         assert usd.position_margin > 0
         assert usd.free_margin == usd.equity - usd.used_margin
 
@@ -40,14 +40,14 @@ async def test_oms_resting_limit_cancel_and_cancel_again_conflicts(settings: Set
             "BTCUSDT", Side.BUY, Decimal("0.01"), OrderType.LIMIT, price=Decimal("10000.0")
         )
         assert order.status is OrderStatus.ACCEPTED
-        assert oms.account()["USDT"].order_margin == Decimal("0.01") * Decimal("10000.0") * Decimal(
-            "0.01"
-        )
+        assert (await oms.account())["USDT"].order_margin == Decimal("0.01") * Decimal(
+            "10000.0"
+        ) * Decimal("0.01")
 
         canceled = await oms.cancel(order.order_id)
 
         assert canceled.status is OrderStatus.CANCELED
-        assert oms.account()["USDT"].order_margin == 0
+        assert (await oms.account())["USDT"].order_margin == 0
         with pytest.raises(Conflict) as refused:
             await oms.cancel(order.order_id)
         assert refused.value.code == "ORDER_ALREADY_TERMINAL"
@@ -57,7 +57,7 @@ async def test_oms_malformed_request_raises_invalid_request_and_records_nothing(
     async with Oms(settings) as oms:
         with pytest.raises(InvalidRequest):
             await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"), OrderType.LIMIT)  # no price
-        assert oms.orders().items == []
+        assert (await oms.orders()).items == []
 
 
 async def test_oms_outside_its_context_raises_engine_stopped(settings: Settings):
@@ -71,9 +71,13 @@ def test_blocking_oms_places_and_closes_a_position(settings: Settings):
         order = oms.place("BTCUSDT", Side.SELL, Decimal("0.002"))
         assert order.status is OrderStatus.FILLED
         assert [p.qty for p in oms.positions()] == [Decimal("-0.002")]
+        assert oms.order(order.order_id) == order
+        assert [o.order_id for o in oms.orders().items] == [order.order_id]
+        assert oms.account()["USDT"].balance < Decimal(100_000)  # the fee
 
         closing = oms.close_position("BTCUSDT")
 
         assert closing.status is OrderStatus.FILLED
         assert closing.reduce_only
         assert oms.positions() == []
+        assert len(oms.fills().items) == 2

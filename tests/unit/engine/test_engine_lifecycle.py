@@ -62,7 +62,7 @@ async def test_place_denied_by_risk_journaled_with_code_and_not_sent(sessions, c
     assert view.reason_code == code
     denials = h.events(OrderDenied, view.order_id)
     assert [d.reason_code for d in denials] == [code]
-    assert h.store.order(view.order_id) == view
+    assert await h.store.order(view.order_id) == view
     assert h.venue.calls == []
     assert h.engine.order_margin(ACCOUNT) in ({}, {"USDT": D(0)})
 
@@ -82,7 +82,7 @@ async def test_market_order_fills_at_venue_updates_position_and_balance(sessions
     assert view.avg_fill_price == PRICE
     assert view.venue_order_id == "V1"
     assert h.position() == D("0.1")
-    assert h.store.positions(ACCOUNT)[0].qty == D("0.1")
+    assert (await h.store.positions(ACCOUNT))[0].qty == D("0.1")
     assert h.balance() == DEPOSIT  # the fake venue charges no fee
 
 
@@ -102,8 +102,8 @@ async def test_market_order_fill_with_fee_debits_balance(sessions):
     assert view.status is OrderStatus.FILLED
     assert h.position() == D("0.1")
     assert h.balance() == DEPOSIT - D("2.5")
-    assert [b.balance for b in h.store.balances(ACCOUNT)] == [DEPOSIT - D("2.5")]
-    assert h.store.positions(ACCOUNT)[0].fees == D("2.5")
+    assert [b.balance for b in await h.store.balances(ACCOUNT)] == [DEPOSIT - D("2.5")]
+    assert (await h.store.positions(ACCOUNT))[0].fees == D("2.5")
 
 
 async def test_cancel_resting_limit_order_ends_canceled(sessions):

@@ -104,7 +104,7 @@ async def scenario(script: list[tuple[Any, ...]]) -> None:
         for order in h.engine.state.orders.values():
             executed_qty = order.filled_qty + order.overfill_qty
             assert executed_qty == by_order.get(order.client_order_id, D(0)), order.order_id
-        report = verify_store(h.store)
+        report = await verify_store(h.store)
         assert report.ok, report.problems
         live = state_digest(h.engine.state)
         assert state_digest(OmsState.replay(h.store.events())) == live

@@ -218,4 +218,4 @@ async def test_restart_changed_instrument_journaled_and_used(sessions):
     assert [e.instrument for e in h2.events(InstrumentUpdated)] == [BTC, wider]
     assert placed.status is OrderStatus.PENDING_SUBMIT
     assert h2.engine.order_margin("acct") == {"USDT": D(20000)}  # 1 * 40,000 * 0.5
-    assert verify_store(h2.store).ok
+    assert (await verify_store(h2.store)).ok

@@ -78,7 +78,7 @@ async def test_busy_session_store_verifies_with_live_digest(sessions):
     h = await sessions.start()
     await busy_session(h)
 
-    report = verify_store(h.store)
+    report = await verify_store(h.store)
 
     assert report.ok, report.problems
     assert report.events == h.store.count()
@@ -96,4 +96,4 @@ async def test_restart_then_more_trading_replays_to_live_state(sessions):
     await busy_session(h2)
 
     assert state_digest(OmsState.replay(h2.store.events())) == state_digest(h2.engine.state)
-    assert verify_store(h2.store).ok
+    assert (await verify_store(h2.store)).ok

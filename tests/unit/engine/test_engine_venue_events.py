@@ -58,7 +58,7 @@ async def test_fill_delivered_twice_counted_once(sessions):
     assert view.status is OrderStatus.PARTIALLY_FILLED
     assert h.position() == D("0.04")
     assert len(h.events(OrderFilled)) == 1
-    assert len(h.store.snapshot().fills) == 1
+    assert len((await h.store.snapshot()).fills) == 1
     assert h.engine.dropped_venue_events == 0  # a duplicate is expected, not an anomaly
 
 
@@ -176,7 +176,7 @@ async def test_overfill_flagged_filled_qty_capped_position_carries_all(sessions)
     assert view.overfill_qty == D("0.03")
     assert "OVERFILL" in view.flags
     assert h.position() == D("0.13")
-    assert len(h.store.snapshot().fills) == 2
+    assert len((await h.store.snapshot()).fills) == 2
 
 
 async def test_fill_with_symbol_contradicting_order_dropped(sessions):

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from ordergate.engine.ids import client_order_id_for, order_id_for, order_number_of
+from ordergate.engine.ids import (
+    client_order_id_for,
+    order_id_for,
+    order_number_of,
+    partition_of,
+)
+
+PARTITION_OF_DEFAULT_16 = 2
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -92,3 +99,18 @@ def test_client_order_id_for_keyed_is_the_same_in_every_journal():
     assert client_order_id_for("a", "k", "0-1", "journal-a") == client_order_id_for(
         "a", "k", "0-9", "journal-b"
     )
+
+
+def test_partition_of_is_stable_and_in_range():
+    assert partition_of("acct-1", 1) == 0
+    assert [partition_of(f"acct-{i}", 16) for i in range(6)] == [
+        partition_of(f"acct-{i}", 16) for i in range(6)
+    ]
+    assert {partition_of(f"acct-{i}", 16) for i in range(500)} == set(range(16))
+    # A fixed value: nodes of different releases must route an account alike.
+    assert partition_of("default", 16) == PARTITION_OF_DEFAULT_16
+
+
+def test_partition_of_needs_a_partition():
+    with pytest.raises(ValueError, match="at least one partition"):
+        partition_of("a", 0)

@@ -175,7 +175,7 @@ async def test_preview_records_and_sends_nothing(sessions):
     assert h.venue.calls == calls
     assert h.engine.state.order_count == orders
     assert "preview" not in h.engine.state.orders
-    assert h.store.order("preview") is None
+    assert await h.store.order("preview") is None
     assert h.engine.order_margin(ACCOUNT) == {"USDT": D(0)}
 
 

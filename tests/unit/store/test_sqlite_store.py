@@ -60,7 +60,7 @@ async def test_sqlite_journal_update_refused_by_trigger(loaded, raw):
         raw.execute("UPDATE journal SET ts = ts + 1 WHERE seq = 3")
 
     store, _ = loaded
-    assert verify_store(store).ok
+    assert (await verify_store(store)).ok
 
 
 async def test_sqlite_journal_delete_refused_by_trigger(loaded, raw):
@@ -83,7 +83,7 @@ async def test_verify_store_tampered_payload_reports_its_seq(loaded, raw):
     drop_append_only_triggers(raw)
 
     raw.execute("UPDATE journal SET payload = ? WHERE seq = ?", (forged, seq))
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert not report.ok
     assert report.problems == [f"seq {seq}: hash does not match its content"]
@@ -108,7 +108,7 @@ async def test_verify_store_tampered_envelope_reports_its_seq(loaded, raw, colum
     drop_append_only_triggers(raw)
 
     raw.execute(f"UPDATE journal SET {column} = ? WHERE seq = ?", (value, seq))
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert not report.ok
     assert len(report.problems) == 1
@@ -121,7 +121,7 @@ async def test_verify_store_deleted_record_reports_gap(loaded, raw):
     drop_append_only_triggers(raw)
 
     raw.execute("DELETE FROM journal WHERE seq = 7")
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert report.problems == ["seq 8 where 7 was expected"]
 
@@ -133,7 +133,7 @@ async def test_verify_store_truncated_tail_verifies_but_read_models_disagree(loa
     last = len(session.events)
 
     raw.execute("DELETE FROM journal WHERE seq > ?", (last - 3,))
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert report.head_seq == last - 3
     assert not report.ok
@@ -147,7 +147,7 @@ async def test_verify_store_order_row_changed_behind_journal_reported(loaded, ra
     store, _ = loaded
 
     raw.execute("UPDATE orders SET status = 'FILLED', filled_qty = '0.010' WHERE order_id = '0-3'")
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert report.problems == ["order 0-3: read model differs from the replay"]
 
@@ -158,7 +158,7 @@ async def test_verify_store_extra_and_missing_rows_reported(loaded, raw):
     raw.execute("DELETE FROM fills WHERE trade_id = 'T0-2-1'")
     raw.execute("INSERT INTO balances VALUES ('ghost', 'USDT', '1', 0)")
     raw.execute("UPDATE positions SET qty = '9' WHERE account = 'a1' AND symbol = 'EURUSD'")
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert sorted(report.problems) == sorted(
         [
@@ -186,7 +186,7 @@ async def test_sqlite_store_reopen_continues_chain(path: Path):
             session.state.apply(event)
         last = await reopened.append(extra, session.state.take_changes())
         records = list(reopened.records())
-        report = verify_store(reopened)
+        report = await verify_store(reopened)
     finally:
         await reopened.close()
 
@@ -229,4 +229,4 @@ async def test_sqlite_store_failed_append_leaves_journal_and_head_unchanged(load
     session.state.apply(event)
     assert await store.append([event], session.state.take_changes()) == head_seq + 1
     assert list(store.records())[-1].prev_hash == head_hash
-    assert verify_store(store).ok
+    assert (await verify_store(store)).ok

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -76,13 +76,13 @@ def expected_fills(session: Session, where: FillFilter, descending: bool = True)
     return [f for _, _, f in numbered]
 
 
-def walk_by_cursor(
-    query: Callable[[PageRequest], Page[V]], limit: int, descending: bool
+async def walk_by_cursor(
+    query: Callable[[PageRequest], Awaitable[Page[V]]], limit: int, descending: bool
 ) -> list[V]:
     rows: list[V] = []
     cursor: str | None = None
     for _ in range(ORDER_COUNT * 4):
-        page = query(PageRequest(limit=limit, cursor=cursor, descending=descending))
+        page = await query(PageRequest(limit=limit, cursor=cursor, descending=descending))
         assert len(page.items) <= limit
         rows.extend(page.items)
         if page.next_cursor is None:
@@ -92,13 +92,13 @@ def walk_by_cursor(
     raise AssertionError("cursor paging did not end")
 
 
-def walk_by_offset(
-    query: Callable[[PageRequest], Page[V]], limit: int, descending: bool
+async def walk_by_offset(
+    query: Callable[[PageRequest], Awaitable[Page[V]]], limit: int, descending: bool
 ) -> list[V]:
     rows: list[V] = []
     offset = 0
     while True:
-        page = query(PageRequest(limit=limit, offset=offset, descending=descending))
+        page = await query(PageRequest(limit=limit, offset=offset, descending=descending))
         rows.extend(page.items)
         if len(page.items) < limit:
             return rows
@@ -130,6 +130,23 @@ def test_store_events_decode_to_appended_events(store: Store, session: Session):
     assert list(store.events()) == session.events
 
 
+@pytest.mark.parametrize("after", [0, 10, 10_000])
+async def test_store_records_after_streams_what_records_returns(
+    store: Store, session: Session, after: int
+):
+    streamed = [record async for record in store.records_after(after)]
+
+    assert streamed == list(store.records(after_seq=after))
+
+
+async def test_store_outbox_cursor_starts_at_zero_and_never_moves_back(empty_store: Store):
+    before = await empty_store.outbox_cursor()
+    await empty_store.advance_outbox_cursor(7, 1)
+    await empty_store.advance_outbox_cursor(3, 2)  # an older relay's late word
+
+    assert (before, await empty_store.outbox_cursor()) == (0, 7)
+
+
 async def test_store_append_returns_last_seq(empty_store: Store):
     store = empty_store
     first, second = session_batches()[:2]
@@ -143,8 +160,10 @@ async def test_store_append_returns_last_seq(empty_store: Store):
     assert await store.append(second, state.take_changes()) == len(first) + len(second)
 
 
-def test_verify_store_loaded_store_ok_and_digest_of_live_state(store: Store, session: Session):
-    report = verify_store(store)
+async def test_verify_store_loaded_store_ok_and_digest_of_live_state(
+    store: Store, session: Session
+):
+    report = await verify_store(store)
 
     assert report.ok, report.problems
     assert report.events == len(session.events)
@@ -160,8 +179,8 @@ async def test_verify_store_memory_and_sqlite_same_digest_for_same_events(tmp_pa
         await load(memory)
         await load(sqlite)
 
-        memory_report = verify_store(memory)
-        sqlite_report = verify_store(sqlite)
+        memory_report = await verify_store(memory)
+        sqlite_report = await verify_store(sqlite)
         sqlite_hashes = [r.hash for r in sqlite.records()]
     finally:
         await sqlite.close()
@@ -175,7 +194,7 @@ async def test_verify_store_memory_and_sqlite_same_digest_for_same_events(tmp_pa
 
 async def test_verify_store_empty_store_ok(empty_store: Store):
     store = empty_store
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert report.ok
     assert report.events == 0
@@ -185,14 +204,14 @@ async def test_verify_store_empty_store_ok(empty_store: Store):
 # --- read models: single rows -----------------------------------------------------------------
 
 
-def test_store_order_returns_committed_view(store: Store, session: Session):
+async def test_store_order_returns_committed_view(store: Store, session: Session):
     for order in session.orders():
-        assert store.order(order.order_id) == order
-    assert store.order("0-999") is None
+        assert await store.order(order.order_id) == order
+    assert await store.order("0-999") is None
 
 
-def test_store_order_keeps_decimal_text_and_flags(store: Store, session: Session):
-    view = store.order("0-3")  # partly filled then canceled
+async def test_store_order_keeps_decimal_text_and_flags(store: Store, session: Session):
+    view = await store.order("0-3")  # partly filled then canceled
 
     assert view is not None
     assert view.status is S.CANCELED
@@ -211,16 +230,16 @@ def test_store_order_keeps_decimal_text_and_flags(store: Store, session: Session
         ("0-18", ("FILL_AFTER_CANCEL_REQUEST",)),
     ],
 )
-def test_store_order_flags_round_trip(store: Store, session: Session, order_id, flags):
-    view = store.order(order_id)
+async def test_store_order_flags_round_trip(store: Store, session: Session, order_id, flags):
+    view = await store.order(order_id)
 
     assert view is not None
     assert view.flags == flags
     assert view == OrderView.of(session.state.orders[order_id])
 
 
-def test_store_snapshot_matches_replayed_rows(store: Store, session: Session):
-    snapshot = store.snapshot()
+async def test_store_snapshot_matches_replayed_rows(store: Store, session: Session):
+    snapshot = await store.snapshot()
 
     assert sorted(snapshot.orders, key=lambda o: o.order_id) == sorted(
         session.orders(), key=lambda o: o.order_id
@@ -228,32 +247,32 @@ def test_store_snapshot_matches_replayed_rows(store: Store, session: Session):
     assert snapshot.fills == session.fills
 
 
-def test_store_positions_filter_by_account_and_symbol(store: Store, session: Session):
+async def test_store_positions_filter_by_account_and_symbol(store: Store, session: Session):
     everything = sorted(
         (PositionView.of(p) for p in session.state.book), key=lambda p: (p.account, p.symbol)
     )
 
-    assert store.positions() == everything
-    assert store.positions(account="a2") == [p for p in everything if p.account == "a2"]
-    assert store.positions(symbol=EURUSD.symbol) == [
+    assert await store.positions() == everything
+    assert await store.positions(account="a2") == [p for p in everything if p.account == "a2"]
+    assert await store.positions(symbol=EURUSD.symbol) == [
         p for p in everything if p.symbol == EURUSD.symbol
     ]
-    assert store.positions("a1", BTC.symbol) == [
+    assert await store.positions("a1", BTC.symbol) == [
         p for p in everything if (p.account, p.symbol) == ("a1", BTC.symbol)
     ]
-    assert store.positions(account="nobody") == []
+    assert await store.positions(account="nobody") == []
 
 
-def test_store_balances_filter_by_account(store: Store, session: Session):
+async def test_store_balances_filter_by_account(store: Store, session: Session):
     everything = [
         b
         for account in sorted(session.state.accounts)
         for b in BalanceView.all_of(session.state.accounts[account])
     ]
 
-    assert store.balances() == everything
-    assert store.balances("a2") == [b for b in everything if b.account == "a2"]
-    assert store.balances("nobody") == []
+    assert await store.balances() == everything
+    assert await store.balances("a2") == [b for b in everything if b.account == "a2"]
+    assert await store.balances("nobody") == []
 
 
 # --- read models: order queries ---------------------------------------------------------------
@@ -276,10 +295,10 @@ ORDER_FILTERS = {
 
 
 @pytest.mark.parametrize("name", list(ORDER_FILTERS))
-def test_store_orders_filter_matches_expected_rows(store: Store, session: Session, name):
+async def test_store_orders_filter_matches_expected_rows(store: Store, session: Session, name):
     where = ORDER_FILTERS[name]
 
-    page = store.orders(where, PageRequest(limit=1000))
+    page = await store.orders(where, PageRequest(limit=1000))
 
     assert page.items == expected_orders(session, where)
     assert page.next_cursor is None
@@ -299,33 +318,35 @@ def test_store_orders_filters_select_something(store: Store, session: Session):
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
 @pytest.mark.parametrize("limit", [1, 5, 8, 24, 100])
 @pytest.mark.parametrize("name", ["all", "account", "statuses", "window"])
-def test_store_orders_cursor_walk_returns_every_row_once_in_order(
+async def test_store_orders_cursor_walk_returns_every_row_once_in_order(
     store: Store, session: Session, name, limit, descending
 ):
     where = ORDER_FILTERS[name]
 
-    rows = walk_by_cursor(lambda page: store.orders(where, page), limit, descending)
+    rows = await walk_by_cursor(lambda page: store.orders(where, page), limit, descending)
 
     assert rows == expected_orders(session, where, descending)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
 @pytest.mark.parametrize("limit", [1, 7, 24])
-def test_store_orders_offset_walk_returns_every_row_once_in_order(
+async def test_store_orders_offset_walk_returns_every_row_once_in_order(
     store: Store, session: Session, limit, descending
 ):
     where = OrderFilter(account="a1")
 
-    rows = walk_by_offset(lambda page: store.orders(where, page), limit, descending)
+    rows = await walk_by_offset(lambda page: store.orders(where, page), limit, descending)
 
     assert rows == expected_orders(session, where, descending)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
-def test_store_orders_sorted_by_updated_ts_cursor_walk(store: Store, session: Session, descending):
+async def test_store_orders_sorted_by_updated_ts_cursor_walk(
+    store: Store, session: Session, descending
+):
     where = OrderFilter()
 
-    rows = walk_by_cursor(
+    rows = await walk_by_cursor(
         lambda page: store.orders(where, page, OrderSort.UPDATED_TS), 5, descending
     )
 
@@ -333,25 +354,27 @@ def test_store_orders_sorted_by_updated_ts_cursor_walk(store: Store, session: Se
     assert rows != expected_orders(session, where, descending, OrderSort.CREATED_TS)
 
 
-def test_store_orders_cursor_wins_over_offset(store: Store, session: Session):
-    first = store.orders(OrderFilter(), PageRequest(limit=5))
+async def test_store_orders_cursor_wins_over_offset(store: Store, session: Session):
+    first = await store.orders(OrderFilter(), PageRequest(limit=5))
     assert first.next_cursor is not None
 
-    second = store.orders(OrderFilter(), PageRequest(limit=5, offset=100, cursor=first.next_cursor))
+    second = await store.orders(
+        OrderFilter(), PageRequest(limit=5, offset=100, cursor=first.next_cursor)
+    )
 
     assert second.items == expected_orders(session, OrderFilter())[5:10]
 
 
-def test_store_orders_last_full_page_has_no_cursor(store: Store, session: Session):
-    page = store.orders(OrderFilter(), PageRequest(limit=ORDER_COUNT))
+async def test_store_orders_last_full_page_has_no_cursor(store: Store, session: Session):
+    page = await store.orders(OrderFilter(), PageRequest(limit=ORDER_COUNT))
 
     assert len(page.items) == ORDER_COUNT
     assert page.next_cursor is None
 
 
-def test_store_orders_bad_cursor_raises_invalid_request(store: Store, session: Session):
+async def test_store_orders_bad_cursor_raises_invalid_request(store: Store, session: Session):
     with pytest.raises(InvalidRequest) as info:
-        store.orders(OrderFilter(), PageRequest(cursor="not-a-cursor"))
+        await store.orders(OrderFilter(), PageRequest(cursor="not-a-cursor"))
 
     assert info.value.code == "BAD_CURSOR"
 
@@ -371,11 +394,13 @@ FILL_FILTERS = {
 
 
 @pytest.mark.parametrize("name", list(FILL_FILTERS))
-def test_store_fills_filter_matches_expected_rows(store: Store, session: Session, name, request):
+async def test_store_fills_filter_matches_expected_rows(
+    store: Store, session: Session, name, request
+):
     where = FILL_FILTERS[name]
     expected = expected_fills(session, where)
 
-    page = store.fills(where, PageRequest(limit=1000))
+    page = await store.fills(where, PageRequest(limit=1000))
 
     assert page.items == expected
     assert expected
@@ -386,31 +411,31 @@ def test_store_fills_filter_matches_expected_rows(store: Store, session: Session
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
 @pytest.mark.parametrize("limit", [1, 3, 100])
 @pytest.mark.parametrize("name", ["all", "combined"])
-def test_store_fills_cursor_walk_returns_every_row_once_in_order(
+async def test_store_fills_cursor_walk_returns_every_row_once_in_order(
     store: Store, session: Session, name, limit, descending, request
 ):
     where = FILL_FILTERS[name]
 
-    rows = walk_by_cursor(lambda page: store.fills(where, page), limit, descending)
+    rows = await walk_by_cursor(lambda page: store.fills(where, page), limit, descending)
 
     assert rows == expected_fills(session, where, descending)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
 @pytest.mark.parametrize("limit", [1, 4])
-def test_store_fills_offset_walk_returns_every_row_once_in_order(
+async def test_store_fills_offset_walk_returns_every_row_once_in_order(
     store: Store, session: Session, limit, descending, request
 ):
-    rows = walk_by_offset(lambda page: store.fills(FillFilter(), page), limit, descending)
+    rows = await walk_by_offset(lambda page: store.fills(FillFilter(), page), limit, descending)
 
     assert rows == expected_fills(session, FillFilter(), descending)
 
 
-def test_store_fills_ts_ties_keep_append_order(store: Store, session: Session, request):
+async def test_store_fills_ts_ties_keep_append_order(store: Store, session: Session, request):
     tied = [f for f in session.fills if sum(g.ts == f.ts for g in session.fills) > 1]
     assert tied  # the scenario has ties to break
 
-    page = store.fills(FillFilter(), PageRequest(limit=1000, descending=False))
+    page = await store.fills(FillFilter(), PageRequest(limit=1000, descending=False))
 
     assert [f for f in page.items if f in tied] == tied
 
@@ -421,11 +446,11 @@ def test_store_fills_ts_ties_keep_append_order(store: Store, session: Session, r
 async def test_verify_store_memory_read_model_changed_reported():
     store = MemoryStore()
     await load(store)
-    view = store.order("0-4")
+    view = await store.order("0-4")
     assert view is not None
 
     store.apply_changes(ReadModelChanges(orders=[msgspec.structs.replace(view, status=S.FILLED)]))
-    report = verify_store(store)
+    report = await verify_store(store)
 
     assert not report.ok
     assert report.problems == ["order 0-4: read model differs from the replay"]

@@ -29,7 +29,7 @@ async def list_fills(
     order: SortOrder = SortOrder.desc,
 ) -> FillPage:
     """Executions by time, newest first by default; page with `cursor` (or `offset`)."""
-    page = app.reads.fills(
+    page = await app.reads.fills(
         FillFilter(
             account=account,
             symbol=symbol,

@@ -101,7 +101,7 @@ async def list_orders(
     order: SortOrder = SortOrder.desc,
 ) -> OrderPage:
     """List orders, newest first by default; page with `cursor` (or `offset`)."""
-    page = app.reads.orders(
+    page = await app.reads.orders(
         OrderFilter(
             account=account,
             symbol=symbol,
@@ -119,7 +119,7 @@ async def list_orders(
 
 @router.get("/{order_id}", responses=ERRORS)
 async def get_order(app: AppDep, order_id: str) -> OrderOut:
-    view = app.reads.order(order_id)
+    view = await app.reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return OrderOut.of(view)

@@ -143,7 +143,7 @@ async def list_paper_orders(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[PaperOrderOut]:
-    page = app.reads.orders(
+    page = await app.reads.orders(
         OrderFilter(
             account=app.settings.default_account,
             symbol=symbol,
@@ -156,7 +156,7 @@ async def list_paper_orders(
 
 @router.get("/orders/{order_id}", responses=ERRORS)
 async def get_paper_order(app: AppDep, order_id: str) -> PaperOrderOut:
-    view = app.reads.order(order_id)
+    view = await app.reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return PaperOrderOut.of(view)

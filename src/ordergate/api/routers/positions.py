@@ -30,7 +30,7 @@ async def list_positions(
     """Net positions, marked to the current price (unrealized PnL is not journaled)."""
     instruments = app.engine.instruments
     result: list[PositionOut] = []
-    for p in app.reads.positions(account, symbol):
+    for p in await app.reads.positions(account, symbol):
         if p.qty == ZERO and not include_flat:
             continue
         instrument = instruments[p.symbol]
@@ -75,9 +75,9 @@ async def close_position(
 async def get_account(app: AppDep, account: str | None = None) -> AccountOut:
     """Balance, equity, used and free margin per currency."""
     account_id = account or app.settings.default_account
-    if not app.reads.balances(account_id):
+    if not await app.reads.balances(account_id):
         raise NotFound(f"account {account_id!r} is not known", code="ACCOUNT_NOT_FOUND")
-    margins = app.account_margin(account_id)
+    margins = await app.account_margin(account_id)
     return AccountOut(
         account=account_id,
         currencies=[

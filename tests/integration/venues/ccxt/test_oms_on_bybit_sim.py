@@ -121,13 +121,8 @@ class Rig:
         deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:
-                orders = [
-                    (o.idempotency_key, o.status, o.filled_qty, o.flags)
-                    for o in self.oms.orders().items
-                ]
-                raise AssertionError(
-                    f"timed out waiting for {what}: {orders} {self.oms.app.engine.gates}"
-                )
+                orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
+                raise AssertionError(f"timed out waiting for {what}; orders: {orders}")
             await asyncio.sleep(0.02)
 
     async def quote(self, bid: str, ask: str) -> None:
@@ -140,7 +135,7 @@ class Rig:
         )
 
     def view(self, order_id: str) -> OrderView:
-        view = self.oms.order(order_id)
+        view = self.oms.app.engine.order(order_id)  # as journaled
         assert view is not None
         return view
 
@@ -173,7 +168,7 @@ async def assert_agrees_with_the_venue(rig: Rig) -> None:
     """Every order ordergate knows as the venue has it; fills and position likewise."""
     venue_orders = await rig.sim.orders()
     executions = await rig.sim.executions()
-    orders = rig.oms.orders(symbol=SYMBOL, limit=1000).items
+    orders = (await rig.oms.orders(symbol=SYMBOL, limit=1000)).items
     assert orders, "no order was placed"
     for order in orders:
         at_venue = [o for o in venue_orders if o["orderLinkId"] == order.client_order_id]
@@ -187,10 +182,10 @@ async def assert_agrees_with_the_venue(rig: Rig) -> None:
             _STATUS_AT_BYBIT[truth["orderStatus"]],
             D(truth["cumExecQty"]),
         ), order.order_id
-        booked = sorted(f.trade_id for f in rig.oms.fills(order_id=order.order_id).items)
+        booked = sorted(f.trade_id for f in (await rig.oms.fills(order_id=order.order_id)).items)
         expected = sorted(e["execId"] for e in executions if e["orderId"] == truth["orderId"])
         assert booked == expected, order.order_id
-    [position] = rig.oms.positions() or [None]
+    [position] = await rig.oms.positions() or [None]
     held = D(0) if position is None else position.qty
     assert held == await rig.sim.position()
 
@@ -222,14 +217,14 @@ async def trade(rig: Rig) -> None:
 async def test_orders_fill_rest_and_cancel_as_the_venue_says(rig):
     await trade(rig)
 
-    views = {v.idempotency_key: v for v in rig.oms.orders(limit=10).items}
+    views = {v.idempotency_key: v for v in (await rig.oms.orders(limit=10)).items}
     assert {k: (v.status, v.filled_qty) for k, v in views.items()} == {
         "m1": (OrderStatus.FILLED, D("0.010")),
         "l1": (OrderStatus.FILLED, D("0.020")),
         "s1": (OrderStatus.CANCELED, D(0)),
     }
     assert views["m1"].avg_fill_price == D("50010.0")
-    assert [p.qty for p in rig.oms.positions()] == [D("0.030")]
+    assert [p.qty for p in await rig.oms.positions()] == [D("0.030")]
 
 
 @pytest.mark.parametrize(
