@@ -87,6 +87,8 @@ class OrderInitialized(msgspec.Struct, frozen=True, gc=False):
     external: bool = False
     # A LIMIT order whose price ordergate set from the configured offset (seed 003).
     priced_by_offset: bool = False
+    # The trading signal the order was placed for (seed 002), if any.
+    signal_id: str | None = None
 
 
 class OrderDenied(msgspec.Struct, frozen=True, gc=False):

@@ -188,6 +188,7 @@ class Order:
         "reference_price",
         "request_hash",
         "side",
+        "signal_id",
         "status",
         "stop_loss",
         "stop_price",
@@ -224,6 +225,7 @@ class Order:
         self.trace_id = event.trace_id
         self.external = event.external
         self.priced_by_offset = event.priced_by_offset
+        self.signal_id = event.signal_id
         self.status = OrderStatus.NEW
         self.filled_qty = ZERO
         self.overfill_qty = ZERO

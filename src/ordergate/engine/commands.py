@@ -78,12 +78,15 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
     parent_order_id: str | None = None
     # LIMIT only: no price; ordergate prices it at the configured offset from the touch.
     price_at_offset: bool = False
+    # The trading signal this order is placed for (set by the signal path, seed 002).
+    signal_id: str | None = None
 
     def __post_init__(self) -> None:
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
         _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=True)
         _require_name("strategy", self.strategy, limit=MAX_NAME_LENGTH, required=False)
         _require_name("idempotency_key", self.idempotency_key, limit=MAX_ID_LENGTH, required=False)
+        _require_name("signal_id", self.signal_id, limit=MAX_ID_LENGTH, required=False)
         _require_name("trace_id", self.trace_id, limit=MAX_ID_LENGTH, required=False)
         _require_positive("qty", self.qty, required=True)
         if self.price_at_offset:

@@ -91,6 +91,7 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
             trace_id=command.trace_id,
             ts=ts,
             priced_by_offset=command.price_at_offset,
+            signal_id=command.signal_id,
         )
     )
     order = state.orders[order_id]

@@ -47,6 +47,7 @@ class OrderView(msgspec.Struct, frozen=True, gc=False):
     flags: tuple[str, ...]
     created_ts: int
     updated_ts: int
+    signal_id: str | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -78,6 +79,7 @@ class OrderView(msgspec.Struct, frozen=True, gc=False):
             tuple(sorted(order.flags)),
             order.created_ts,
             order.updated_ts,
+            order.signal_id,
         )
 
 

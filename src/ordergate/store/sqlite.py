@@ -131,6 +131,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     """,
     """
+    ALTER TABLE orders ADD COLUMN signal_id TEXT;
     CREATE TABLE outbox_cursor (
         partition INTEGER PRIMARY KEY,
         seq INTEGER NOT NULL,
@@ -169,6 +170,7 @@ ORDER_COLUMNS: Final = (
     "flags",
     "created_ts",
     "updated_ts",
+    "signal_id",
 )
 _ORDER_MUTABLE: Final = (
     "qty",
@@ -246,6 +248,7 @@ def _order_row(o: OrderView) -> tuple[Any, ...]:
         ",".join(o.flags),
         o.created_ts,
         o.updated_ts,
+        o.signal_id,
     )
 
 
@@ -278,6 +281,7 @@ def _order_view(r: sqlite3.Row) -> OrderView:
         flags=tuple(r["flags"].split(",")) if r["flags"] else (),
         created_ts=r["created_ts"],
         updated_ts=r["updated_ts"],
+        signal_id=r["signal_id"],
     )
 
 

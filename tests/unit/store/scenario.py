@@ -62,6 +62,7 @@ def order_init(n: int) -> OrderInitialized:
         parent_order_id=None,
         trace_id=f"trace-{n}",
         ts=1_000 + (n // 3) * 10,
+        signal_id=f"signal-{n}" if n % 5 == 0 else None,
     )
 
 
