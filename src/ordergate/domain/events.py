@@ -287,6 +287,54 @@ class OperatorActed(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class PlannedOrder(msgspec.Struct, frozen=True, gc=False):
+    """An order a dry-run signal would have placed, and every reason risk would deny it."""
+
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    price_at_offset: bool
+    idempotency_key: str
+    denials: tuple[str, ...]
+
+
+class SignalReceived(msgspec.Struct, frozen=True, gc=False):
+    """A trading signal (seed 002) and what ordergate decided for it, journaled in the
+    batch that places its orders: its id is the idempotency key, so a redelivered signal
+    is answered from this record and places nothing.
+
+    `reason_code` says why a valid signal made no orders; `order_type`, `pricing`,
+    `reference_price`, `spread_pct` and `parts` are the inputs of the decision. A dry-run
+    signal's orders are `planned`, never placed.
+    """
+
+    VERSION: ClassVar[int] = 1
+    signal_id: str
+    fingerprint: str
+    account: str
+    symbol: str
+    strategy: str
+    side: Side
+    confidence: Decimal
+    qty: Decimal | None
+    notional: Decimal | None
+    price_hint: Decimal | None
+    trace_id: str | None
+    signal_ts: int
+    dry_run: bool
+    reason_code: str | None
+    detail: str
+    order_type: OrderType | None
+    pricing: str | None
+    reference_price: Decimal | None
+    spread_pct: Decimal | None
+    parts: int
+    canceled_order_ids: tuple[str, ...]
+    planned: tuple[PlannedOrder, ...]
+    ts: int
+
+
 class ReconciliationRecorded(msgspec.Struct, frozen=True, gc=False):
     """What one reconciliation of an account found, as plain lines (empty: it agreed)."""
 
@@ -323,12 +371,15 @@ ControlEvent = (
     | OperatorActed
     | ReconciliationRecorded
 )
-Event = JournalOpened | InstrumentUpdated | BalanceAdjusted | ControlEvent | OrderEvent
+Event = (
+    JournalOpened | InstrumentUpdated | BalanceAdjusted | SignalReceived | ControlEvent | OrderEvent
+)
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     JournalOpened,
     InstrumentUpdated,
     BalanceAdjusted,
+    SignalReceived,
     OrderInitialized,
     OrderDenied,
     OrderApproved,
@@ -360,7 +411,7 @@ def stream_of(event: Event) -> str:
         return "journal"
     if isinstance(event, InstrumentUpdated):
         return f"instrument:{event.instrument.symbol}"
-    if isinstance(event, BalanceAdjusted):
+    if isinstance(event, BalanceAdjusted | SignalReceived):
         return f"account:{event.account}"
     if isinstance(event, ControlEvent):
         return f"control:{event.account or '*'}"

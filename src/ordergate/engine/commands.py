@@ -13,6 +13,7 @@ from decimal import Decimal
 import msgspec
 
 from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.signal_model import TradingSignal
 from ordergate.domain.values import (
     MAX_DECIMALS,
     MAX_MAGNITUDE,
@@ -174,6 +175,12 @@ class CloseAll(msgspec.Struct, frozen=True, gc=False):
     actor: str = "unknown"
 
 
+class ProcessSignal(msgspec.Struct, frozen=True, gc=False):
+    """A trading signal to act on (seed 002); validated when it was decoded."""
+
+    signal: TradingSignal
+
+
 class AdjustBalance(msgspec.Struct, frozen=True, gc=False):
     account: str
     currency: str
@@ -230,6 +237,7 @@ class ClearDirty(msgspec.Struct, frozen=True, gc=False):
 
 Command = (
     PlaceOrder
+    | ProcessSignal
     | CancelOrder
     | ReplaceOrder
     | ClosePosition

@@ -1,5 +1,8 @@
 """Sends the engine's requests to the venue, after they are journaled, and reports back.
 
+`may_send`, when given, is asked right before every attempt: a node whose partition
+lease has lapsed sends nothing more (the request is withheld and `on_withheld` called).
+
 Requests run on a fixed number of lanes; an order always uses the same lane, so its
 submit, cancel and replace reach the venue in the order they were decided, and no task is
 created per request. Outcomes (answers, refusals, ambiguity) are handed back to the
@@ -100,10 +103,14 @@ class VenueDispatcher:
         *,
         lanes: int = 1,
         retry: RetryPolicy | None = None,
+        may_send: Callable[[], bool] | None = None,
+        on_withheld: Callable[[], None] | None = None,
     ) -> None:
         if lanes < 1:
             raise ValueError("lanes must be >= 1")
         self._venue = venue
+        self._may_send = may_send
+        self._on_withheld = on_withheld
         self._deliver = deliver
         self._retry = retry or RetryPolicy()
         self._rng = random.Random()
@@ -155,6 +162,13 @@ class VenueDispatcher:
         attempt = 0
         while True:
             attempt += 1
+            if self._may_send is not None and not self._may_send():
+                # This node no longer owns the partition: whoever does now will ask the
+                # venue about this order before it acts. Nothing more leaves from here.
+                log.error("venue request withheld: ownership lost", order_id=request.order_id)
+                if self._on_withheld is not None:
+                    self._on_withheld()
+                return None
             try:
                 return await self._call(request)
             except RetryableVenueError as exc:

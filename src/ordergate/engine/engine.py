@@ -22,19 +22,21 @@ from typing import Any, cast
 
 import structlog
 
-from ordergate.domain.errors import EngineStopped, NotFound, OrderGateError
+from ordergate.domain.errors import EngineStopped, JournalFenced, NotFound, OrderGateError
 from ordergate.domain.events import (
     ControlEvent,
     InstrumentMarkedDirty,
     JournalOpened,
     ReconciliationRecorded,
+    SignalReceived,
     TradingArmed,
     TradingStateChanged,
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
+from ordergate.domain.signal_policy import SignalPolicy
 from ordergate.domain.values import OrderStatus, OrderType, TimeInForce
-from ordergate.engine import amendments, control, placement
+from ordergate.engine import amendments, control, placement, signals
 from ordergate.engine.commands import (
     AdjustBalance,
     ArmTrading,
@@ -44,6 +46,7 @@ from ordergate.engine.commands import (
     ClosePosition,
     Command,
     PlaceOrder,
+    ProcessSignal,
     ReplaceOrder,
     SetTradingState,
 )
@@ -93,6 +96,15 @@ def venue_has_answered(view: OrderView) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalResult:
+    """A signal's journaled record and the orders placed for it (as journaled)."""
+
+    received: SignalReceived
+    orders: list[OrderView]
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceResult:
     """The order as journaled; `created` is False when an idempotency key matched."""
 
@@ -123,8 +135,9 @@ class _Preview:
 
 
 @dataclass(frozen=True, slots=True)
-class _WatchLosses:
-    """Internal command: compare open positions' losses with their warning thresholds."""
+class _Watch:
+    """Internal command, every `watch_interval`: compare open positions' losses with their
+    warning thresholds, and cancel signal orders that went stale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +189,7 @@ class _Reply:
         self.error: BaseException | None = None
 
 
-_Internal = (
-    _Recover | _OpenJournal | _DefineInstruments | _Barrier | _Reconcile | _Preview | _WatchLosses
-)
+_Internal = _Recover | _OpenJournal | _DefineInstruments | _Barrier | _Reconcile | _Preview | _Watch
 Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
 
 
@@ -210,7 +221,12 @@ class Engine:
         query_retry_delay: float = 1.0,
         reconcile_policy: ReconcilePolicy | None = None,
         watch_interval: float | None = 1.0,
+        signal_policy: SignalPolicy | None = None,
+        may_act: Callable[[], bool] | None = None,
     ) -> None:
+        """`may_act`: asked before every journal append and venue request; once it says
+        no (a lapsed partition lease), the engine appends and sends nothing more and
+        stops with `JournalFenced`."""
         self._ctx = DecisionContext(
             state,
             clock,
@@ -222,6 +238,7 @@ class Engine:
         self._instruments = tuple(instruments)
         self._reconcile_policy = reconcile_policy or ReconcilePolicy()
         self._watch_interval = watch_interval
+        self._signal_policy = signal_policy or SignalPolicy()
         self._loss_watch = LossWatch()
         self._subscriptions = Subscriptions()
         self._reconcile_hook: Callable[[set[str]], None] | None = None
@@ -231,7 +248,15 @@ class Engine:
         self._venue = venue
         self._max_batch = max_batch
         self._translator = VenueEventTranslator(self._ctx, query_retry_delay)
-        self._dispatcher = VenueDispatcher(venue, self._deliver, lanes=venue_lanes, retry=retry)
+        self._may_act = may_act
+        self._dispatcher = VenueDispatcher(
+            venue,
+            self._deliver,
+            lanes=venue_lanes,
+            retry=retry,
+            may_send=may_act,
+            on_withheld=self._fence,
+        )
         self._inbox: deque[Any] = deque()
         self._wakeup = asyncio.Event()
         self._views: dict[str, OrderView] = {}
@@ -246,6 +271,7 @@ class Engine:
         self._failure: BaseException | None = None
         self._commands: dict[type, Callable[[Any], Callable[[], Any]]] = {
             PlaceOrder: self._place,
+            ProcessSignal: self._process_signal,
             CancelOrder: self._cancel,
             ReplaceOrder: self._replace,
             ClosePosition: self._close_position,
@@ -258,7 +284,7 @@ class Engine:
             ClearDirty: self._clear_dirty,
             _Reconcile: self._reconcile,
             _Preview: self._preview,
-            _WatchLosses: self._watch_losses,
+            _Watch: self._watch_tick,
             _Recover: self._recover,
             _Barrier: lambda _: lambda: None,
         }
@@ -325,6 +351,11 @@ class Engine:
 
     async def place(self, command: PlaceOrder) -> PlaceResult:
         return cast("PlaceResult", await self._submit(command))
+
+    async def process_signal(self, command: ProcessSignal) -> SignalResult:
+        """Act on a trading signal; return once its outcome is journaled (a redelivered
+        signal is answered from its record: `duplicate`)."""
+        return cast("SignalResult", await self._submit(command))
 
     async def cancel(self, command: CancelOrder) -> OrderView:
         return cast("OrderView", await self._submit(command))
@@ -395,7 +426,7 @@ class Engine:
         assert self._watch_interval is not None
         while True:
             await asyncio.sleep(self._watch_interval)
-            await self._submit(_WatchLosses())
+            await self._submit(_Watch())
 
     def order(self, order_id: str) -> OrderView | None:
         """The order as last journaled."""
@@ -569,6 +600,8 @@ class Engine:
         batch, changes, replies = closed.batch, closed.changes, closed.replies
         if batch.events:
             try:
+                if self._may_act is not None and not self._may_act():
+                    raise JournalFenced("this node's lease on the partition lapsed")
                 last_seq = await self._journal.append(batch.events, changes)
             except BaseException:
                 self._replies.extend(replies)  # so the failure answers them too
@@ -601,6 +634,10 @@ class Engine:
                     if not waiter.done() and predicate(view):
                         waiter.set_result(view)
 
+    def _fence(self) -> None:
+        self._fail(JournalFenced("this node's lease on the partition lapsed"))
+        self._wakeup.set()
+
     def _fail(self, exc: BaseException) -> None:
         if self._failure is not None:
             return
@@ -620,6 +657,13 @@ class Engine:
 
     def _view(self, order_id: str) -> Callable[[], OrderView]:
         return lambda: self._views[order_id]
+
+    def _process_signal(self, command: ProcessSignal) -> Callable[[], SignalResult]:
+        outcome = signals.process_signal(self._ctx, command.signal, self._signal_policy)
+        order_ids = [o.order_id for o in outcome.orders]
+        return lambda: SignalResult(
+            outcome.received, [self._views[i] for i in order_ids], outcome.duplicate
+        )
 
     def _place(self, command: PlaceOrder) -> Callable[[], PlaceResult]:
         order, created = placement.place(self._ctx, command)
@@ -686,8 +730,9 @@ class Engine:
         result = placement.preview(self._ctx, command.command)
         return lambda: result
 
-    def _watch_losses(self, _: _WatchLosses) -> Callable[[], None]:
+    def _watch_tick(self, _: _Watch) -> Callable[[], None]:
         self._loss_watch.check(self._ctx)
+        signals.cancel_stale_orders(self._ctx, self._signal_policy)
         return lambda: None
 
     def _recover(self, _: _Recover) -> Callable[[], None]:

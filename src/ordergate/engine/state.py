@@ -26,6 +26,7 @@ from ordergate.domain.events import (
     OrderFilled,
     OrderInitialized,
     ReconciliationRecorded,
+    SignalReceived,
     TradingArmed,
     TradingStateChanged,
 )
@@ -89,6 +90,8 @@ class OmsState:
         self.dirty: dict[tuple[str, str | None], InstrumentMarkedDirty] = {}
         self.armed: dict[str, TradingArmed] = {}
         self.last_reconciliation: dict[str, ReconciliationRecorded] = {}
+        # Every trading signal taken, by id: a redelivered one is answered from here.
+        self.signals: dict[str, SignalReceived] = {}
         self._changed_orders: dict[str, Order] = {}
         self._new_fills: list[OrderFilled] = []
         self._changed_positions: dict[tuple[str, str], Position] = {}
@@ -117,6 +120,10 @@ class OmsState:
             for order in self.open_orders.values():
                 if order.symbol == event.instrument.symbol:
                     self._recount(order)  # margin rate or contract size may have changed
+        elif isinstance(event, SignalReceived):
+            if event.signal_id in self.signals:
+                raise InvalidRequest(f"signal {event.signal_id!r} is journaled already")
+            self.signals[event.signal_id] = event
         elif isinstance(event, BalanceAdjusted):
             account = self._account(event.account)
             account.credit(event.currency, event.amount, event.ts)
