@@ -21,7 +21,7 @@ import msgspec
 from ordergate.domain.errors import IdempotencyConflict
 from ordergate.domain.events import PlannedOrder, SignalReceived
 from ordergate.domain.orders import Order, can_request_cancel
-from ordergate.domain.signal_model import TradingSignal
+from ordergate.domain.signal_model import SignalReason, TradingSignal
 from ordergate.domain.signal_policy import (
     OpenOrderRef,
     SignalDecision,
@@ -34,8 +34,6 @@ from ordergate.engine.amendments import request_cancel
 from ordergate.engine.commands import PlaceOrder
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.placement import place, preview
-
-UNKNOWN_SYMBOL = "SIGNAL_UNKNOWN_SYMBOL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +62,9 @@ def process_signal(
         return SignalOutcome(known, _orders_of(ctx, known), duplicate=True)
     instrument = ctx.state.instruments.get(signal.symbol)
     if instrument is None:
-        received = _received(ctx, signal, policy, None, reason_code=UNKNOWN_SYMBOL)
+        received = _received(
+            ctx, signal, policy, None, reason_code=SignalReason.SIGNAL_UNKNOWN_SYMBOL.value
+        )
         ctx.emit(received)
         return SignalOutcome(received, (), duplicate=False)
     limits = ctx.limits.resolve(signal.account, signal.symbol, signal.strategy)
