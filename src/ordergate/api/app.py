@@ -18,6 +18,7 @@ from ordergate.api.routers import (
     admin,
     fills,
     health,
+    order_manager,
     orders,
     paper,
     positions,
@@ -54,6 +55,6 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_api_keys(app)
-    for module in (risk, orders, fills, positions, admin, trading, paper, health):
+    for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):
         app.include_router(module.router)
     return app

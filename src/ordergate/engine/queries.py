@@ -16,6 +16,7 @@ from ordergate.engine.views import BalanceView, FillView, OrderView, PositionVie
 T = TypeVar("T")
 
 MAX_PAGE = 1000
+MAX_OFFSET = 2**63 - 1  # stores pass it on as a signed 64-bit integer
 
 
 class OrderSort(StrEnum):
@@ -57,12 +58,14 @@ class PageRequest:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be 1..{MAX_PAGE}")
-        if self.offset < 0:
-            raise InvalidRequest("offset must not be negative")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidRequest(f"offset must be 0..{MAX_OFFSET}")
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of rows; `next_cursor` is None exactly when no row follows it."""
+
     items: list[T]
     next_cursor: str | None
 

@@ -24,6 +24,11 @@ ROUTES = {
     "/paper/orders": {"get"},
     "/paper/orders/{order_id}": {"get"},
     "/paper/orders/{order_id}/cancel": {"post"},
+    "/api/v1/orders": {"get"},
+    "/api/v1/orders/{order_id}": {"get"},
+    "/api/v1/positions": {"get"},
+    "/api/v1/positions/{asset}": {"get"},
+    "/api/v1/sync": {"post"},
 }
 
 

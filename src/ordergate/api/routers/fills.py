@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from ordergate.api.deps import AppDep
 from ordergate.api.routers.orders import SortOrder
 from ordergate.api.schemas import FillOut, FillPage, ns
-from ordergate.engine.queries import FillFilter, PageRequest
+from ordergate.engine.queries import MAX_OFFSET, FillFilter, PageRequest
 
 router = APIRouter(prefix="/v1/fills", tags=["fills"])
 
@@ -24,7 +24,7 @@ async def list_fills(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     cursor: str | None = None,
     order: SortOrder = SortOrder.desc,
 ) -> FillPage:

@@ -13,7 +13,7 @@ from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPa
 from ordergate.domain.errors import InvalidRequest, NotFound
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, PlaceOrder, ReplaceOrder
-from ordergate.engine.queries import OrderFilter, OrderSort, PageRequest
+from ordergate.engine.queries import MAX_OFFSET, OrderFilter, OrderSort, PageRequest
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -95,7 +95,7 @@ async def list_orders(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     cursor: str | None = None,
     sort: SortField = SortField.created_at,
     order: SortOrder = SortOrder.desc,
