@@ -19,6 +19,9 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   ├── RetryableVenueError     nothing happened at the venue; safe to send again
     │   ├── RejectedByVenue         the venue refused; sending again will not help
     │   └── AmbiguousVenueError     the request may have reached the venue; ask before resending
+    ├── BusError                    the message broker (RabbitMQ) refused or failed a request
+    │   ├── BusUnavailable          it cannot be reached now: try again later, lose nothing
+    │   └── EventPublishFailed      it did not confirm an event; the relay publishes it again
     ├── JournalError                the journal refused or failed an append; the engine stops
     │   ├── JournalCorrupted        the hash chain or a read model does not verify
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
@@ -142,6 +145,25 @@ class AmbiguousVenueError(VenueError):
     """The request may have reached the venue: ask by client order id before resending."""
 
     code = "VENUE_AMBIGUOUS"
+
+
+class BusError(OrderGateError):
+    code = "BUS_ERROR"
+
+
+class BusUnavailable(BusError):
+    """The broker cannot be reached now; the message stays where it was."""
+
+    code = "BUS_UNAVAILABLE"
+
+
+class EventPublishFailed(BusError):
+    """RabbitMQ did not confirm an event (nack, lost connection or channel, timeout).
+
+    Nothing is lost: the relay keeps the message and publishes it again.
+    """
+
+    code = "EVENTS_PUBLISH_FAILED"
 
 
 class JournalError(OrderGateError):

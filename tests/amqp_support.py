@@ -1,0 +1,289 @@
+"""Helpers for tests against a real RabbitMQ.
+
+The broker is `ORDERGATE_TEST_AMQP_URL` (default amqp://guest:guest@127.0.0.1:5672/).
+When it cannot be reached the test is skipped with the reason, unless `CI=true`: then
+it fails, as a missing service in CI is a broken build, not a pass.
+
+Every test shares the broker with other tests and other people's test runs: name what you
+declare with `BrokerSession.unique` (a random suffix) and let the session delete it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from yarl import URL
+
+AMQP_URL_ENV: Final = "ORDERGATE_TEST_AMQP_URL"
+DEFAULT_AMQP_URL: Final = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def amqp_url() -> str:
+    return os.environ.get(AMQP_URL_ENV) or DEFAULT_AMQP_URL
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def amqp_unreachable_reason(url: str | None = None) -> str | None:
+    """Why the broker cannot be reached (a TCP connect within 2 s), or None if it can."""
+    parsed = URL(url or amqp_url())
+    host, port = parsed.host or "127.0.0.1", parsed.port or 5672
+    try:
+        with socket.create_connection((host, port), timeout=2.0):
+            return None
+    except OSError as exc:
+        return f"RabbitMQ is not reachable at {host}:{port} ({exc}); set {AMQP_URL_ENV}"
+
+
+def require_amqp() -> str:
+    """Return the broker URL; skip the test if it is unreachable, or fail when CI=true."""
+    url = amqp_url()
+    reason = amqp_unreachable_reason(url)
+    if reason is not None:
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    return url
+
+
+def unique_name(prefix: str) -> str:
+    """A queue or exchange name no other test run will use: `<prefix>.<random>`."""
+    return f"{prefix}.{uuid.uuid4().hex[:12]}"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], *, timeout: float = 5.0, interval: float = 0.02
+) -> None:
+    """Wait until `check()` is true; fail the test with a clear message after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        outcome = check()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if loop.time() > deadline:
+            pytest.fail(f"condition not met within {timeout} s: {check}")
+        await asyncio.sleep(interval)
+
+
+async def queue_depth(connection: AbstractRobustConnection, queue: str) -> int:
+    """Messages ready in a queue (delivered but unacknowledged ones are not counted)."""
+    async with aio_pika.Channel(connection, publisher_confirms=False) as channel:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count or 0
+
+
+async def wait_for_depth(
+    connection: AbstractRobustConnection, queue: str, expected: int, *, timeout: float = 5.0
+) -> None:
+    """Wait until exactly `expected` messages are ready in the queue."""
+
+    async def reached() -> bool:
+        return await queue_depth(connection, queue) == expected
+
+    await eventually(reached, timeout=timeout)
+
+
+async def consumer_count(connection: AbstractRobustConnection, queue: str) -> int:
+    async with aio_pika.Channel(connection, publisher_confirms=False) as channel:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.consumer_count or 0
+
+
+async def take(
+    connection: AbstractRobustConnection, queue: str, count: int, *, timeout: float = 5.0
+) -> list[AbstractIncomingMessage]:
+    """Consume and acknowledge `count` messages from a queue, failing on timeout.
+
+    A consumer, not basic.get: quorum queues with a single active consumer refuse basic.get.
+    """
+    taken: list[AbstractIncomingMessage] = []
+    enough = asyncio.Event()
+
+    async def keep(message: AbstractIncomingMessage) -> None:
+        if len(taken) >= count:
+            return  # over the count: left unacknowledged, returned when the channel closes
+        await message.ack()
+        taken.append(message)
+        if len(taken) >= count:
+            enough.set()
+
+    channel = await connection.channel(publisher_confirms=False)
+    try:
+        await channel.set_qos(prefetch_count=count)
+        source = await channel.declare_queue(queue, passive=True)
+        await source.consume(keep)
+        try:
+            async with asyncio.timeout(timeout):
+                await enough.wait()
+        except TimeoutError:
+            pytest.fail(f"{queue}: got {len(taken)} of {count} messages in {timeout} s")
+    finally:
+        await channel.close()
+    return taken
+
+
+async def publish(
+    connection: AbstractRobustConnection,
+    queue: str,
+    bodies: list[bytes],
+    **properties: object,
+) -> None:
+    """Publish persistent messages to a queue, in order, and wait for every confirm.
+
+    The publishes are pipelined: each is written in turn on one channel (which keeps
+    their order), and the confirms are awaited together.
+    """
+    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    try:
+        await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    aio_pika.Message(
+                        body,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=f"m{number}",
+                        **properties,  # type: ignore[arg-type]
+                    ),
+                    routing_key=queue,
+                )
+                for number, body in enumerate(bodies)
+            )
+        )
+    finally:
+        await channel.close()
+
+
+class BrokerSession:
+    """One test's view of the broker: an admin connection, unique names, cleanup."""
+
+    def __init__(self, url: str, connection: AbstractRobustConnection) -> None:
+        self.url = url
+        self.connection = connection
+        self._queues: list[str] = []
+        self._exchanges: list[str] = []
+        self._connections: list[AbstractRobustConnection] = []
+
+    def unique(self, prefix: str) -> str:
+        return unique_name(prefix)
+
+    def track(self, *, queues: tuple[str, ...] = (), exchanges: tuple[str, ...] = ()) -> None:
+        """Delete these queues and exchanges when the test ends."""
+        self._queues.extend(queues)
+        self._exchanges.extend(exchanges)
+
+    def adopt(self, connection: AbstractRobustConnection) -> AbstractRobustConnection:
+        """Close this connection when the test ends (if the test did not)."""
+        self._connections.append(connection)
+        return connection
+
+    async def close(self) -> None:
+        for connection in reversed(self._connections):
+            if not connection.is_closed:
+                with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                    await connection.close()
+        for name in self._queues:
+            async with aio_pika.Channel(self.connection, publisher_confirms=False) as channel:
+                await channel.queue_delete(name)
+        for name in self._exchanges:
+            async with aio_pika.Channel(self.connection, publisher_confirms=False) as channel:
+                await channel.exchange_delete(name)
+        await self.connection.close()
+
+
+@contextlib.asynccontextmanager
+async def broker_session() -> AsyncIterator[BrokerSession]:
+    """Open a session on the test broker (skipping or failing per `require_amqp`)."""
+    url = require_amqp()
+    connection = await aio_pika.connect_robust(
+        url, client_properties={"connection_name": "ordergate-tests-admin"}
+    )
+    session = BrokerSession(url, connection)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+class AmqpProxy:
+    """A TCP proxy in front of the broker that can cut every connection through it.
+
+    `cut()` aborts both sides of each connection, as a dropped link would: the broker
+    returns the client's unacknowledged messages, and a robust client reconnects (through
+    the proxy, which keeps listening).
+    """
+
+    def __init__(self, url: str) -> None:
+        target = URL(url)
+        self._target_host = target.host or "127.0.0.1"
+        self._target_port = target.port or 5672
+        self._target = target
+        self._server: asyncio.Server | None = None
+        self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the proxy is not started")
+        port = self._server.sockets[0].getsockname()[1]
+        return str(self._target.with_host("127.0.0.1").with_port(port))
+
+    async def __aenter__(self) -> AmqpProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._pumps:
+            await asyncio.wait(set(self._pumps))
+
+    def cut(self) -> None:
+        for client, upstream in list(self._pairs):
+            client.transport.abort()
+            upstream.transport.abort()
+        self._pairs.clear()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(
+                self._target_host, self._target_port
+            )
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = (writer, up_writer)
+        self._pairs.add(pair)
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.get_running_loop().create_task(self._pump(source, sink))
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    @staticmethod
+    async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            sink.transport.abort()
