@@ -30,6 +30,8 @@ import structlog
 
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import open_key_store
+from ordergate.bus.connection import connect
+from ordergate.bus.topology import SignalTopology, declare_signal_queue
 from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
 from ordergate.domain.errors import InvalidRequest, JournalCorrupted
 from ordergate.domain.limits import LimitsBook
@@ -43,6 +45,7 @@ from ordergate.engine.ports import (
 from ordergate.engine.queries import ReadModels
 from ordergate.engine.reconcile import ReconcilePolicy, Reconciler, Remedy
 from ordergate.engine.views import OrderView
+from ordergate.messaging import Messaging, open_messaging
 from ordergate.risk_config import load_limits
 from ordergate.settings import Settings
 from ordergate.store.memory import MemoryStore
@@ -68,6 +71,7 @@ class Application:
     limits: LimitsBook
     reconciler: Reconciler
     venue_close: Callable[[], Awaitable[None]] | None = None
+    messaging: Messaging | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def mark(self, symbol: str) -> Decimal | None:
@@ -91,6 +95,8 @@ class Application:
         return await self.engine.wait_for_venue(order_id, self.settings.api_wait_ms / 1000)
 
     async def aclose(self) -> None:
+        if self.messaging is not None:
+            await self.messaging.aclose()  # no new signal first
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -167,6 +173,7 @@ async def _build(
         venue_lanes=wiring.lanes,
         retry=settings.venue_retry,
         reconcile_policy=reconcile_policy(settings),
+        signal_policy=settings.signal_policy,
     )
     try:
         await engine.start()
@@ -205,6 +212,12 @@ async def _build(
     reconciler.start()
     for feed in wiring.feeds:
         application.tasks.append(asyncio.create_task(feed(), name=f"{wiring.venue.name}-feed"))
+    if settings.amqp_url is not None:
+        try:
+            application.messaging = await _open_messaging(settings, engine, store)
+        except BaseException:
+            await application.aclose()
+            raise
     log.info(
         "ordergate started",
         db=settings.db,
@@ -215,6 +228,40 @@ async def _build(
         instruments=sorted(state.instruments),
     )
     return application
+
+
+async def _open_messaging(
+    settings: Settings, engine: Engine, store: MemoryStore | SqliteStore
+) -> Messaging:
+    """Declare the signal queue (with its dead letters), then start relay and consumer."""
+    assert settings.amqp_url is not None
+    url = settings.amqp_url.get_secret_value()
+    topology = SignalTopology(
+        signal_queue=settings.signals_queue,
+        partitions=1,
+        delivery_limit=settings.signal_delivery_limit,
+    )
+    connection = await connect(url, name="ordergate")
+    try:
+        await declare_signal_queue(connection, topology)
+        messaging = await open_messaging(
+            connection=connection,
+            partition=store.partition,
+            engine=engine,
+            journal=store,
+            events_exchange=settings.events_exchange,
+            queue=topology.signal_queue,
+            dead_letter_queue=topology.dead_letter_queue,
+            default_account=settings.default_account,
+            prefetch=settings.signal_prefetch,
+            events_window=settings.events_window,
+            name="ordergate",
+        )
+    except BaseException:
+        await connection.close()
+        raise
+    messaging.owns_connection = True
+    return messaging
 
 
 async def _open_accounts(engine: Engine, wiring: VenueWiring) -> None:

@@ -53,6 +53,11 @@ def main() -> None:
     "or ccxt (ORDERGATE_CCXT_*) (ORDERGATE_VENUE)",
 )
 @click.option(
+    "--amqp-url",
+    default=None,
+    help="RabbitMQ URL: consume signals and publish journaled events (ORDERGATE_AMQP_URL)",
+)
+@click.option(
     "--sim-url",
     default=None,
     help="bybit-sim: trade on a simulator already running at this URL "
@@ -76,6 +81,7 @@ def serve(
     port: int | None,
     db: str | None,
     venue: str | None,
+    amqp_url: str | None,
     sim_url: str | None,
     bars_per_second: float | None,
     paper_data: Path | None,
@@ -88,6 +94,7 @@ def serve(
             ("port", port),
             ("db", db),
             ("venue", venue),
+            ("amqp_url", amqp_url),
             ("sim_url", sim_url),
             ("paper_data", paper_data),
         )

@@ -5,7 +5,8 @@ Venue retries are named like seed 002's (`ORDERGATE_VENUE_RETRY_MAX_ATTEMPTS`,
 order requests and a ccxt adapter's own reads.
 
 The seed paper OMS's own names `OMS_MIN_QTY` and `OMS_ALLOWED_SYMBOLS` are accepted as
-aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`.
+aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`, and seed 002's signal
+settings under their own `ORDERMANAGER_` names (`ORDERMANAGER_ENABLE_DRY_RUN`, ...).
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ordergate.domain.signal_policy import SignalPolicy
 from ordergate.domain.values import OrderType
 from ordergate.engine.retry import RetryPolicy
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
 }
+
+
+def _seed002(name: str) -> AliasChoices:
+    """Accept seed 002's own variable (`ORDERMANAGER_<NAME>`) beside `ORDERGATE_<NAME>`."""
+    return AliasChoices(f"ORDERGATE_{name}", f"ORDERMANAGER_{name}")
 
 
 class Settings(BaseSettings):
@@ -198,6 +205,80 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=100, ge=1, description="requests an API key may make at once, above its rate"
     )
+    amqp_url: SecretStr | None = Field(
+        default=None,
+        description="RabbitMQ (amqp://user:pass@host:5672/vhost): turns on the signal consumer "
+        "and the event relay",
+    )
+    signals_queue: str = Field(
+        default="model-service.trading_signals", min_length=1, description="signals come in here"
+    )
+    events_exchange: str = Field(
+        default="order-manager.order_events",
+        min_length=1,
+        description="the topic exchange every journaled event goes out on",
+    )
+    signal_prefetch: int = Field(
+        default=100, ge=1, le=65535, description="signals handled at once (unacknowledged)"
+    )
+    signal_delivery_limit: int = Field(
+        default=20,
+        ge=1,
+        description="deliveries of one signal before the broker dead-letters it (a failover "
+        "redelivers every signal in flight)",
+    )
+    events_window: int = Field(
+        default=500, ge=1, description="events the relay keeps in flight awaiting confirms"
+    )
+    market_order_confidence_threshold: Decimal = Field(
+        default=Decimal("0.9"),
+        ge=0,
+        le=1,
+        validation_alias=_seed002("MARKET_ORDER_CONFIDENCE_THRESHOLD"),
+        description="a signal this confident (and a tight spread) becomes a market order",
+    )
+    market_order_spread_threshold: Decimal = Field(
+        default=Decimal("0.1"),
+        ge=0,
+        validation_alias=_seed002("MARKET_ORDER_SPREAD_THRESHOLD"),
+        description="percent of the mid: a wider spread makes a limit order",
+    )
+    limit_order_price_offset_ratio: Decimal = Field(
+        default=Decimal("0.5"),
+        ge=0,
+        le=1,
+        validation_alias=_seed002("LIMIT_ORDER_PRICE_OFFSET_RATIO"),
+        description="a limit's place across the spread from its own side (0.5: the mid)",
+    )
+    max_single_order_size: Decimal = Field(
+        default=Decimal(10000),
+        gt=0,
+        validation_alias=_seed002("MAX_SINGLE_ORDER_SIZE"),
+        description="quote-currency notional above which a signal's order is split",
+    )
+    enable_order_splitting: bool = Field(
+        default=False, validation_alias=_seed002("ENABLE_ORDER_SPLITTING")
+    )
+    max_split_orders: int = Field(
+        default=100, ge=1, le=9999, description="most orders one signal may be split into"
+    )
+    cancel_opposite_orders_only: bool = Field(
+        default=False,
+        validation_alias=_seed002("CANCEL_OPPOSITE_ORDERS_ONLY"),
+        description="a signal cancels the strategy's orders on the other side only "
+        "(default: on both sides) before placing",
+    )
+    cancel_stale_order_timeout: int | None = Field(
+        default=3600,
+        ge=0,
+        validation_alias=_seed002("CANCEL_STALE_ORDER_TIMEOUT"),
+        description="seconds after which a signal order still working is canceled; 0: never",
+    )
+    enable_dry_run: bool = Field(
+        default=False,
+        validation_alias=_seed002("ENABLE_DRY_RUN"),
+        description="signals run the whole path and journal what they would send, sending nothing",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -226,6 +307,20 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.db == ":memory:"
+
+    @property
+    def signal_policy(self) -> SignalPolicy:
+        return SignalPolicy(
+            market_order_confidence_threshold=self.market_order_confidence_threshold,
+            market_order_spread_threshold=self.market_order_spread_threshold,
+            limit_order_price_offset_ratio=self.limit_order_price_offset_ratio,
+            max_single_order_size=self.max_single_order_size,
+            enable_order_splitting=self.enable_order_splitting,
+            max_split_orders=self.max_split_orders,
+            cancel_opposite_orders_only=self.cancel_opposite_orders_only,
+            cancel_stale_order_timeout=self.cancel_stale_order_timeout or None,
+            dry_run=self.enable_dry_run,
+        )
 
     @property
     def venue_retry(self) -> RetryPolicy:

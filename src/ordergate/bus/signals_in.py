@@ -7,7 +7,7 @@ settled by what the handler does::
     returns                                acknowledged: the outcome is journaled
     raises InvalidRequest (any subclass)   dead-lettered with the error's code, then acked
     raises JournalError or EngineStopped   left unacknowledged; the consumer stops
-    raises OrderGateError BUS_UNAVAILABLE  requeued after a pause: the broker is in trouble
+    raises BusUnavailable                  requeued after a pause: the broker is in trouble
     raises another OrderGateError          dead-lettered with the error's code, then acked
     raises anything else (a bug)           dead-lettered as INTERNAL_ERROR, then acked
 
