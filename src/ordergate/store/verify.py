@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,6 +76,37 @@ async def verify_store(
     stored = await store.snapshot()
     report.problems.extend(_diff_read_models(expected, stored))
     return report
+
+
+class PartitionJournal(Protocol):
+    @property
+    def partition(self) -> int: ...
+
+    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]: ...
+
+
+async def verify_partitions(
+    journals: Sequence[PartitionJournal],
+    snapshot: ReadModelChanges,
+    progress: Callable[[int], None] | None = None,
+) -> dict[int, VerificationReport]:
+    """Verify every partition's chain, and that the read models they share (a PostgreSQL
+    cluster's) are exactly the union of their replays. The read-model differences are
+    reported on the lowest partition, as they cannot be told apart by partition."""
+    reports: dict[int, VerificationReport] = {}
+    expected = ReadModelChanges()
+    for journal in sorted(journals, key=lambda j: j.partition):
+        state, report = await replay_records(journal.records_after(), journal.partition, progress)
+        reports[journal.partition] = report
+        if report.ok:
+            changes = state.take_changes()
+            expected.orders.extend(changes.orders)
+            expected.fills.extend(changes.fills)
+            expected.positions.extend(changes.positions)
+            expected.balances.extend(changes.balances)
+    if reports and all(r.ok for r in reports.values()):
+        reports[min(reports)].problems.extend(_diff_read_models(expected, snapshot))
+    return reports
 
 
 def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> list[str]:
