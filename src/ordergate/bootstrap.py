@@ -24,7 +24,6 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import structlog
 
@@ -32,47 +31,49 @@ from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import open_key_store
 from ordergate.bus.connection import connect
 from ordergate.bus.topology import SignalTopology, declare_signal_queue
+from ordergate.cluster.engines import ClusterEngines
+from ordergate.cluster.node import Node
 from ordergate.domain.accounts import CurrencyMargin, margin_by_currency
-from ordergate.domain.errors import InvalidRequest, JournalCorrupted
+from ordergate.domain.errors import JournalCorrupted
 from ordergate.domain.limits import LimitsBook
-from ordergate.domain.values import OrderType
-from ordergate.engine.commands import AdjustBalance
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
     Clock,
     MarketData,
 )
 from ordergate.engine.queries import ReadModels
-from ordergate.engine.reconcile import ReconcilePolicy, Reconciler, Remedy
+from ordergate.engine.reconcile import Reconciler, ReconciliationReport, Scope
 from ordergate.engine.views import OrderView
 from ordergate.messaging import Messaging, open_messaging
-from ordergate.risk_config import load_limits
 from ordergate.settings import Settings
 from ordergate.store.memory import MemoryStore
+from ordergate.store.postgres import PostgresStore
 from ordergate.store.sqlite import SqliteStore
 from ordergate.store.verify import replay_records
-from ordergate.venue_wiring import VenueWiring, open_venue
+from ordergate.venue_wiring import open_accounts, open_venue
 
 log = structlog.get_logger("ordergate.bootstrap")
 
 
 @dataclass
 class Application:
-    """Everything the entrypoints need, wired once."""
+    """Everything the entrypoints need, wired once: embedded (one engine, SQLite or memory)
+    or a node of a PostgreSQL cluster (the engines of the partitions it runs).
+
+    `closers` run in order on `aclose`: signals stop first, so nothing new comes in.
+    """
 
     settings: Settings
-    engine: Engine
+    engine: Engine | ClusterEngines
     reads: ReadModels
     market: MarketData
     clock: Clock
     venue_name: str
-    store: MemoryStore | SqliteStore
     keys: KeyStore
     limits: LimitsBook
-    reconciler: Reconciler
-    venue_close: Callable[[], Awaitable[None]] | None = None
-    messaging: Messaging | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    store: MemoryStore | SqliteStore | None = None
+    reconciler: Reconciler | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def mark(self, symbol: str) -> Decimal | None:
         quote = self.market.quote(symbol)
@@ -94,20 +95,31 @@ class Application:
     async def wait_for_venue(self, order_id: str) -> OrderView:
         return await self.engine.wait_for_venue(order_id, self.settings.api_wait_ms / 1000)
 
+    async def reconcile(
+        self, accounts: list[str] | None, scope: Scope
+    ) -> list[ReconciliationReport]:
+        """Reconcile `accounts` (None: every account) with the venue now."""
+        if isinstance(self.engine, ClusterEngines):
+            return await self.engine.reconcile_accounts(accounts, scope)
+        assert self.reconciler is not None
+        return await self.reconciler.run(accounts, scope)
+
     async def aclose(self) -> None:
-        if self.messaging is not None:
-            await self.messaging.aclose()  # no new signal first
-        for task in self.tasks:
+        for close in self.closers:
+            await close()
+        self.closers = []
+        self.keys.close()
+
+
+def _cancelling(tasks: list[asyncio.Task[None]]) -> Callable[[], Awaitable[None]]:
+    async def cancel() -> None:
+        for task in tasks:
             task.cancel()
-        for task in self.tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.reconciler.stop()
-        await self.engine.stop()
-        if self.venue_close is not None:
-            await self.venue_close()
-        await self.store.close()
-        self.keys.close()
+
+    return cancel
 
 
 def open_store(settings: Settings) -> MemoryStore | SqliteStore:
@@ -116,34 +128,15 @@ def open_store(settings: Settings) -> MemoryStore | SqliteStore:
     return SqliteStore(settings.db, synchronous=settings.sqlite_synchronous)
 
 
-def reconcile_policy(settings: Settings) -> ReconcilePolicy:
-    try:
-        remedies = {
-            kind.lower(): Remedy(value.upper()) for kind, value in settings.reconcile.items()
-        }
-        return ReconcilePolicy(**remedies)
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequest(f"bad reconciliation policy {settings.reconcile}: {exc}") from exc
-
-
-def limits_book(settings: Settings) -> LimitsBook:
-    """The risk file, then global limits from the environment (the seed's names included)."""
-    overrides: dict[str, Any] = dict(settings.limits)
-    if settings.min_qty is not None:
-        overrides["min_qty"] = settings.min_qty
-    if settings.allowed_symbols is not None:
-        overrides["allowed_symbols"] = settings.allowed_symbols
-    if set(settings.allowed_order_types) != set(OrderType):
-        overrides["allowed_order_types"] = [str(t) for t in settings.allowed_order_types]
-    return load_limits(settings.risk_file, overrides)
-
-
 async def build(settings: Settings, keys: KeyStore | None = None) -> Application:
     """Open the journal, replay it, connect the venue and start the engine.
 
     `keys`: the API key store to use (the application closes it); default: the one
-    beside the journal.
+    beside the journal. A PostgreSQL journal makes this process a node of a cluster
+    (`build_node`).
     """
+    if settings.on_postgres:
+        return await build_node(settings, keys)
     store = open_store(settings)
     try:
         return await _build(settings, store, keys)
@@ -160,7 +153,7 @@ async def _build(
         raise JournalCorrupted(f"{settings.db}: {report.problems[0]}")
     state.take_changes()
     wiring = await open_venue(settings, state, session=f"s{store.head_seq}")
-    limits = limits_book(settings)
+    limits = settings.limits_book()
     engine = Engine(
         state=state,
         instruments=wiring.instruments,
@@ -172,12 +165,12 @@ async def _build(
         max_batch=settings.max_batch,
         venue_lanes=wiring.lanes,
         retry=settings.venue_retry,
-        reconcile_policy=reconcile_policy(settings),
+        reconcile_policy=settings.reconcile_policy(),
         signal_policy=settings.signal_policy,
     )
     try:
         await engine.start()
-        await _open_accounts(engine, wiring)
+        await open_accounts(engine, wiring)
     except BaseException:
         await engine.stop()
         if wiring.close is not None:
@@ -191,6 +184,7 @@ async def _build(
         lambda: engine.first_event_ts,
     )
     engine.on_reconcile_needed(reconciler.request)
+    tasks: list[asyncio.Task[None]] = []
     application = Application(
         settings=settings,
         engine=engine,
@@ -202,22 +196,27 @@ async def _build(
         keys=open_key_store(settings.db) if keys is None else keys,
         limits=limits,
         reconciler=reconciler,
-        venue_close=wiring.close,
+        closers=[_cancelling(tasks), reconciler.stop, engine.stop],
     )
+    if wiring.close is not None:
+        application.closers.append(wiring.close)
+    application.closers.append(store.close)
     try:
         await reconciler.run()  # on start: does the venue agree with the journal?
     except BaseException:
         await application.aclose()
         raise
     reconciler.start()
-    for feed in wiring.feeds:
-        application.tasks.append(asyncio.create_task(feed(), name=f"{wiring.venue.name}-feed"))
+    tasks.extend(
+        asyncio.create_task(feed(), name=f"{wiring.venue.name}-feed") for feed in wiring.feeds
+    )
     if settings.amqp_url is not None:
         try:
-            application.messaging = await _open_messaging(settings, engine, store)
+            messaging = await _open_messaging(settings, engine, store)
         except BaseException:
             await application.aclose()
             raise
+        application.closers.insert(0, messaging.aclose)  # no new signal first
     log.info(
         "ordergate started",
         db=settings.db,
@@ -228,6 +227,45 @@ async def _build(
         instruments=sorted(state.instruments),
     )
     return application
+
+
+async def build_node(settings: Settings, keys: KeyStore | None = None) -> Application:
+    """Join the cluster on the PostgreSQL journal, run this node's share of the partitions,
+    and answer queries over every partition's read models."""
+    node = Node(
+        settings,
+        dsn=settings.db,
+        node_id=settings.node_name,
+        cluster=settings.cluster_name,
+        partitions=settings.partitions,
+    )
+    await node.start()
+    try:
+        reads = await PostgresStore.open(
+            settings.db, partition=0, owner=settings.node_name, take_over=False
+        )
+    except BaseException:
+        await node.stop()
+        raise
+    engines = ClusterEngines(node, settings.partitions)
+    log.info(
+        "ordergate node started",
+        node=node.node_id,
+        cluster=settings.cluster_name,
+        partitions=sorted(node.partitions),
+        of=settings.partitions,
+    )
+    return Application(
+        settings=settings,
+        engine=engines,
+        reads=reads,
+        market=engines,
+        clock=engines,
+        venue_name=settings.venue,
+        keys=open_key_store(settings.db) if keys is None else keys,
+        limits=settings.limits_book(),
+        closers=[node.stop, reads.close],
+    )
 
 
 async def _open_messaging(
@@ -262,15 +300,3 @@ async def _open_messaging(
         raise
     messaging.owns_connection = True
     return messaging
-
-
-async def _open_accounts(engine: Engine, wiring: VenueWiring) -> None:
-    """Give each account the journal has never seen its opening cash."""
-    for account in wiring.accounts:
-        if account in engine.accounts:
-            continue
-        balances = await wiring.opening_balances(account)
-        for currency, amount in sorted(balances.items()):
-            await engine.adjust_balance(
-                AdjustBalance(account, currency, amount, wiring.opening_reason)
-            )

@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 
 from ordergate.bootstrap import Application, build
 from ordergate.domain.accounts import CurrencyMargin
-from ordergate.domain.errors import EngineStopped
+from ordergate.domain.errors import EngineStopped, InvalidRequest
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, PlaceOrder, ReplaceOrder
-from ordergate.engine.engine import CloseAllResult
+from ordergate.engine.engine import CloseAllResult, Engine
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
 from ordergate.engine.subscriptions import JournaledEvent
@@ -136,11 +136,20 @@ class Oms:
         """Call `callback` with every event once journaled (fills, cancels, rejects, ...),
         in journal order; returns a function that unsubscribes. It runs on the engine's
         event loop: keep it short, hand longer work elsewhere."""
-        return self.app.engine.subscribe(callback)
+        return self._embedded_engine().subscribe(callback)
 
     def events(self) -> AsyncIterator[JournaledEvent]:
         """Every event once journaled, from now on: `async for item in oms.events(): ...`."""
-        return self.app.engine.stream()
+        return self._embedded_engine().stream()
+
+    def _embedded_engine(self) -> Engine:
+        engine = self.app.engine
+        if not isinstance(engine, Engine):
+            raise InvalidRequest(
+                "a cluster node's partitions come and go: read its events from RabbitMQ "
+                "(the event relay) instead of subscribing in process"
+            )
+        return engine
 
     async def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
         """What placing the order would do now: estimates and every denial. Nothing is sent."""

@@ -11,6 +11,8 @@ settings under their own `ORDERMANAGER_` names (`ORDERMANAGER_ENABLE_DRY_RUN`, .
 
 from __future__ import annotations
 
+import os
+import socket
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,9 +20,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.limits import LimitsBook
 from ordergate.domain.signal_policy import SignalPolicy
 from ordergate.domain.values import OrderType
+from ordergate.engine.reconcile import ReconcilePolicy, Remedy
 from ordergate.engine.retry import RetryPolicy
+from ordergate.risk_config import load_limits
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
@@ -205,6 +211,27 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=100, ge=1, description="requests an API key may make at once, above its rate"
     )
+    node_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PostgreSQL: this node's name in the cluster (default: host and pid)",
+    )
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="PostgreSQL: partitions the accounts hash to; the same on every node",
+    )
+    cluster_name: str = Field(
+        default="ordergate",
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PostgreSQL: nodes of one cluster share partitions; clusters sharing a "
+        "database never touch each other's",
+    )
     amqp_url: SecretStr | None = Field(
         default=None,
         description="RabbitMQ (amqp://user:pass@host:5672/vhost): turns on the signal consumer "
@@ -212,6 +239,12 @@ class Settings(BaseSettings):
     )
     signals_queue: str = Field(
         default="model-service.trading_signals", min_length=1, description="signals come in here"
+    )
+    partition_exchange: str = Field(
+        default="ordergate.signals",
+        min_length=1,
+        description="a cluster: the direct exchange signals are routed on to their "
+        "partition's queue (<name>.p07)",
     )
     events_exchange: str = Field(
         default="order-manager.order_events",
@@ -307,6 +340,35 @@ class Settings(BaseSettings):
     @property
     def in_memory(self) -> bool:
         return self.db == ":memory:"
+
+    @property
+    def on_postgres(self) -> bool:
+        """The journal is a PostgreSQL database: this process is a node of a cluster."""
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{socket.gethostname()[:20]}-{os.getpid()}"
+
+    def limits_book(self) -> LimitsBook:
+        """The risk file, then global limits from the environment (the seeds' names too)."""
+        overrides: dict[str, Any] = dict(self.limits)
+        if self.min_qty is not None:
+            overrides["min_qty"] = self.min_qty
+        if self.allowed_symbols is not None:
+            overrides["allowed_symbols"] = self.allowed_symbols
+        if set(self.allowed_order_types) != set(OrderType):
+            overrides["allowed_order_types"] = [str(t) for t in self.allowed_order_types]
+        return load_limits(self.risk_file, overrides)
+
+    def reconcile_policy(self) -> ReconcilePolicy:
+        try:
+            remedies = {
+                kind.lower(): Remedy(value.upper()) for kind, value in self.reconcile.items()
+            }
+            return ReconcilePolicy(**remedies)
+        except (ValueError, TypeError) as exc:
+            raise InvalidRequest(f"bad reconciliation policy {self.reconcile}: {exc}") from exc
 
     @property
     def signal_policy(self) -> SignalPolicy:

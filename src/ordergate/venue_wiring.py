@@ -32,6 +32,8 @@ from ordergate.domain.limits import Rate
 from ordergate.domain.orders import Order
 from ordergate.domain.values import ZERO, OrderStatus
 from ordergate.engine.clock import WallClock
+from ordergate.engine.commands import AdjustBalance
+from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
     Clock,
     MarketData,
@@ -55,6 +57,8 @@ from ordergate.venues.simulators.bybit import (
     ccxt_settings,
 )
 from ordergate.venues.simulators.bybit.ccxt_settings import SimulatorEndpoints
+from ordergate.venues.simulators.bybit.rest import CLIENT_HEADER
+from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 log = structlog.get_logger("ordergate.venue_wiring")
 
@@ -102,6 +106,42 @@ async def open_venue(settings: Settings, state: OmsState, session: str) -> Venue
     if settings.venue == "bybit-sim":
         return await _bybit_sim(settings, state)
     return await _ccxt(settings)
+
+
+async def open_partition_venue(
+    settings: Settings, state: OmsState, session: str, holds: Callable[[str], bool]
+) -> VenueWiring:
+    """The venue of one partition of a cluster, which `holds` the accounts it names.
+
+    The paper venue of a partition trades the configured accounts the partition holds.
+    A ccxt venue trades one exchange account (`default_account`): the partition holding
+    it connects, every other partition gets an `UnassignedVenue`. Every node of a
+    cluster must trade on the same simulator, so `bybit-sim` needs `sim_url` here.
+    """
+    if settings.venue == "paper":
+        held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
+        return _paper(settings.model_copy(update={"paper_balances": held}), state, session)
+    if settings.venue == "bybit-sim" and settings.sim_url is None:
+        raise InvalidRequest(
+            "the nodes of a cluster must trade on one simulator: run it on its own "
+            "(ordergate simulate bybit) and give its URL (--sim-url)"
+        )
+    if holds(settings.default_account):
+        return await open_venue(settings, state, session)
+    name = "bybit-sim" if settings.venue == "bybit-sim" else settings.ccxt_exchange or "ccxt"
+    return VenueWiring(
+        venue=UnassignedVenue(name, live=settings.ccxt_live),
+        clock=WallClock(),
+        market=NoQuotes(),
+        instruments=[],
+        accounts=[],
+        opening_balances=_no_balances,
+        opening_reason="",
+    )
+
+
+async def _no_balances(account: str) -> dict[str, Decimal]:
+    return {}
 
 
 def _paper(settings: Settings, state: OmsState, session: str) -> VenueWiring:
@@ -190,7 +230,11 @@ async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> Ve
         api_key=api_key,
         api_secret=api_secret,
         live=False,
-        overrides=ccxt_settings(simulator, timeout_ms=int(settings.venue_request_timeout * 1000)),
+        overrides={
+            **ccxt_settings(simulator, timeout_ms=int(settings.venue_request_timeout * 1000)),
+            # The simulator logs who sent each request (/sim/requests): this node.
+            "headers": {CLIENT_HEADER: settings.node_name},
+        },
         name="bybit-sim",
     )
     return await _connected(settings, CcxtVenue(config))
@@ -299,3 +343,15 @@ def _report_of(order: Order) -> VenueOrderReport:
         avg_fill_price=order.avg_fill_price,
         ts=order.updated_ts,
     )
+
+
+async def open_accounts(engine: Engine, wiring: VenueWiring) -> None:
+    """Give each account the journal has never seen its opening cash."""
+    for account in wiring.accounts:
+        if account in engine.accounts:
+            continue
+        balances = await wiring.opening_balances(account)
+        for currency, amount in sorted(balances.items()):
+            await engine.adjust_balance(
+                AdjustBalance(account, currency, amount, wiring.opening_reason)
+            )

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from ordergate.bootstrap import limits_book
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import LimitsBook, Rate, RiskLimits
 from ordergate.domain.values import OrderType
@@ -134,7 +133,7 @@ def test_risk_config_environment_variables_reach_the_global_limits(tmp_path, mon
     monkeypatch.setenv("ORDERGATE_LIMITS__ACCOUNT_SUBMIT_RATE", "2/4")
     monkeypatch.setenv("ORDERGATE_LIMITS__ALLOWED_ORDER_TYPES", "limit,stop")
 
-    book = limits_book(Settings(_env_file=None))
+    book = Settings(_env_file=None).limits_book()
 
     assert book.global_limits.max_position_qty == D("3")
     assert book.global_limits.account_submit_rate == Rate(D("2"), 4)

@@ -305,6 +305,19 @@ class Engine:
         return self._failure
 
     @property
+    def event_count(self) -> int:
+        """Events journaled (as folded into the live state)."""
+        return self._ctx.state.event_count
+
+    @property
+    def order_count(self) -> int:
+        return len(self._ctx.state.orders)
+
+    @property
+    def open_order_count(self) -> int:
+        return len(self._ctx.state.open_orders)
+
+    @property
     def unmatched_venue_events(self) -> int:
         return self._translator.unmatched
 

@@ -18,7 +18,6 @@ from reconcile_support import (
 )
 from tests.fakes import BTC
 
-from ordergate.bootstrap import reconcile_policy
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import (
     AlertRaised,
@@ -441,7 +440,7 @@ def test_reconcile_policy_from_environment_reads_each_kind(monkeypatch):
     monkeypatch.setenv("ORDERGATE_RECONCILE__ORDER_UNKNOWN", "alert")
     monkeypatch.setenv("ORDERGATE_RECONCILE__POSITION_MISMATCH", "ALERT")
 
-    configured = reconcile_policy(Settings(_env_file=None))
+    configured = Settings(_env_file=None).reconcile_policy()
 
     assert configured.order_unknown is Remedy.ALERT
     assert configured.position_mismatch is Remedy.ALERT
@@ -453,4 +452,4 @@ def test_reconcile_policy_from_environment_reads_each_kind(monkeypatch):
 )
 def test_reconcile_policy_bad_setting_is_refused_invalid_request(reconcile):
     with pytest.raises(InvalidRequest):
-        reconcile_policy(Settings(_env_file=None, reconcile=reconcile))
+        Settings(_env_file=None, reconcile=reconcile).reconcile_policy()

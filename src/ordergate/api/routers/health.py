@@ -30,14 +30,14 @@ async def health(app: AppDep, response: Response) -> HealthOut:
     running = app.engine.running
     if not running:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    state = app.engine.state
+    engine = app.engine
     market_time = app.clock.now_ns()
     return HealthOut(
         status="ok" if running else "failed",
         engine_running=running,
         venue=app.venue_name,
         market_time=iso(market_time) if market_time > 0 else None,
-        journal_events=state.event_count,
-        orders=len(state.orders),
-        open_orders=len(state.open_orders),
+        journal_events=engine.event_count,
+        orders=engine.order_count,
+        open_orders=engine.open_order_count,
     )

@@ -131,12 +131,12 @@ async def reconcile(
     """Compare open orders, fills and positions with the venue now, and apply the policy."""
     if account is not None and account not in app.engine.accounts:
         raise NotFound(f"account {account!r} is not known", code="ACCOUNT_NOT_FOUND")
-    reports = await app.reconciler.run(None if account is None else [account], scope)
+    reports = await app.reconcile(None if account is None else [account], scope)
     return [ReportOut.of(r) for r in reports]
 
 
 @router.post("/api/v1/sync")
 async def sync(app: AppDep, scope: Scope = Scope.ORDERS) -> list[ReportOut]:
     """Seed 002's manual synchronization: `scope=orders|positions|all`."""
-    reports = await app.reconciler.run(None, scope)
+    reports = await app.reconcile(None, scope)
     return [ReportOut.of(r) for r in reports]

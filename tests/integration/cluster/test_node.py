@@ -1,0 +1,151 @@
+"""Nodes sharing partitions through PostgreSQL leases, in one process (paper venue).
+
+The kill -9 and SIGSTOP tests run nodes as processes (test_cluster_failover.py); these
+check the orchestration itself: the split, a clean handover, a lapsed lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from tests.pg_support import PG_DSN, isolated_schema, require_postgres
+
+from ordergate.cluster.balance import partitions_of
+from ordergate.cluster.lease import LeaseTiming, PartitionLease
+from ordergate.cluster.node import Node
+from ordergate.domain.errors import EngineStopped
+from ordergate.domain.values import Side
+from ordergate.engine.commands import PlaceOrder
+from ordergate.engine.ids import partition_of
+from ordergate.settings import Settings
+from ordergate.store.postgres import PostgresStore
+from ordergate.store.verify import verify_partitions
+
+PARTITIONS = 4
+ACCOUNTS = [f"acct-{i}" for i in range(8)]
+
+
+@pytest.fixture
+async def dsn() -> AsyncIterator[str]:
+    await require_postgres()
+    async with isolated_schema(PG_DSN) as schema_dsn:
+        yield schema_dsn
+
+
+def settings() -> Settings:
+    return Settings(
+        db=":memory:",  # unused by a node: it journals to PostgreSQL
+        paper_bars_per_second=0,
+        paper_balances={a: {"USDT": Decimal(100_000)} for a in ACCOUNTS},
+        reconcile_interval_seconds=3600,
+    )
+
+
+def node(dsn: str, node_id: str, cluster: str = "c1") -> Node:
+    return Node(
+        settings(),
+        dsn=dsn,
+        node_id=node_id,
+        cluster=cluster,
+        partitions=PARTITIONS,
+        rebalance_interval=0.2,
+    )
+
+
+async def until(predicate, what: str, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def place(node: Node, account: str) -> str:
+    engine = node.partitions[partition_of(account, PARTITIONS)].engine
+    placed = await engine.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
+    return placed.order.order_id
+
+
+async def test_two_nodes_share_the_partitions_and_one_takes_all_when_the_other_leaves(dsn):
+    a, b = node(dsn, "a"), node(dsn, "b")
+    await a.start()
+    await b.start()
+    try:
+        expected = (
+            partitions_of("a", ["a", "b"], PARTITIONS),
+            partitions_of("b", ["a", "b"], PARTITIONS),
+        )
+        await until(
+            lambda: (set(a.partitions), set(b.partitions)) == expected,
+            "the partitions to split between a and b as rendezvous hashing says",
+        )
+        owner = a if partition_of("acct-0", PARTITIONS) in a.partitions else b
+        first = await place(owner, "acct-0")
+
+        await a.stop()
+        await until(lambda: len(b.partitions) == PARTITIONS, "b to own every partition")
+        second = await place(b, "acct-0")
+    finally:
+        await a.stop()
+        await b.stop()
+
+    assert all(expected)  # both had some
+    assert first != second
+    stores = [
+        await PostgresStore.open(dsn, partition=p, take_over=False) for p in range(PARTITIONS)
+    ]
+    try:
+        reports = await verify_partitions(stores, await stores[0].snapshot())
+    finally:
+        for store in stores:
+            await store.close()
+    assert {p: r.problems for p, r in reports.items()} == {p: [] for p in range(PARTITIONS)}
+    assert sum(r.events for r in reports.values()) > 0
+
+
+async def test_a_partition_whose_lock_is_held_elsewhere_is_not_started(dsn):
+    held = await PartitionLease.try_acquire(dsn, "c1", 0, "intruder")
+    assert held is not None
+    a = node(dsn, "a")
+    try:
+        await a.start()
+        await until(lambda: len(a.partitions) == PARTITIONS - 1, "a to start the rest")
+        assert 0 not in a.partitions
+
+        await held.release()
+        await until(lambda: 0 in a.partitions, "a to take partition 0 once it is free")
+    finally:
+        await a.stop()
+        await held.release()
+
+
+async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(dsn):
+    timing = LeaseTiming(heartbeat_interval=0.1, heartbeat_timeout=0.2, fence_after=0.5)
+    a = Node(
+        settings(),
+        dsn=dsn,
+        node_id="a",
+        cluster="c1",
+        partitions=PARTITIONS,
+        rebalance_interval=30,  # no rebalance during the test
+        timing=timing,
+    )
+    await a.start()
+    try:
+        partition = partition_of("acct-0", PARTITIONS)
+        runtime = a.partitions[partition]
+        await place(a, "acct-0")
+        # the server ends the lease's session: the lock is gone
+        await runtime.lease._connection.execute("SELECT pg_advisory_unlock_all()")
+        await until(lambda: partition not in a.partitions, "the partition to halt")
+
+        assert runtime.lease.lost is not None
+        assert not runtime.engine.running
+        with pytest.raises(EngineStopped):
+            await runtime.engine.place(PlaceOrder("acct-0", "BTCUSDT", Side.BUY, Decimal("0.010")))
+    finally:
+        await a.stop()
