@@ -160,3 +160,18 @@ def test_fault_kinds_are_named_for_the_control_api():
         "ws_reorder",
         "ws_withhold",
     }
+
+
+async def test_the_simulator_logs_who_sent_each_request(sim, session):
+    base = sim.rest_url
+    headers = {"X-Ordergate-Node": "node-7"}
+    async with session.get(f"{base}/v5/market/time", headers=headers) as r:
+        assert r.status == 200
+    async with session.get(f"{base}/v5/market/time") as r:
+        assert r.status == 200
+
+    async with session.get(f"{base}/sim/requests", params={"path": "/v5/market/time"}) as r:
+        seen = (await r.json())["requests"]
+
+    assert [(s["method"], s["client"]) for s in seen] == [("GET", "node-7"), ("GET", None)]
+    assert seen[0]["ms"] <= seen[1]["ms"]

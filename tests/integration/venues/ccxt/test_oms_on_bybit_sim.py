@@ -63,6 +63,7 @@ def sim_settings(port: int, **overrides: Any) -> Settings:
         "venue_fill_grace": 0.1,
         "quote_poll_interval": 0.05,
         "reconcile_interval_seconds": 3600,
+        "node_id": "node-under-test",
         **overrides,
     }
     return Settings(**fields)
@@ -225,6 +226,8 @@ async def test_orders_fill_rest_and_cancel_as_the_venue_says(rig):
     }
     assert views["m1"].avg_fill_price == D("50010.0")
     assert [p.qty for p in await rig.oms.positions()] == [D("0.030")]
+    creates = (await rig.sim.get("/sim/requests?path=/v5/order/create"))["requests"]
+    assert {c["client"] for c in creates} == {"node-under-test"}  # ordergate names itself
 
 
 @pytest.mark.parametrize(

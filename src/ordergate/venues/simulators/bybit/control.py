@@ -10,6 +10,9 @@
     DELETE /sim/faults                                             remove every rule
     POST   /sim/ws/drop                                            close private connections
     GET    /sim/ws/topics                                          topics subscribed
+    GET    /sim/requests     ?path=                                REST requests seen, oldest
+                                                                   first: ms, method, path,
+                                                                   client (X-Ordergate-Node)
 
 Records are answered in the same JSON as Bybit's REST lists; a refused request is
 answered HTTP 400 with `{"error": ...}`.
@@ -29,6 +32,7 @@ from ordergate.venues.simulators.bybit.exchange import BybitExchange
 from ordergate.venues.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
 from ordergate.venues.simulators.bybit.formats import JsonObject
 from ordergate.venues.simulators.bybit.order_payloads import execution_rest, order_rest
+from ordergate.venues.simulators.bybit.rest import RequestSeen
 from ordergate.venues.simulators.bybit.websocket import PrivateStream
 
 QuoteSetter = Callable[[str, Decimal, Decimal, Decimal | None], None]
@@ -42,7 +46,9 @@ class ControlApi:
         faults: FaultPlan,
         stream: PrivateStream,
         set_quote: QuoteSetter,
+        requests: Callable[[], list[RequestSeen]],
     ) -> None:
+        self._requests = requests
         self._exchange = exchange
         self._faults = faults
         self._stream = stream
@@ -60,6 +66,7 @@ class ControlApi:
             ("DELETE", "/sim/faults", self.clear_faults),
             ("POST", "/sim/ws/drop", self.drop_connections),
             ("GET", "/sim/ws/topics", self.topics),
+            ("GET", "/sim/requests", self.requests),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, path, _refusing_bad_requests(handler))
@@ -137,6 +144,15 @@ class ControlApi:
     async def drop_connections(self, request: web.Request) -> web.Response:
         self._stream.drop_all()
         return web.json_response({"ok": True})
+
+    async def requests(self, request: web.Request) -> web.Response:
+        path = request.query.get("path")
+        seen = [
+            {"ms": r.ms, "method": r.method, "path": r.path, "client": r.client}
+            for r in self._requests()
+            if path in (None, r.path)
+        ]
+        return web.json_response({"requests": seen})
 
     async def topics(self, request: web.Request) -> web.Response:
         return web.json_response({"topics": sorted(self._stream.topics())})

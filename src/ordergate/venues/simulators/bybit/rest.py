@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -41,8 +42,22 @@ from ordergate.venues.simulators.bybit.signing import check_rest_request
 log = structlog.get_logger("ordergate.simulators.bybit")
 
 NS_PER_MS: Final = 1_000_000
+REQUESTS_KEPT: Final = 10_000
+# Who sent a request, when the client says so: ordergate's nodes name themselves here, so
+# a test can tell which node sent what.
+CLIENT_HEADER: Final = "X-Ordergate-Node"
 Handler = Callable[[Params], object]
 Outcome = tuple[dict[str, object], LimitStatus | None] | web.Response
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSeen:
+    """One REST request as it arrived: when (ms), what, and who (`X-Ordergate-Node`)."""
+
+    ms: int
+    method: str
+    path: str
+    client: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,7 @@ class RestApi:
         self._withhold_seconds = withhold_seconds
         self._released = asyncio.Event()
         self._working: set[asyncio.Task[Outcome]] = set()
+        self._seen: deque[RequestSeen] = deque(maxlen=REQUESTS_KEPT)
 
     def install(self, app: web.Application) -> None:
         for route in self._routes:
@@ -108,7 +124,17 @@ class RestApi:
 
         return endpoint
 
+    @property
+    def requests(self) -> list[RequestSeen]:
+        """The latest REST requests, oldest first (a bounded log)."""
+        return list(self._seen)
+
     async def _serve(self, route: Route, request: web.Request) -> web.StreamResponse:
+        self._seen.append(
+            RequestSeen(
+                self._now_ms(), route.method, route.path, request.headers.get(CLIENT_HEADER)
+            )
+        )
         received = _Received(
             request.headers,
             request.rel_url.raw_query_string,

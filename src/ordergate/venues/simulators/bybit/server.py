@@ -79,7 +79,9 @@ class BybitSimulator:
             clock=clock,
             withhold_seconds=self.config.withhold_seconds,
         )
-        self._control = ControlApi(self._exchange, self.faults, self._stream, self._quote)
+        self._control = ControlApi(
+            self._exchange, self.faults, self._stream, self._quote, lambda: self._rest.requests
+        )
         self._runner: web.AppRunner | None = None
         self._replay: asyncio.Task[None] | None = None
         self._host = ""
