@@ -5,13 +5,15 @@ half limit a few ticks from the touch (some fill as the market moves: one bar ev
 `--advance-every` orders), sides alternating. Latency is measured from the call of
 `Engine.place` to its return, which happens only once the order's events are journaled.
 Each journal (in-memory; SQLite in WAL mode with synchronous=FULL, an fsync per group
-commit) runs twice:
+commit; PostgreSQL with `--pg-dsn`, a fresh schema per run, one fenced statement per group
+commit and the server's synchronous_commit) runs twice:
 
 - loaded: `--window` clients keep placements in flight (throughput; the latency is then
   mostly the queue: about window / throughput);
 - one at a time: a single client, one order in flight (the latency of one placement).
 
     python -m bench.engine_throughput --orders 30000 --runs 3
+    python -m bench.engine_throughput --journal durable --pg-dsn postgresql://postgres@127.0.0.1/test
 
 The bars are the real BTC perpetual file of ../shared/reference; without it, the bundled
 demo's BTCUSDT bars.
@@ -22,11 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import secrets
 import statistics
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+
+import asyncpg
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
@@ -36,6 +41,7 @@ from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
 from ordergate.runtime import tune_garbage_collector
 from ordergate.store.memory import MemoryStore
+from ordergate.store.postgres import PostgresStore
 from ordergate.store.sqlite import SqliteStore
 from ordergate.venues.paper.feed import ReplayFeed
 from ordergate.venues.paper.market import load_demo_market
@@ -100,11 +106,20 @@ async def run_once(
     advance_every: int,
     series: PriceSeries | None,
     limits: LimitsBook | None = None,
+    pg_dsn: str | None = None,
 ) -> dict[str, float]:
     venue, btc = paper_venue(series)
     venue.advance()
     tmp = tempfile.TemporaryDirectory()
-    store = MemoryStore() if journal == "memory" else SqliteStore(Path(tmp.name) / "bench.db")
+    schema = f"og_bench_{secrets.token_hex(6)}"
+    store: MemoryStore | SqliteStore | PostgresStore
+    if journal == "memory":
+        store = MemoryStore()
+    elif journal == "sqlite":
+        store = SqliteStore(Path(tmp.name) / "bench.db")
+    else:
+        assert pg_dsn is not None
+        store = await PostgresStore.open(await _schema(pg_dsn, schema), owner="bench")
     engine = Engine(
         state=OmsState(),
         instruments=[btc],
@@ -155,6 +170,9 @@ async def run_once(
     await engine.stop()
     await store.close()
     tmp.cleanup()
+    if journal == "postgres":
+        assert pg_dsn is not None
+        await _drop(pg_dsn, schema)
     latencies.sort()
     return {
         "orders_per_s": n / placed_s,
@@ -165,6 +183,25 @@ async def run_once(
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1e3,
         "max_ms": latencies[-1] * 1e3,
     }
+
+
+async def _schema(dsn: str, schema: str) -> str:
+    """A fresh schema, and a DSN whose connections use it."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    separator = "&" if "?" in dsn else "?"
+    return f"{dsn}{separator}options=-csearch_path%3D{schema}"
+
+
+async def _drop(dsn: str, schema: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await connection.close()
 
 
 def main() -> None:
@@ -178,11 +215,21 @@ def main() -> None:
     )
     parser.add_argument("--advance-every", type=int, default=200, help="orders per market bar")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--journal", choices=["memory", "sqlite", "both"], default="both")
+    parser.add_argument(
+        "--journal",
+        choices=["memory", "sqlite", "postgres", "both", "durable"],
+        default="both",
+        help="both: memory and sqlite; durable: sqlite and postgres (needs --pg-dsn)",
+    )
+    parser.add_argument("--pg-dsn", default=None, help="PostgreSQL for --journal postgres")
     args = parser.parse_args()
     tune_garbage_collector()  # as `ordergate serve` does
     series, source = btc_series()
-    journals = ["memory", "sqlite"] if args.journal == "both" else [args.journal]
+    journals = {"both": ["memory", "sqlite"], "durable": ["sqlite", "postgres"]}.get(
+        args.journal, [args.journal]
+    )
+    if "postgres" in journals and args.pg_dsn is None:
+        parser.error("--journal postgres and durable need --pg-dsn")
     print(f"engine + paper venue, half market half limit orders on BTCUSDT; bars: {source}")
     header = ("journal", "load", "orders/s", "p50 ms", "p99 ms", "max ms", "events", "filled")
     print("{:8} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*header))
@@ -190,7 +237,11 @@ def main() -> None:
         for window, orders in ((args.window, args.orders), (1, args.single_orders)):
             load = f"{window} in flight"
             results = [
-                asyncio.run(run_once(journal, orders, window, args.advance_every, series))
+                asyncio.run(
+                    run_once(
+                        journal, orders, window, args.advance_every, series, pg_dsn=args.pg_dsn
+                    )
+                )
                 for _ in range(args.runs)
             ]
             for r in results:
