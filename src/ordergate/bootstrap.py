@@ -12,8 +12,8 @@ Start-up order matters and is the same every time:
    reported by the venue otherwise);
 5. reconcile with the venue, then start the market data (paper pace, ticker polls).
 
-The API key store sits beside the journal (same SQLite file, its own tables and
-connection; in memory for `:memory:`). It is opened here unless the caller passes one
+The API key store sits beside the journal (same SQLite file or PostgreSQL database, its
+own tables and connection; in memory for `:memory:`). It is opened here unless the caller passes one
 (`ordergate serve` opens it first, to create and print the first admin key).
 """
 
@@ -108,7 +108,7 @@ class Application:
         for close in self.closers:
             await close()
         self.closers = []
-        self.keys.close()
+        await asyncio.to_thread(self.keys.close)  # PostgreSQL: waits for its connection
 
 
 def _cancelling(tasks: list[asyncio.Task[None]]) -> Callable[[], Awaitable[None]]:
@@ -262,7 +262,7 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
         market=engines,
         clock=engines,
         venue_name=settings.venue,
-        keys=open_key_store(settings.db) if keys is None else keys,
+        keys=await asyncio.to_thread(open_key_store, settings.db) if keys is None else keys,
         limits=settings.limits_book(),
         closers=[node.stop, reads.close],
     )

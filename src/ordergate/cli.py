@@ -7,18 +7,31 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ordergate.api.app import create_app
 from ordergate.auth.keys import ApiKey, IssuedKey, Scope
 from ordergate.auth.ports import KeyStore
-from ordergate.auth.provision import ensure_first_key, local_actor, open_key_store
+from ordergate.auth.provision import (
+    ensure_first_key,
+    is_postgres_url,
+    local_actor,
+    open_key_store,
+)
 from ordergate.auth.sqlite import SqliteKeyStore
-from ordergate.domain.errors import Conflict, InvalidRequest, NotFound
+from ordergate.domain.errors import (
+    Conflict,
+    InvalidRequest,
+    JournalError,
+    NotFound,
+    OrderGateError,
+)
 from ordergate.logs import configure_logging
 from ordergate.runtime import tune_garbage_collector
 from ordergate.settings import Settings
@@ -44,13 +57,25 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="interface to bind (ORDERGATE_HOST)")
 @click.option("--port", type=int, default=None, help="port (ORDERGATE_PORT)")
-@click.option("--db", default=None, help="SQLite journal path or ':memory:' (ORDERGATE_DB)")
+@click.option(
+    "--db",
+    default=None,
+    help="SQLite journal path, ':memory:', or a postgresql:// URL (a cluster node) (ORDERGATE_DB)",
+)
 @click.option(
     "--venue",
     type=click.Choice(["paper", "bybit-sim", "ccxt"]),
     default=None,
     help="paper (default), bybit-sim (ccxt against an in-process Bybit simulator), "
     "or ccxt (ORDERGATE_CCXT_*) (ORDERGATE_VENUE)",
+)
+@click.option("--node-id", default=None, help="PostgreSQL: this node's name (ORDERGATE_NODE_ID)")
+@click.option(
+    "--partitions",
+    type=int,
+    default=None,
+    help="PostgreSQL: partitions the accounts hash to, the same on every node "
+    "(ORDERGATE_PARTITIONS)",
 )
 @click.option(
     "--amqp-url",
@@ -81,6 +106,8 @@ def serve(
     port: int | None,
     db: str | None,
     venue: str | None,
+    node_id: str | None,
+    partitions: int | None,
     amqp_url: str | None,
     sim_url: str | None,
     bars_per_second: float | None,
@@ -94,6 +121,8 @@ def serve(
             ("port", port),
             ("db", db),
             ("venue", venue),
+            ("node_id", node_id),
+            ("partitions", partitions),
             ("amqp_url", amqp_url),
             ("sim_url", sim_url),
             ("paper_data", paper_data),
@@ -215,7 +244,10 @@ def keys() -> None:
 
 
 _DB_OPTION = click.option(
-    "--db", default=None, help="SQLite journal file holding the keys (ORDERGATE_DB)"
+    "--db",
+    default=None,
+    help="SQLite journal file, or PostgreSQL URL (postgresql://...), holding the keys "
+    "(ORDERGATE_DB)",
 )
 
 
@@ -225,9 +257,19 @@ def _key_store(db: str | None, *, create: bool) -> KeyStore:
         raise click.BadParameter(
             "an in-memory journal keeps no keys; name a file", param_hint="--db"
         )
+    if is_postgres_url(path):
+        try:
+            return open_key_store(path)
+        except JournalError as exc:
+            _key_command_failed(exc)
     if not create and not Path(path).exists():
         raise click.BadParameter(f"{path} does not exist", param_hint="--db")
     return SqliteKeyStore(path)
+
+
+def _key_command_failed(exc: OrderGateError) -> NoReturn:
+    console.print(f"[red]{escape(exc.message)}[/]")
+    sys.exit(1)
 
 
 @keys.command("create")
@@ -246,6 +288,8 @@ def keys_create(scope: str, label: str, db: str | None) -> None:
         issued = store.create(Scope(scope), label, actor=local_actor("cli"))
     except InvalidRequest as exc:
         raise click.BadParameter(exc.message, param_hint="--label") from exc
+    except JournalError as exc:
+        _key_command_failed(exc)
     finally:
         store.close()
     click.echo(issued.plaintext)
@@ -263,9 +307,8 @@ def keys_revoke(key_id: str, db: str | None) -> None:
     store = _key_store(db, create=False)
     try:
         key = store.revoke(key_id, actor=local_actor("cli"))
-    except (NotFound, Conflict) as exc:
-        console.print(f"[red]{exc.message}[/]")
-        sys.exit(1)
+    except (NotFound, Conflict, JournalError) as exc:
+        _key_command_failed(exc)
     finally:
         store.close()
     click.echo(f"revoked {key.key_id} ({key.scope.value}, {key.label or 'no label'})")
@@ -278,6 +321,8 @@ def keys_list(db: str | None) -> None:
     store = _key_store(db, create=False)
     try:
         listed = store.keys()
+    except JournalError as exc:
+        _key_command_failed(exc)
     finally:
         store.close()
     click.echo(f"{'KEY_ID':<12}  {'SCOPE':<5}  {'CREATED':<20}  {'REVOKED':<20}  LABEL")

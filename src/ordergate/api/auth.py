@@ -14,9 +14,15 @@ admin ⊇ trade ⊇ read. Each key has its own token bucket (`ORDERGATE_API_RATE
 `ORDERGATE_API_RATE_BURST`).
 
 Refusals: 401 `API_KEY_MISSING`, 401 `API_KEY_INVALID` (malformed, unknown or revoked
-alike), 403 `API_KEY_SCOPE`, 429 `RATE_LIMITED` with `Retry-After`. Neither the header
-nor the key is ever logged; a refusal logs its code, the route and, once the key is
-known, its id.
+alike), 403 `API_KEY_SCOPE`, 429 `RATE_LIMITED` with `Retry-After`, and 503
+`KEY_STORE_UNAVAILABLE` when a key must be looked up and the store cannot answer.
+Neither the header nor the key is ever logged; a refusal logs its code, the route and,
+once the key is known, its id.
+
+Checking a key does not hold up the event loop, which the engine shares: a key verified
+in the last second is answered from a cache, a local store (SQLite, memory) is read inline
+in microseconds, and a lookup that crosses the network (PostgreSQL) runs on a worker
+thread (`KeyVerifier.averify`).
 
 A route that wants to know its caller (say, to record who halted trading) takes
 `CallerDep`: the verified `ApiKey`.
@@ -43,6 +49,7 @@ from ordergate.domain.errors import (
     AccessDenied,
     InsufficientScope,
     InvalidApiKey,
+    JournalError,
     MissingApiKey,
     RateLimited,
 )
@@ -104,13 +111,31 @@ class ApiAccess:
             KeyVerifier(keys), RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
         )
 
-    def admit(self, presented: str | None, method: str, path: str) -> ApiKey:
-        """The caller's key, or `AccessDenied` (logged with its code, never the key)."""
+    async def admit(self, presented: str | None, method: str, path: str) -> ApiKey:
+        """The caller's key, or `AccessDenied` (logged with its code, never the key).
+
+        Only a cache miss on a remote (PostgreSQL) store leaves the event loop: it is
+        looked up on a worker thread (`KeyVerifier.averify`). A store that cannot answer
+        gives `KEY_STORE_UNAVAILABLE` (503); what went wrong, and where the database is,
+        goes to the log, not to a caller who has not been identified.
+        """
         try:
-            key = self.verifier.verify(presented)
+            key = await self.verifier.averify(presented)
         except AccessDenied as exc:
             log.info("api request refused", reason_code=exc.code, method=method, path=path)
             raise
+        except JournalError as exc:
+            log.warning(
+                "api key store unavailable",
+                reason_code=exc.code,
+                error=exc.message,
+                method=method,
+                path=path,
+            )
+            raise JournalError(
+                "API keys cannot be checked right now; try again later",
+                code="KEY_STORE_UNAVAILABLE",
+            ) from exc
         try:
             self.limiter.admit(key.key_id)
         except RateLimited as exc:
@@ -155,7 +180,7 @@ async def authorize(
     if path in PUBLIC_PATHS:
         return None
     access: ApiAccess = connection.app.state.api_access
-    key = access.admit(presented, connection.scope.get("method", "GET"), path)
+    key = await access.admit(presented, connection.scope.get("method", "GET"), path)
     connection.state.api_key = key
     return key
 

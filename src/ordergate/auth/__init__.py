@@ -9,9 +9,11 @@ from __future__ import annotations
 from ordergate.auth.keys import ApiKey, AuditEntry, IssuedKey, Scope, hash_secret, split_key
 from ordergate.auth.memory import MemoryKeyStore
 from ordergate.auth.ports import KeyStore
+from ordergate.auth.postgres import PostgresKeyStore
 from ordergate.auth.provision import (
     FIRST_KEY_LABEL,
     ensure_first_key,
+    is_postgres_url,
     local_actor,
     open_key_store,
 )
@@ -37,11 +39,13 @@ __all__ = [
     "KeyVerifier",
     "MemoryKeyStore",
     "MissingApiKey",
+    "PostgresKeyStore",
     "RateLimiter",
     "Scope",
     "SqliteKeyStore",
     "ensure_first_key",
     "hash_secret",
+    "is_postgres_url",
     "local_actor",
     "open_key_store",
     "split_key",
