@@ -138,6 +138,30 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         updated_ts INTEGER NOT NULL
     );
     """,
+    # 3: a trade id is unique per order, not per account: both legs of a self-trade are
+    # fills of the account. SQLite cannot drop a constraint, so the table is rebuilt.
+    """
+    CREATE TABLE fills_v3 (
+        fill_no INTEGER PRIMARY KEY,
+        trade_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty TEXT NOT NULL,
+        price TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        fee_currency TEXT NOT NULL,
+        liquidity TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        UNIQUE (account, order_id, trade_id)
+    );
+    INSERT INTO fills_v3 SELECT * FROM fills;
+    DROP TABLE fills;
+    ALTER TABLE fills_v3 RENAME TO fills;
+    CREATE INDEX fills_by_ts ON fills (ts, fill_no);
+    CREATE INDEX fills_by_order ON fills (order_id);
+    """,
 )
 
 ORDER_COLUMNS: Final = (

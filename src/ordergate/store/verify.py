@@ -128,8 +128,8 @@ def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> l
     )
     compare(
         "fill",
-        {(f.account, f.trade_id): f for f in expected.fills},
-        {(f.account, f.trade_id): f for f in stored.fills},
+        {(f.account, f.order_id, f.trade_id): f for f in expected.fills},
+        {(f.account, f.order_id, f.trade_id): f for f in stored.fills},
     )
     compare(
         "position",

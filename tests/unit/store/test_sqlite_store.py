@@ -14,7 +14,7 @@ from ordergate.domain.errors import JournalError
 from ordergate.domain.events import BalanceAdjusted
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.chain import GENESIS, check_link
-from ordergate.store.sqlite import SqliteStore
+from ordergate.store.sqlite import FILL_COLUMNS, MIGRATIONS, SqliteStore
 from ordergate.store.verify import verify_store
 
 from .scenario import Session, load, session_batches
@@ -162,7 +162,7 @@ async def test_verify_store_extra_and_missing_rows_reported(loaded, raw):
 
     assert sorted(report.problems) == sorted(
         [
-            "fill ('a1', 'T0-2-1'): missing from the read model",
+            "fill ('a1', '0-2', 'T0-2-1'): missing from the read model",
             "balance ('ghost', 'USDT'): in the read model but not in the journal",
             "position ('a1', 'EURUSD'): read model differs from the replay",
         ]
@@ -230,3 +230,50 @@ async def test_sqlite_store_failed_append_leaves_journal_and_head_unchanged(load
     assert await store.append([event], session.state.take_changes()) == head_seq + 1
     assert list(store.records())[-1].prev_hash == head_hash
     assert (await verify_store(store)).ok
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def fill_row(trade_id: str, order_id: str) -> tuple[object, ...]:
+    return (trade_id, order_id, "a1", "BTCUSDT", "BUY", "0.1", "50000", "0.5", "USDT", "TAKER", 7)
+
+
+async def test_sqlite_store_opens_v2_file_keeping_its_fills_unique_per_order(path: Path):
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, script in enumerate(MIGRATIONS[:2], start=1):
+        con.executescript(
+            f"BEGIN; {script}; DELETE FROM schema_version; "
+            f"INSERT INTO schema_version VALUES ({version}); COMMIT;"
+        )
+    con.execute(
+        f"INSERT INTO fills ({FILL_COLUMNS}) VALUES ({', '.join('?' * 11)})", fill_row("T1", "0-1")
+    )
+    con.close()
+
+    store = SqliteStore(path)  # migrates v2 → v3
+    try:
+        kept = (await store.snapshot()).fills
+    finally:
+        await store.close()
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        # The other leg of a self-trade: the same trade id on the account's other order.
+        con.execute(
+            f"INSERT INTO fills ({FILL_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+            fill_row("T1", "0-2"),
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            con.execute(
+                f"INSERT INTO fills ({FILL_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                fill_row("T1", "0-2"),
+            )
+        indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        version = con.execute("SELECT version FROM schema_version").fetchone()[0]
+    finally:
+        con.close()
+
+    assert [(f.trade_id, f.order_id, f.qty) for f in kept] == [("T1", "0-1", D("0.1"))]
+    assert {"fills_by_ts", "fills_by_order"} <= indexes
+    assert version == len(MIGRATIONS)

@@ -143,6 +143,13 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         updated_at timestamptz NOT NULL
     );
     """,
+    # 4: a trade id is unique per order, not per account: both legs of a self-trade are
+    # fills of the account.
+    """
+    ALTER TABLE fills DROP CONSTRAINT fills_account_trade_id_key;
+    ALTER TABLE fills ADD CONSTRAINT fills_account_order_trade_key
+        UNIQUE (account, order_id, trade_id);
+    """,
 )
 
 _CREATE_MIGRATIONS_TABLE: Final = """
