@@ -3,28 +3,37 @@
 `ScriptedVenue` is `tests.fakes.FakeVenue` with a log of every request that reached it
 and a few failure scripts the fake lacks (a request that reached the venue but whose
 answer was lost, a request that never returns, a submit that is never acknowledged).
-`Sessions` builds engines over a `MemoryStore` and stops every one it built.
+`Sessions` builds engines, each over a journal on the store the run names
+(ORDERGATE_TEST_ENGINE_STORE: `memory`, the default, or `postgres`), and stops every one
+it built. Tests look at the journal through the harness only (`Harness.events`,
+`stored_events`, `replayed`), never through a store's own synchronous reads, so the same
+suite runs on both stores.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 from tests.fakes import BTC, FakeMarket, FakeVenue, _Resting
+from tests.unit.engine.schema_stock import SchemaStock, schema_stock
 
 from ordergate.domain.errors import AmbiguousVenueError
+from ordergate.domain.events import Event
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side
 from ordergate.engine.clock import ManualClock
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import (
+    Journal,
     SubmitReceipt,
     VenueEvent,
     VenueFill,
@@ -34,8 +43,11 @@ from ordergate.engine.ports import (
 )
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
+from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.views import OrderView
+from ordergate.store.codec import decode
 from ordergate.store.memory import MemoryStore
+from ordergate.store.postgres import PostgresStore
 
 D = Decimal
 ACCOUNT = "acct"
@@ -44,6 +56,10 @@ DEPOSIT = D(100000)
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001)
+STORE_VARIABLE = "ORDERGATE_TEST_ENGINE_STORE"
+STORE_KINDS = ("memory", "postgres")
+
+Store = MemoryStore | PostgresStore
 
 
 @dataclass
@@ -156,11 +172,74 @@ class ScriptedVenue(FakeVenue):
         ]
 
 
+class JournalUnderTest:
+    """One journal of a test, on the run's store, and every event engines journaled to it.
+
+    Engines append to `store`. On PostgreSQL a restart is a new process: `store_for_engine`
+    gives every engine after the first a new `PostgresStore` over the same schema, which
+    takes the partition over as a restarted node's does. `record` hears, through
+    `Engine.subscribe` from each engine's construction on, every event once it is
+    journaled, so tests can look at the journal synchronously; `Sessions.close` checks that
+    what was heard is exactly what the store holds.
+    """
+
+    def __init__(self, store: Store, reopen: Callable[[], Awaitable[Store]] | None) -> None:
+        self.store = store
+        self._reopen = reopen
+        self._engines = 0
+        self._events: list[Event] = []
+        self._problems: list[str] = []
+
+    async def store_for_engine(self) -> Store:
+        """The store a new engine journals to: the open one for the first engine, and on
+        PostgreSQL a newly opened one (a takeover) for each engine after it."""
+        if self._engines > 0 and self._reopen is not None:
+            self.store = await self._reopen()
+        self._engines += 1
+        return self.store
+
+    def record(self, item: JournaledEvent) -> None:
+        """Keep a journaled event; a seq out of order is noted (a callback must not raise)."""
+        expected = len(self._events) + 1
+        if item.seq != expected:
+            self._problems.append(f"heard seq {item.seq} where seq {expected} was next")
+        self._events.append(item.event)
+
+    def events(self) -> list[Event]:
+        """Every event journaled so far, in seq order, as the engines reported them."""
+        assert not self._problems, self._problems
+        return list(self._events)
+
+    async def stored_events(self) -> list[Event]:
+        """Every event the store holds, decoded from its records, in seq order."""
+        return [decode(r.type, r.version, r.payload) async for r in self.store.records_after(0)]
+
+    async def differences(self) -> list[str]:
+        """How the events heard differ from the stored journal (nothing, when they agree)."""
+        stored = await self.stored_events()
+        problems = list(self._problems)
+        if stored != self._events:
+            seq = _first_difference(stored, self._events)
+            problems.append(
+                f"the store holds {len(stored)} events, the engines journaled "
+                f"{len(self._events)}; the first difference is at seq {seq}"
+            )
+        return problems
+
+
+def _first_difference(left: list[Event], right: list[Event]) -> int:
+    for seq, (a, b) in enumerate(zip(left, right, strict=False), start=1):
+        if a != b:
+            return seq
+    return min(len(left), len(right)) + 1
+
+
 @dataclass
 class Harness:
     engine: Engine
     venue: ScriptedVenue
-    store: MemoryStore
+    journal: JournalUnderTest
+    store: Store  # the store `engine` journals to (a test double may stand in front of it)
     market: FakeMarket
     clock: ManualClock
 
@@ -187,13 +266,22 @@ class Harness:
         return view
 
     def events(self, kind: type | None = None, order_id: str | None = None) -> list[Any]:
-        """Journaled events, optionally of one type and one order."""
+        """Journaled events, optionally of one type and one order (as the engines reported
+        them once journaled; `Sessions.close` checks the store holds exactly these)."""
         return [
             e
-            for e in self.store.events()
+            for e in self.journal.events()
             if (kind is None or isinstance(e, kind))
             and (order_id is None or getattr(e, "order_id", None) == order_id)
         ]
+
+    async def stored_events(self) -> list[Event]:
+        """The events the store holds, read back from the journal itself."""
+        return await self.journal.stored_events()
+
+    async def replayed(self) -> OmsState:
+        """A replay of the stored journal, as a fresh process would fold it."""
+        return OmsState.replay(await self.stored_events(), self.store.partition)
 
     def position(self, account: str = ACCOUNT, symbol: str = BTC.symbol) -> Decimal:
         return self.engine.state.book.qty(account, symbol)
@@ -203,17 +291,59 @@ class Harness:
         return acct.balances.get(currency, D(0))
 
 
+def engine_store_kind() -> str:
+    """The store this run journals to: ORDERGATE_TEST_ENGINE_STORE, memory by default."""
+    kind = os.environ.get(STORE_VARIABLE, "memory").strip().lower() or "memory"
+    if kind not in STORE_KINDS:
+        raise ValueError(f"{STORE_VARIABLE}={kind!r}: expected one of {', '.join(STORE_KINDS)}")
+    return kind
+
+
 class Sessions:
-    """Builds engines for a test and stops every one of them at the end."""
+    """Builds engines and their journals for a test, and tears all of them down at the end.
+
+    Each journal is on the store ORDERGATE_TEST_ENGINE_STORE names: a `MemoryStore`, or a
+    `PostgresStore` in an empty schema of its own (skipped without PostgreSQL, failed with
+    CI=true); `close` closes the stores and gives the schemas back to the run's stock,
+    emptied (`schema_stock.py`).
+    """
 
     def __init__(self) -> None:
+        self.kind = engine_store_kind()
         self._engines: list[Engine] = []
+        self._journals: list[JournalUnderTest] = []
+        self._resources = AsyncExitStack()
+        self._closed_cleanly = False
+
+    async def journal(self) -> JournalUnderTest:
+        """A new, empty journal."""
+        if self.kind == "memory":
+            journal = JournalUnderTest(MemoryStore(), None)
+        else:
+            stock = schema_stock()
+            schema = await stock.take()
+            self._resources.push_async_callback(self._give_back, stock, schema)
+            dsn = stock.dsn_of(schema)
+
+            async def open_store() -> Store:
+                store = await PostgresStore.open(dsn)
+                self._resources.push_async_callback(store.close)
+                return store
+
+            journal = JournalUnderTest(await open_store(), open_store)
+        self._journals.append(journal)
+        return journal
+
+    async def _give_back(self, stock: SchemaStock, schema: str) -> None:
+        # Runs after the schema's stores are closed (the exit stack unwinds in reverse).
+        await stock.give_back(schema, reusable=self._closed_cleanly)
 
     async def start(
         self,
         *,
         venue: ScriptedVenue | None = None,
-        store: MemoryStore | None = None,
+        journal: JournalUnderTest | None = None,
+        through: Journal | None = None,
         market: FakeMarket | None = None,
         clock: ManualClock | None = None,
         state: OmsState | None = None,
@@ -221,37 +351,42 @@ class Sessions:
         fund: Iterable[str] = (ACCOUNT,),
         **options: Any,
     ) -> Harness:
+        """Start an engine over `journal` (a new one by default; an existing one continues
+        it, as a restarted process would). `through` is a test double the engine appends
+        through, standing in front of `journal`'s store."""
         if market is None:
             market = FakeMarket()
             market.set(BTC.symbol, str(PRICE))
         venue = venue if venue is not None else ScriptedVenue(market)
-        store = store if store is not None else MemoryStore()
+        journal = journal if journal is not None else await self.journal()
+        store = await journal.store_for_engine()
         clock = clock if clock is not None else ManualClock(T0)
         options.setdefault("retry", FAST_RETRY)
         options.setdefault("query_retry_delay", 0.01)
         engine = Engine(
             state=state if state is not None else OmsState(),
             instruments=list(instruments),
-            journal=store,
+            journal=through if through is not None else store,
             venue=venue,
             clock=clock,
             market_data=market,
             **options,
         )
+        engine.subscribe(journal.record)  # before start: its start-up events are heard too
         self._engines.append(engine)
         await engine.start()
         for account in fund:
             await engine.adjust_balance(AdjustBalance(account, "USDT", DEPOSIT, "deposit"))
-        return Harness(engine, venue, store, market, clock)
+        return Harness(engine, venue, journal, store, market, clock)
 
     async def restart(self, h: Harness, **options: Any) -> Harness:
-        """Stop `h`'s engine; start a new one from a replay of its store, as bootstrap does."""
+        """Stop `h`'s engine; start a new one from a replay of its journal, as bootstrap does."""
         await h.engine.stop()
-        state = OmsState.replay(h.store.events())
+        state = await h.replayed()
         state.take_changes()  # bootstrap discards what replay left pending: it is stored
         return await self.start(
             venue=h.venue,
-            store=h.store,
+            journal=h.journal,
             market=h.market,
             clock=h.clock,
             state=state,
@@ -260,9 +395,17 @@ class Sessions:
         )
 
     async def close(self) -> None:
-        """Stop every engine; one that cannot stop fails the test instead of hanging it."""
-        for engine in self._engines:
-            await asyncio.wait_for(engine.stop(), 5)
+        """Stop every engine (one that cannot stop fails the test instead of hanging it),
+        check each journal holds exactly what its engines journaled, then close the stores
+        and give their schemas back (a schema is reused only when all this went well)."""
+        try:
+            for engine in self._engines:
+                await asyncio.wait_for(engine.stop(), 5)
+            problems = [p for journal in self._journals for p in await journal.differences()]
+            self._closed_cleanly = not problems
+        finally:
+            await self._resources.aclose()
+        assert not problems, problems
 
 
 def market_order(

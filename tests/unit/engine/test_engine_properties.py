@@ -17,7 +17,6 @@ from ordergate.domain.errors import OrderGateError
 from ordergate.domain.values import OrderType, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.digest import state_digest
-from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView
 from ordergate.store.verify import verify_store
 
@@ -107,7 +106,7 @@ async def scenario(script: list[tuple[Any, ...]]) -> None:
         report = await verify_store(h.store)
         assert report.ok, report.problems
         live = state_digest(h.engine.state)
-        assert state_digest(OmsState.replay(h.store.events())) == live
+        assert state_digest(await h.replayed()) == live
     finally:
         await sessions.close()
 

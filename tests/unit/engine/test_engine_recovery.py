@@ -15,7 +15,6 @@ from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.digest import state_digest
-from ordergate.engine.state import OmsState
 from ordergate.store.verify import verify_store
 
 
@@ -83,7 +82,7 @@ async def test_restart_pending_submit_from_journal_alone_is_queried_not_resubmit
     h.venue.hold.clear()
     h.venue.calls.clear()  # a different process: the venue has seen nothing from it
     # Replay as a fresh process would, into an engine over the same journal.
-    replayed = OmsState.replay(h.store.events())
+    replayed = await h.replayed()
     assert replayed.orders[placed.order_id].status is OrderStatus.PENDING_SUBMIT
 
     h2 = await sessions.restart(h)
@@ -188,12 +187,12 @@ async def test_restart_same_instruments_journals_nothing_new(sessions):
     h = await sessions.start()
     await h.place(limit_order())
     await h.settle()
-    journaled = h.store.count()
+    journaled = len(await h.stored_events())
 
     h2 = await restarted(sessions, h)
     await h2.settle()
 
-    assert h2.store.count() == journaled
+    assert len(await h2.stored_events()) == journaled
     assert h2.events(InstrumentUpdated)[0].instrument == BTC
 
 
@@ -201,12 +200,12 @@ async def test_restart_changed_instrument_journaled_and_used(sessions):
     h = await sessions.start()
     await h.engine.stop()
     wider = dataclasses.replace(BTC, margin_rate=D("0.5"))
-    state = OmsState.replay(h.store.events())
+    state = await h.replayed()
     state.take_changes()
 
     h2 = await sessions.start(
         venue=h.venue,
-        store=h.store,
+        journal=h.journal,
         market=h.market,
         clock=h.clock,
         state=state,
@@ -218,4 +217,5 @@ async def test_restart_changed_instrument_journaled_and_used(sessions):
     assert [e.instrument for e in h2.events(InstrumentUpdated)] == [BTC, wider]
     assert placed.status is OrderStatus.PENDING_SUBMIT
     assert h2.engine.order_margin("acct") == {"USDT": D(20000)}  # 1 * 40,000 * 0.5
+    await h2.settle()  # verify reads the journal, then the read models: nothing may come between
     assert (await verify_store(h2.store)).ok

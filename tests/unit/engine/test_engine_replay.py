@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from engine_support import PRICE, SECOND, D, Harness, Sessions, limit_order, market_order
+from engine_support import (
+    PRICE,
+    SECOND,
+    D,
+    Harness,
+    Sessions,
+    limit_order,
+    market_order,
+)
 from engine_support import venue_fill as fill_of
 from tests.fakes import BTC
 
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, ClosePosition, ReplaceOrder
 from ordergate.engine.digest import state_digest
-from ordergate.engine.state import OmsState
 from ordergate.store.verify import verify_store
 
 
@@ -68,8 +75,8 @@ async def test_replay_twice_equal_digests_equal_live_state(sessions):
     assert {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.DENIED} <= statuses
 
     live = state_digest(h.engine.state)
-    first = state_digest(OmsState.replay(h.store.events()))
-    second = state_digest(OmsState.replay(h.store.events()))
+    first = state_digest(await h.replayed())
+    second = state_digest(await h.replayed())
 
     assert first == second == live
 
@@ -81,10 +88,11 @@ async def test_busy_session_store_verifies_with_live_digest(sessions):
     report = await verify_store(h.store)
 
     assert report.ok, report.problems
-    assert report.events == h.store.count()
+    assert report.events == len(await h.stored_events())
     assert report.digest == state_digest(h.engine.state)
 
 
+# The second busy session sends trade ids the first used (F1, F2, T1) for other orders.
 async def test_restart_then_more_trading_replays_to_live_state(sessions):
     h = await sessions.start()
     await busy_session(h)
@@ -95,5 +103,5 @@ async def test_restart_then_more_trading_replays_to_live_state(sessions):
     assert state_digest(h2.engine.state) == before
     await busy_session(h2)
 
-    assert state_digest(OmsState.replay(h2.store.events())) == state_digest(h2.engine.state)
+    assert state_digest(await h2.replayed()) == state_digest(h2.engine.state)
     assert (await verify_store(h2.store)).ok

@@ -65,14 +65,14 @@ async def test_fill_delivered_twice_counted_once(sessions):
 async def test_fill_for_unknown_client_order_id_counted_unmatched_changes_nothing(sessions):
     h, order = await resting_market_order(sessions)
     before = state_digest(h.engine.state)
-    journaled = h.store.count()
+    journaled = len(await h.stored_events())
 
     h.venue.push(venue_fill(order, "0.1", trade_id="T1", client_order_id="not-ours"))
     await h.settle()
 
     assert h.engine.unmatched_venue_events == 1
     assert state_digest(h.engine.state) == before
-    assert h.store.count() == journaled
+    assert len(await h.stored_events()) == journaled
     assert h.position() == D(0)
 
 
@@ -92,7 +92,7 @@ async def test_fill_for_unknown_client_order_id_counted_unmatched_changes_nothin
 async def test_malformed_fill_dropped_and_counted(sessions, qty, price, fee, side):
     h, order = await resting_market_order(sessions)
     before = state_digest(h.engine.state)
-    journaled = h.store.count()
+    journaled = len(await h.stored_events())
 
     h.venue.push(venue_fill(order, D(qty), D(price), "T1", fee=D(fee), side=side))
     view = await h.settled(order.order_id)
@@ -101,7 +101,7 @@ async def test_malformed_fill_dropped_and_counted(sessions, qty, price, fee, sid
     assert view.filled_qty == D(0)
     assert h.position() == D(0)
     assert state_digest(h.engine.state) == before
-    assert h.store.count() == journaled
+    assert len(await h.stored_events()) == journaled
 
 
 async def test_malformed_fill_does_not_block_a_good_resend_of_same_trade(sessions):
@@ -120,7 +120,7 @@ async def test_accept_after_fill_dropped_and_counted(sessions):
     placed = await h.place(market_order())
     filled = await h.settled(placed.order_id)
     assert filled.status is OrderStatus.FILLED
-    journaled = h.store.count()
+    journaled = len(await h.stored_events())
 
     h.venue.push(VenueOrderAccepted(placed.client_order_id, "V9", None, 0))
     h.venue.push(VenueOrderCanceled(placed.client_order_id, None, None, None, 0))
@@ -128,7 +128,7 @@ async def test_accept_after_fill_dropped_and_counted(sessions):
 
     assert view == filled
     assert h.engine.dropped_venue_events == 2
-    assert h.store.count() == journaled
+    assert len(await h.stored_events()) == journaled
 
 
 async def test_fill_after_canceled_applied_and_flagged_late(sessions):
@@ -177,6 +177,26 @@ async def test_overfill_flagged_filled_qty_capped_position_carries_all(sessions)
     assert "OVERFILL" in view.flags
     assert h.position() == D("0.13")
     assert len((await h.store.snapshot()).fills) == 2
+
+
+async def test_self_trade_legs_sharing_a_trade_id_both_journaled_and_stored(sessions):
+    h = await sessions.start()
+    bid = await h.place(limit_order(Side.BUY, qty="0.1", price="49000"))
+    offer = await h.place(limit_order(Side.SELL, qty="0.1", price="49000"))
+    await h.settle()
+
+    h.venue.push(venue_fill(bid, "0.1", "49000", "S1"))  # the venue matched the account's
+    h.venue.push(venue_fill(offer, "0.1", "49000", "S1"))  # own orders: one trade, two legs
+    bought = await h.settled(bid.order_id)
+    sold = await h.settled(offer.order_id)
+
+    assert (bought.status, sold.status) == (OrderStatus.FILLED, OrderStatus.FILLED)
+    assert [f.order_id for f in h.events(OrderFilled)] == [bid.order_id, offer.order_id]
+    assert h.position() == D(0)
+    stored = (await h.store.snapshot()).fills
+    assert sorted((f.order_id, f.trade_id) for f in stored) == sorted(
+        [(bid.order_id, "S1"), (offer.order_id, "S1")]
+    )
 
 
 async def test_fill_with_symbol_contradicting_order_dropped(sessions):

@@ -6,10 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
-from engine_support import D, ScriptedVenue, Sessions, is_status, limit_order, market_order
+from engine_support import (
+    D,
+    Harness,
+    ScriptedVenue,
+    Sessions,
+    is_status,
+    limit_order,
+    market_order,
+)
 from tests.fakes import BTC, FakeMarket
 
 from ordergate.domain.errors import EngineStopped, JournalError
@@ -22,10 +30,11 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
+from ordergate.engine.ports import Journal, JournalRecord
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.memory import MemoryStore
 
 T = TypeVar("T")
+J = TypeVar("J", bound="JournalInFront")
 
 
 @pytest.fixture
@@ -46,11 +55,32 @@ async def answer(awaitable: Awaitable[T]) -> T:
     return await asyncio.wait_for(awaitable, 1)
 
 
-class RecordingJournal(MemoryStore):
+class JournalInFront:
+    """A `Journal` that hands everything to the store behind it; the doubles below change
+    what an append does, before or instead of the store's own."""
+
+    def __init__(self, store: Journal) -> None:
+        self.store = store
+
+    @property
+    def partition(self) -> int:
+        return self.store.partition
+
+    async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
+        return await self.store.append(events, changes)
+
+    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        return self.store.records_after(after_seq)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+class RecordingJournal(JournalInFront):
     """Notes, as each append completes, how many requests had reached the venue by then."""
 
-    def __init__(self, venue: ScriptedVenue) -> None:
-        super().__init__()
+    def __init__(self, store: Journal, venue: ScriptedVenue) -> None:
+        super().__init__(store)
         self.venue = venue
         self.appends: list[tuple[list[Event], int]] = []
 
@@ -61,11 +91,11 @@ class RecordingJournal(MemoryStore):
         return seq
 
 
-class GatedJournal(MemoryStore):
+class GatedJournal(JournalInFront):
     """An append that waits until the test opens the gate."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, store: Journal) -> None:
+        super().__init__(store)
         self.gate = asyncio.Event()
         self.gate.set()
         self.entered = asyncio.Event()
@@ -76,15 +106,22 @@ class GatedJournal(MemoryStore):
         return await super().append(events, changes)
 
 
-class BreakableJournal(MemoryStore):
-    def __init__(self) -> None:
-        super().__init__()
+class BreakableJournal(JournalInFront):
+    def __init__(self, store: Journal) -> None:
+        super().__init__(store)
         self.broken = False
 
     async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
         if self.broken:
             raise JournalError("disk full")
         return await super().append(events, changes)
+
+
+async def start_through(sessions: Sessions, double: type[J], **options: Any) -> tuple[Harness, J]:
+    """An engine that appends through `double`, standing in front of a new journal."""
+    journal = await sessions.journal()
+    through = double(journal.store)
+    return await sessions.start(journal=journal, through=through, **options), through
 
 
 def decided_request(event: Event) -> tuple[str, str] | None:
@@ -131,8 +168,11 @@ async def test_venue_requests_any_session_each_sent_after_its_deciding_append(se
     market = FakeMarket()
     market.set(BTC.symbol, "50000")
     venue = ScriptedVenue(market)
-    journal = RecordingJournal(venue)
-    h = await sessions.start(venue=venue, store=journal, market=market, max_batch=max_batch)
+    underlying = await sessions.journal()
+    journal = RecordingJournal(underlying.store, venue)
+    h = await sessions.start(
+        venue=venue, journal=underlying, through=journal, market=market, max_batch=max_batch
+    )
 
     first, second = await asyncio.gather(
         h.engine.place(market_order(take_profit=D(51000), stop_loss=D(49000))),
@@ -155,8 +195,7 @@ async def test_venue_requests_any_session_each_sent_after_its_deciding_append(se
 
 
 async def test_place_while_journal_append_blocks_venue_sees_nothing_and_place_waits(sessions):
-    journal = GatedJournal()
-    h = await sessions.start(store=journal)
+    h, journal = await start_through(sessions, GatedJournal)
     journal.gate.clear()
     journal.entered.clear()
 
@@ -183,8 +222,7 @@ async def test_place_while_journal_append_blocks_venue_sees_nothing_and_place_wa
 async def test_journal_failure_pending_commands_get_engine_stopped_and_nothing_is_sent(
     sessions,
 ):
-    journal = BreakableJournal()
-    h = await sessions.start(store=journal)
+    h, journal = await start_through(sessions, BreakableJournal)
     resting = await h.place(limit_order())
     await h.settle()
     calls_before = list(h.venue.calls)
@@ -205,8 +243,7 @@ async def test_journal_failure_pending_commands_get_engine_stopped_and_nothing_i
 
 
 async def test_journal_failure_later_commands_get_engine_stopped(sessions):
-    journal = BreakableJournal()
-    h = await sessions.start(store=journal)
+    h, journal = await start_through(sessions, BreakableJournal)
     resting = await h.place(limit_order())
     journal.broken = True
     with pytest.raises(EngineStopped):
@@ -223,8 +260,7 @@ async def test_journal_failure_later_commands_get_engine_stopped(sessions):
 
 
 async def test_journal_failure_waiter_on_order_gets_engine_stopped_not_timeout(sessions):
-    journal = BreakableJournal()
-    h = await sessions.start(store=journal)
+    h, journal = await start_through(sessions, BreakableJournal)
     resting = await h.place(limit_order())
     waiter = asyncio.create_task(
         h.engine.wait_for(resting.order_id, is_status(OrderStatus.FILLED), 30)
@@ -241,8 +277,8 @@ async def test_journal_failure_waiter_on_order_gets_engine_stopped_not_timeout(s
 class GatedBreakableJournal(GatedJournal):
     """Blocks at the gate; once opened, fails if broken."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, store: Journal) -> None:
+        super().__init__(store)
         self.broken = False
 
     async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
@@ -250,14 +286,14 @@ class GatedBreakableJournal(GatedJournal):
         await self.gate.wait()
         if self.broken:
             raise JournalError("disk full")
-        return await MemoryStore.append(self, events, changes)
+        return await self.store.append(events, changes)
 
 
 async def test_journal_failure_command_decided_during_failing_append_gets_engine_stopped(
     sessions,
 ):
-    journal = GatedBreakableJournal()
-    h = await sessions.start(store=journal, max_batch=1)  # one command a batch: overlap
+    # max_batch=1: one command a batch, so the second batch overlaps the first's append
+    h, journal = await start_through(sessions, GatedBreakableJournal, max_batch=1)
     journal.gate.clear()
     journal.entered.clear()
     journal.broken = True

@@ -14,7 +14,6 @@ from ordergate.domain.errors import Conflict, InvalidRequest
 from ordergate.domain.events import TradingArmed
 from ordergate.domain.reasons import ReasonCode
 from ordergate.engine.commands import ArmTrading
-from ordergate.engine.state import OmsState
 
 R = ReasonCode
 OTHER = "acct-b"
@@ -134,12 +133,12 @@ async def test_arming_on_one_venue_does_not_arm_another_after_restart(sessions):
     h = await live(sessions)
     await h.engine.arm(arming())
     await h.engine.stop()
-    state = OmsState.replay(h.store.events())
+    state = await h.replayed()
     state.take_changes()
 
     mainnet = await sessions.start(
         venue=MainnetVenue(h.market, live=True),
-        store=h.store,
+        journal=h.journal,
         market=h.market,
         clock=h.clock,
         state=state,

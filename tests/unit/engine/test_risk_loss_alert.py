@@ -20,7 +20,6 @@ from ordergate.domain.limits import LimitsBook, RiskLimits
 from ordergate.domain.values import Side
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.control import LossWatch
-from ordergate.engine.state import OmsState
 
 WARN_5PCT = RiskLimits(unrealized_loss_warning_pct=D("5"))
 WATCH = 0.005  # seconds between the engine's checks
@@ -100,10 +99,10 @@ async def test_loss_alert_without_threshold_never_raised(sessions):
 # --- LossWatch.check, deterministically --------------------------------------------------------
 
 
-def watch_context(h: Harness, limits: RiskLimits | LimitsBook) -> DecisionContext:
+async def watch_context(h: Harness, limits: RiskLimits | LimitsBook) -> DecisionContext:
     """A context over a replay of `h`'s journal, so checks never touch the live engine."""
     book = limits if isinstance(limits, LimitsBook) else LimitsBook(global_limits=limits)
-    state = OmsState.replay(h.store.events())
+    state = await h.replayed()
     return DecisionContext(state, h.clock, h.market, book)
 
 
@@ -125,7 +124,7 @@ def raised(ctx: DecisionContext) -> list[AlertRaised]:
 async def test_loss_alert_threshold_edges_for_long_and_short(sessions, side, mark, alerted):
     h = await start(sessions)
     await placed(h, order(side, "0.1"))
-    ctx = watch_context(h, WARN_5PCT)
+    ctx = await watch_context(h, WARN_5PCT)
     quote(h, BTC.symbol, mark)
 
     LossWatch().check(ctx)
@@ -136,7 +135,7 @@ async def test_loss_alert_threshold_edges_for_long_and_short(sessions, side, mar
 async def test_loss_alert_check_repeated_beyond_threshold_raises_once(sessions):
     h = await start(sessions)
     await placed(h, order(qty="0.1"))
-    ctx = watch_context(h, WARN_5PCT)
+    ctx = await watch_context(h, WARN_5PCT)
     watch = LossWatch()
     quote(h, BTC.symbol, "47000")
 
@@ -152,7 +151,7 @@ async def test_loss_alert_per_position_each_warned_once(sessions):
     h = await start(sessions)
     await placed(h, order(qty="0.1"))
     await placed(h, order(Side.SELL, "1", symbol=ETH.symbol))
-    ctx = watch_context(h, WARN_5PCT)
+    ctx = await watch_context(h, WARN_5PCT)
     watch = LossWatch()
     quote(h, BTC.symbol, "47000")
     watch.check(ctx)
@@ -173,7 +172,7 @@ async def test_loss_alert_instrument_threshold_overrides_global(sessions):
         global_limits=WARN_5PCT,
         instruments={BTC.symbol: RiskLimits(unrealized_loss_warning_pct=D("1"))},
     )
-    ctx = watch_context(h, book)
+    ctx = await watch_context(h, book)
     quote(h, BTC.symbol, "49000")  # -2%: past the instrument's 1%, within the global 5%
 
     LossWatch().check(ctx)
@@ -184,18 +183,18 @@ async def test_loss_alert_instrument_threshold_overrides_global(sessions):
 async def test_loss_alert_closed_position_rearms(sessions):
     h = await start(sessions)
     await placed(h, order(qty="0.1"))
-    ctx = watch_context(h, WARN_5PCT)
+    ctx = await watch_context(h, WARN_5PCT)
     watch = LossWatch()
     quote(h, BTC.symbol, "47000")
     watch.check(ctx)
     assert len(raised(ctx)) == 1
 
     await placed(h, order(Side.SELL, "0.1"))  # flat, and the watch sees it flat
-    ctx.state = OmsState.replay(h.store.events())
+    ctx.state = await h.replayed()
     watch.check(ctx)
     quote(h, BTC.symbol, "50000")
     await placed(h, order(qty="0.1"))  # long again at 50,000
-    ctx.state = OmsState.replay(h.store.events())
+    ctx.state = await h.replayed()
     quote(h, BTC.symbol, "47000")
     watch.check(ctx)
 
@@ -205,7 +204,7 @@ async def test_loss_alert_closed_position_rearms(sessions):
 async def test_loss_alert_position_reopened_between_checks_warned_again(sessions):
     h = await start(sessions)
     await placed(h, order(qty="0.1"))
-    ctx = watch_context(h, WARN_5PCT)
+    ctx = await watch_context(h, WARN_5PCT)
     watch = LossWatch()
     quote(h, BTC.symbol, "47000")
     watch.check(ctx)
@@ -214,7 +213,7 @@ async def test_loss_alert_position_reopened_between_checks_warned_again(sessions
     quote(h, BTC.symbol, "50000")
     await placed(h, order(Side.SELL, "0.1"))  # flat ...
     await placed(h, order(qty="0.1"))  # ... and long again at 50,000 before the next check
-    ctx.state = OmsState.replay(h.store.events())
+    ctx.state = await h.replayed()
     quote(h, BTC.symbol, "47000")
     watch.check(ctx)
 
