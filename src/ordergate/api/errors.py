@@ -16,6 +16,7 @@ from ordergate.domain.errors import (
     JournalError,
     NotFound,
     OrderGateError,
+    PartitionNotOwned,
     RateLimited,
     VenueError,
 )
@@ -25,6 +26,7 @@ _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (EngineStopped, 503),
+    (PartitionNotOwned, 503),
     (VenueError, 503),
     (RateLimited, 429),
     (JournalError, 503),

@@ -301,3 +301,7 @@ class HealthOut(BaseModel):
     journal_events: int
     orders: int
     open_orders: int
+    node: str | None = Field(None, description="a cluster node: its id")
+    partitions: list[int] | None = Field(
+        None, description="a cluster node: the partitions it runs now (counts above are theirs)"
+    )

@@ -2,10 +2,11 @@
 
 A command goes to the engine of its account's partition (`partition_of`); one about an
 order goes to the partition its id names (`<partition>-<n>`). A partition another node
-runs is refused with `PartitionNotOwned` (503, naming the owner when the journal says
-who it is), so a client or a load balancer can send it there. Commands for every account
-(close-all, a trading state with no account) go to each partition this node runs. Reads
-do not come here: the read models in PostgreSQL hold every partition's rows.
+runs is refused with `PartitionNotOwned` (503, naming the node that should run it as
+this node last saw the live nodes), so a client or a load balancer can send it there.
+Commands for every account (close-all, a trading state with no account) go to each
+partition this node runs. Reads do not come here: the read models in PostgreSQL hold
+every partition's rows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from ordergate.cluster.node import Node
-from ordergate.domain.errors import OrderGateError
+from ordergate.domain.errors import NotFound, PartitionNotOwned
 from ordergate.domain.instruments import Instrument
 from ordergate.engine.commands import (
     ArmTrading,
@@ -39,12 +40,6 @@ from ordergate.engine.views import OrderView
 T = TypeVar("T")
 
 
-class PartitionNotOwned(OrderGateError):
-    """Another node runs this partition now (or none does, during a takeover)."""
-
-    code = "PARTITION_NOT_OWNED"
-
-
 class ClusterEngines:
     def __init__(self, node: Node, partitions: int) -> None:
         self._node = node
@@ -65,15 +60,17 @@ class ClusterEngines:
         except ValueError:
             partition = -1
         if not 0 <= partition < self._partitions:
-            raise PartitionNotOwned(f"order id {order_id!r} names no partition of this cluster")
+            raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
         return self._engine(partition)
 
     def _engine(self, partition: int) -> Engine:
         runtime = self._node.partitions.get(partition)
         if runtime is None:
+            owner = self._node.expected_owner(partition)
+            where = "no node yet (a takeover is under way)" if owner is None else f"node {owner}"
             raise PartitionNotOwned(
-                f"partition {partition} is not run by node {self._node.node_id}; "
-                "send the request to the node that runs it"
+                f"partition {partition} is run by {where}, not by node {self._node.node_id}; "
+                "send the request there"
             )
         return runtime.engine
 
@@ -176,6 +173,15 @@ class ClusterEngines:
         for engine in self._local():
             merged.update(engine.instruments)
         return merged
+
+    @property
+    def node_id(self) -> str:
+        return self._node.node_id
+
+    @property
+    def partitions(self) -> list[int]:
+        """The partitions this node runs now."""
+        return sorted(self._node.partitions)
 
     @property
     def running(self) -> bool:

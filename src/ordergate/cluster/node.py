@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractRobustConnection
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter
 from ordergate.bus.topology import SignalTopology, declare_partitions, declare_signal_queue
-from ordergate.cluster.balance import partitions_of
+from ordergate.cluster.balance import owner_of, partitions_of
 from ordergate.cluster.lease import LeaseTiming, PartitionLease
 from ordergate.cluster.membership import Presence
 from ordergate.cluster.runtime import NodeContext, PartitionRuntime, start_partition
@@ -58,6 +58,7 @@ class Node:
         self._router: SignalRouter | None = None
         self._context: NodeContext | None = None
         self._running: dict[int, PartitionRuntime] = {}
+        self._live: list[str] = []  # the live nodes as of the last rebalance
         self._halting: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -130,6 +131,7 @@ class Node:
         if self._presence is None or self._context is None:
             raise EngineStopped("the node is not started")
         live = await self._presence.live_nodes()
+        self._live = live
         wanted = partitions_of(self.node_id, live, self._partitions)
         for partition in sorted(set(self._running) - wanted):
             log.info("handing partition over", partition=partition, live=live)
@@ -147,6 +149,11 @@ class Node:
                 raise
             self._running[partition] = runtime
             lease.on_lost(functools.partial(self._halt, partition))
+
+    def expected_owner(self, partition: int) -> str | None:
+        """The node that should run `partition` by the last rebalance's view of the live
+        nodes (None before the first): where to send a request this node cannot serve."""
+        return owner_of(partition, self._live) if self._live else None
 
     def _halt(self, partition: int, reason: str) -> None:
         runtime = self._running.pop(partition, None)

@@ -182,3 +182,10 @@ class JournalFenced(JournalError):
 
 class EngineStopped(OrderGateError):
     code = "ENGINE_STOPPED"
+
+
+class PartitionNotOwned(OrderGateError):
+    """Another node of the cluster runs the account's partition now (or, during a
+    takeover, none does): the request belongs on that node."""
+
+    code = "PARTITION_NOT_OWNED"

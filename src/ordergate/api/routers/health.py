@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from ordergate.api.deps import AppDep
 from ordergate.api.schemas import HealthOut, iso
+from ordergate.cluster.engines import ClusterEngines
 
 router = APIRouter(tags=["health"])
 
@@ -32,6 +33,7 @@ async def health(app: AppDep, response: Response) -> HealthOut:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     engine = app.engine
     market_time = app.clock.now_ns()
+    cluster = engine if isinstance(engine, ClusterEngines) else None
     return HealthOut(
         status="ok" if running else "failed",
         engine_running=running,
@@ -40,4 +42,6 @@ async def health(app: AppDep, response: Response) -> HealthOut:
         journal_events=engine.event_count,
         orders=engine.order_count,
         open_orders=engine.open_order_count,
+        node=None if cluster is None else cluster.node_id,
+        partitions=None if cluster is None else cluster.partitions,
     )
