@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,8 @@ from ordergate.cluster.lease import lock_namespace
 from ordergate.store.postgres import PostgresStore
 from ordergate.store.verify import VerificationReport, verify_partitions
 
-CLUSTER = "e2e"
+# Advisory locks are database-wide, not per schema: runs at the same time need their own.
+CLUSTER = f"e2e-{uuid.uuid4().hex[:8]}"
 
 
 def free_port() -> int:
