@@ -7,6 +7,7 @@ check the orchestration itself: the split, a clean handover, a lapsed lease.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from ordergate.store.postgres import PostgresStore
 from ordergate.store.verify import verify_partitions
 
 PARTITIONS = 4
+# Advisory locks are database-wide, not per schema: runs at the same time need their own.
+CLUSTER = f"c1-{uuid.uuid4().hex[:8]}"
 ACCOUNTS = [f"acct-{i}" for i in range(8)]
 
 
@@ -44,7 +47,7 @@ def settings() -> Settings:
     )
 
 
-def node(dsn: str, node_id: str, cluster: str = "c1") -> Node:
+def node(dsn: str, node_id: str, cluster: str = CLUSTER) -> Node:
     return Node(
         settings(),
         dsn=dsn,
@@ -108,7 +111,7 @@ async def test_two_nodes_share_the_partitions_and_one_takes_all_when_the_other_l
 
 
 async def test_a_partition_whose_lock_is_held_elsewhere_is_not_started(dsn):
-    held = await PartitionLease.try_acquire(dsn, "c1", 0, "intruder")
+    held = await PartitionLease.try_acquire(dsn, CLUSTER, 0, "intruder")
     assert held is not None
     a = node(dsn, "a")
     try:
@@ -129,7 +132,7 @@ async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(d
         settings(),
         dsn=dsn,
         node_id="a",
-        cluster="c1",
+        cluster=CLUSTER,
         partitions=PARTITIONS,
         rebalance_interval=30,  # no rebalance during the test
         timing=timing,
