@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from ordergate.cluster.lease import lock_namespace
-from ordergate.store.postgres import PostgresStore
+from ordergate.store.postgres.snapshot import open_snapshot
 from ordergate.store.verify import VerificationReport, verify_partitions
 
 # Advisory locks are database-wide, not per schema: runs at the same time need their own.
@@ -171,15 +171,10 @@ class Cluster:
         return {r["signal_id"]: r["n"] for r in rows}
 
     async def verify(self) -> dict[int, VerificationReport]:
-        stores = [
-            await PostgresStore.open(self.dsn, partition=p, take_over=False, pool_size=1)
-            for p in range(self.partitions)
-        ]
-        try:
-            return await verify_partitions(stores, await stores[0].snapshot())
-        finally:
-            for store in stores:
-                await store.close()
+        """Every partition's chain and the shared read models, read in one snapshot."""
+        async with open_snapshot(self.dsn, application_name="e2e verify") as snapshot:
+            journals = [snapshot.journal(p) for p in range(self.partitions)]
+            return await verify_partitions(journals, await snapshot.read_models())
 
 
 async def until(check: Any, what: str, timeout: float) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Final
 from asyncpg import Record
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.ports import JournalRecord
 from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
 
 Columns = tuple[tuple[str, str], ...]
@@ -135,6 +136,20 @@ def order_row(o: OrderView) -> tuple[Any, ...]:
         o.created_ts,
         o.updated_ts,
         o.signal_id,
+    )
+
+
+def journal_record(r: Record) -> JournalRecord:
+    return JournalRecord(
+        r["partition_id"],
+        r["seq"],
+        r["ts"],
+        r["stream"],
+        r["type"],
+        r["version"],
+        r["payload"],
+        r["prev_hash"],
+        r["hash"],
     )
 
 

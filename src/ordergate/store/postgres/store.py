@@ -35,6 +35,7 @@ from ordergate.store.postgres.connection import (
     create_read_pool,
 )
 from ordergate.store.postgres.reads import PostgresReadModels, translated
+from ordergate.store.postgres.rows import journal_record
 from ordergate.store.postgres.schema import migrate
 from ordergate.store.postgres.writer import (
     END_BACKEND,
@@ -362,17 +363,7 @@ class PostgresStore(PostgresReadModels):
             async with translated(f"reading the journal of partition {self._partition}"):
                 page = await self._pool.fetch(_RECORDS, self._partition, seq, PAGE_SIZE)
             for r in page:
-                yield JournalRecord(
-                    r["partition_id"],
-                    r["seq"],
-                    r["ts"],
-                    r["stream"],
-                    r["type"],
-                    r["version"],
-                    r["payload"],
-                    r["prev_hash"],
-                    r["hash"],
-                )
+                yield journal_record(r)
             if len(page) < PAGE_SIZE:
                 return
             seq = page[-1]["seq"]

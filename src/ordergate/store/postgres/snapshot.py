@@ -1,0 +1,185 @@
+"""A consistent, read-only view of a PostgreSQL journal, for the tools (`ordergate replay`,
+`ordergate verify-journal`): every partition's records and the shared read models as of one
+moment.
+
+A live cluster keeps appending while a tool reads. Read apart, a partition's records and the
+read models would be two moments, and an append between them would show as a difference that
+is not there. Here every query runs in one REPEATABLE READ, READ ONLY transaction on one
+connection: PostgreSQL answers them all from the snapshot the first query took, and an
+append (one statement: records, head and read-model rows) is wholly in it or wholly not.
+REPEATABLE READ suffices: partitions share no read-model row (an account hashes to one
+partition), so no serialization anomaly between appends can show.
+
+Nothing is taken over, locked or written, and no migration runs (unlike
+`PostgresStore.open(take_over=False)`): a database without the schema is refused, not
+created. While open, the snapshot holds back vacuum; a tool keeps it for one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Final
+
+import asyncpg
+from asyncpg import Connection, Record
+
+from ordergate.domain.errors import JournalError
+from ordergate.engine.ports import JournalRecord
+from ordergate.engine.views import ReadModelChanges
+from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
+from ordergate.store.postgres.reads import translated
+from ordergate.store.postgres.rows import (
+    balance_view,
+    fill_view,
+    journal_record,
+    order_view,
+    position_view,
+)
+from ordergate.store.postgres.schema import MIGRATIONS
+
+# The oldest schema these queries read: v1 (journal, heads) and v2 (read models).
+_OLDEST_READABLE: Final = 2
+_PREFETCH: Final = 1000  # journal records per round trip of the server-side cursor
+# A tool pauses between reads only to fold a page of records or turn rows into views: five
+# minutes is far beyond that, yet a frozen tool's snapshot stops holding vacuum back.
+_IDLE_IN_SNAPSHOT_MS: Final = 300_000
+
+_MIGRATED: Final = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+_SCHEMA_VERSION: Final = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+# Partitions with a head row, and any with records but none (which verification reports).
+_PARTITIONS: Final = """
+    SELECT partition_id, h.epoch, h.owner, h.head_seq, h.head_hash,
+           coalesce(j.records, 0) AS records
+    FROM partition_head h
+    FULL JOIN (SELECT partition_id, count(*) AS records FROM journal GROUP BY partition_id) j
+        USING (partition_id)
+    ORDER BY partition_id
+"""
+_RECORDS: Final = (
+    "SELECT partition_id, seq, ts, stream, type, version, payload, prev_hash, hash "
+    "FROM journal WHERE partition_id = $1 AND seq > $2 ORDER BY seq"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionInfo:
+    """A partition as the snapshot sees it. The head fields are None when the partition has
+    journal records but no `partition_head` row."""
+
+    partition: int
+    records: int
+    epoch: int | None
+    owner: str | None
+    head_seq: int | None
+    head_hash: bytes | None
+
+
+class SnapshotJournal:
+    """One partition's journal, read in the snapshot (a `PartitionJournal`)."""
+
+    def __init__(self, conn: Connection[Record], partition: int) -> None:
+        self._conn = conn
+        self._partition = partition
+
+    @property
+    def partition(self) -> int:
+        return self._partition
+
+    async def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        """The partition's records after `after_seq`, in seq order, through a server-side
+        cursor of the snapshot's transaction."""
+        async with translated(f"reading the journal of partition {self._partition}"):
+            cursor = self._conn.cursor(_RECORDS, self._partition, after_seq, prefetch=_PREFETCH)
+            async for r in cursor:
+                yield journal_record(r)
+
+
+class JournalSnapshot:
+    """Partitions, their journals and the read models, all as of one moment."""
+
+    def __init__(self, conn: Connection[Record], partitions: dict[int, PartitionInfo]) -> None:
+        self._conn = conn
+        self._partitions = partitions
+
+    @property
+    def partitions(self) -> dict[int, PartitionInfo]:
+        """Every partition, in partition order."""
+        return dict(self._partitions)
+
+    def journal(self, partition: int) -> SnapshotJournal:
+        return SnapshotJournal(self._conn, partition)
+
+    async def read_models(self) -> ReadModelChanges:
+        """Every read-model row, for verification against the replays."""
+        async with translated("reading the read models"):
+            orders = await self._conn.fetch("SELECT * FROM orders ORDER BY order_id")
+            fills = await self._conn.fetch("SELECT * FROM fills ORDER BY fill_no")
+            positions = await self._conn.fetch("SELECT * FROM positions ORDER BY account, symbol")
+            balances = await self._conn.fetch("SELECT * FROM balances ORDER BY account, currency")
+        return ReadModelChanges(
+            orders=[order_view(r) for r in orders],
+            fills=[fill_view(r) for r in fills],
+            positions=[position_view(r) for r in positions],
+            balances=[balance_view(r) for r in balances],
+        )
+
+
+@asynccontextmanager
+async def open_snapshot(
+    dsn: str, *, application_name: str = "ordergate snapshot", timeout: float = 10.0
+) -> AsyncIterator[JournalSnapshot]:
+    """Connect and hold one read-only snapshot of the journal until the block ends.
+
+    Raises `JournalError` when the database cannot be reached, `dsn` is not a valid URL, or
+    the database holds no ordergate schema this code can read. The session has the writer's
+    keepalives, so the snapshot of a tool that dies is released within seconds.
+    """
+    settings = SessionSettings(idle_in_transaction_session_timeout_ms=_IDLE_IN_SNAPSHOT_MS)
+    try:
+        conn: Connection[Record] = await asyncpg.connect(
+            dsn,
+            timeout=timeout,
+            server_settings=settings.server_settings(application_name, ends_when_idle=False),
+        )
+    except ValueError as exc:  # asyncpg's verdict on a malformed URL
+        raise JournalError(f"the PostgreSQL URL is not valid: {exc}") from exc
+    except DRIVER_ERRORS as exc:
+        raise JournalError(f"connecting to PostgreSQL failed: {exc!r}") from exc
+    try:
+        async with translated("opening the journal snapshot"):
+            # Never committed: it writes nothing, and closing the connection ends it. So a
+            # session the server ends after the last read costs a finished tool nothing.
+            await conn.transaction(isolation="repeatable_read", readonly=True).start()
+            migrated = await conn.fetchval(_MIGRATED)
+            _check_schema(await conn.fetchval(_SCHEMA_VERSION) if migrated else 0)
+            rows = await conn.fetch(_PARTITIONS)
+        yield JournalSnapshot(conn, {r["partition_id"]: _partition_info(r) for r in rows})
+    finally:
+        try:
+            await conn.close(timeout=timeout)
+        except DRIVER_ERRORS:
+            conn.terminate()
+
+
+def _check_schema(version: int) -> None:
+    if version == 0:
+        raise JournalError("the database holds no ordergate journal (its schema is missing)")
+    if version > len(MIGRATIONS):
+        raise JournalError(
+            f"the database has schema v{version}; this ordergate knows v{len(MIGRATIONS)}"
+        )
+    if version < _OLDEST_READABLE:
+        raise JournalError(f"the database has schema v{version}, too old to read")
+
+
+def _partition_info(r: Record) -> PartitionInfo:
+    return PartitionInfo(
+        partition=r["partition_id"],
+        records=r["records"],
+        epoch=r["epoch"],
+        owner=r["owner"],
+        head_seq=r["head_seq"],
+        head_hash=None if r["head_hash"] is None else bytes(r["head_hash"]),
+    )
