@@ -242,7 +242,11 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
     await node.start()
     try:
         reads = await PostgresStore.open(
-            settings.db, partition=0, owner=settings.node_name, take_over=False
+            settings.db,
+            partition=0,
+            owner=settings.node_name,
+            take_over=False,
+            read_pool=node.read_pool,
         )
     except BaseException:
         await node.stop()

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from typing import Final
 
 import structlog
 from aio_pika.abc import AbstractRobustConnection
+from asyncpg import Pool, Record
 
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter
@@ -30,8 +32,16 @@ from ordergate.cluster.membership import Presence
 from ordergate.cluster.runtime import NodeContext, PartitionRuntime, start_partition
 from ordergate.domain.errors import EngineStopped, OrderGateError
 from ordergate.settings import Settings
+from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings, create_read_pool
+from ordergate.store.postgres.reads import translated
 
 log = structlog.get_logger("ordergate.cluster")
+
+# The node's read connections, shared by every partition it runs (the relay paging through
+# the journal, replay on takeover) and by the API's queries. A partition has two more of
+# its own: its writer and its lease.
+READ_POOL_SIZE: Final = 4
+READ_POOL_TIMEOUT: Final = 10.0
 
 
 class Node:
@@ -61,11 +71,19 @@ class Node:
         self._live: list[str] = []  # the live nodes as of the last rebalance
         self._halting: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._read_pool: Pool[Record] | None = None
 
     @property
     def partitions(self) -> dict[int, PartitionRuntime]:
         """The partitions this node runs now, by number."""
         return dict(self._running)
+
+    @property
+    def read_pool(self) -> Pool[Record]:
+        """The node's read connections, shared by its partitions and its query side."""
+        if self._read_pool is None:
+            raise EngineStopped("the node is not started")
+        return self._read_pool
 
     async def start(self) -> None:
         """Join, open the broker side, take this node's partitions, keep balancing."""
@@ -74,6 +92,14 @@ class Node:
         )
         topology: SignalTopology | None = None
         try:
+            async with translated("opening the node's read connections"):
+                self._read_pool = await create_read_pool(
+                    self._dsn,
+                    SessionSettings(),
+                    f"ordergate {self.node_id} reads",
+                    READ_POOL_SIZE,
+                    READ_POOL_TIMEOUT,
+                )
             if self.settings.amqp_url is not None:
                 topology = SignalTopology(
                     signal_queue=self.settings.signals_queue,
@@ -94,7 +120,13 @@ class Node:
                 )
                 await self._router.start()
             self._context = NodeContext(
-                self.settings, self._dsn, self.node_id, self._partitions, self._amqp, topology
+                self.settings,
+                self._dsn,
+                self.node_id,
+                self._partitions,
+                self._amqp,
+                topology,
+                self._read_pool,
             )
             await self.rebalance()
         except BaseException:
@@ -121,6 +153,12 @@ class Node:
             with contextlib.suppress(Exception):
                 await self._amqp.close()
             self._amqp = None
+        if self._read_pool is not None:
+            pool, self._read_pool = self._read_pool, None
+            try:
+                await asyncio.wait_for(pool.close(), READ_POOL_TIMEOUT)
+            except (TimeoutError, *DRIVER_ERRORS):
+                pool.terminate()
         if self._presence is not None:
             await self._presence.leave()
             self._presence = None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from aio_pika.abc import AbstractRobustConnection
+from asyncpg import Pool, Record
 
 from ordergate.bus.topology import SignalTopology
 from ordergate.cluster.lease import PartitionLease
@@ -47,6 +48,8 @@ class NodeContext:
     partitions: int
     amqp: AbstractRobustConnection | None
     topology: SignalTopology | None
+    # Shared by every partition's store: a partition holds only its writer and its lease.
+    read_pool: Pool[Record]
 
 
 @dataclass
@@ -98,7 +101,9 @@ async def start_partition(
     ctx: NodeContext, partition: int, lease: PartitionLease
 ) -> PartitionRuntime:
     """Take the partition over and start it; on failure release what was opened."""
-    store = await PostgresStore.open(ctx.dsn, partition=partition, owner=ctx.node_id, pool_size=1)
+    store = await PostgresStore.open(
+        ctx.dsn, partition=partition, owner=ctx.node_id, read_pool=ctx.read_pool
+    )
     try:
         return await _start(ctx, partition, lease, store)
     except BaseException:

@@ -11,12 +11,13 @@ import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import asyncpg
 import pytest
 from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 
 from ordergate.cluster.balance import partitions_of
 from ordergate.cluster.lease import LeaseTiming, PartitionLease
-from ordergate.cluster.node import Node
+from ordergate.cluster.node import READ_POOL_SIZE, Node
 from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import Side
 from ordergate.engine.commands import PlaceOrder
@@ -152,3 +153,34 @@ async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(d
             await runtime.engine.place(PlaceOrder("acct-0", "BTCUSDT", Side.BUY, Decimal("0.010")))
     finally:
         await a.stop()
+
+
+async def test_a_node_holds_two_connections_per_partition_and_one_shared_read_pool(dsn):
+    node_id = f"n{uuid.uuid4().hex[:8]}"
+    a = node(dsn, node_id)
+    await a.start()
+    try:
+        await until(lambda: len(a.partitions) == PARTITIONS, "a to own every partition")
+        for partition in a.partitions:  # every partition reads (and the pool grows to need)
+            await place(a, next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) == partition))
+        connection = await asyncpg.connect(dsn)
+        try:
+            names = [
+                r["application_name"]
+                for r in await connection.fetch(
+                    "SELECT application_name FROM pg_stat_activity "
+                    "WHERE position($1 in application_name) > 0",
+                    node_id,
+                )
+            ]
+        finally:
+            await connection.close()
+    finally:
+        await a.stop()
+
+    writers = [n for n in names if n.endswith("writer")]
+    leases = [n for n in names if n.startswith("ordergate-lease:")]
+    reads = [n for n in names if n.endswith("reads")]
+    assert len(writers) == len(leases) == PARTITIONS
+    assert 1 <= len(reads) <= READ_POOL_SIZE
+    assert len(names) == 2 * PARTITIONS + len(reads) + 1  # + its presence

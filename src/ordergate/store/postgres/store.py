@@ -88,6 +88,7 @@ class PostgresStore(PostgresReadModels):
         *,
         dsn: str,
         pool: Pool[Record],
+        owns_pool: bool,
         partition: int,
         owner: str,
         settings: SessionSettings,
@@ -100,6 +101,7 @@ class PostgresStore(PostgresReadModels):
     ) -> None:
         super().__init__(pool)
         self._dsn = dsn
+        self._owns_pool = owns_pool
         self._partition = partition
         self._owner = owner
         self._settings = settings
@@ -125,10 +127,15 @@ class PostgresStore(PostgresReadModels):
         take_over: bool = True,
         settings: SessionSettings | None = None,
         pool_size: int = 4,
+        read_pool: Pool[Record] | None = None,
         timeout: float = 10.0,
         query_logger: QueryLogger | None = None,
     ) -> PostgresStore:
         """Connect, migrate, and (with `take_over`) become the partition's writer.
+
+        `read_pool`: a pool shared with other stores (a node's partitions), which this store
+        uses for its reads and leaves open on `close`; otherwise it opens its own of
+        `pool_size` connections.
 
         The takeover waits for an append of the previous owner that is in flight, then
         raises the epoch: from its commit on, the previous owner can append nothing. Without
@@ -141,13 +148,14 @@ class PostgresStore(PostgresReadModels):
             raise ValueError("a partition is a number from 0")
         owner = default_owner() if owner is None else owner
         settings = SessionSettings() if settings is None else settings
-        pool: Pool[Record] | None = None
+        pool: Pool[Record] | None = read_pool
         writer: Writer | None = None
         try:
             async with translated(f"opening the journal of partition {partition}"):
-                pool = await create_read_pool(
-                    dsn, settings, f"ordergate {owner} p{partition} read", pool_size, timeout
-                )
+                if pool is None:
+                    pool = await create_read_pool(
+                        dsn, settings, f"ordergate {owner} p{partition} read", pool_size, timeout
+                    )
                 async with pool.acquire() as conn:
                     await migrate(conn)
                 if take_over:
@@ -167,12 +175,13 @@ class PostgresStore(PostgresReadModels):
         except BaseException:
             if writer is not None:
                 writer.conn.terminate()
-            if pool is not None:
+            if pool is not None and read_pool is None:
                 pool.terminate()
             raise
         return cls(
             dsn=dsn,
             pool=pool,
+            owns_pool=read_pool is None,
             partition=partition,
             owner=owner,
             settings=settings,
@@ -388,9 +397,9 @@ class PostgresStore(PostgresReadModels):
             await self._pool.execute(_ADVANCE_OUTBOX_CURSOR, self._partition, seq, updated_at)
 
     async def close(self) -> None:
-        """Close the writer and the readers. An append still in doubt needs nothing more: the
-        next owner's takeover waits for it if it holds the head, and fences it if it does not
-        yet."""
+        """Close the writer and the readers (unless the read pool is shared). An append still
+        in doubt needs nothing more: the next owner's takeover waits for it if it holds the
+        head, and fences it if it does not yet."""
         self._writable = False
         if self._sending is not None:
             await asyncio.wait([self._sending], timeout=self._timeout)
@@ -398,11 +407,13 @@ class PostgresStore(PostgresReadModels):
         try:
             if writer is not None:
                 await writer.conn.close(timeout=self._timeout)
-            await self._pool.close()
+            if self._owns_pool:
+                await self._pool.close()
         except DRIVER_ERRORS:
             if writer is not None:
                 writer.conn.terminate()
-            self._pool.terminate()
+            if self._owns_pool:
+                self._pool.terminate()
 
 
 def _retrieve_exception(sending: asyncio.Future[int]) -> None:
