@@ -154,7 +154,7 @@ async def test_a_frozen_owner_resumed_after_a_takeover_can_neither_append_nor_se
             await cluster.start("a")
             await until(lambda: _owned_by(cluster, {"a"}), "a to own both partitions", 60)
             await cluster.start("b")
-            victim_id = owner_of(partition_of("default", 2), ["a", "b"])
+            victim_id = owner_of(partition_of("default", 2), ["a", "b"], 2)
             await until(
                 lambda: _owner_is(cluster, partition_of("default", 2), victim_id),
                 f"{victim_id} to own the partition of account 'default'",

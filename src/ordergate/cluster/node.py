@@ -191,7 +191,7 @@ class Node:
     def expected_owner(self, partition: int) -> str | None:
         """The node that should run `partition` by the last rebalance's view of the live
         nodes (None before the first): where to send a request this node cannot serve."""
-        return owner_of(partition, self._live) if self._live else None
+        return owner_of(partition, self._live, self._partitions) if self._live else None
 
     def _halt(self, partition: int, reason: str) -> None:
         runtime = self._running.pop(partition, None)
