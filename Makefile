@@ -9,7 +9,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-signals clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP)
 
 bench-ccxt: $(STAMP)
 	$(BIN)/python -m bench.ccxt_overhead --runs 5
+
+# Needs PostgreSQL and RabbitMQ (ORDERGATE_TEST_PG_DSN, ORDERGATE_TEST_AMQP_URL or the defaults).
+bench-signals: $(STAMP)
+	$(BIN)/python -m bench.signals_end_to_end --runs 3
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
