@@ -5,7 +5,7 @@ coordination. Each partition ranks the nodes by a hash of (node, partition) and 
 the first in its ranking that still has room: every node takes floor(P / n) or one more.
 
 Plain rendezvous hashing balances only on average: 16 partitions over two nodes split
-5/11 with the names `n1` and `n2`, which caps what a second node can add at 1.5× (the
+5/11 with the names `n1` and `n2`, which caps what a second node can add at 1.5x (the
 signals bench). The bound keeps the split even. The price is movement: when a node joins
 or leaves, besides the partitions that must move, a few others may shift because the room
 left on each node changed. Handing a partition over is clean (drain, commit, unlock), so
