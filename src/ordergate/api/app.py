@@ -3,6 +3,9 @@
 Every route needs an API key except `/health`, `/live`, `/ready` and the docs: the key
 check is a dependency of the app, so a router added with `app.include_router(router)`
 gets it with nothing more to do (see `ordergate.api.auth`).
+
+Every request has a trace id, the caller's `X-Trace-Id` or a fresh one, bound to its logs
+and given to the orders it places (see `ordergate.api.trace_ids`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ordergate.api.routers import (
     risk,
     trading,
 )
+from ordergate.api.trace_ids import TraceIdMiddleware
 from ordergate.auth.ports import KeyStore
 from ordergate.bootstrap import build
 from ordergate.settings import Settings
@@ -55,6 +59,7 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_api_keys(app)
+    app.add_middleware(TraceIdMiddleware)
     for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):
         app.include_router(module.router)
     return app

@@ -157,6 +157,7 @@ class OrderOut(BaseModel):
     reason: str | None
     strategy: str | None
     idempotency_key: str | None
+    trace_id: str | None
     parent_order_id: str | None
     venue_order_id: str | None
     flags: list[str]
@@ -186,6 +187,7 @@ class OrderOut(BaseModel):
             reason=v.reason,
             strategy=v.strategy,
             idempotency_key=v.idempotency_key,
+            trace_id=v.trace_id,
             parent_order_id=v.parent_order_id,
             venue_order_id=v.venue_order_id,
             flags=list(v.flags),

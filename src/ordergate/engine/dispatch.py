@@ -7,15 +7,24 @@ Requests run on a fixed number of lanes; an order always uses the same lane, so 
 submit, cancel and replace reach the venue in the order they were decided, and no task is
 created per request. Outcomes (answers, refusals, ambiguity) are handed back to the
 engine's inbox as plain data; the dispatcher never touches an order.
+
+Lanes are tasks of their own, so nothing a caller bound to the log context reaches them:
+for an order with a trace id (`trace_of`), the id is bound around each of its requests,
+so every line logged during the call (the adapter's included, and follow-ups it starts
+from there) carries it, and one "venue request" line records the outcome. An order
+without one gets no such line (failures are logged all the same), which keeps a bulk
+caller's hot path free of logging.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final
 
 import msgspec
 import structlog
@@ -92,7 +101,14 @@ class QueryFailed(msgspec.Struct, frozen=True, gc=False):
 VenueOutcome = SubmitAnswered | RequestRefused | RequestAmbiguous | QueryAnswered | QueryFailed
 
 
+class _Withheld:
+    """A request not sent: this node no longer owns the partition."""
+
+
+_WITHHELD: Final = _Withheld()
+
 _KIND = {SubmitRequest: "submit", CancelRequest: "cancel", ReplaceRequest: "replace"}
+_LOGGED_KIND = {**_KIND, QueryRequest: "query"}
 
 
 class VenueDispatcher:
@@ -105,12 +121,15 @@ class VenueDispatcher:
         retry: RetryPolicy | None = None,
         may_send: Callable[[], bool] | None = None,
         on_withheld: Callable[[], None] | None = None,
+        trace_of: Callable[[str], str | None] | None = None,
     ) -> None:
+        """`trace_of`: the trace id of an order, by order id (None: it has none)."""
         if lanes < 1:
             raise ValueError("lanes must be >= 1")
         self._venue = venue
         self._may_send = may_send
         self._on_withheld = on_withheld
+        self._trace_of = trace_of
         self._deliver = deliver
         self._retry = retry or RetryPolicy()
         self._rng = random.Random()
@@ -159,6 +178,27 @@ class VenueDispatcher:
                 self._deliver(outcome)
 
     async def _perform(self, request: VenueRequest) -> VenueOutcome | None:
+        trace_id = None if self._trace_of is None else self._trace_of(request.order_id)
+        if trace_id is None:
+            result = await self._attempt(request)
+        else:
+            tokens = structlog.contextvars.bind_contextvars(trace_id=trace_id)
+            try:
+                started = time.perf_counter()
+                result = await self._attempt(request)
+                log.info(
+                    "venue request",
+                    request=_LOGGED_KIND[type(request)],
+                    order_id=request.order_id,
+                    **_outcome_fields(result),
+                    ms=round((time.perf_counter() - started) * 1000, 3),
+                )
+            finally:
+                structlog.contextvars.reset_contextvars(**tokens)
+        return None if isinstance(result, _Withheld) else result
+
+    async def _attempt(self, request: VenueRequest) -> VenueOutcome | _Withheld | None:
+        """Send `request`, again while the venue says that certainly did nothing."""
         attempt = 0
         while True:
             attempt += 1
@@ -168,7 +208,7 @@ class VenueDispatcher:
                 log.error("venue request withheld: ownership lost", order_id=request.order_id)
                 if self._on_withheld is not None:
                     self._on_withheld()
-                return None
+                return _WITHHELD
             try:
                 return await self._call(request)
             except RetryableVenueError as exc:
@@ -186,7 +226,11 @@ class VenueDispatcher:
             except Exception as exc:
                 # An adapter that raises something unclassified broke its contract; the
                 # request may have left, so treat it as ambiguous rather than as refused.
-                log.error("venue adapter raised an unclassified error", error=repr(exc))
+                log.error(
+                    "venue adapter raised an unclassified error",
+                    order_id=request.order_id,
+                    error=repr(exc),
+                )
                 if isinstance(request, QueryRequest):
                     return QueryFailed(request.order_id, repr(exc))
                 return RequestAmbiguous(request.order_id, _KIND[type(request)], repr(exc))
@@ -221,3 +265,20 @@ class VenueDispatcher:
             "VENUE_UNAVAILABLE",
             f"gave up after {self._retry.max_attempts} attempts: {exc.message}",
         )
+
+
+def _outcome_fields(outcome: VenueOutcome | _Withheld | None) -> dict[str, str]:
+    """What became of a request, for its log line: a word, and a refusal's code."""
+    if isinstance(outcome, SubmitAnswered):
+        return {"outcome": "accepted" if outcome.accepted else "submitted"}
+    if isinstance(outcome, RequestRefused):
+        return {"outcome": "refused", "reason_code": outcome.reason_code}
+    if isinstance(outcome, RequestAmbiguous):
+        return {"outcome": "ambiguous"}
+    if isinstance(outcome, QueryAnswered):
+        return {"outcome": "not found" if outcome.report is None else "found"}
+    if isinstance(outcome, QueryFailed):
+        return {"outcome": "failed"}
+    if isinstance(outcome, _Withheld):
+        return {"outcome": "withheld"}
+    return {"outcome": "sent"}  # a cancel or replace the venue took: its effect streams in

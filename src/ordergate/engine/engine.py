@@ -256,6 +256,7 @@ class Engine:
             retry=retry,
             may_send=may_act,
             on_withheld=self._fence,
+            trace_of=self._trace_of,
         )
         self._inbox: deque[Any] = deque()
         self._wakeup = asyncio.Event()
@@ -646,6 +647,12 @@ class Engine:
                 for predicate, waiter in self._waiters.get(view.order_id, ()):
                     if not waiter.done() and predicate(view):
                         waiter.set_result(view)
+
+    def _trace_of(self, order_id: str) -> str | None:
+        """The order's trace id, for the logs of its venue requests (sent after commit, so
+        its journaled view is there)."""
+        view = self._views.get(order_id)
+        return None if view is None else view.trace_id
 
     def _fence(self) -> None:
         self._fail(JournalFenced("this node's lease on the partition lapsed"))

@@ -4,6 +4,9 @@ answers to queries, and recovery after a restart.
 A venue event is applied only if the order state table has a row for it; one that does
 not fit (a duplicate ack, a stale cancel) is dropped and counted, never forced. Fills are
 de-duplicated by trade id before anything else.
+
+This runs on the writer, where no caller's log context reaches: a line about an order
+names its trace id itself.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class VenueEventTranslator:
             log.warning(
                 "venue event does not fit the order's state; dropped",
                 order_id=order.order_id,
+                trace_id=order.trace_id,
                 status=order.status,
                 venue_event=type(source).__name__,
             )
@@ -172,6 +176,7 @@ class VenueEventTranslator:
             log.error(
                 "venue fill is malformed or contradicts its order; dropped",
                 order_id=order.order_id,
+                trace_id=order.trace_id,
                 trade_id=event.trade_id,
                 qty=str(event.qty),
                 price=str(event.price),
@@ -272,7 +277,10 @@ class VenueEventTranslator:
     def _query_failed(self, outcome: QueryFailed) -> None:
         order = self._ctx.state.orders[outcome.order_id]
         log.warning(
-            "order query failed; asking again", order_id=order.order_id, reason=outcome.reason
+            "order query failed; asking again",
+            order_id=order.order_id,
+            trace_id=order.trace_id,
+            reason=outcome.reason,
         )
         self._ctx.send_later(self._query_retry_delay, query_of(order))
 
@@ -288,7 +296,11 @@ class VenueEventTranslator:
             # The request may still be on its way to the venue (a timeout is the client
             # giving up, not the venue): "not found" is final only once the venue would
             # refuse it as too late.
-            log.info("order not at the venue yet; asking again", order_id=order.order_id)
+            log.info(
+                "order not at the venue yet; asking again",
+                order_id=order.order_id,
+                trace_id=order.trace_id,
+            )
             self._ctx.send_later(self._query_retry_delay, query_of(order))
             return
         for event in resolution(order, outcome.report, now):
@@ -324,6 +336,7 @@ def resolution(order: Order, report: VenueOrderReport | None, ts: int) -> list[O
             log.warning(
                 "venue reports fills ordergate has not seen yet",
                 order_id=oid,
+                trace_id=order.trace_id,
                 ours=str(order.filled_qty),
                 venue=str(report.filled_qty),
             )

@@ -13,6 +13,7 @@ from ordergate.api.auth import CallerDep
 from ordergate.api.deps import AppDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
+from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.values import TradingState
 from ordergate.engine.commands import ArmTrading, ClearDirty, CloseAll, SetTradingState
 from ordergate.engine.engine import Gates
@@ -22,7 +23,10 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 @router.post("/close-all")
 async def close_all(
-    app: AppDep, key: CallerDep, body: Annotated[CloseAllIn | None, Body()] = None
+    app: AppDep,
+    key: CallerDep,
+    trace_id: TraceIdDep,
+    body: Annotated[CloseAllIn | None, Body()] = None,
 ) -> CloseAllOut:
     """Cancel every open order and flatten every position (of one account, or all).
 
@@ -30,7 +34,12 @@ async def close_all(
     """
     body = body or CloseAllIn()
     result = await app.engine.close_all(
-        CloseAll(account=body.account, reason=body.reason, actor=f"key:{key.key_id}")
+        CloseAll(
+            account=body.account,
+            reason=body.reason,
+            trace_id=trace_id,
+            actor=f"key:{key.key_id}",
+        )
     )
     canceled = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.canceled))
     closing = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.closing))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from ordergate.api.deps import AppDep
 from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPage, ReplaceIn, ns
+from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import InvalidRequest, NotFound
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, PlaceOrder, ReplaceOrder
@@ -55,9 +56,13 @@ async def place_order(
     app: AppDep,
     body: OrderIn,
     response: Response,
+    trace_id: TraceIdDep,
     wait: Annotated[bool, Query(description="wait for the venue's answer")] = True,
 ) -> OrderOut:
-    """Place an order. A risk denial is an order with status DENIED and a reason code."""
+    """Place an order. A risk denial is an order with status DENIED and a reason code.
+
+    Its trace id is the request's (`X-Trace-Id`, or one made up for it).
+    """
     result = await app.engine.place(
         PlaceOrder(
             account=body.account or app.settings.default_account,
@@ -74,6 +79,7 @@ async def place_order(
             idempotency_key=body.idempotency_key,
             strategy=body.strategy,
             price_at_offset=body.price_at_offset,
+            trace_id=trace_id,
         )
     )
     if not result.created:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ordergate.api.deps import AppDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, DecimalStr, Positive, iso
+from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, PlaceOrder
@@ -115,7 +116,9 @@ class PaperOrderOut(BaseModel):
 
 
 @router.post("/order", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def place_paper_order(app: AppDep, body: PaperOrderIn, response: Response) -> PaperOrderOut:
+async def place_paper_order(
+    app: AppDep, body: PaperOrderIn, response: Response, trace_id: TraceIdDep
+) -> PaperOrderOut:
     """Place an order; it is FILLED, NEW (resting limit) or REJECTED with a reason."""
     result = await app.engine.place(
         PlaceOrder(
@@ -128,6 +131,7 @@ async def place_paper_order(app: AppDep, body: PaperOrderIn, response: Response)
             stop_loss=body.stop_loss,
             take_profit=body.take_profit,
             idempotency_key=body.idempotency_key,
+            trace_id=trace_id,
         )
     )
     if not result.created:

@@ -16,6 +16,7 @@ from ordergate.api.schemas import (
     PositionOut,
     iso,
 )
+from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import ZERO
 from ordergate.engine.commands import ClosePosition
@@ -56,7 +57,10 @@ async def list_positions(
 
 @router.post("/v1/positions/{symbol}/close", responses=ERRORS)
 async def close_position(
-    app: AppDep, symbol: str, body: Annotated[ClosePositionIn | None, Body()] = None
+    app: AppDep,
+    symbol: str,
+    trace_id: TraceIdDep,
+    body: Annotated[ClosePositionIn | None, Body()] = None,
 ) -> OrderOut:
     """Flatten (or reduce by `qty`) a position with a reduce-only market order."""
     body = body or ClosePositionIn()
@@ -66,6 +70,7 @@ async def close_position(
             symbol=symbol,
             qty=body.qty,
             strategy=body.strategy,
+            trace_id=trace_id,
         )
     )
     return OrderOut.of(await app.wait_for_venue(view.order_id))
