@@ -4,7 +4,7 @@ Each run starts `--nodes` `ordergate serve --db postgresql://... --node-id nK --
 processes on a fresh PostgreSQL schema, with RabbitMQ queue and exchange names and a
 cluster name of the run's own (all dropped or deleted afterwards): the paper venue with
 its bars paused, `--accounts` funded accounts, so the signals spread over the partitions.
-Once every partition is owned by the node rendezvous hashing gives it, and every
+Once every partition is owned by the node the balance gives it, and every
 partition queue and the signal queue have their consumer, the bench binds a queue of its
 own to the events exchange (`#`) and publishes `--signals` signals to the signal queue (at
 full speed, or `--rate` a second), each with a unique signal id and trace id; one signal
