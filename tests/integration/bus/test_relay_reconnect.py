@@ -12,7 +12,7 @@ import contextlib
 import os
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,6 +52,7 @@ class CuttableProxy:
         self._links: list[asyncio.StreamWriter] = []
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
+        self._holding = False
         self.port = 0
 
     async def start(self) -> None:
@@ -66,13 +67,20 @@ class CuttableProxy:
             up_reader, up_writer = await asyncio.open_connection(*self._upstream)
             self._links += [writer, up_writer]
             await asyncio.gather(
-                _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
+                _pipe(reader, up_writer),
+                _pipe(up_reader, writer, lambda: self._holding),
+                return_exceptions=True,
             )
         finally:
             self._handlers.discard(task)
 
+    def hold_replies(self) -> None:
+        """Stop passing anything from the broker to the client (confirms included)."""
+        self._holding = True
+
     def cut(self) -> None:
-        """Abort every proxied socket, both sides, now (new connections still pass)."""
+        """Abort every proxied socket, both sides, now (new connections pass again)."""
+        self._holding = False
         links, self._links = self._links, []
         for writer in links:
             writer.transport.abort()
@@ -85,9 +93,15 @@ class CuttableProxy:
         await asyncio.gather(*self._handlers, return_exceptions=True)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    holding: Callable[[], bool] = lambda: False,
+) -> None:
     try:
         while data := await reader.read(65536):
+            if holding():
+                continue  # swallowed: the link is about to be cut anyway
             writer.write(data)
             await writer.drain()
     finally:
@@ -183,26 +197,35 @@ async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
         max_retry_delay=0.2,
         publish_timeout=5,
     )
-    cut_at: int | None = None
     last_arrived = asyncio.Event()
+    arrived = asyncio.Event()
 
     async def collect(message: AbstractIncomingMessage) -> None:
-        nonlocal cut_at
         seq = message.headers["x-ordergate-seq"]
         assert message.message_id is not None
         assert isinstance(seq, int)
         received.append((message.message_id, seq, message.body))
+        arrived.set()
         if message.message_id == expected[-1][0]:
             last_arrived.set()
-        if cut_at is None and relay.published_seq > 0 and seq > relay.published_seq + 20:
-            # Messages past the confirmed prefix are on the wire: drop the link now.
-            cut_at = relay.published_seq
-            proxy.cut()
+
+    async def routed_past(seq: int) -> None:
+        while not any(s > seq for _, s, _ in received):
+            arrived.clear()
+            await arrived.wait()
 
     await queue.consume(collect, no_ack=True)
     await relay.start()
     try:
         async with asyncio.timeout(20):
+            await relay.wait_for_published(1)
+            # From here on no confirm reaches the relay; once it has taken in the ones on
+            # their way, its cursor stays put while it publishes the rest of its window.
+            proxy.hold_replies()
+            await asyncio.sleep(0.3)
+            cut_at = relay.published_seq
+            await routed_past(cut_at)  # messages past the confirmed prefix are out
+            proxy.cut()
             await relay.wait_for_published(store.head_seq)
         async with asyncio.timeout(5):
             await last_arrived.wait()
@@ -211,7 +234,7 @@ async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
         await channel.queue_delete(queue.name)
         await channel.exchange_delete(exchange_name)
 
-    assert cut_at is not None, "the link was never cut"
+    assert cut_at < store.head_seq, "the relay had confirmed everything before the cut"
     assert await store.outbox_cursor() == store.head_seq
     first_copies: dict[str, tuple[str, bytes]] = {}
     for message_id, _, body in received:
