@@ -5,12 +5,18 @@ kept busy by a heartbeat. The server ends it when the node dies (kill -9: at onc
 its link drops (keepalives, `tcp_user_timeout`) or when it freezes (`idle_session_timeout`:
 a stopped process sends no heartbeat), so `pg_stat_activity` lists exactly the nodes that
 can still act, within the same 6-7 s that frees their partition locks.
+
+A presence whose session failed (the server ended it after a cut link, say) connects again
+on its next heartbeat: a node that was cut off rejoins once the link is back, instead of
+running no partition for good. Meanwhile `live_nodes` raises, so the node does not
+rebalance on a view it cannot have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import structlog
@@ -39,10 +45,17 @@ def presence_name(cluster: str, node_id: str) -> str:
 class Presence:
     """This node's presence, and the list of nodes present."""
 
-    def __init__(self, connection: Connection[Any], cluster: str, timing: LeaseTiming) -> None:
+    def __init__(
+        self,
+        connection: Connection[Any],
+        cluster: str,
+        timing: LeaseTiming,
+        reconnect: Callable[[], Awaitable[Connection[Any]]],
+    ) -> None:
         self._connection = connection
         self._cluster = cluster
         self._timing = timing
+        self._reconnect = reconnect
         self._lock = asyncio.Lock()  # one query at a time on the connection
         self._heartbeat = asyncio.create_task(self._beat(), name="presence")
 
@@ -58,23 +71,26 @@ class Presence:
     ) -> Presence:
         timing = timing or LeaseTiming()
         name = presence_name(cluster, node_id)
-        try:
-            connection = await connect_writer(
-                dsn,
-                settings or SessionSettings(),
-                name,
-                timing.connect_timeout,
-                ends_when_idle=True,
+        session = settings or SessionSettings()
+
+        async def connect() -> Connection[Any]:
+            return await connect_writer(
+                dsn, session, name, timing.connect_timeout, ends_when_idle=True
             )
+
+        try:
+            connection = await connect()
         except DRIVER_ERRORS as exc:
             raise JournalError(f"cannot join the cluster: {exc}") from exc
-        return cls(connection, cluster, timing)
+        return cls(connection, cluster, timing, connect)
 
     async def live_nodes(self) -> list[str]:
         """The ids of the nodes present now (this one included), sorted."""
         prefix = f"{_PREFIX}{self._cluster}:"
         try:
             async with self._lock:
+                if self._connection.is_closed():
+                    raise JournalError("this node's presence session is gone; rejoining")
                 rows = await self._connection.fetch(
                     "SELECT DISTINCT substr(application_name, $2) AS node "
                     "FROM pg_stat_activity WHERE starts_with(application_name, $1)",
@@ -98,10 +114,15 @@ class Presence:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self._timing.heartbeat_interval)
-            try:
-                async with self._lock:
+            async with self._lock:
+                try:
+                    if self._connection.is_closed():
+                        self._connection = await self._reconnect()
+                        log.info("presence restored: rejoined the cluster")
                     await self._connection.execute(
                         "SELECT 1", timeout=self._timing.heartbeat_timeout
                     )
-            except DRIVER_ERRORS as exc:
-                log.warning("presence heartbeat failed", error=repr(exc))
+                except DRIVER_ERRORS as exc:
+                    # Its state is unknown (a query may hang on a dead link): start afresh.
+                    self._connection.terminate()
+                    log.warning("presence heartbeat failed", error=repr(exc))

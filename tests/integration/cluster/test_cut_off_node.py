@@ -1,0 +1,202 @@
+"""A node cut off from PostgreSQL (the link goes silent, nothing is closed) stops on its
+own before the survivor takes its partitions, and rejoins once the link is back.
+
+The cut-off node reaches the database through a proxy that, on `silence()`, stops
+passing bytes either way and keeps every socket open, as a dead link or a partition
+would: no reset, no FIN, nothing for either side to notice but silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from tests.pg_support import PG_DSN, isolated_schema, require_postgres
+
+from ordergate.cluster.balance import partitions_of
+from ordergate.cluster.lease import LeaseTiming
+from ordergate.cluster.node import Node
+from ordergate.domain.errors import EngineStopped
+from ordergate.domain.values import Side
+from ordergate.engine.commands import PlaceOrder
+from ordergate.engine.ids import partition_of
+from ordergate.settings import Settings
+from ordergate.store.postgres.snapshot import open_snapshot
+from ordergate.store.verify import verify_partitions
+
+PARTITIONS = 4
+ACCOUNTS = [f"acct-{i}" for i in range(16)]
+
+
+class SilenceableProxy:
+    """A TCP proxy whose links can be silenced (bytes held back both ways, sockets open)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._upstream = (host, port)
+        self._server: asyncio.Server | None = None
+        self._silent = asyncio.Event()
+        self._speaking = asyncio.Event()
+        self._speaking.set()
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def silence(self) -> None:
+        self._speaking.clear()
+
+    def restore(self) -> None:
+        """Let bytes through again; what was held back is delivered (TCP would retransmit)."""
+        self._speaking.set()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._speaking.wait()  # a silent link accepts nothing new either
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers += [writer, up_writer]
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            pump = asyncio.create_task(self._pump(source, sink))
+            self._pumps.add(pump)
+            pump.add_done_callback(self._pumps.discard)
+
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await source.read(65536):
+                await self._speaking.wait()
+                sink.write(data)
+                await sink.drain()
+        sink.transport.abort()
+
+
+@pytest.fixture
+async def dsn() -> AsyncIterator[str]:
+    await require_postgres()
+    async with isolated_schema(PG_DSN) as schema_dsn:
+        yield schema_dsn
+
+
+@pytest.fixture
+async def proxy(dsn: str) -> AsyncIterator[SilenceableProxy]:
+    target = urlsplit(dsn)
+    p = SilenceableProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await p.start()
+    yield p
+    await p.close()
+
+
+def through(proxy: SilenceableProxy, dsn: str) -> str:
+    parts = urlsplit(dsn)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
+
+
+def node(dsn: str, node_id: str, cluster: str) -> Node:
+    settings = Settings(
+        db=":memory:",  # unused by a node: it journals to PostgreSQL
+        paper_bars_per_second=0,
+        paper_balances={a: {"USDT": Decimal(100_000)} for a in ACCOUNTS},
+        reconcile_interval_seconds=3600,
+    )
+    return Node(
+        settings,
+        dsn=dsn,
+        node_id=node_id,
+        cluster=cluster,
+        partitions=PARTITIONS,
+        rebalance_interval=0.2,
+        timing=LeaseTiming(),  # the production timing: 2 s to self-fence
+    )
+
+
+async def until(predicate, what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_later(
+    dsn: str, proxy: SilenceableProxy
+):
+    cluster = f"cut-{uuid.uuid4().hex[:8]}"  # advisory locks are database-wide
+    a, b = node(through(proxy, dsn), "a", cluster), node(dsn, "b", cluster)
+    await a.start()
+    await b.start()
+    try:
+        share_of_a = partitions_of("a", ["a", "b"], PARTITIONS)
+        await until(lambda: set(a.partitions) == share_of_a, "the split")
+        account = next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) in share_of_a)
+        partition = partition_of(account, PARTITIONS)
+        stale = a.partitions[partition].engine
+        await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
+
+        proxy.silence()
+        order_of_events: list[str] = []
+
+        def watch() -> bool:
+            if not a.partitions and "a stopped" not in order_of_events:
+                order_of_events.append("a stopped")
+            if len(b.partitions) == PARTITIONS and "b took all" not in order_of_events:
+                order_of_events.append("b took all")
+            return len(order_of_events) == 2
+
+        await until(watch, "a to stop and b to take every partition")
+        with pytest.raises(EngineStopped):
+            await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
+        taken_over = b.partitions[partition].engine
+        await taken_over.place(PlaceOrder(account, "BTCUSDT", Side.SELL, Decimal("0.010")))
+
+        proxy.restore()
+        await until(lambda: set(a.partitions) == share_of_a, "a to rejoin and take its share")
+        await a.partitions[partition].engine.place(
+            PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.020"))
+        )
+    finally:
+        await a.stop()
+        await b.stop()
+
+    assert order_of_events == ["a stopped", "b took all"]
+    connection = await asyncpg.connect(dsn)
+    try:
+        epochs = await connection.fetch(
+            "SELECT epoch, min(seq) AS first, max(seq) AS last FROM journal "
+            "WHERE partition_id = $1 GROUP BY epoch ORDER BY epoch",
+            partition,
+        )
+        orders = await connection.fetchval(
+            "SELECT count(*) FROM orders WHERE account = $1", account
+        )
+    finally:
+        await connection.close()
+    # a, then b, then a again: each epoch's rows come wholly after the one before
+    assert len(epochs) >= 3
+    assert all(x["last"] < y["first"] for x, y in itertools.pairwise(epochs))
+    assert orders == 3
+    async with open_snapshot(dsn, application_name="cut-off verify") as snapshot:
+        journals = [snapshot.journal(p) for p in range(PARTITIONS)]
+        reports = await verify_partitions(journals, await snapshot.read_models())
+    assert {p: r.problems for p, r in reports.items()} == {p: [] for p in range(PARTITIONS)}
