@@ -2,15 +2,20 @@
 duplicates are the re-sends of what came after the persisted cursor.
 
 The relay runs in a subprocess over a SQLite journal this test writes beforehand (this
-file is also the subprocess's script). Once a consumer has seen messages past the cursor
-stored in the file, the relay is frozen (SIGSTOP, so the cursor cannot move while we
-look), the condition is checked again, and the relay is killed with SIGKILL. A second
-relay then finishes the journal.
+file is also the subprocess's script), and reaches the broker through a proxy in this
+test. Once the relay has stored a cursor, the proxy holds back everything the broker
+says to it: no confirmation reaches it any more, so its cursor stays where it is while it
+publishes the rest of its window. Once a consumer has seen messages past that cursor, the
+relay is killed with SIGKILL. A second relay then finishes the journal.
+
+The proxy also delays the broker's replies a little, so that the first relay cannot
+publish the whole journal before the test holds them, however slow the machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -21,6 +26,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import pytest
@@ -149,13 +155,74 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float
         await asyncio.sleep(0.002)
 
 
-async def start_relay(db: Path, exchange: str, head: int, log: Path) -> asyncio.subprocess.Process:
+class ReplyHoldingProxy:
+    """A TCP proxy to the broker that delays its replies by `delay` and can hold them."""
+
+    def __init__(self, delay: float) -> None:
+        broker = urlsplit(AMQP_URL)
+        self._upstream = (broker.hostname or "127.0.0.1", broker.port or 5672)
+        self._delay = delay
+        self._speaking = asyncio.Event()
+        self._speaking.set()
+        self._server: asyncio.Server | None = None
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        parts = urlsplit(AMQP_URL)
+        port = self._server.sockets[0].getsockname()[1]
+        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    async def __aenter__(self) -> ReplyHoldingProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    def hold_replies(self) -> None:
+        self._speaking.clear()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        self._writers += [writer, up_writer]
+        for pump in (self._pump(reader, up_writer, 0.0), self._pump(up_reader, writer, None)):
+            task = asyncio.create_task(pump)
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, delay: float | None
+    ) -> None:
+        """`delay` None: the broker's side, delayed and held as the proxy says."""
+        with contextlib.suppress(OSError):
+            while data := await source.read(65536):
+                if delay is None:
+                    await asyncio.sleep(self._delay)
+                    await self._speaking.wait()
+                sink.write(data)
+                await sink.drain()
+        sink.transport.abort()
+
+
+async def start_relay(
+    db: Path, url: str, exchange: str, head: int, log: Path
+) -> asyncio.subprocess.Process:
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
             str(db),
-            AMQP_URL,
+            url,
             exchange,
             str(head),
             cwd=REPO,
@@ -189,28 +256,21 @@ async def test_relay_killed_mid_window_loses_nothing_and_resends_only_after_its_
     log = tmp_path / "relay.log"
     processes: list[asyncio.subprocess.Process] = []
     try:
-        first = await start_relay(db, exchange_name, head, log)
-        processes.append(first)
-
-        # Freeze the relay once messages past the stored cursor have arrived; while it is
-        # frozen the cursor cannot move, so the check is exact. Then kill -9 it.
-        cursor = 0
-        deadline = time.monotonic() + 15
-        while True:
-            assert time.monotonic() < deadline, f"no window in flight seen; log: {log}"
-            await asyncio.sleep(0.002)
-            if not received or received[-1][1] <= max(stored_cursor(db), 1):
-                continue
-            first.send_signal(signal.SIGSTOP)
+        async with ReplyHoldingProxy(delay=0.05) as proxy:
+            first = await start_relay(db, proxy.url, exchange_name, head, log)
+            processes.append(first)
+            await eventually(lambda: stored_cursor(db) > 0)
+            proxy.hold_replies()
+            await asyncio.sleep(0.3)  # the relay takes in the confirmations it already has
             cursor = stored_cursor(db)
-            if 0 < cursor < received[-1][1] < head:
-                first.kill()
-                break
-            first.send_signal(signal.SIGCONT)
-        assert await first.wait() == -signal.SIGKILL
+            assert cursor < head, "the relay confirmed everything before the replies were held"
+            # It publishes past its cursor, and hears no confirmation any more: kill -9 it.
+            await eventually(lambda: bool(received) and received[-1][1] > cursor)
+            first.kill()
+            assert await first.wait() == -signal.SIGKILL
         assert stored_cursor(db) == cursor
 
-        second = await start_relay(db, exchange_name, head, log)
+        second = await start_relay(db, AMQP_URL, exchange_name, head, log)
         processes.append(second)
         assert await asyncio.wait_for(second.wait(), 20) == 0, log.read_text()
         await eventually(lambda: bool(received) and received[-1][0] == expected[-1][0])
