@@ -25,6 +25,8 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from yarl import URL
 
+from tests.tcp_proxy import TcpProxy
+
 AMQP_URL_ENV: Final = "ORDERGATE_TEST_AMQP_URL"
 DEFAULT_AMQP_URL: Final = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -220,70 +222,20 @@ async def broker_session() -> AsyncIterator[BrokerSession]:
         await session.close()
 
 
-class AmqpProxy:
-    """A TCP proxy in front of the broker that can cut every connection through it.
+class AmqpProxy(TcpProxy):
+    """A `TcpProxy` in front of the broker at `url`, and the URL that goes through it.
 
     `cut()` aborts both sides of each connection, as a dropped link would: the broker
     returns the client's unacknowledged messages, and a robust client reconnects (through
     the proxy, which keeps listening).
     """
 
-    def __init__(self, url: str) -> None:
-        target = URL(url)
-        self._target_host = target.host or "127.0.0.1"
-        self._target_port = target.port or 5672
-        self._target = target
-        self._server: asyncio.Server | None = None
-        self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
-        self._pumps: set[asyncio.Task[None]] = set()
+    def __init__(self, url: str, *, reply_delay: float = 0.0) -> None:
+        self._target = URL(url)
+        super().__init__(
+            self._target.host or "127.0.0.1", self._target.port or 5672, reply_delay=reply_delay
+        )
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the proxy is not started")
-        port = self._server.sockets[0].getsockname()[1]
-        return str(self._target.with_host("127.0.0.1").with_port(port))
-
-    async def __aenter__(self) -> AmqpProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        if self._pumps:
-            await asyncio.wait(set(self._pumps))
-
-    def cut(self) -> None:
-        for client, upstream in list(self._pairs):
-            client.transport.abort()
-            upstream.transport.abort()
-        self._pairs.clear()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(
-                self._target_host, self._target_port
-            )
-        except OSError:
-            writer.transport.abort()
-            return
-        pair = (writer, up_writer)
-        self._pairs.add(pair)
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.get_running_loop().create_task(self._pump(source, sink))
-            self._pumps.add(task)
-            task.add_done_callback(self._pumps.discard)
-
-    @staticmethod
-    async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            sink.transport.abort()
+        return str(self._target.with_host("127.0.0.1").with_port(self.port))

@@ -15,7 +15,6 @@ publish the whole journal before the test holds them, however slow the machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import sqlite3
@@ -26,12 +25,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aiormq.exceptions import AMQPError
+from tests.amqp_support import AmqpProxy
 
 from ordergate.bus.envelope import EnvelopeFold
 from ordergate.bus.events_out import EventRelay
@@ -155,65 +154,6 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float
         await asyncio.sleep(0.002)
 
 
-class ReplyHoldingProxy:
-    """A TCP proxy to the broker that delays its replies by `delay` and can hold them."""
-
-    def __init__(self, delay: float) -> None:
-        broker = urlsplit(AMQP_URL)
-        self._upstream = (broker.hostname or "127.0.0.1", broker.port or 5672)
-        self._delay = delay
-        self._speaking = asyncio.Event()
-        self._speaking.set()
-        self._server: asyncio.Server | None = None
-        self._pumps: set[asyncio.Task[None]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        parts = urlsplit(AMQP_URL)
-        port = self._server.sockets[0].getsockname()[1]
-        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-    async def __aenter__(self) -> ReplyHoldingProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:
-            writer.transport.abort()
-        for pump in self._pumps:
-            pump.cancel()
-        await asyncio.gather(*self._pumps, return_exceptions=True)
-
-    def hold_replies(self) -> None:
-        self._speaking.clear()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        self._writers += [writer, up_writer]
-        for pump in (self._pump(reader, up_writer, 0.0), self._pump(up_reader, writer, None)):
-            task = asyncio.create_task(pump)
-            self._pumps.add(task)
-            task.add_done_callback(self._pumps.discard)
-
-    async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, delay: float | None
-    ) -> None:
-        """`delay` None: the broker's side, delayed and held as the proxy says."""
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                if delay is None:
-                    await asyncio.sleep(self._delay)
-                    await self._speaking.wait()
-                sink.write(data)
-                await sink.drain()
-        sink.transport.abort()
-
-
 async def start_relay(
     db: Path, url: str, exchange: str, head: int, log: Path
 ) -> asyncio.subprocess.Process:
@@ -226,6 +166,7 @@ async def start_relay(
             exchange,
             str(head),
             cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},  # this file imports from tests
             stdout=out,
             stderr=out,
         )
@@ -256,7 +197,7 @@ async def test_relay_killed_mid_window_loses_nothing_and_resends_only_after_its_
     log = tmp_path / "relay.log"
     processes: list[asyncio.subprocess.Process] = []
     try:
-        async with ReplyHoldingProxy(delay=0.05) as proxy:
+        async with AmqpProxy(AMQP_URL, reply_delay=0.05) as proxy:
             first = await start_relay(db, proxy.url, exchange_name, head, log)
             processes.append(first)
             await eventually(lambda: stored_cursor(db) > 0)

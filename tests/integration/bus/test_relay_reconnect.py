@@ -1,18 +1,18 @@
 """The relay's connection to RabbitMQ dropped while a window is in flight: the robust
 connection comes back, the relay re-sends what was not confirmed, and nothing is lost.
 
-The drop is real: the relay reaches the broker through a TCP proxy in this test, and the
-test aborts every proxied socket at once, as a network failure would.
+The drop is real: the relay reaches the broker through a TCP proxy, which first holds the
+broker's replies (so a window is certainly unconfirmed), then aborts every proxied socket
+at once, as a network failure would.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +20,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aiormq.exceptions import AMQPError
+from tests.tcp_proxy import TcpProxy
 
 from ordergate.bus.envelope import EnvelopeFold
 from ordergate.bus.events_out import EventRelay
@@ -44,72 +45,6 @@ T0 = 1_700_000_000_000_000_000
 BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.1"), D("0.001"), D("0.001"))
 
 
-class CuttableProxy:
-    """A TCP proxy to the broker whose connections the test can drop all at once."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._upstream = (host, port)
-        self._links: list[asyncio.StreamWriter] = []
-        self._handlers: set[asyncio.Task[None]] = set()
-        self._server: asyncio.Server | None = None
-        self._holding = False
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-            self._links += [writer, up_writer]
-            await asyncio.gather(
-                _pipe(reader, up_writer),
-                _pipe(up_reader, writer, lambda: self._holding),
-                return_exceptions=True,
-            )
-        finally:
-            self._handlers.discard(task)
-
-    def hold_replies(self) -> None:
-        """Stop passing anything from the broker to the client (confirms included)."""
-        self._holding = True
-
-    def cut(self) -> None:
-        """Abort every proxied socket, both sides, now (new connections pass again)."""
-        self._holding = False
-        links, self._links = self._links, []
-        for writer in links:
-            writer.transport.abort()
-
-    async def close(self) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-
-
-async def _pipe(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    holding: Callable[[], bool] = lambda: False,
-) -> None:
-    try:
-        while data := await reader.read(65536):
-            if holding():
-                continue  # swallowed: the link is about to be cut anyway
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
-
-
 async def connect_or_skip() -> AbstractRobustConnection:
     """A connection to the test broker; a missing broker skips, or fails when CI=true."""
     try:
@@ -129,15 +64,13 @@ async def amqp() -> AsyncIterator[AbstractRobustConnection]:
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[CuttableProxy]:
+async def proxy() -> AsyncIterator[TcpProxy]:
     broker = urlsplit(AMQP_URL)
-    p = CuttableProxy(broker.hostname or "127.0.0.1", broker.port or 5672)
-    await p.start()
-    yield p
-    await p.close()
+    async with TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672) as p:
+        yield p
 
 
-def proxied_url(proxy: CuttableProxy) -> str:
+def proxied_url(proxy: TcpProxy) -> str:
     """The broker's URL through the proxy, reconnecting quickly after a drop."""
     parts = urlsplit(AMQP_URL)
     netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
@@ -170,7 +103,7 @@ def trading(orders: int) -> list[Event]:
 
 
 async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
-    amqp: AbstractRobustConnection, proxy: CuttableProxy
+    amqp: AbstractRobustConnection, proxy: TcpProxy
 ) -> None:
     store = MemoryStore()
     await store.append(trading(300), ReadModelChanges())

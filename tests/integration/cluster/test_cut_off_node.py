@@ -1,15 +1,14 @@
 """A node cut off from PostgreSQL (the link goes silent, nothing is closed) stops on its
 own before the survivor takes its partitions, and rejoins once the link is back.
 
-The cut-off node reaches the database through a proxy that, on `silence()`, stops
-passing bytes either way and keeps every socket open, as a dead link or a partition
-would: no reset, no FIN, nothing for either side to notice but silence.
+The cut-off node reaches the database through a proxy (`tests/tcp_proxy.py`) that, on
+`silence()`, stops passing bytes either way and keeps every socket open, as a dead link
+or a partition would: no reset, no FIN, nothing for either side to notice but silence.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 from tests.pg_support import PG_DSN, isolated_schema, require_postgres
+from tests.tcp_proxy import TcpProxy
 
 from ordergate.cluster.balance import partitions_of
 from ordergate.cluster.lease import LeaseTiming
@@ -35,61 +35,6 @@ PARTITIONS = 4
 ACCOUNTS = [f"acct-{i}" for i in range(16)]
 
 
-class SilenceableProxy:
-    """A TCP proxy whose links can be silenced (bytes held back both ways, sockets open)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._upstream = (host, port)
-        self._server: asyncio.Server | None = None
-        self._silent = asyncio.Event()
-        self._speaking = asyncio.Event()
-        self._speaking.set()
-        self._pumps: set[asyncio.Task[None]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    def silence(self) -> None:
-        self._speaking.clear()
-
-    def restore(self) -> None:
-        """Let bytes through again; what was held back is delivered (TCP would retransmit)."""
-        self._speaking.set()
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for writer in self._writers:
-            writer.transport.abort()
-        for pump in self._pumps:
-            pump.cancel()
-        await asyncio.gather(*self._pumps, return_exceptions=True)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._speaking.wait()  # a silent link accepts nothing new either
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers += [writer, up_writer]
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            pump = asyncio.create_task(self._pump(source, sink))
-            self._pumps.add(pump)
-            pump.add_done_callback(self._pumps.discard)
-
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                await self._speaking.wait()
-                sink.write(data)
-                await sink.drain()
-        sink.transport.abort()
-
-
 @pytest.fixture
 async def dsn() -> AsyncIterator[str]:
     await require_postgres()
@@ -98,15 +43,13 @@ async def dsn() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def proxy(dsn: str) -> AsyncIterator[SilenceableProxy]:
+async def proxy(dsn: str) -> AsyncIterator[TcpProxy]:
     target = urlsplit(dsn)
-    p = SilenceableProxy(target.hostname or "127.0.0.1", target.port or 5432)
-    await p.start()
-    yield p
-    await p.close()
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as p:
+        yield p
 
 
-def through(proxy: SilenceableProxy, dsn: str) -> str:
+def through(proxy: TcpProxy, dsn: str) -> str:
     parts = urlsplit(dsn)
     user = f"{parts.username}@" if parts.username else ""
     return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
@@ -140,7 +83,7 @@ async def until(predicate, what: str, timeout: float = 30.0) -> None:
 
 
 async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_later(
-    dsn: str, proxy: SilenceableProxy
+    dsn: str, proxy: TcpProxy
 ):
     cluster = f"cut-{uuid.uuid4().hex[:8]}"  # advisory locks are database-wide
     a, b = node(through(proxy, dsn), "a", cluster), node(dsn, "b", cluster)
