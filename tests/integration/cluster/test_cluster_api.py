@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from tests.integration.api.support import Api, make_settings, running, write_market
-from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 
 from ordergate.cluster.balance import partitions_of
 from ordergate.cluster.engines import ClusterEngines
@@ -22,13 +19,6 @@ from ordergate.engine.ids import partition_of
 
 PARTITIONS = 4
 ACCOUNTS = [f"acct-{i}" for i in range(16)]
-
-
-@pytest.fixture
-async def dsn() -> AsyncIterator[str]:
-    await require_postgres()
-    async with isolated_schema(PG_DSN) as schema_dsn:
-        yield schema_dsn
 
 
 def node_settings(market: Path, dsn: str, node_id: str, cluster: str):

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 from tests.tcp_proxy import TcpProxy
 
 from ordergate.cluster.balance import partitions_of
@@ -33,13 +32,6 @@ from ordergate.store.verify import verify_partitions
 
 PARTITIONS = 4
 ACCOUNTS = [f"acct-{i}" for i in range(16)]
-
-
-@pytest.fixture
-async def dsn() -> AsyncIterator[str]:
-    await require_postgres()
-    async with isolated_schema(PG_DSN) as schema_dsn:
-        yield schema_dsn
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
 import pytest
-from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 
 from ordergate.cluster.balance import partitions_of
 from ordergate.cluster.lease import LeaseTiming, PartitionLease
@@ -30,13 +28,6 @@ PARTITIONS = 4
 # Advisory locks are database-wide, not per schema: runs at the same time need their own.
 CLUSTER = f"c1-{uuid.uuid4().hex[:8]}"
 ACCOUNTS = [f"acct-{i}" for i in range(8)]
-
-
-@pytest.fixture
-async def dsn() -> AsyncIterator[str]:
-    await require_postgres()
-    async with isolated_schema(PG_DSN) as schema_dsn:
-        yield schema_dsn
 
 
 def settings() -> Settings:
