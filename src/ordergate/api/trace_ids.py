@@ -21,7 +21,7 @@ import uuid
 from typing import Annotated, Final
 
 import structlog
-from fastapi import Depends
+from fastapi import Depends, Header
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -98,8 +98,22 @@ async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> N
     await response(scope, receive, send)
 
 
-async def request_trace_id(connection: HTTPConnection) -> str | None:
-    """The request's trace id (None only in an app without `TraceIdMiddleware`)."""
+async def request_trace_id(
+    connection: HTTPConnection,
+    _header: Annotated[
+        str | None,
+        Header(
+            alias=TRACE_ID_HEADER,
+            description="The trace id of the orders this request places (1..64 printable "
+            "ASCII characters); made up when absent. Echoed in the response.",
+        ),
+    ] = None,
+) -> str | None:
+    """The request's trace id (None only in an app without `TraceIdMiddleware`).
+
+    `_header` is read by the middleware, not here: declaring it documents the header in
+    the OpenAPI description of every route that places orders.
+    """
     trace_id = getattr(connection.state, "trace_id", None)
     return trace_id if isinstance(trace_id, str) else None
 

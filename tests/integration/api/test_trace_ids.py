@@ -186,3 +186,14 @@ async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+async def test_openapi_documents_the_trace_header_on_routes_that_place_orders(api: Api) -> None:
+    spec = (await api.http.get("/openapi.json")).json()
+
+    def headers(path: str, method: str = "post") -> set[str]:
+        parameters = spec["paths"][path][method].get("parameters", [])
+        return {p["name"] for p in parameters if p["in"] == "header"}
+
+    assert "X-Trace-Id" in headers("/v1/orders")
+    assert "X-Trace-Id" in headers("/paper/order")
