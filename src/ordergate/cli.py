@@ -143,8 +143,15 @@ def serve(
         settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
     tune_garbage_collector()
-    key_store = open_key_store(settings.db)
-    first_key = ensure_first_key(key_store, actor="serve")
+    key_store: KeyStore | None = None
+    try:
+        key_store = open_key_store(settings.db)
+        first_key = ensure_first_key(key_store, actor="serve")
+    except JournalError as exc:  # a database that cannot be reached: say so, no traceback
+        if key_store is not None:
+            key_store.close()
+        console.print(f"[red]cannot start:[/] {escape(exc.message)}")
+        sys.exit(1)
     base = f"http://{settings.host}:{settings.port}"
     console.print(
         f"[bold]ordergate[/] on {base}  journal: {settings.db}  venue: {settings.venue}\n"

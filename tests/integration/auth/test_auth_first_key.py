@@ -113,3 +113,21 @@ def test_serve_access_log_off_and_uvicorn_never_at_trace(
     assert result.exit_code == 0, result.output
     assert no_server[0]["access_log"] is False
     assert no_server[0]["log_level"] == "debug"
+
+
+def test_serve_on_an_unreachable_database_says_so_and_exits_1(
+    no_server: list[dict[str, Any]],
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    result = CliRunner().invoke(
+        cli_module.main, ["serve", "--db", f"postgresql://postgres@127.0.0.1:{port}/test"]
+    )
+
+    assert result.exit_code == 1
+    assert "cannot start" in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.output
+    assert no_server == []  # the server never started
