@@ -1,4 +1,4 @@
-"""The `ordergate` command: serve, replay, verify-journal, keys, simulate."""
+"""The `ordergate` command: serve, replay, verify-journal, keys, signals, simulate."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from ordergate.auth.provision import (
     open_key_store,
 )
 from ordergate.auth.sqlite import SqliteKeyStore
+from ordergate.cli_signals import signals
 from ordergate.domain.errors import (
     Conflict,
     InvalidRequest,
@@ -500,6 +501,9 @@ def _key_line(key: ApiKey) -> str:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+main.add_command(signals)
 
 
 @main.group()
