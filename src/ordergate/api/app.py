@@ -28,9 +28,11 @@ from ordergate.api.routers import (
     risk,
     trading,
 )
+from ordergate.api.startup import StartupFailureMiddleware
 from ordergate.api.trace_ids import TraceIdMiddleware
 from ordergate.auth.ports import KeyStore
 from ordergate.bootstrap import build
+from ordergate.domain.errors import OrderGateError
 from ordergate.settings import Settings
 
 
@@ -42,7 +44,11 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        application = await build(settings, keys)
+        try:
+            application = await build(settings, keys)
+        except OrderGateError as exc:
+            app.state.startup_refused = exc  # reported in one line (`api.startup`)
+            raise
         app.state.application = application
         app.state.api_access = ApiAccess.of(application.keys, settings)
         try:
@@ -60,6 +66,7 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     install_error_handlers(app)
     install_api_keys(app)
     app.add_middleware(TraceIdMiddleware)
+    app.add_middleware(StartupFailureMiddleware)
     for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):
         app.include_router(module.router)
     return app
