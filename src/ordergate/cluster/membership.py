@@ -6,16 +6,17 @@ its link drops (keepalives, `tcp_user_timeout`) or when it freezes (`idle_sessio
 a stopped process sends no heartbeat), so `pg_stat_activity` lists exactly the nodes that
 can still act, within the same 6-7 s that frees their partition locks.
 
-A presence whose session failed (the server ended it after a cut link, say) connects again
-on its next heartbeat: a node that was cut off rejoins once the link is back, instead of
-running no partition for good. Meanwhile `live_nodes` raises, so the node does not
-rebalance on a view it cannot have.
+A presence whose session failed (the server ended it after a cut link, say, or no heartbeat
+was answered for as long as a lease lasts) connects again on its next heartbeat: a node
+that was cut off rejoins once the link is back, instead of running no partition for good.
+Meanwhile `live_nodes` raises, so the node does not rebalance on a view it cannot have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -112,6 +113,7 @@ class Presence:
             self._connection.terminate()
 
     async def _beat(self) -> None:
+        answered = time.monotonic()
         while True:
             await asyncio.sleep(self._timing.heartbeat_interval)
             async with self._lock:
@@ -122,7 +124,13 @@ class Presence:
                     await self._connection.execute(
                         "SELECT 1", timeout=self._timing.heartbeat_timeout
                     )
+                    answered = time.monotonic()
                 except DRIVER_ERRORS as exc:
-                    # Its state is unknown (a query may hang on a dead link): start afresh.
-                    self._connection.terminate()
                     log.warning("presence heartbeat failed", error=repr(exc))
+                    # One slow answer is not a lost link: dropping the session would make
+                    # the others see this node leave, and move partitions for nothing.
+                    # Once none has been answered for as long as a lease lasts, the link is
+                    # given up on (a query may hang on it for good): the next beat starts
+                    # afresh.
+                    if time.monotonic() - answered > self._timing.fence_after:
+                        self._connection.terminate()
