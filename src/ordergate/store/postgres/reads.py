@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
-from asyncpg import Pool, Record
+from asyncpg import Connection, Pool, Record
+from asyncpg.pool import PoolConnectionProxy
 
 from ordergate.domain.errors import JournalError
 from ordergate.engine.ids import order_number_of
@@ -172,13 +173,20 @@ class PostgresReadModels:
             self._pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            orders = await conn.fetch("SELECT * FROM orders ORDER BY order_id")
-            fills = await conn.fetch("SELECT * FROM fills ORDER BY fill_no")
-            positions = await conn.fetch(_POSITIONS, None, None)
-            balances = await conn.fetch(_BALANCES, None)
-        return ReadModelChanges(
-            orders=[order_view(r) for r in orders],
-            fills=[fill_view(r) for r in fills],
-            positions=[position_view(r) for r in positions],
-            balances=[balance_view(r) for r in balances],
-        )
+            return await read_model_rows(conn)
+
+
+async def read_model_rows(
+    conn: Connection[Record] | PoolConnectionProxy[Record],
+) -> ReadModelChanges:
+    """Every read-model row, read on `conn` (in the caller's transaction, if it has one)."""
+    orders = await conn.fetch("SELECT * FROM orders ORDER BY order_id")
+    fills = await conn.fetch("SELECT * FROM fills ORDER BY fill_no")
+    positions = await conn.fetch(_POSITIONS, None, None)
+    balances = await conn.fetch(_BALANCES, None)
+    return ReadModelChanges(
+        orders=[order_view(r) for r in orders],
+        fills=[fill_view(r) for r in fills],
+        positions=[position_view(r) for r in positions],
+        balances=[balance_view(r) for r in balances],
+    )

@@ -29,14 +29,8 @@ from ordergate.domain.errors import JournalError
 from ordergate.engine.ports import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
-from ordergate.store.postgres.reads import translated
-from ordergate.store.postgres.rows import (
-    balance_view,
-    fill_view,
-    journal_record,
-    order_view,
-    position_view,
-)
+from ordergate.store.postgres.reads import read_model_rows, translated
+from ordergate.store.postgres.rows import journal_record
 from ordergate.store.postgres.schema import MIGRATIONS
 
 # The oldest schema these queries read: v1 (journal, heads) and v2 (read models).
@@ -114,16 +108,7 @@ class JournalSnapshot:
     async def read_models(self) -> ReadModelChanges:
         """Every read-model row, for verification against the replays."""
         async with translated("reading the read models"):
-            orders = await self._conn.fetch("SELECT * FROM orders ORDER BY order_id")
-            fills = await self._conn.fetch("SELECT * FROM fills ORDER BY fill_no")
-            positions = await self._conn.fetch("SELECT * FROM positions ORDER BY account, symbol")
-            balances = await self._conn.fetch("SELECT * FROM balances ORDER BY account, currency")
-        return ReadModelChanges(
-            orders=[order_view(r) for r in orders],
-            fills=[fill_view(r) for r in fills],
-            positions=[position_view(r) for r in positions],
-            balances=[balance_view(r) for r in balances],
-        )
+            return await read_model_rows(self._conn)
 
 
 @asynccontextmanager
