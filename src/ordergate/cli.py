@@ -19,7 +19,6 @@ from ordergate.auth.keys import ApiKey, IssuedKey, Scope
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import (
     ensure_first_key,
-    is_postgres_url,
     local_actor,
     open_key_store,
 )
@@ -35,7 +34,7 @@ from ordergate.domain.errors import (
 )
 from ordergate.logs import configure_logging
 from ordergate.runtime import tune_garbage_collector
-from ordergate.settings import Settings
+from ordergate.settings import Settings, is_postgres_url
 from ordergate.venues.simulators.bybit import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,

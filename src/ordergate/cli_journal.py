@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ordergate.auth.provision import is_postgres_url
 from ordergate.domain.errors import JournalError
 from ordergate.engine.views import ReadModelChanges
+from ordergate.settings import is_postgres_url
 from ordergate.store.postgres.snapshot import PartitionInfo, open_snapshot
 from ordergate.store.sqlite import SqliteStore
 from ordergate.store.verify import (

@@ -15,7 +15,7 @@ import os
 import socket
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,15 @@ from ordergate.risk_config import load_limits
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
 }
+
+
+POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(db: str) -> bool:
+    """Whether the journal `db` names a PostgreSQL database (`postgresql://...`, the scheme
+    in any case) rather than a SQLite file."""
+    return db.lower().startswith(POSTGRES_SCHEMES)
 
 
 def _seed002(name: str) -> AliasChoices:
@@ -344,7 +353,7 @@ class Settings(BaseSettings):
     @property
     def on_postgres(self) -> bool:
         """The journal is a PostgreSQL database: this process is a node of a cluster."""
-        return self.db.startswith(("postgresql://", "postgres://"))
+        return is_postgres_url(self.db)
 
     @property
     def node_name(self) -> str:

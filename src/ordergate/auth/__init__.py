@@ -13,7 +13,6 @@ from ordergate.auth.postgres import PostgresKeyStore
 from ordergate.auth.provision import (
     FIRST_KEY_LABEL,
     ensure_first_key,
-    is_postgres_url,
     local_actor,
     open_key_store,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "SqliteKeyStore",
     "ensure_first_key",
     "hash_secret",
-    "is_postgres_url",
     "local_actor",
     "open_key_store",
     "split_key",

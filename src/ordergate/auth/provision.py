@@ -10,14 +10,9 @@ from ordergate.auth.memory import MemoryKeyStore
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.postgres import PostgresKeyStore
 from ordergate.auth.sqlite import SqliteKeyStore
+from ordergate.settings import is_postgres_url
 
 FIRST_KEY_LABEL: Final = "local-admin"
-POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(db: str) -> bool:
-    """Whether `db` names a PostgreSQL database (`postgresql://...`) rather than a file."""
-    return db.lower().startswith(POSTGRES_SCHEMES)
 
 
 def open_key_store(db: str) -> KeyStore:
