@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from tests.amqp_support import BrokerSession, broker_session, publish
+from tests.amqp_support import BrokerSession, publish
 from tests.e2e.cluster_support import (
     CLUSTER,
     Cluster,
@@ -35,12 +35,6 @@ from ordergate.venues.simulators.bybit.process import simulator_process
 pytestmark = pytest.mark.slow
 
 ACCOUNTS = [f"acct-{i}" for i in range(32)]
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as broker:
-        yield broker
 
 
 @pytest.fixture

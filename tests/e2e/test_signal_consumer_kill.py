@@ -34,7 +34,7 @@ import aio_pika
 import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from tests.amqp_support import BrokerSession, broker_session, eventually, publish, queue_depth
+from tests.amqp_support import BrokerSession, eventually, publish, queue_depth
 from tests.e2e.amqp_proxy import HoldingAmqpProxy
 
 pytestmark = pytest.mark.slow
@@ -156,12 +156,6 @@ class Published:
     partition: int
     seq: int
     part: str
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as broker:
-        yield broker
 
 
 @pytest.fixture

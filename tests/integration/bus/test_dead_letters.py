@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.amqp_support import BrokerSession, broker_session, publish, take, wait_for_depth
+from tests.amqp_support import BrokerSession, publish, take, wait_for_depth
 
 from ordergate.bus.dead_letters import dead_letters, reason_of, replay_dead_letters
 from ordergate.bus.signals_in import DETAIL_HEADER, QUEUE_HEADER, REASON_HEADER
 from ordergate.bus.topology import SignalTopology, declare_signal_queue
 from ordergate.cli import main
 from ordergate.domain.errors import NotFound
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as session:
-        yield session
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
@@ -13,7 +12,6 @@ from aio_pika.abc import AbstractIncomingMessage
 from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
-    broker_session,
     eventually,
     publish,
     take,
@@ -33,12 +31,6 @@ from ordergate.domain.errors import InvalidRequest, NotFound
 from ordergate.engine.ids import partition_of
 
 PARTITIONS = 4
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as session:
-        yield session
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 import pytest
@@ -12,7 +12,6 @@ from aio_pika.abc import AbstractRobustConnection
 from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
-    broker_session,
     consumer_count,
     eventually,
     publish,
@@ -48,12 +47,6 @@ class InvalidSignal(InvalidRequest):
     """Stands for the signal decoder's error: a subclass of InvalidRequest."""
 
     code = "SIGNAL_INVALID"
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as session:
-        yield session
 
 
 @pytest.fixture

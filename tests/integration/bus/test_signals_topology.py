@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aio_pika
 import pytest
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 from tests.amqp_support import (
     BrokerSession,
-    broker_session,
     publish,
     queue_depth,
     take,
@@ -25,12 +22,6 @@ from ordergate.bus.topology import (
     partition_routing_key,
 )
 from ordergate.domain.errors import InvalidRequest, OrderGateError
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[BrokerSession]:
-    async with broker_session() as session:
-        yield session
 
 
 @pytest.fixture

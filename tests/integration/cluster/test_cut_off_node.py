@@ -8,7 +8,6 @@ or a partition would: no reset, no FIN, nothing for either side to notice but si
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from tests.integration.cluster.support import node_settings, until
 from tests.tcp_proxy import TcpProxy
 
 from ordergate.cluster.balance import partitions_of
@@ -26,7 +26,6 @@ from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import Side
 from ordergate.engine.commands import PlaceOrder
 from ordergate.engine.ids import partition_of
-from ordergate.settings import Settings
 from ordergate.store.postgres.snapshot import open_snapshot
 from ordergate.store.verify import verify_partitions
 
@@ -48,14 +47,8 @@ def through(proxy: TcpProxy, dsn: str) -> str:
 
 
 def node(dsn: str, node_id: str, cluster: str) -> Node:
-    settings = Settings(
-        db=":memory:",  # unused by a node: it journals to PostgreSQL
-        paper_bars_per_second=0,
-        paper_balances={a: {"USDT": Decimal(100_000)} for a in ACCOUNTS},
-        reconcile_interval_seconds=3600,
-    )
     return Node(
-        settings,
+        node_settings(ACCOUNTS),
         dsn=dsn,
         node_id=node_id,
         cluster=cluster,
@@ -63,15 +56,6 @@ def node(dsn: str, node_id: str, cluster: str) -> Node:
         rebalance_interval=0.2,
         timing=LeaseTiming(),  # the production timing: 2 s to self-fence
     )
-
-
-async def until(predicate, what: str, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_later(
@@ -83,7 +67,7 @@ async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_l
     await b.start()
     try:
         share_of_a = partitions_of("a", ["a", "b"], PARTITIONS)
-        await until(lambda: set(a.partitions) == share_of_a, "the split")
+        await until(lambda: set(a.partitions) == share_of_a, "the split", 30)
         account = next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) in share_of_a)
         partition = partition_of(account, PARTITIONS)
         stale = a.partitions[partition].engine
@@ -99,14 +83,14 @@ async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_l
                 order_of_events.append("b took all")
             return len(order_of_events) == 2
 
-        await until(watch, "a to stop and b to take every partition")
+        await until(watch, "a to stop and b to take every partition", 30)
         with pytest.raises(EngineStopped):
             await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
         taken_over = b.partitions[partition].engine
         await taken_over.place(PlaceOrder(account, "BTCUSDT", Side.SELL, Decimal("0.010")))
 
         proxy.restore()
-        await until(lambda: set(a.partitions) == share_of_a, "a to rejoin and take its share")
+        await until(lambda: set(a.partitions) == share_of_a, "a to rejoin and take its share", 30)
         await a.partitions[partition].engine.place(
             PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.020"))
         )

@@ -6,12 +6,12 @@ check the orchestration itself: the split, a clean handover, a lapsed lease.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from decimal import Decimal
 
 import asyncpg
 import pytest
+from tests.integration.cluster.support import node_settings, until
 
 from ordergate.cluster.balance import partitions_of
 from ordergate.cluster.lease import LeaseTiming, PartitionLease
@@ -20,7 +20,6 @@ from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import Side
 from ordergate.engine.commands import PlaceOrder
 from ordergate.engine.ids import partition_of
-from ordergate.settings import Settings
 from ordergate.store.postgres import PostgresStore
 from ordergate.store.verify import verify_partitions
 
@@ -30,33 +29,15 @@ CLUSTER = f"c1-{uuid.uuid4().hex[:8]}"
 ACCOUNTS = [f"acct-{i}" for i in range(8)]
 
 
-def settings() -> Settings:
-    return Settings(
-        db=":memory:",  # unused by a node: it journals to PostgreSQL
-        paper_bars_per_second=0,
-        paper_balances={a: {"USDT": Decimal(100_000)} for a in ACCOUNTS},
-        reconcile_interval_seconds=3600,
-    )
-
-
 def node(dsn: str, node_id: str, cluster: str = CLUSTER) -> Node:
     return Node(
-        settings(),
+        node_settings(ACCOUNTS),
         dsn=dsn,
         node_id=node_id,
         cluster=cluster,
         partitions=PARTITIONS,
         rebalance_interval=0.2,
     )
-
-
-async def until(predicate, what: str, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def place(node: Node, account: str) -> str:
@@ -121,7 +102,7 @@ async def test_a_partition_whose_lock_is_held_elsewhere_is_not_started(dsn):
 async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(dsn):
     timing = LeaseTiming(heartbeat_interval=0.1, heartbeat_timeout=0.2, fence_after=0.5)
     a = Node(
-        settings(),
+        node_settings(ACCOUNTS),
         dsn=dsn,
         node_id="a",
         cluster=CLUSTER,

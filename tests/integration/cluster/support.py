@@ -1,0 +1,28 @@
+"""What the in-process cluster tests share: a node's settings and waiting on a condition."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from ordergate.settings import Settings
+
+
+def node_settings(accounts: Iterable[str]) -> Settings:
+    """A node's settings: a still paper market, the accounts funded, no periodic reconcile."""
+    return Settings(
+        db=":memory:",  # unused by a node: it journals to PostgreSQL
+        paper_bars_per_second=0,
+        paper_balances={a: {"USDT": Decimal(100_000)} for a in accounts},
+        reconcile_interval_seconds=3600,
+    )
+
+
+async def until(predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
