@@ -179,8 +179,8 @@ class ClusterEngines:
         return self._node.node_id
 
     @property
-    def partitions(self) -> list[int]:
-        """The partitions this node runs now."""
+    def running_partitions(self) -> list[int]:
+        """The numbers of the partitions this node runs now."""
         return sorted(self._node.partitions)
 
     @property

@@ -45,7 +45,7 @@ async def until_split(a: Api, b: Api, timeout: float = 30.0) -> None:
         partitions_of("b", ["a", "b"], PARTITIONS),
     )
     deadline = asyncio.get_running_loop().time() + timeout
-    while (set(engines(a).partitions), set(engines(b).partitions)) != want:
+    while (set(engines(a).running_partitions), set(engines(b).running_partitions)) != want:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"the partitions never split as {want}")
         await asyncio.sleep(0.1)

@@ -43,5 +43,5 @@ async def health(app: AppDep, response: Response) -> HealthOut:
         orders=engine.order_count,
         open_orders=engine.open_order_count,
         node=None if cluster is None else cluster.node_id,
-        partitions=None if cluster is None else cluster.partitions,
+        partitions=None if cluster is None else cluster.running_partitions,
     )
