@@ -9,9 +9,10 @@ nothing, and one that is still bad is dead-lettered again with its reason.
 
 Both read the queue with `basic.get` and hold what they take, unacknowledged, until the
 pass ends: the broker does not hand a held message out again, so a pass sees each message
-once. What a pass leaves is returned to the queue when it ends. A replayed message is
-acknowledged only once the broker has confirmed its copy in the signal queue, so a replay
-that fails half-way loses nothing; it may send a signal twice, which the journal absorbs.
+once. What a pass leaves goes back to the queue when the pass's channel closes. A replayed
+message is acknowledged only once the broker has confirmed its copy in the signal queue,
+so a replay that fails half-way loses nothing; it may send a signal twice, which the
+journal absorbs.
 """
 
 from __future__ import annotations
@@ -105,20 +106,19 @@ async def dead_letters(
 
     Nothing is taken off the queue: every message read goes back when the pass ends.
     """
-    async with _pass_channel(connection) as channel:
+    async with _pass_channel(connection) as channel:  # closing it returns what was read
         queue = await _dead_letter_queue(channel, topology)
         total = queue.declaration_result.message_count or 0
-        held: list[AbstractIncomingMessage] = []
+        shown: list[DeadLetter] = []
         try:
-            while len(held) < min(limit, total):
+            while len(shown) < min(limit, total):
                 message = await queue.get(fail=False)
                 if message is None:
                     break
-                held.append(message)
-            return total, [_dead_letter(m) for m in held]
-        finally:
-            for message in held:
-                await message.nack(requeue=True)
+                shown.append(_dead_letter(message))
+        except CONNECTION_EXCEPTIONS as exc:
+            raise bus_unavailable(f"reading {topology.dead_letter_queue!r}", exc) from exc
+        return total, shown
 
 
 async def replay_dead_letters(
@@ -134,10 +134,9 @@ async def replay_dead_letters(
     wanted = None if reason is None else reason.upper()
     login = login_of(connection)
     replayed = kept = 0
-    async with _pass_channel(connection) as channel:
+    async with _pass_channel(connection) as channel:  # closing it returns what is kept
         queue = await _dead_letter_queue(channel, topology)
         waiting = queue.declaration_result.message_count or 0
-        left: list[AbstractIncomingMessage] = []
         try:
             for _ in range(waiting):
                 message = await queue.get(fail=False)
@@ -147,7 +146,7 @@ async def replay_dead_letters(
                     limit is None or replayed < limit
                 )
                 if not chosen:
-                    left.append(message)
+                    kept += 1
                     continue
                 await channel.default_exchange.publish(
                     _replay_copy(message, topology.dead_letter_queue, login),
@@ -158,10 +157,6 @@ async def replay_dead_letters(
                 replayed += 1
         except CONNECTION_EXCEPTIONS as exc:
             raise bus_unavailable(f"replaying {topology.dead_letter_queue!r}", exc) from exc
-        finally:
-            for message in left:
-                await message.nack(requeue=True)
-            kept = len(left)
     return ReplayReport(replayed, kept)
 
 
