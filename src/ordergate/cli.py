@@ -17,11 +17,7 @@ from rich.markup import escape
 from ordergate.api.app import create_app
 from ordergate.auth.keys import ApiKey, IssuedKey, Scope
 from ordergate.auth.ports import KeyStore
-from ordergate.auth.provision import (
-    ensure_first_key,
-    local_actor,
-    open_key_store,
-)
+from ordergate.auth.provision import ensure_first_key, local_actor, open_key_store
 from ordergate.auth.sqlite import SqliteKeyStore
 from ordergate.cli_journal import replay, verify_journal
 from ordergate.cli_signals import signals
