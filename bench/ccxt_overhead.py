@@ -40,15 +40,14 @@ from typing import Any
 import aiohttp
 import ccxt.async_support as ccxt_rest
 
+from ordergate.cli.process import configure_logging, tune_garbage_collector
+from ordergate.config.settings import Settings
 from ordergate.domain.events import OrderAccepted, OrderSubmitted
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.subscriptions import JournaledEvent
-from ordergate.logs import configure_logging
 from ordergate.oms import Oms
-from ordergate.runtime import tune_garbage_collector
-from ordergate.settings import Settings
-from ordergate.venues.simulators.bybit import RemoteSimulator, ccxt_settings
-from ordergate.venues.simulators.bybit.process import simulator_process
+from ordergate.simulators.bybit import RemoteSimulator, ccxt_settings
+from ordergate.simulators.bybit.process import simulator_process
 
 SYMBOL = "BTCUSDT"
 CCXT_SYMBOL = "BTC/USDT:USDT"

@@ -23,8 +23,8 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from aio_pika.exceptions import ChannelClosed
 
-from ordergate.cluster.balance import assignment
-from ordergate.cluster.lease import lock_namespace
+from ordergate.app.cluster.balance import assignment
+from ordergate.store.postgres.lease import lock_namespace
 
 _LIVE: dict[int, asyncio.subprocess.Process] = {}  # pid -> node process not yet reaped
 

@@ -33,19 +33,19 @@ from pathlib import Path
 
 import asyncpg
 
+from ordergate.cli.process import tune_garbage_collector
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
-from ordergate.runtime import tune_garbage_collector
+from ordergate.matching.feed import ReplayFeed
+from ordergate.matching.market import load_demo_market
+from ordergate.matching.marketdata import PriceSeries, load_bar_series
 from ordergate.store.memory import MemoryStore
 from ordergate.store.postgres import PostgresStore
 from ordergate.store.sqlite import SqliteStore
-from ordergate.venues.paper.feed import ReplayFeed
-from ordergate.venues.paper.market import load_demo_market
-from ordergate.venues.paper.marketdata import PriceSeries, load_bar_series
 from ordergate.venues.paper.venue import PaperVenue
 
 REFERENCE_BARS = (

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
-from ordergate.venues.paper import PaperVenue, ReplayFeed, load_bar_series
+from ordergate.engine.venue_reports import VenueOrderRequest
+from ordergate.matching import ReplayFeed, load_bar_series
+from ordergate.venues.paper import PaperVenue
 
 BTC_FILE = (
     Path(__file__).resolve().parents[2]

@@ -17,9 +17,9 @@ import statistics
 from decimal import Decimal
 
 from bench.engine_throughput import ACCOUNT, btc_series, run_once
+from ordergate.cli.process import tune_garbage_collector
 from ordergate.domain.limits import LimitsBook, Rate, RiskLimits
 from ordergate.domain.values import OrderType
-from ordergate.runtime import tune_garbage_collector
 
 EVERY_LIMIT = RiskLimits(
     min_qty=Decimal("0.001"),

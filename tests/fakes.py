@@ -11,7 +11,7 @@ from decimal import Decimal
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
     VenueBalance,

@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import TypeVar
 
 from ordergate.domain.limits import Rate
-from ordergate.engine.ports import Venue, VenueEvent, VenueFill
+from ordergate.engine.ports import Venue
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.venue_reports import VenueEvent, VenueFill
+from ordergate.matching import ExecutionRules
+from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
 from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
-from ordergate.venues.paper import ExecutionRules
-from ordergate.venues.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
 
 E = TypeVar("E")
 WAIT_SECONDS = 5.0

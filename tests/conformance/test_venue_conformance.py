@@ -20,7 +20,7 @@ from venue_rigs import CASH, PASSIVE_CAP, VenueRig, ccxt_bybit_sim_rig, paper_ri
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     SubmitReceipt,
     VenueEvent,
     VenueFill,

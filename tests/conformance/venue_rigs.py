@@ -22,15 +22,9 @@ from tests.venue_support import EventLog, bybit_sim_venue, recording
 
 from ordergate.domain.instruments import Instrument
 from ordergate.engine.ports import Venue
+from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed, SymbolUpdate
 from ordergate.venues.ccxt import CcxtVenue
-from ordergate.venues.paper import (
-    ExecutionRules,
-    FeedStep,
-    PaperVenue,
-    PricePoint,
-    ReplayFeed,
-    SymbolUpdate,
-)
+from ordergate.venues.paper import PaperVenue
 
 D = Decimal
 ACCOUNT = "conformance"

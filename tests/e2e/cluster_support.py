@@ -22,9 +22,9 @@ from typing import Any
 
 import asyncpg
 
-from ordergate.cluster.lease import lock_namespace
+from ordergate.engine.replay import VerificationReport, verify_partitions
+from ordergate.store.postgres.lease import lock_namespace
 from ordergate.store.postgres.snapshot import open_snapshot
-from ordergate.store.verify import VerificationReport, verify_partitions
 
 # Advisory locks are database-wide, not per schema: runs at the same time need their own.
 CLUSTER = f"e2e-{uuid.uuid4().hex[:8]}"

@@ -28,9 +28,9 @@ from tests.e2e.cluster_support import (
 )
 from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 
-from ordergate.cluster.balance import owner_of
+from ordergate.app.cluster.balance import owner_of
 from ordergate.engine.ids import partition_of
-from ordergate.venues.simulators.bybit.process import simulator_process
+from ordergate.simulators.bybit.process import simulator_process
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ordergate.config.risk_file import limits_from_mapping, load_limits
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import LimitsBook, Rate, RiskLimits
 from ordergate.domain.values import OrderType
-from ordergate.risk_config import limits_from_mapping, load_limits
-from ordergate.settings import Settings
 
 D = Decimal
 

@@ -7,10 +7,10 @@ import os
 import pytest
 from pydantic import ValidationError
 
+from ordergate.app.venue_selection import open_venue
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.engine.state import OmsState
-from ordergate.settings import Settings
-from ordergate.venue_wiring import open_venue
 
 
 @pytest.fixture(autouse=True)

@@ -30,10 +30,10 @@ from ordergate.api.routers import (
 )
 from ordergate.api.startup import StartupFailureMiddleware
 from ordergate.api.trace_ids import TraceIdMiddleware
+from ordergate.app.bootstrap import build
 from ordergate.auth.ports import KeyStore
-from ordergate.bootstrap import build
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import OrderGateError
-from ordergate.settings import Settings
 
 
 def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:

@@ -45,6 +45,7 @@ from ordergate.auth.keys import ApiKey, Scope
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.ratelimit import RateLimiter
 from ordergate.auth.verifier import KeyVerifier
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import (
     AccessDenied,
     InsufficientScope,
@@ -53,7 +54,6 @@ from ordergate.domain.errors import (
     MissingApiKey,
     RateLimited,
 )
-from ordergate.settings import Settings
 
 log = structlog.get_logger("ordergate.api.auth")
 

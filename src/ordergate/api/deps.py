@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 if TYPE_CHECKING:
-    from ordergate.bootstrap import Application
+    from ordergate.app.bootstrap import Application
 
 
 def get_application(request: Request) -> Application:

@@ -1,7 +1,10 @@
-"""API keys: scopes, hashed storage beside the journal, verification and rate limits.
+"""API keys: scopes, hashing, verification and rate limits, and the `KeyStore` port.
 
-The HTTP side (which route needs which scope, the `X-API-Key` dependency) lives in
-`ordergate.api.auth`; this package knows nothing of HTTP.
+The keys are stored beside the journal, by the stores (`store.sqlite.keys`,
+`store.postgres.keys`; `auth.memory` for an in-memory ordergate); the composition root
+opens the one beside the journal (`app.key_stores`). The HTTP side (which route needs
+which scope, the `X-API-Key` dependency) lives in `ordergate.api.auth`. This package
+knows nothing of HTTP or of any database.
 """
 
 from __future__ import annotations
@@ -9,15 +12,8 @@ from __future__ import annotations
 from ordergate.auth.keys import ApiKey, AuditEntry, IssuedKey, Scope, hash_secret, split_key
 from ordergate.auth.memory import MemoryKeyStore
 from ordergate.auth.ports import KeyStore
-from ordergate.auth.postgres import PostgresKeyStore
-from ordergate.auth.provision import (
-    FIRST_KEY_LABEL,
-    ensure_first_key,
-    local_actor,
-    open_key_store,
-)
+from ordergate.auth.provision import FIRST_KEY_LABEL, ensure_first_key, local_actor
 from ordergate.auth.ratelimit import RateLimiter
-from ordergate.auth.sqlite import SqliteKeyStore
 from ordergate.auth.verifier import KeyVerifier
 from ordergate.domain.errors import (
     AccessDenied,
@@ -38,13 +34,10 @@ __all__ = [
     "KeyVerifier",
     "MemoryKeyStore",
     "MissingApiKey",
-    "PostgresKeyStore",
     "RateLimiter",
     "Scope",
-    "SqliteKeyStore",
     "ensure_first_key",
     "hash_secret",
     "local_actor",
-    "open_key_store",
     "split_key",
 ]

@@ -34,6 +34,9 @@ class MemoryKeyStore:
         self._record("create", issued.key, issued.key.created_at, actor)
         return issued
 
+    def create_if_empty(self, scope: Scope, label: str, *, actor: str) -> IssuedKey | None:
+        return None if self._keys else self.create(scope, label, actor=actor)
+
     def revoke(self, key_id: str, *, actor: str) -> ApiKey:
         key = self._keys.get(key_id)
         if key is None:

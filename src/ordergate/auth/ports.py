@@ -17,6 +17,11 @@ class KeyStore(Protocol):
         """Store a new key and audit it; the returned plaintext is never stored."""
         ...
 
+    def create_if_empty(self, scope: Scope, label: str, *, actor: str) -> IssuedKey | None:
+        """Create a key only if the store holds none, as one step: processes that share
+        the store and start together make one key between them, not one each."""
+        ...
+
     def revoke(self, key_id: str, *, actor: str) -> ApiKey:
         """Revoke a key and audit it. `NotFound` if unknown, `Conflict` if revoked already."""
         ...

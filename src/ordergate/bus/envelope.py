@@ -42,11 +42,11 @@ from ordergate.domain.events import (
     OrderEvent,
     OrderFilled,
 )
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.chain import GENESIS, check_link
+from ordergate.engine.codec import decode
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView, PositionView
-from ordergate.store.chain import GENESIS, check_link
-from ordergate.store.codec import decode
 
 SCHEMA: Final = "ordergate.event/1"
 POSITION_CHANGED: Final = "PositionChanged"

@@ -45,7 +45,7 @@ from ordergate.domain.errors import (
     JournalCorrupted,
     JournalError,
 )
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.records import JournalRecord
 
 DEFAULT_EXCHANGE: Final = "order-manager.order_events"
 APP_ID: Final = "ordergate"

@@ -31,8 +31,9 @@ import structlog
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.engine.ids import order_number_of
-from ordergate.engine.ports import Venue, VenueOrderReport, VenueOrderRequest
+from ordergate.engine.ports import Venue
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.venue_reports import VenueOrderReport, VenueOrderRequest
 
 log = structlog.get_logger("ordergate.dispatch")
 

@@ -25,17 +25,11 @@ import structlog
 from ordergate.domain.errors import EngineStopped, JournalFenced, NotFound, OrderGateError
 from ordergate.domain.events import (
     ControlEvent,
-    InstrumentMarkedDirty,
     JournalOpened,
-    ReconciliationRecorded,
-    SignalReceived,
-    TradingArmed,
-    TradingStateChanged,
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.signal_policy import SignalPolicy
-from ordergate.domain.values import OrderStatus, OrderType, TimeInForce
 from ordergate.engine import amendments, control, placement, signals
 from ordergate.engine.commands import (
     AdjustBalance,
@@ -54,7 +48,7 @@ from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.control import LossWatch
 from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
 from ordergate.engine.placement import Preview
-from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueEvent
+from ordergate.engine.ports import Clock, Journal, MarketData, Venue
 from ordergate.engine.reconcile import (
     ReconcileMemory,
     ReconcilePolicy,
@@ -63,59 +57,21 @@ from ordergate.engine.reconcile import (
     VenueSnapshot,
     remedy,
 )
+from ordergate.engine.results import (
+    CloseAllResult,
+    Gates,
+    PlaceResult,
+    SignalResult,
+    venue_has_answered,
+)
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
 from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator, recover
+from ordergate.engine.venue_reports import VenueEvent
 from ordergate.engine.views import OrderView, ReadModelChanges
 
 log = structlog.get_logger("ordergate.engine")
-
-# Statuses in which the venue has not yet told us what became of a request.
-AWAITING_VENUE = frozenset(
-    {
-        OrderStatus.NEW,
-        OrderStatus.PENDING_SUBMIT,
-        OrderStatus.SUBMITTED,
-        OrderStatus.PENDING_CANCEL,
-        OrderStatus.PENDING_REPLACE,
-        OrderStatus.UNKNOWN,
-    }
-)
-
-
-_IMMEDIATE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
-
-
-def venue_has_answered(view: OrderView) -> bool:
-    if view.status in AWAITING_VENUE:
-        return False
-    if view.type is OrderType.MARKET or view.time_in_force in _IMMEDIATE:
-        return view.status.is_terminal
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class SignalResult:
-    """A signal's journaled record and the orders placed for it (as journaled)."""
-
-    received: SignalReceived
-    orders: list[OrderView]
-    duplicate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceResult:
-    """The order as journaled; `created` is False when an idempotency key matched."""
-
-    order: OrderView
-    created: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CloseAllResult:
-    canceled: list[OrderView]
-    closing: list[OrderView]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,25 +94,6 @@ class _Preview:
 class _Watch:
     """Internal command, every `watch_interval`: compare open positions' losses with their
     warning thresholds, and cancel signal orders that went stale."""
-
-
-@dataclass(frozen=True, slots=True)
-class Gates:
-    """The gates as last journaled: trading states, dirty marks, armed accounts."""
-
-    trading_states: tuple[TradingStateChanged, ...] = ()
-    dirty: tuple[InstrumentMarkedDirty, ...] = ()
-    armed: tuple[TradingArmed, ...] = ()
-    reconciliations: tuple[ReconciliationRecorded, ...] = ()
-
-    @classmethod
-    def of(cls, state: OmsState) -> Gates:
-        return cls(
-            tuple(state.trading_states.values()),
-            tuple(state.dirty.values()),
-            tuple(state.armed.values()),
-            tuple(state.last_reconciliation.values()),
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ from ordergate.engine.context import DecisionContext
 from ordergate.engine.dispatch import SubmitRequest
 from ordergate.engine.guards import NS_PER_MS, Action, SpamKey
 from ordergate.engine.ids import client_order_id_for
-from ordergate.engine.ports import VenueOrderRequest
 from ordergate.engine.state import MarkOf
+from ordergate.engine.venue_reports import VenueOrderRequest
 
 
 def place(ctx: DecisionContext, command: PlaceOrder) -> tuple[Order, bool]:

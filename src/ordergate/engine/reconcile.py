@@ -48,8 +48,9 @@ from ordergate.domain.values import (
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.control import mark_dirty
 from ordergate.engine.dispatch import CancelRequest, QueryRequest
-from ordergate.engine.ports import Venue, VenueFill, VenueOrderReport, VenuePosition
+from ordergate.engine.ports import Venue
 from ordergate.engine.state import OmsState
+from ordergate.engine.venue_reports import VenueFill, VenueOrderReport, VenuePosition
 
 log = structlog.get_logger("ordergate.reconcile")
 

@@ -47,7 +47,7 @@ from ordergate.engine.dispatch import (
     SubmitAnswered,
     VenueOutcome,
 )
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueCancelRejected,
     VenueEvent,
     VenueFill,

@@ -1,1 +1,3 @@
-"""Journal stores: in-memory and SQLite, with read models in the same transaction."""
+"""Journal stores: in-memory, SQLite and PostgreSQL, each with its read models in the same
+transaction as the journal; and the API keys kept beside the journal (SQLite, PostgreSQL).
+"""

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TypeVar
 
 from ordergate.domain.events import Event
+from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.codec import decode
 from ordergate.engine.ids import order_number_of
-from ordergate.engine.ports import JournalRecord
 from ordergate.engine.queries import (
     Cursor,
     FillFilter,
@@ -20,6 +21,7 @@ from ordergate.engine.queries import (
     Page,
     PageRequest,
 )
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import (
     BalanceView,
     FillView,
@@ -27,8 +29,6 @@ from ordergate.engine.views import (
     PositionView,
     ReadModelChanges,
 )
-from ordergate.store.chain import GENESIS, seal
-from ordergate.store.codec import decode
 
 V = TypeVar("V")
 

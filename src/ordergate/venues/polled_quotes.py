@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from ordergate.domain.errors import InvalidRequest, VenueError
-from ordergate.engine.ports import Quote
+from ordergate.engine.venue_reports import Quote
 
 log = structlog.get_logger("ordergate.market_data")
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
     VenueBalance,

@@ -23,9 +23,9 @@ import httpx
 from fastapi import FastAPI
 
 from ordergate.api.app import create_app
+from ordergate.app.bootstrap import Application
 from ordergate.auth.keys import Scope
-from ordergate.bootstrap import Application
-from ordergate.settings import Settings
+from ordergate.config.settings import Settings
 from ordergate.venues.paper.venue import PaperVenue
 
 D = Decimal

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.integration.api.support import Api, running
 
-from ordergate.settings import Settings
+from ordergate.config.settings import Settings
 
 SEED_CURL_BODY = {
     "symbol": "EURUSD",

@@ -18,7 +18,7 @@ from tests.integration.api.support import Api, make_settings, running
 from ordergate.auth.keys import Scope
 from ordergate.domain.events import AlertRaised, ReconciliationRecorded
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
+from ordergate.engine.venue_reports import VenueOrderRequest
 
 D = Decimal
 ALERT_ALL = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.integration.api.support import BALANCES, Api, make_settings, running
 
-from ordergate.settings import Settings
+from ordergate.config.settings import Settings
 
 
 def env_settings(monkeypatch: pytest.MonkeyPatch, market: Path) -> Settings:

@@ -12,7 +12,7 @@ from tests.integration.api.support import Api, make_settings, running
 from ordergate.auth.keys import split_key
 from ordergate.domain.events import InstrumentCleared, TradingArmed, TradingStateChanged
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
+from ordergate.engine.venue_reports import VenueOrderRequest
 
 D = Decimal
 

@@ -16,7 +16,7 @@ import structlog
 from tests.integration.api.support import Api, make_settings, running
 
 from ordergate.bus.envelope import Envelope, EnvelopeFold
-from ordergate.settings import Settings
+from ordergate.config.settings import Settings
 
 EUR_MARKET = {"symbol": "EURUSD", "side": "BUY", "qty": "0.10"}
 EUR_RESTING = {"symbol": "EURUSD", "side": "BUY", "qty": "0.10", "type": "LIMIT", "price": "1.09"}

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 from tests.integration.auth.auth_support import ORDERGATE, cli
 
-from ordergate import cli as cli_module
+from ordergate.cli import main as cli_main
+from ordergate.cli import serve as cli_module
 
 KEY = re.compile(r"og_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 
@@ -94,7 +95,7 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def test_serve_in_memory_every_start_prints_a_fresh_admin_key(
     no_server: list[dict[str, Any]],
 ) -> None:
-    runs = [CliRunner().invoke(cli_module.main, ["serve", "--db", ":memory:"]) for _ in range(2)]
+    runs = [CliRunner().invoke(cli_main, ["serve", "--db", ":memory:"]) for _ in range(2)]
 
     keys = [KEY.findall(r.stderr) for r in runs]
     assert [r.exit_code for r in runs] == [0, 0], runs[0].output
@@ -108,7 +109,7 @@ def test_serve_access_log_off_and_uvicorn_never_at_trace(
 ) -> None:
     monkeypatch.setenv("ORDERGATE_LOG_LEVEL", "TRACE")
 
-    result = CliRunner().invoke(cli_module.main, ["serve", "--db", ":memory:"])
+    result = CliRunner().invoke(cli_main, ["serve", "--db", ":memory:"])
 
     assert result.exit_code == 0, result.output
     assert no_server[0]["access_log"] is False
@@ -123,7 +124,7 @@ def test_serve_on_an_unreachable_database_says_so_and_exits_1(
         port = probe.getsockname()[1]
 
     result = CliRunner().invoke(
-        cli_module.main, ["serve", "--db", f"postgresql://postgres@127.0.0.1:{port}/test"]
+        cli_main, ["serve", "--db", f"postgresql://postgres@127.0.0.1:{port}/test"]
     )
 
     assert result.exit_code == 1

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ordergate.auth import KeyStore, MemoryKeyStore, Scope, SqliteKeyStore, split_key
+from ordergate.auth import KeyStore, MemoryKeyStore, Scope, split_key
 from ordergate.auth.keys import hash_secret
 from ordergate.domain.errors import Conflict, InvalidRequest, NotFound
+from ordergate.store.sqlite import SqliteKeyStore
 
 
 class Ticking:

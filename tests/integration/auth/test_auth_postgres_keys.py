@@ -37,11 +37,12 @@ from tests.integration.auth.test_auth_key_stores import (  # the contract, run o
 from tests.pg_support import isolated_schema
 
 from ordergate.api.app import create_app
-from ordergate.auth import KeyVerifier, Scope, ensure_first_key, open_key_store, split_key
+from ordergate.app.key_stores import open_key_store
+from ordergate.auth import KeyVerifier, Scope, ensure_first_key, split_key
 from ordergate.auth.keys import IssuedKey, hash_secret, issue_key
-from ordergate.auth.postgres import PostgresKeyStore, _insert_key, _revoke_key
 from ordergate.auth.verifier import CACHE_SECONDS, reads_over_network
 from ordergate.domain.errors import InvalidApiKey, JournalError
+from ordergate.store.postgres.keys import PostgresKeyStore, _insert_key, _revoke_key
 
 OpenStore = Callable[..., PostgresKeyStore]
 T = TypeVar("T")

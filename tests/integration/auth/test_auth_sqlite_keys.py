@@ -12,8 +12,9 @@ import pytest
 from tests.integration.api.support import make_settings, running
 from tests.integration.auth.auth_support import cli, headers, key_id_of, refusal
 
-from ordergate.auth import Scope, SqliteKeyStore, split_key
+from ordergate.auth import Scope, split_key
 from ordergate.auth.keys import hash_secret
+from ordergate.store.sqlite import SqliteKeyStore
 
 
 @pytest.fixture

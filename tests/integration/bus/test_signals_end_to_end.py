@@ -17,9 +17,9 @@ import aio_pika
 import pytest
 from tests.amqp_support import BrokerSession, broker_session, eventually, publish, take
 
+from ordergate.config.settings import Settings
 from ordergate.domain.values import OrderStatus
 from ordergate.oms import Oms
-from ordergate.settings import Settings
 
 D = Decimal
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ordergate.settings import Settings
+from ordergate.config.settings import Settings
 
 
 def node_settings(accounts: Iterable[str]) -> Settings:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tests.integration.api.support import Api, make_settings, running, write_market
 
-from ordergate.cluster.balance import partitions_of
-from ordergate.cluster.engines import ClusterEngines
+from ordergate.app.cluster.balance import partitions_of
+from ordergate.app.cluster.engines import ClusterEngines
 from ordergate.engine.ids import partition_of
 
 PARTITIONS = 4

@@ -19,15 +19,15 @@ import pytest
 from tests.integration.cluster.support import node_settings, until
 from tests.tcp_proxy import TcpProxy
 
-from ordergate.cluster.balance import partitions_of
-from ordergate.cluster.lease import LeaseTiming
-from ordergate.cluster.node import Node
+from ordergate.app.cluster.balance import partitions_of
+from ordergate.app.cluster.node import Node
 from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import Side
 from ordergate.engine.commands import PlaceOrder
 from ordergate.engine.ids import partition_of
+from ordergate.engine.replay import verify_partitions
+from ordergate.store.postgres.lease import LeaseTiming
 from ordergate.store.postgres.snapshot import open_snapshot
-from ordergate.store.verify import verify_partitions
 
 PARTITIONS = 4
 ACCOUNTS = [f"acct-{i}" for i in range(16)]

@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 from tests.integration.cluster.support import node_settings, until
 
-from ordergate.cluster.balance import partitions_of
-from ordergate.cluster.lease import LeaseTiming, PartitionLease
-from ordergate.cluster.node import READ_POOL_SIZE, Node
+from ordergate.app.cluster.balance import partitions_of
+from ordergate.app.cluster.node import READ_POOL_SIZE, Node
 from ordergate.domain.errors import EngineStopped
 from ordergate.domain.values import Side
 from ordergate.engine.commands import PlaceOrder
 from ordergate.engine.ids import partition_of
+from ordergate.engine.replay import verify_partitions
 from ordergate.store.postgres import PostgresStore
-from ordergate.store.verify import verify_partitions
+from ordergate.store.postgres.lease import LeaseTiming, PartitionLease
 
 PARTITIONS = 4
 # Advisory locks are database-wide, not per schema: runs at the same time need their own.

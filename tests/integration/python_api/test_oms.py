@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import Conflict, EngineStopped, InvalidRequest
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.oms import BlockingOms, Oms
-from ordergate.settings import Settings
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ from ordergate.domain.events import (
     OrderSubmitted,
 )
 from ordergate.engine.digest import state_digest
+from ordergate.engine.replay import replay_records
 from ordergate.engine.state import OmsState
 from ordergate.store.postgres import PostgresStore
 from ordergate.store.postgres.snapshot import open_snapshot
-from ordergate.store.verify import replay_records
 
 D = Decimal
 DIGEST = re.compile(r"^  digest\s+(\S+)$", re.MULTILINE)

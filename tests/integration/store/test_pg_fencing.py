@@ -18,9 +18,9 @@ from tests.integration.store.pg_rigs import (
 from tests.unit.store.scenario import session_batches
 
 from ordergate.domain.errors import JournalFenced
-from ordergate.store.chain import GENESIS, check_link
+from ordergate.engine.chain import GENESIS, check_link
+from ordergate.engine.replay import verify_store
 from ordergate.store.postgres import PostgresStore
-from ordergate.store.verify import verify_store
 
 
 async def journal_epochs(dsn: str) -> list[int]:

@@ -22,13 +22,13 @@ from tests.unit.store.scenario import load, session_batches
 
 from ordergate.domain.errors import JournalCorrupted, JournalError, JournalFenced
 from ordergate.domain.events import BalanceAdjusted, Event
+from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.digest import state_digest
+from ordergate.engine.replay import verify_store
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.chain import GENESIS, check_link
 from ordergate.store.postgres import MIGRATIONS, PostgresStore, SessionSettings, migrate
 from ordergate.store.postgres.store import PAGE_SIZE
-from ordergate.store.verify import verify_store
 
 
 def deposits(count: int, first_ts: int = 10, account: str = "acct") -> list[Event]:

@@ -24,9 +24,9 @@ from ordergate.domain.values import OrderType, Side
 from ordergate.engine.clock import ManualClock
 from ordergate.engine.commands import AdjustBalance, CancelOrder, PlaceOrder, ReplaceOrder
 from ordergate.engine.engine import Engine
-from ordergate.engine.ports import SubmitReceipt, VenueOrderReport, VenueOrderRequest
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
+from ordergate.engine.venue_reports import SubmitReceipt, VenueOrderReport, VenueOrderRequest
 from ordergate.engine.views import OrderView
 from ordergate.store.memory import MemoryStore
 

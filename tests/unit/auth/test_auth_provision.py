@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from ordergate.auth import (
-    FIRST_KEY_LABEL,
-    MemoryKeyStore,
-    Scope,
-    ensure_first_key,
-    open_key_store,
-)
+from ordergate.app.key_stores import open_key_store
+from ordergate.auth import FIRST_KEY_LABEL, MemoryKeyStore, Scope, ensure_first_key
 
 
 def test_ensure_first_key_empty_store_creates_local_admin() -> None:

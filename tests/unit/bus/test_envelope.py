@@ -57,9 +57,9 @@ from ordergate.domain.events import (
     TradingStateChanged,
 )
 from ordergate.domain.values import DirtyCause, OrderType, Side, TradingState
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.chain import GENESIS, seal
 from ordergate.store.memory import MemoryStore
 
 D = Decimal

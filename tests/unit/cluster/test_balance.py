@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ordergate.cluster.balance import assignment, owner_of, partitions_of
+from ordergate.app.cluster.balance import assignment, owner_of, partitions_of
 
 node_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
 node_sets = st.lists(node_names, min_size=1, max_size=8, unique=True)

@@ -30,7 +30,7 @@ from ordergate.domain.signal_policy import (
 )
 from ordergate.domain.values import OrderType, Side, TimeInForce
 from ordergate.engine.commands import PlaceOrder
-from ordergate.engine.ports import Quote
+from ordergate.engine.venue_reports import Quote
 
 D = Decimal
 R = SignalReason

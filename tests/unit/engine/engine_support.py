@@ -30,10 +30,14 @@ from ordergate.domain.events import Event
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side
 from ordergate.engine.clock import ManualClock
+from ordergate.engine.codec import decode
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
-from ordergate.engine.ports import (
-    Journal,
+from ordergate.engine.ports import Journal
+from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.state import OmsState
+from ordergate.engine.subscriptions import JournaledEvent
+from ordergate.engine.venue_reports import (
     SubmitReceipt,
     VenueEvent,
     VenueFill,
@@ -41,11 +45,7 @@ from ordergate.engine.ports import (
     VenueOrderReport,
     VenueOrderRequest,
 )
-from ordergate.engine.retry import RetryPolicy
-from ordergate.engine.state import OmsState
-from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.views import OrderView
-from ordergate.store.codec import decode
 from ordergate.store.memory import MemoryStore
 from ordergate.store.postgres import PostgresStore
 

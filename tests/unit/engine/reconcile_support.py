@@ -42,12 +42,6 @@ from ordergate.domain.events import (
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
-    VenueFill,
-    VenueOrderReport,
-    VenueOrderRequest,
-    VenuePosition,
-)
 from ordergate.engine.reconcile import (
     ReconcilePolicy,
     Reconciler,
@@ -56,6 +50,12 @@ from ordergate.engine.reconcile import (
     VenueSnapshot,
 )
 from ordergate.engine.state import OmsState
+from ordergate.engine.venue_reports import (
+    VenueFill,
+    VenueOrderReport,
+    VenueOrderRequest,
+    VenuePosition,
+)
 
 D = Decimal
 OTHER = "other"

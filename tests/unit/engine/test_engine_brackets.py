@@ -22,7 +22,7 @@ from ordergate.domain.events import OrderCancelRequested, OrderInitialized
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, ClosePosition
-from ordergate.engine.ports import VenueOrderAccepted
+from ordergate.engine.venue_reports import VenueOrderAccepted
 from ordergate.engine.views import OrderView
 
 STOP_LOSS = D(49000)

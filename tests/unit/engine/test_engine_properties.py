@@ -17,8 +17,8 @@ from ordergate.domain.errors import OrderGateError
 from ordergate.domain.values import OrderType, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.digest import state_digest
+from ordergate.engine.replay import verify_store
 from ordergate.engine.views import OrderView
-from ordergate.store.verify import verify_store
 
 LOT = D("0.01")
 TICK = D(10)

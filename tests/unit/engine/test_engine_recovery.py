@@ -15,7 +15,7 @@ from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.digest import state_digest
-from ordergate.store.verify import verify_store
+from ordergate.engine.replay import verify_store
 
 
 @pytest.fixture

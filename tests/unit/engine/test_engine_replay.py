@@ -20,7 +20,7 @@ from tests.fakes import BTC
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, ClosePosition, ReplaceOrder
 from ordergate.engine.digest import state_digest
-from ordergate.store.verify import verify_store
+from ordergate.engine.replay import verify_store
 
 
 @pytest.fixture

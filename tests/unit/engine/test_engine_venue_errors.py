@@ -22,8 +22,8 @@ from ordergate.domain.events import OrderRejected, OrderStatusUnknown
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
-from ordergate.engine.ports import VenueOrderRequest
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.venue_reports import VenueOrderRequest
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ordergate.domain.events import OrderFilled
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder
 from ordergate.engine.digest import state_digest
-from ordergate.engine.ports import VenueOrderAccepted, VenueOrderCanceled
+from ordergate.engine.venue_reports import VenueOrderAccepted, VenueOrderCanceled
 from ordergate.engine.views import OrderView
 
 

@@ -30,7 +30,8 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
-from ordergate.engine.ports import Journal, JournalRecord
+from ordergate.engine.ports import Journal
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 
 T = TypeVar("T")

@@ -32,7 +32,7 @@ from ordergate.domain.limits import RiskLimits
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import DirtyCause, OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ClearDirty, ReplaceOrder
-from ordergate.engine.ports import VenueOrderCanceled, VenueReconnected
+from ordergate.engine.venue_reports import VenueOrderCanceled, VenueReconnected
 from ordergate.engine.views import OrderView
 
 R = ReasonCode

@@ -12,8 +12,8 @@ from tests.fakes import BTC
 from ordergate.domain.events import InstrumentCleared, InstrumentMarkedDirty, OrderFilled
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import DirtyCause, OrderStatus, Side
-from ordergate.engine.ports import VenueOrderAccepted, VenueReconnected
 from ordergate.engine.reconcile import DiffKind, ReconcilePolicy, Remedy, Scope
+from ordergate.engine.venue_reports import VenueOrderAccepted, VenueReconnected
 
 
 @pytest.fixture

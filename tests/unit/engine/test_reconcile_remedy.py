@@ -18,6 +18,7 @@ from reconcile_support import (
 )
 from tests.fakes import BTC
 
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import (
     AlertRaised,
@@ -29,9 +30,8 @@ from ordergate.domain.events import (
 )
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import DirtyCause, OrderStatus, Side, TradingState
-from ordergate.engine.ports import VenueOrderCanceled
 from ordergate.engine.reconcile import DiffKind, ReconcilePolicy, Remedy, Scope
-from ordergate.settings import Settings
+from ordergate.engine.venue_reports import VenueOrderCanceled
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from ordergate.domain.errors import OrderGateError, RejectedByVenue
 from ordergate.domain.limits import RiskLimits
 from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueEvent,
     VenueFill,
     VenueOrderCanceled,

@@ -34,7 +34,7 @@ from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side, TradingState
 from ordergate.engine import placement
 from ordergate.engine.commands import CancelOrder
-from ordergate.engine.ports import VenueReconnected
+from ordergate.engine.venue_reports import VenueReconnected
 
 R = ReasonCode
 

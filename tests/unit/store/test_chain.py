@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from ordergate.domain.errors import JournalCorrupted
-from ordergate.engine.ports import JournalRecord
-from ordergate.store.chain import GENESIS, check_link, link, seal
-from ordergate.store.codec import decode
+from ordergate.engine.chain import GENESIS, check_link, link, seal
+from ordergate.engine.codec import decode
+from ordergate.engine.records import JournalRecord
 
 from .scenario import session_batches
 

@@ -51,7 +51,7 @@ from ordergate.domain.values import (
     TimeInForce,
     TradingState,
 )
-from ordergate.store.codec import decode, encode
+from ordergate.engine.codec import decode, encode
 
 D = Decimal
 TS = 1_700_000_000_123_456_789  # ns: beyond 2**53, so a float would lose it

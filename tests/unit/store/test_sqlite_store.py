@@ -12,10 +12,10 @@ import pytest
 
 from ordergate.domain.errors import JournalError
 from ordergate.domain.events import BalanceAdjusted
+from ordergate.engine.chain import GENESIS, check_link
+from ordergate.engine.replay import verify_store
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.chain import GENESIS, check_link
-from ordergate.store.sqlite import FILL_COLUMNS, MIGRATIONS, SqliteStore
-from ordergate.store.verify import verify_store
+from ordergate.store.sqlite.store import FILL_COLUMNS, MIGRATIONS, SqliteStore
 
 from .scenario import Session, load, session_batches
 

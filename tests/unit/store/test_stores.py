@@ -12,8 +12,10 @@ from tests.fakes import BTC, EURUSD
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import OrderStatus, Side
+from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.digest import state_digest
 from ordergate.engine.queries import FillFilter, OrderFilter, OrderSort, Page, PageRequest
+from ordergate.engine.replay import verify_store
 from ordergate.engine.views import (
     BalanceView,
     FillView,
@@ -21,10 +23,8 @@ from ordergate.engine.views import (
     PositionView,
     ReadModelChanges,
 )
-from ordergate.store.chain import GENESIS, check_link
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
-from ordergate.store.verify import verify_store
 
 from .scenario import ORDER_COUNT, Session, load, session_batches
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterable
 import msgspec
 
 from ordergate.domain.events import OrderDenied, OrderFilled
+from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.digest import state_digest
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.records import JournalRecord
+from ordergate.engine.replay import replay_records
 from ordergate.engine.state import OmsState
-from ordergate.store.chain import GENESIS, seal
-from ordergate.store.verify import replay_records
 
 from .scenario import fill_for, order_init, session_batches
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ordergate.domain.errors import InvalidRequest, RetryableVenueError
-from ordergate.engine.ports import Quote
+from ordergate.engine.venue_reports import Quote
 from ordergate.venues.polled_quotes import PolledQuotes
 
 D = Decimal

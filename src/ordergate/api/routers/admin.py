@@ -16,7 +16,7 @@ from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.values import TradingState
 from ordergate.engine.commands import ArmTrading, ClearDirty, CloseAll, SetTradingState
-from ordergate.engine.engine import Gates
+from ordergate.engine.results import Gates
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from ordergate.api.deps import AppDep
 from ordergate.api.schemas import HealthOut, iso
-from ordergate.cluster.engines import ClusterEngines
+from ordergate.app.cluster.engines import ClusterEngines
 
 router = APIRouter(tags=["health"])
 

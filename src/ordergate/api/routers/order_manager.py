@@ -53,7 +53,7 @@ from ordergate.engine.queries import MAX_OFFSET, MAX_PAGE, OrderFilter, OrderSor
 from ordergate.engine.views import OrderView, PositionView
 
 if TYPE_CHECKING:
-    from ordergate.bootstrap import Application
+    from ordergate.app.bootstrap import Application
 
 router = APIRouter(prefix="/api/v1", tags=["order manager (seed 002 API)"])
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 from asyncpg import Record
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
 
 Columns = tuple[tuple[str, str], ...]

@@ -26,7 +26,7 @@ import asyncpg
 from asyncpg import Connection, Record
 
 from ordergate.domain.errors import JournalError
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
 from ordergate.store.postgres.reads import read_model_rows, translated

@@ -26,9 +26,9 @@ from asyncpg import Pool, Record
 
 from ordergate.domain.errors import JournalError, JournalFenced
 from ordergate.domain.events import Event
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.chain import GENESIS, seal
 from ordergate.store.postgres.connection import (
     DRIVER_ERRORS,
     SessionSettings,

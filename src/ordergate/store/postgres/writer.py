@@ -14,7 +14,7 @@ from asyncpg import Connection, Record
 from asyncpg.connection import LoggedQuery
 
 from ordergate.domain.errors import JournalCorrupted, JournalError
-from ordergate.store.chain import GENESIS
+from ordergate.engine.chain import GENESIS
 from ordergate.store.postgres.connection import SessionSettings, connect_writer
 
 QueryLogger = Callable[[LoggedQuery], None]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TypeVar
 
-from ordergate.engine.ports import JournalRecord
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.rows import (
     BALANCE_COLUMNS,

@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from ordergate.domain.errors import VenueError
-from ordergate.engine.ports import VenueEvent, VenueFill, VenueOrderReport, VenueReconnected
+from ordergate.engine.venue_reports import VenueEvent, VenueFill, VenueOrderReport, VenueReconnected
 from ordergate.venues.ccxt.dialects import Dialect, OrderRef
 from ordergate.venues.ccxt.errors import UnmappedVenueValue
 from ordergate.venues.ccxt.gateway import Gateway

@@ -32,8 +32,8 @@ import aiohttp
 import ccxt  # type: ignore[import-untyped]
 import structlog
 
-from ordergate.engine.ports import VenueEvent, VenueReconnected
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.venue_reports import VenueEvent, VenueReconnected
 from ordergate.venues.ccxt.dialects import Dialect
 from ordergate.venues.ccxt.gateway import Gateway
 from ordergate.venues.ccxt.intake import Intake, order_ref

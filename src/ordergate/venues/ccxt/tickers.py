@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ordergate.engine.ports import Quote
+from ordergate.engine.venue_reports import Quote
 from ordergate.venues.ccxt.decimals import ns_of_ms, optional_decimal
 from ordergate.venues.ccxt.markets import MarketEntry
 

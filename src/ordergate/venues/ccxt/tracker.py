@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueEvent,
     VenueFill,
     VenueOrderAccepted,

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ordergate.domain.values import ZERO, LiquiditySide, OrderType, Side
-from ordergate.engine.ports import VenueBalance, VenueFill, VenueOrderReport, VenuePosition
+from ordergate.engine.venue_reports import VenueBalance, VenueFill, VenueOrderReport, VenuePosition
 from ordergate.venues.ccxt.decimals import decimal_of, ns_of_ms, optional_decimal
 from ordergate.venues.ccxt.errors import UnmappedVenueValue
 from ordergate.venues.ccxt.maps import SIDES, TwoWayMap, order_status

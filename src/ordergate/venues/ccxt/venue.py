@@ -29,7 +29,7 @@ from ordergate.domain.errors import RejectedByVenue, RetryableVenueError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, Side
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
     VenueBalance,

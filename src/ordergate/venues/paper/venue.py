@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from ordergate.domain.errors import InvalidRequest, RetryableVenueError
 from ordergate.domain.instruments import Instrument
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
     VenueBalance,
@@ -32,11 +32,11 @@ from ordergate.engine.ports import (
     VenueOrderRequest,
     VenuePosition,
 )
-from ordergate.venues.paper.feed import FeedStep, ReplayFeed
-from ordergate.venues.paper.market import PaperMarket
-from ordergate.venues.paper.matching import MatchingEngine
-from ordergate.venues.paper.restore import RestoredOrder
-from ordergate.venues.paper.rules import ExecutionRules
+from ordergate.matching.core import MatchingEngine
+from ordergate.matching.feed import FeedStep, ReplayFeed
+from ordergate.matching.market import PaperMarket
+from ordergate.matching.restore import RestoredOrder
+from ordergate.matching.rules import ExecutionRules
 
 # Behind schedule by more than this, the pacing loop starts a new schedule instead of
 # replaying the backlog in one burst.

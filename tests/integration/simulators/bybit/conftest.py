@@ -9,7 +9,7 @@ import ccxt.pro
 import pytest
 from tests.integration.simulators.bybit.support import D, RawBybit
 
-from ordergate.venues.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
+from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
 
 
 @pytest.fixture

@@ -13,11 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from ordergate.venues.simulators.bybit import (
-    BybitSimulator,
-    rest_signature,
-    ws_auth_signature,
-)
+from ordergate.simulators.bybit import BybitSimulator, rest_signature, ws_auth_signature
 
 D = Decimal
 BTC = "BTC/USDT:USDT"

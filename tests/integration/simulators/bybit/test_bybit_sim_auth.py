@@ -8,7 +8,7 @@ import ccxt.pro
 import pytest
 from tests.integration.simulators.bybit.support import PrivateReader, now_ms
 
-from ordergate.venues.simulators.bybit import RetCode, ccxt_settings
+from ordergate.simulators.bybit import RetCode, ccxt_settings
 
 WALLET = "/v5/account/wallet-balance"
 UNIFIED = {"accountType": "UNIFIED"}

@@ -6,7 +6,7 @@ import ccxt
 import pytest
 from tests.integration.simulators.bybit.support import BTC, ETH, D
 
-from ordergate.venues.simulators.bybit import OrderStatus
+from ordergate.simulators.bybit import OrderStatus
 
 
 async def test_load_markets_linear_perpetuals_have_bybit_precision_and_limits(exchange):

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from tests.integration.simulators.bybit.support import BTC, ETH, WAIT_SECONDS, D, wait_until
 
-from ordergate.venues.paper import ExecutionRules
-from ordergate.venues.simulators.bybit import OrderStatus, SimulatorConfig
+from ordergate.matching import ExecutionRules
+from ordergate.simulators.bybit import OrderStatus, SimulatorConfig
 
 
 @pytest.fixture

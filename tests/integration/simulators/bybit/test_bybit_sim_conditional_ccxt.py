@@ -9,7 +9,7 @@ import ccxt
 import pytest
 from tests.integration.simulators.bybit.support import BTC, D, private_reader, wait_until
 
-from ordergate.venues.simulators.bybit import OrderStatus
+from ordergate.simulators.bybit import OrderStatus
 
 REALTIME = "/v5/order/realtime"
 

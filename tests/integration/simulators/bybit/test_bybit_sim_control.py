@@ -9,14 +9,14 @@ import aiohttp
 import pytest
 from tests.integration.simulators.bybit.support import D, RawBybit, wait_until
 
-from ordergate.venues.simulators.bybit import (
+from ordergate.simulators.bybit import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
     BybitSimulator,
     FaultKind,
     SimulatorConfig,
 )
-from ordergate.venues.simulators.bybit.process import simulator_process
+from ordergate.simulators.bybit.process import simulator_process
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.integration.simulators.bybit.support import (
     wait_until,
 )
 
-from ordergate.venues.simulators.bybit import (
+from ordergate.simulators.bybit import (
     BybitSimulator,
     FaultKind,
     FaultRule,

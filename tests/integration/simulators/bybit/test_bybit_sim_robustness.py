@@ -9,11 +9,11 @@ import pytest
 from aiohttp import web
 from tests.integration.simulators.bybit.support import PrivateReader, private_reader
 
-from ordergate.venues.simulators.bybit import RetCode
-from ordergate.venues.simulators.bybit.faults import FaultPlan
-from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.ratelimit import RateLimiter
-from ordergate.venues.simulators.bybit.rest import RestApi, Route
+from ordergate.simulators.bybit import RetCode
+from ordergate.simulators.bybit.faults import FaultPlan
+from ordergate.simulators.bybit.params import Params
+from ordergate.simulators.bybit.ratelimit import RateLimiter
+from ordergate.simulators.bybit.rest import RestApi, Route
 
 
 @pytest.fixture

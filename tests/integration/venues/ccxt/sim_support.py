@@ -18,19 +18,15 @@ from decimal import Decimal
 from tests.venue_support import EventLog, bybit_sim_venue, recording
 
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,
     VenueOrderRequest,
 )
+from ordergate.simulators.bybit import BybitSimulator, FaultKind, FaultRule
+from ordergate.simulators.bybit import OrderStatus as BybitStatus
 from ordergate.venues.ccxt import CcxtVenue
-from ordergate.venues.simulators.bybit import (
-    BybitSimulator,
-    FaultKind,
-    FaultRule,
-)
-from ordergate.venues.simulators.bybit import OrderStatus as BybitStatus
 
 D = Decimal
 ACCOUNT = "sim"

@@ -19,7 +19,7 @@ from sim_support import (
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,

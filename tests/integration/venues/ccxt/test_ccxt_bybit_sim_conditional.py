@@ -25,14 +25,14 @@ from sim_support import (
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,
     VenueOrderReplaced,
     VenueOrderRequest,
 )
-from ordergate.venues.simulators.bybit import OrderStatus as BybitStatus
+from ordergate.simulators.bybit import OrderStatus as BybitStatus
 
 _ids = itertools.count(1)
 

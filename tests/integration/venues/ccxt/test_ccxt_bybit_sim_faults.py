@@ -25,13 +25,13 @@ from sim_support import (
 
 from ordergate.domain.errors import AmbiguousVenueError, RetryableVenueError
 from ordergate.domain.values import OrderStatus
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueOrderAccepted,
     VenueOrderCanceled,
     VenueOrderReplaced,
     VenueReconnected,
 )
-from ordergate.venues.simulators.bybit import FaultKind
+from ordergate.simulators.bybit import FaultKind
 
 CREATE, CANCEL, AMEND = "/v5/order/create", "/v5/order/cancel", "/v5/order/amend"
 

@@ -20,12 +20,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.views import OrderView
 from ordergate.oms import Oms
-from ordergate.settings import Settings
-from ordergate.venues.simulators.bybit.process import simulator_process
+from ordergate.simulators.bybit.process import simulator_process
 
 D = Decimal
 SYMBOL = "BTCUSDT"

@@ -15,21 +15,21 @@ import pytest
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
-from ordergate.venues.paper import (
-    PaperVenue,
+from ordergate.engine.venue_reports import VenueOrderRequest
+from ordergate.matching import (
     ReplayFeed,
     load_bar_series,
     load_bid_ask_bar_series,
     parse_timestamp_ns,
 )
+from ordergate.venues.paper import PaperVenue
 
 REFERENCE = Path("/work/shared/reference/market-data")
 BTC_FILE = REFERENCE / "btc-perp-20211231-20220201_1m.csv"
 GBP_BID = REFERENCE / "gbpusd-m1-bid-2012.csv"
 GBP_ASK = REFERENCE / "gbpusd-m1-ask-2012.csv"
 EUR_FILE = REFERENCE / "6EH4.XCME_1min_bars_20240101_20240131.csv.gz"
-DEMO = files("ordergate.venues.paper").joinpath("data")
+DEMO = files("ordergate.matching").joinpath("data")
 MINUTE = 60_000_000_000
 
 pytestmark = pytest.mark.skipif(

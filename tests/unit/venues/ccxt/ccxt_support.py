@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import ccxt.async_support as ccxt_rest
 
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
+from ordergate.engine.venue_reports import VenueOrderRequest
 from ordergate.venues.ccxt.config import CcxtVenueConfig
 from ordergate.venues.ccxt.dialects import Dialect, dialect_for
 from ordergate.venues.ccxt.markets import MarketDirectory, load_directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ccxt_support import D, offline
 
-from ordergate.engine.ports import Quote
+from ordergate.engine.venue_reports import Quote
 from ordergate.venues.ccxt.tickers import quote_of
 
 RECEIVED_NS = 1_700_000_000_123_000_000

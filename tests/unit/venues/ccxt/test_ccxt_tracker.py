@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueFill,
     VenueOrderAccepted,
     VenueOrderCanceled,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueEvent, VenueFill, VenueOrderRequest
-from ordergate.venues.paper import (
+from ordergate.engine.venue_reports import VenueEvent, VenueFill, VenueOrderRequest
+from ordergate.matching import (
     ExecutionRules,
     FeedStep,
     MatchingEngine,

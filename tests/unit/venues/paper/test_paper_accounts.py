@@ -17,7 +17,7 @@ from paper_support import (
 
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side
-from ordergate.engine.ports import VenueOrderCanceled, VenueOrderRejected
+from ordergate.engine.venue_reports import VenueOrderCanceled, VenueOrderRejected
 
 BUY, SELL = Side.BUY, Side.SELL
 LIMIT, MARKET, STOP = OrderType.LIMIT, OrderType.MARKET, OrderType.STOP

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from paper_support import D, request
 
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueEvent, VenueFill
-from ordergate.venues.paper import (
+from ordergate.engine.venue_reports import VenueEvent, VenueFill
+from ordergate.matching import (
     ExecutionRules,
     FeedStep,
     MatchingEngine,
@@ -33,7 +33,7 @@ SLIPPAGE_TICKS = 3
 
 @functools.cache
 def btc_steps(count: int) -> tuple[FeedStep, ...]:
-    data = files("ordergate.venues.paper").joinpath("data")
+    data = files("ordergate.matching").joinpath("data")
     series = load_bar_series(data.joinpath("btcusdt-perp-1m-20220103-20220105.csv.gz"))
     feed = ReplayFeed({"BTCUSDT": series})
     return tuple(step for step in iter(feed.next_step, None))[:count]

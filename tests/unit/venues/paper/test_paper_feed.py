@@ -6,7 +6,7 @@ import itertools
 
 from paper_support import MINUTE, T0, D
 
-from ordergate.venues.paper import Bar, BarSeries, QuoteSeries, QuoteTick, ReplayFeed
+from ordergate.matching import Bar, BarSeries, QuoteSeries, QuoteTick, ReplayFeed
 
 DAY = 24 * 60 * MINUTE
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from paper_support import D
 
-from ordergate.venues.paper import MarketDataError, PaperVenue, load_demo_market, load_market
+from ordergate.matching import MarketDataError, load_demo_market, load_market
+from ordergate.venues.paper import PaperVenue
 
-DATA = files("ordergate.venues.paper").joinpath("data")
+DATA = files("ordergate.matching").joinpath("data")
 
 
 def test_demo_market_has_the_three_demo_instruments_with_their_specs():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from paper_support import MINUTE, D
 
-from ordergate.venues.paper import (
+from ordergate.matching import (
     Bar,
     BarSeries,
     MarketDataError,

@@ -19,7 +19,7 @@ from paper_support import (
 )
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side
-from ordergate.venues.paper import ExecutionRules
+from ordergate.matching import ExecutionRules
 
 BUY, SELL = Side.BUY, Side.SELL
 MARKET, LIMIT = OrderType.MARKET, OrderType.LIMIT

@@ -19,8 +19,12 @@ from paper_support import (
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side
-from ordergate.engine.ports import VenueOrderCanceled, VenueOrderRejected, VenueOrderReplaced
-from ordergate.venues.paper import (
+from ordergate.engine.venue_reports import (
+    VenueOrderCanceled,
+    VenueOrderRejected,
+    VenueOrderReplaced,
+)
+from ordergate.matching import (
     DUPLICATE_CLIENT_ORDER_ID,
     ORDER_CLOSED,
     ORDER_NOT_FOUND,

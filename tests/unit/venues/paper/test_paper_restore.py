@@ -22,13 +22,13 @@ from paper_support import (
 from ordergate.domain.errors import InvalidRequest, RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import (
+from ordergate.engine.venue_reports import (
     VenueBalance,
     VenueOrderCanceled,
     VenueOrderReport,
     VenuePosition,
 )
-from ordergate.venues.paper import DUPLICATE_CLIENT_ORDER_ID, RestoredOrder
+from ordergate.matching import DUPLICATE_CLIENT_ORDER_ID, RestoredOrder
 
 
 def report(

@@ -18,8 +18,8 @@ from paper_support import (
 
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderCanceled, VenueOrderExpired
-from ordergate.venues.paper import ExecutionRules
+from ordergate.engine.venue_reports import VenueOrderCanceled, VenueOrderExpired
+from ordergate.matching import ExecutionRules
 
 BUY, SELL = Side.BUY, Side.SELL
 IOC, FOK, DAY = TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY

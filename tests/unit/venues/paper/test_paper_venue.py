@@ -10,17 +10,17 @@ from paper_support import BALANCES, BTC, EURUSD, MINUTE, T0, D, request
 
 from ordergate.domain.errors import InvalidRequest, RejectedByVenue, RetryableVenueError
 from ordergate.domain.values import OrderStatus, OrderType, Side
-from ordergate.engine.ports import (
-    MarketData,
+from ordergate.engine.ports import MarketData, Venue
+from ordergate.engine.venue_reports import (
     SubmitReceipt,
-    Venue,
     VenueBalance,
     VenueFill,
     VenueOrderCanceled,
     VenueOrderRejected,
     VenuePosition,
 )
-from ordergate.venues.paper import Bar, BarSeries, PaperVenue, ReplayFeed
+from ordergate.matching import Bar, BarSeries, ReplayFeed
+from ordergate.venues.paper import PaperVenue
 
 
 def flat_bars(start: int, *closes: str) -> BarSeries:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, Side, TimeInForce
-from ordergate.engine.ports import VenueOrderRequest
+from ordergate.engine.venue_reports import VenueOrderRequest
 from ordergate.venues.ccxt.decimals import optional_decimal
 from ordergate.venues.ccxt.gateway import Gateway
 from ordergate.venues.ccxt.maps import SIDES, TwoWayMap

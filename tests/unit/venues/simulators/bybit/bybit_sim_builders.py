@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ordergate.domain.values import OrderType, Side
-from ordergate.venues.paper import ExecutionRules
-from ordergate.venues.simulators.bybit.admission import NewOrder, OrderRef
-from ordergate.venues.simulators.bybit.config import DEFAULT_INSTRUMENTS
-from ordergate.venues.simulators.bybit.exchange import BybitExchange
-from ordergate.venues.simulators.bybit.ids import IdSource
-from ordergate.venues.simulators.bybit.market import quote_update
-from ordergate.venues.simulators.bybit.records import (
+from ordergate.matching import ExecutionRules
+from ordergate.simulators.bybit.admission import NewOrder, OrderRef
+from ordergate.simulators.bybit.config import DEFAULT_INSTRUMENTS
+from ordergate.simulators.bybit.exchange import BybitExchange
+from ordergate.simulators.bybit.ids import IdSource
+from ordergate.simulators.bybit.market import quote_update
+from ordergate.simulators.bybit.records import (
     StreamItem,
     TimeInForce,
     Trigger,

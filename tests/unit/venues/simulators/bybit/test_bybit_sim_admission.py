@@ -6,16 +6,11 @@ import pytest
 from bybit_sim_builders import D
 
 from ordergate.domain.values import OrderType, Side
-from ordergate.venues.simulators.bybit.admission import parse_amendment, parse_new_order
-from ordergate.venues.simulators.bybit.config import BTCUSDT, ETHUSDT
-from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
-from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.records import (
-    TimeInForce,
-    Trigger,
-    TriggerBy,
-    TriggerDirection,
-)
+from ordergate.simulators.bybit.admission import parse_amendment, parse_new_order
+from ordergate.simulators.bybit.config import BTCUSDT, ETHUSDT
+from ordergate.simulators.bybit.errors import BybitError, RetCode
+from ordergate.simulators.bybit.params import Params
+from ordergate.simulators.bybit.records import TimeInForce, Trigger, TriggerBy, TriggerDirection
 
 SPECS = {"BTCUSDT": BTCUSDT, "ETHUSDT": ETHUSDT}
 LIMIT = {

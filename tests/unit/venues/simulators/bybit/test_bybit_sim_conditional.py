@@ -6,11 +6,11 @@ import pytest
 from bybit_sim_builders import D, conditional, make_exchange, order, quote, ref
 
 from ordergate.domain.values import Side
-from ordergate.venues.simulators.bybit.admission import Amendment
-from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
-from ordergate.venues.simulators.bybit.params import Params
-from ordergate.venues.simulators.bybit.queries import order_kind
-from ordergate.venues.simulators.bybit.records import (
+from ordergate.simulators.bybit.admission import Amendment
+from ordergate.simulators.bybit.errors import BybitError, RetCode
+from ordergate.simulators.bybit.params import Params
+from ordergate.simulators.bybit.queries import order_kind
+from ordergate.simulators.bybit.records import (
     ExecutionRecord,
     OrderRecord,
     OrderStatus,

@@ -6,10 +6,10 @@ import pytest
 from bybit_sim_builders import D, make_exchange, order, quote, ref
 
 from ordergate.domain.values import Side
-from ordergate.venues.paper import ExecutionRules
-from ordergate.venues.simulators.bybit.admission import Amendment
-from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
-from ordergate.venues.simulators.bybit.records import (
+from ordergate.matching import ExecutionRules
+from ordergate.simulators.bybit.admission import Amendment
+from ordergate.simulators.bybit.errors import BybitError, RetCode
+from ordergate.simulators.bybit.records import (
     ExecutionRecord,
     OrderRecord,
     OrderStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ordergate.domain.errors import InvalidRequest
-from ordergate.venues.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
+from ordergate.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
 
 CREATE = "/v5/order/create"
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-import ordergate.venues.simulators.bybit as package
+import ordergate.simulators.bybit as package
 from ordergate.domain.errors import InvalidRequest
-from ordergate.venues.simulators.bybit import SimulatorConfig, ccxt_settings
-from ordergate.venues.simulators.bybit.config import BTCUSDT, ETHUSDT
-from ordergate.venues.simulators.bybit.formats import fixed, money, plain, price, qty
+from ordergate.simulators.bybit import SimulatorConfig, ccxt_settings
+from ordergate.simulators.bybit.config import BTCUSDT, ETHUSDT
+from ordergate.simulators.bybit.formats import fixed, money, plain, price, qty
 
 
 def test_exported_names_are_exactly_the_public_api():

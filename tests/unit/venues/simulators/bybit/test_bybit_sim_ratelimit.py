@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ordergate.venues.simulators.bybit.ratelimit import RateLimiter
+from ordergate.simulators.bybit.ratelimit import RateLimiter
 
 
 class Clock:

@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
-from ordergate.venues.simulators.bybit.errors import BybitError, RetCode
-from ordergate.venues.simulators.bybit.signing import (
+from ordergate.simulators.bybit.errors import BybitError, RetCode
+from ordergate.simulators.bybit.signing import (
     check_rest_request,
     check_ws_auth,
     rest_signature,

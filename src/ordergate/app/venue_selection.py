@@ -1,0 +1,351 @@
+"""Which venue `serve` trades on, and what comes with it: clock, prices, instruments, cash.
+
+- `paper` (the default): the embedded paper venue replaying bundled market data. It is
+  its own clock and market data, forgets everything when the process stops, and is
+  therefore moved past the journal's last event and re-seeded with the journal's open
+  orders, positions and cash on every start.
+- `bybit-sim`: ccxt's `bybit` class against a Bybit v5 simulator started in this process
+  on loopback (replaying the bundled BTCUSDT bars, or a still market its `/sim/quote`
+  control route moves), so the whole path ccxt included runs on one machine. The
+  simulator starts empty and cannot be re-seeded, so a journal with history is refused:
+  it would disagree with the venue from the first reconciliation. With `sim_url`, a
+  simulator that runs on its own (`ordergate simulate bybit`) is traded on instead; it
+  outlives ordergate's restarts, so any journal is fine.
+- `ccxt`: a real exchange (`ORDERGATE_CCXT_*`). Instruments come from the exchange's
+  markets, the clock is the wall clock, prices are its tickers polled over REST, and an
+  account the journal has never seen opens with the balances the exchange reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from ordergate.config.settings import Settings
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.instruments import Instrument
+from ordergate.domain.limits import Rate
+from ordergate.domain.orders import Order
+from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.engine.clock import WallClock
+from ordergate.engine.commands import AdjustBalance
+from ordergate.engine.engine import Engine
+from ordergate.engine.ports import Clock, MarketData, Venue
+from ordergate.engine.state import OmsState
+from ordergate.engine.venue_reports import VenueBalance, VenueOrderReport, VenuePosition
+from ordergate.matching.market import PaperMarket, load_demo_market, load_market
+from ordergate.matching.restore import RestoredOrder
+from ordergate.simulators.bybit import (
+    DEFAULT_INSTRUMENTS,
+    BybitSimulator,
+    RemoteSimulator,
+    SimulatorConfig,
+    ccxt_settings,
+)
+from ordergate.simulators.bybit.ccxt_settings import SimulatorEndpoints
+from ordergate.simulators.bybit.rest import CLIENT_HEADER
+from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
+from ordergate.venues.paper.venue import PaperVenue
+from ordergate.venues.polled_quotes import PolledQuotes
+from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
+
+log = structlog.get_logger("ordergate.venue_wiring")
+
+# Orders the paper venue had accepted before a restart, by ordergate's last word on them.
+_AT_VENUE = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+    }
+)
+
+# The opening cash of an account the journal has not seen: currency -> amount.
+OpeningBalances = Callable[[str], Awaitable[dict[str, Decimal]]]
+
+
+@dataclass
+class VenueWiring:
+    """A connected venue and what the engine and the API need beside it.
+
+    `feeds` are started once the engine runs (market-data pace, quote polling);
+    `close` runs after the engine has stopped and disconnected the venue. `lanes`: the
+    venue requests the engine keeps in flight at once; one for the paper venue, which
+    answers in process and so keeps its fills in the order the engine decided.
+    """
+
+    venue: Venue
+    clock: Clock
+    market: MarketData
+    instruments: list[Instrument]
+    accounts: list[str]
+    opening_balances: OpeningBalances
+    opening_reason: str
+    feeds: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    close: Callable[[], Awaitable[None]] | None = None
+    lanes: int = 1
+
+
+async def open_venue(settings: Settings, state: OmsState, session: str) -> VenueWiring:
+    """The venue `settings` name, connected and ready for an engine over `state`."""
+    if settings.venue == "paper":
+        return _paper(settings, state, session)
+    if settings.venue == "bybit-sim":
+        return await _bybit_sim(settings, state)
+    return await _ccxt(settings)
+
+
+async def open_partition_venue(
+    settings: Settings, state: OmsState, session: str, holds: Callable[[str], bool]
+) -> VenueWiring:
+    """The venue of one partition of a cluster, which `holds` the accounts it names.
+
+    The paper venue of a partition trades the configured accounts the partition holds.
+    A ccxt venue trades one exchange account (`default_account`): the partition holding
+    it connects, every other partition gets an `UnassignedVenue`. Every node of a
+    cluster must trade on the same simulator, so `bybit-sim` needs `sim_url` here.
+    """
+    if settings.venue == "paper":
+        held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
+        return _paper(settings.model_copy(update={"paper_balances": held}), state, session)
+    if settings.venue == "bybit-sim" and settings.sim_url is None:
+        raise InvalidRequest(
+            "the nodes of a cluster must trade on one simulator: run it on its own "
+            "(ordergate simulate bybit) and give its URL (--sim-url)"
+        )
+    if holds(settings.default_account):
+        return await open_venue(settings, state, session)
+    name = "bybit-sim" if settings.venue == "bybit-sim" else settings.ccxt_exchange or "ccxt"
+    return VenueWiring(
+        venue=UnassignedVenue(name, live=settings.ccxt_live),
+        clock=WallClock(),
+        market=NoQuotes(),
+        instruments=[],
+        accounts=[],
+        opening_balances=_no_balances,
+        opening_reason="",
+    )
+
+
+async def _no_balances(account: str) -> dict[str, Decimal]:
+    return {}
+
+
+def _paper(settings: Settings, state: OmsState, session: str) -> VenueWiring:
+    market = _paper_market(settings)
+    venue = PaperVenue.from_market(market, settings.paper_balances, session=session)
+    if state.last_ts:
+        venue.seek(state.last_ts)
+        reseed_paper_venue(venue, state)
+    else:
+        venue.advance()  # a fresh start: give the market its first prices
+    balances = settings.paper_balances
+
+    async def configured(account: str) -> dict[str, Decimal]:
+        return dict(balances.get(account, {}))
+
+    pace = settings.paper_bars_per_second
+    return VenueWiring(
+        venue=venue,
+        clock=venue,
+        market=venue,
+        instruments=list(market.instruments),
+        accounts=sorted(balances),
+        opening_balances=configured,
+        opening_reason="paper account opened",
+        feeds=[lambda: venue.run(pace)] if pace > 0 else [],
+    )
+
+
+def _paper_market(settings: Settings) -> PaperMarket:
+    if settings.paper_data is None:
+        return load_demo_market(loop=settings.paper_loop)
+    return load_market(settings.paper_data, loop=settings.paper_loop)
+
+
+async def _bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
+    if settings.sim_url is not None:
+        return await _on_simulator(settings, _remote_simulator(settings.sim_url, settings))
+    if state.last_ts:
+        raise InvalidRequest(
+            "the in-process Bybit simulator starts empty and this journal has history: "
+            "it would disagree with the venue at once. Use a new journal (or --db :memory:), "
+            "or a simulator that outlives ordergate (`ordergate simulate bybit`, --sim-url)"
+        )
+    balances = {"USDT": settings.sim_usdt}
+    pace = settings.sim_bars_per_second
+    sim_config = (
+        SimulatorConfig(balances=balances, market="replay", replay_bars_per_second=pace)
+        if pace > 0
+        else SimulatorConfig(balances=balances, market="manual")
+    )
+    simulator = BybitSimulator(sim_config)
+    await simulator.start(host="127.0.0.1", port=settings.sim_port)
+    log.info(
+        "bybit simulator started",
+        rest=simulator.rest_url,
+        control=f"{simulator.rest_url}/sim/",
+        market=sim_config.market,
+    )
+    try:
+        wiring = await _on_simulator(settings, simulator)
+    except BaseException:
+        await simulator.stop()
+        raise
+    wiring.close = simulator.stop
+    return wiring
+
+
+def _remote_simulator(url: str, settings: Settings) -> RemoteSimulator:
+    defaults = RemoteSimulator(url)
+    secret = settings.sim_api_secret
+    return RemoteSimulator(
+        url,
+        api_key=settings.sim_api_key or defaults.api_key,
+        api_secret=defaults.api_secret if secret is None else secret.get_secret_value(),
+    )
+
+
+async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> VenueWiring:
+    """ccxt's `bybit` connected to `simulator`, trading every instrument it lists."""
+    api_key, api_secret = simulator.api_credentials
+    config = _ccxt_config(
+        settings,
+        exchange_id="bybit",
+        symbols=tuple(spec.symbol for spec in DEFAULT_INSTRUMENTS),
+        market_type="swap",
+        api_key=api_key,
+        api_secret=api_secret,
+        live=False,
+        overrides={
+            **ccxt_settings(simulator, timeout_ms=int(settings.venue_request_timeout * 1000)),
+            # The simulator logs who sent each request (/sim/requests): this node.
+            "headers": {CLIENT_HEADER: settings.node_name},
+        },
+        name="bybit-sim",
+    )
+    return await _connected(settings, CcxtVenue(config))
+
+
+async def _ccxt(settings: Settings) -> VenueWiring:
+    if not settings.ccxt_exchange or not settings.ccxt_symbols:
+        raise InvalidRequest("venue ccxt needs ORDERGATE_CCXT_EXCHANGE and ORDERGATE_CCXT_SYMBOLS")
+    if settings.ccxt_api_key is None or settings.ccxt_api_secret is None:
+        raise InvalidRequest(
+            "venue ccxt needs ORDERGATE_CCXT_API_KEY and ORDERGATE_CCXT_API_SECRET"
+        )
+    if settings.ccxt_live and settings.ccxt_sandbox:
+        raise InvalidRequest("ORDERGATE_CCXT_LIVE and ORDERGATE_CCXT_SANDBOX exclude each other")
+    password = settings.ccxt_password
+    config = _ccxt_config(
+        settings,
+        exchange_id=settings.ccxt_exchange,
+        symbols=tuple(settings.ccxt_symbols),
+        market_type=settings.ccxt_market_type,
+        api_key=settings.ccxt_api_key.get_secret_value(),
+        api_secret=settings.ccxt_api_secret.get_secret_value(),
+        live=settings.ccxt_live,
+        password=None if password is None else password.get_secret_value(),
+        sandbox=settings.ccxt_sandbox,
+        options=settings.ccxt_options,
+    )
+    return await _connected(settings, CcxtVenue(config))
+
+
+def _ccxt_config(settings: Settings, **fields: Any) -> CcxtVenueConfig:
+    return CcxtVenueConfig(
+        account=settings.default_account,
+        request_rate=Rate(settings.venue_request_rate, settings.venue_request_burst),
+        request_timeout=settings.venue_request_timeout,
+        retry=settings.venue_retry,
+        poll_interval=settings.venue_poll_interval,
+        confirm_after=settings.venue_confirm_after,
+        fill_grace=settings.venue_fill_grace,
+        **fields,
+    )
+
+
+async def _connected(settings: Settings, venue: CcxtVenue) -> VenueWiring:
+    """Connect, take the first prices, and wire the wall clock and the ticker poll."""
+    await venue.connect()
+    quotes = PolledQuotes(venue.fetch_quotes, settings.quote_poll_interval)
+    try:
+        await quotes.refresh()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await venue.disconnect()
+        raise
+    account = settings.default_account
+
+    async def reported(name: str) -> dict[str, Decimal]:
+        balances = await venue.get_balances(name)
+        return {b.currency: b.balance for b in balances if b.balance != ZERO}
+
+    return VenueWiring(
+        venue=venue,
+        clock=WallClock(),
+        market=quotes,
+        instruments=venue.instruments,
+        accounts=[account],
+        opening_balances=reported,
+        opening_reason=f"opening balance reported by {venue.name}",
+        feeds=[quotes.run],
+        lanes=settings.venue_lanes,
+    )
+
+
+def reseed_paper_venue(venue: PaperVenue, state: OmsState) -> None:
+    """Give a fresh in-memory paper venue the journal's open orders, positions and cash."""
+    orders = [
+        RestoredOrder(
+            report=_report_of(order),
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+        )
+        for order in state.open_orders.values()
+        if order.status in _AT_VENUE and order.venue_acknowledged
+    ]
+    positions = [VenuePosition(p.account, p.symbol, p.qty, p.avg_price) for p in state.book]
+    balances = [
+        VenueBalance(account.account_id, ccy, amount)
+        for account in state.accounts.values()
+        for ccy, amount in sorted(account.balances.items())
+    ]
+    venue.restore(orders, positions, balances)
+
+
+def _report_of(order: Order) -> VenueOrderReport:
+    return VenueOrderReport(
+        client_order_id=order.client_order_id,
+        venue_order_id=order.venue_order_id,
+        account=order.account,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        qty=order.qty,
+        price=order.price,
+        stop_price=order.stop_price,
+        status=OrderStatus.PARTIALLY_FILLED if order.filled_qty > ZERO else OrderStatus.ACCEPTED,
+        filled_qty=order.filled_qty,
+        avg_fill_price=order.avg_fill_price,
+        ts=order.updated_ts,
+    )
+
+
+async def open_accounts(engine: Engine, wiring: VenueWiring) -> None:
+    """Give each account the journal has never seen its opening cash."""
+    for account in wiring.accounts:
+        if account in engine.accounts:
+            continue
+        balances = await wiring.opening_balances(account)
+        for currency, amount in sorted(balances.items()):
+            await engine.adjust_balance(
+                AdjustBalance(account, currency, amount, wiring.opening_reason)
+            )

@@ -1,0 +1,20 @@
+"""The `ordergate` command: one group, a module per command group beside it."""
+
+from __future__ import annotations
+
+import click
+
+from ordergate.cli.journal import replay, verify_journal
+from ordergate.cli.keys import keys
+from ordergate.cli.serve import serve
+from ordergate.cli.signals import signals
+from ordergate.cli.simulate import simulate
+
+
+@click.group()
+def main() -> None:
+    """ordergate: an order management system for trading bots."""
+
+
+for command in (serve, replay, verify_journal, keys, signals, simulate):
+    main.add_command(command)

@@ -1,0 +1,97 @@
+"""`ordergate simulate`: a venue simulator on its own, a local server speaking a venue's API."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import click
+from rich.console import Console
+
+from ordergate.domain.errors import InvalidRequest
+from ordergate.simulators.bybit import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_PORT,
+    DEFAULT_RATE_LIMITS,
+    BybitSimulator,
+    SimulatorConfig,
+)
+
+console = Console(stderr=True)
+
+
+@click.group()
+def simulate() -> None:
+    """Run a venue simulator: a local server speaking a venue's own API."""
+
+
+@simulate.command("bybit")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="port")
+@click.option("--api-key", default=DEFAULT_API_KEY, show_default=True, help="the accepted key")
+@click.option(
+    "--api-secret", default=DEFAULT_API_SECRET, show_default=True, help="the key's secret"
+)
+@click.option(
+    "--market",
+    type=click.Choice(["replay", "manual"]),
+    default="replay",
+    show_default=True,
+    help="replay: bundled BTCUSDT bars, looped; manual: prices only via POST /sim/quote",
+)
+@click.option("--bars-per-second", type=float, default=2.0, show_default=True, help="replay pace")
+@click.option("--usdt", type=str, default="100000", show_default=True, help="starting USDT balance")
+@click.option("--seed", type=int, default=0, show_default=True, help="ids and fault dice")
+@click.option(
+    "--rate-limits/--no-rate-limits",
+    default=True,
+    show_default=True,
+    help="enforce Bybit's per-endpoint request limits (off: for benchmarks)",
+)
+def simulate_bybit(
+    host: str,
+    port: int,
+    api_key: str,
+    api_secret: str,
+    market: str,
+    bars_per_second: float,
+    usdt: str,
+    seed: int,
+    rate_limits: bool,
+) -> None:
+    """Serve a Bybit v5 simulator (REST, private websocket, /sim control) until Ctrl-C.
+
+    The defaults are public test credentials: the simulator is a local test venue and
+    holds no real money, so a fixed key lets tools and tests find it without setup.
+    """
+    try:
+        balance = Decimal(usdt)
+        config = SimulatorConfig(
+            api_key=api_key,
+            api_secret=api_secret,
+            balances={"USDT": balance},
+            market="replay" if market == "replay" else "manual",
+            replay_bars_per_second=bars_per_second,
+            seed=seed,
+            rate_limits=dict(DEFAULT_RATE_LIMITS) if rate_limits else {},
+        )
+    except (ArithmeticError, InvalidRequest) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    try:
+        asyncio.run(_serve_simulator(BybitSimulator(config), host, port))
+    except KeyboardInterrupt:
+        console.print("simulator stopped")
+
+
+async def _serve_simulator(simulator: BybitSimulator, host: str, port: int) -> None:
+    await simulator.start(host=host, port=port)
+    console.print(
+        f"[bold]Bybit simulator[/] REST {simulator.rest_url}  "
+        f"private stream {simulator.ws_private_url}  control {simulator.rest_url}/sim\n"
+        "  ccxt: ordergate.venues.simulators.bybit.ccxt_settings(...) lists the settings"
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.stop()

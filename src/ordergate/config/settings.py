@@ -1,0 +1,403 @@
+"""Configuration: environment (`ORDERGATE_` prefix), a `.env` file, or CLI flags.
+
+Venue retries are named like seed 002's (`ORDERGATE_VENUE_RETRY_MAX_ATTEMPTS`,
+`_BASE_DELAY`, `_MAX_DELAY`, `_MULTIPLIER`) and apply to every venue: the engine's
+order requests and a ccxt adapter's own reads.
+
+The seed paper OMS's own names `OMS_MIN_QTY` and `OMS_ALLOWED_SYMBOLS` are accepted as
+aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`, and seed 002's signal
+settings under their own `ORDERMANAGER_` names (`ORDERMANAGER_ENABLE_DRY_RUN`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ordergate.config.risk_file import load_limits
+from ordergate.domain.errors import InvalidRequest
+from ordergate.domain.limits import LimitsBook
+from ordergate.domain.signal_policy import SignalPolicy
+from ordergate.domain.values import OrderType
+from ordergate.engine.reconcile import ReconcilePolicy, Remedy
+from ordergate.engine.retry import RetryPolicy
+
+DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
+    "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
+}
+
+
+POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(db: str) -> bool:
+    """Whether the journal `db` names a PostgreSQL database (`postgresql://...`, the scheme
+    in any case) rather than a SQLite file."""
+    return db.lower().startswith(POSTGRES_SCHEMES)
+
+
+def _seed002(name: str) -> AliasChoices:
+    """Accept seed 002's own variable (`ORDERMANAGER_<NAME>`) beside `ORDERGATE_<NAME>`."""
+    return AliasChoices(f"ORDERGATE_{name}", f"ORDERMANAGER_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ORDERGATE_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        env_nested_delimiter="__",
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    db: str = Field(
+        default="ordergate.db",
+        description="SQLite journal path, or ':memory:' for a journal that is not kept",
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
+        default="FULL",
+        description="FULL fsyncs every commit: an answered order survives a power cut",
+    )
+    venue: Literal["paper", "bybit-sim", "ccxt"] = Field(
+        default="paper",
+        description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
+        "simulator) or ccxt (a real exchange, ORDERGATE_CCXT_*)",
+    )
+    paper_data: Path | None = Field(
+        default=None,
+        description="TOML file naming instruments and their CSV data; default: bundled demo",
+    )
+    paper_bars_per_second: float = Field(
+        default=2.0, ge=0, description="market-data pace under serve; 0 holds the clock still"
+    )
+    paper_loop: bool = Field(default=True, description="replay the data again when it ends")
+    paper_balances: dict[str, dict[str, Decimal]] = Field(
+        default_factory=lambda: {a: dict(b) for a, b in DEFAULT_BALANCES.items()},
+        description="initial cash per account and currency, as JSON",
+    )
+    default_account: str = Field(
+        default="default", description="the account of the seed APIs; a ccxt venue's account"
+    )
+    sim_port: int = Field(
+        default=8300,
+        ge=0,
+        le=65535,
+        description="bybit-sim: the in-process simulator's loopback port; 0 picks a free one",
+    )
+    sim_bars_per_second: float = Field(
+        default=2.0,
+        ge=0,
+        description="bybit-sim: the simulator's replay pace; 0: a still market that only "
+        "POST /sim/quote moves",
+    )
+    sim_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="bybit-sim: the REST URL of a simulator already running (`ordergate "
+        "simulate bybit`) to trade on instead of starting one in process",
+    )
+    sim_api_key: str | None = Field(
+        default=None, description="bybit-sim with sim_url: its key (default: the simulator's)"
+    )
+    sim_api_secret: SecretStr | None = Field(
+        default=None, description="bybit-sim with sim_url: its secret (default: the simulator's)"
+    )
+    sim_usdt: Decimal = Field(
+        default=Decimal(100_000), ge=0, description="bybit-sim: the simulated account's USDT"
+    )
+    ccxt_exchange: str | None = Field(
+        default=None, description="ccxt: the exchange id (bybit, binance, kraken, ...)"
+    )
+    ccxt_api_key: SecretStr | None = None
+    ccxt_api_secret: SecretStr | None = None
+    ccxt_password: SecretStr | None = Field(
+        default=None, description="ccxt: the passphrase some exchanges require"
+    )
+    ccxt_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="ccxt: comma-separated venue symbols (BTCUSDT)"
+    )
+    ccxt_market_type: Literal["spot", "swap", "future"] = "swap"
+    ccxt_live: bool = Field(
+        default=False,
+        description="ccxt: the account trades real money (orders need the venue armed)",
+    )
+    ccxt_sandbox: bool = Field(default=False, description="ccxt: use the exchange's testnet")
+    ccxt_options: dict[str, Any] = Field(
+        default_factory=dict, description="ccxt: merged into the exchange's options, as JSON"
+    )
+    venue_retry_max_attempts: int = Field(
+        default=3, ge=1, description="tries of a venue request that certainly did nothing"
+    )
+    venue_retry_base_delay: float = Field(
+        default=0.2, gt=0, description="seconds: the first backoff's ceiling (full jitter)"
+    )
+    venue_retry_max_delay: float = Field(default=5.0, gt=0, description="seconds: backoff cap")
+    venue_retry_multiplier: float = Field(
+        default=2.0, ge=1, description="backoff growth per attempt"
+    )
+    venue_request_rate: Decimal = Field(
+        default=Decimal(10), gt=0, description="ccxt: REST requests a second, on average"
+    )
+    venue_request_burst: int = Field(
+        default=10, ge=1, description="ccxt: REST requests at once, above the rate"
+    )
+    venue_request_timeout: float = Field(
+        default=10.0, gt=0, description="ccxt: seconds before one HTTP request is given up"
+    )
+    venue_lanes: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="ccxt and bybit-sim: venue requests in flight at once (one order's "
+        "requests always share a lane, so they stay in order)",
+    )
+    venue_poll_interval: float = Field(
+        default=1.0, gt=0, description="ccxt: seconds between REST polls while the stream is down"
+    )
+    venue_confirm_after: float = Field(
+        default=2.0,
+        gt=0,
+        description="ccxt: seconds to wait for the stream to confirm a request before asking",
+    )
+    venue_fill_grace: float = Field(
+        default=0.5,
+        gt=0,
+        description="ccxt: seconds an order may say more filled than its streamed fills "
+        "before they are fetched",
+    )
+    quote_poll_interval: float = Field(
+        default=1.0, gt=0, description="ccxt and bybit-sim: seconds between ticker polls"
+    )
+    min_qty: Decimal | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("ORDERGATE_MIN_QTY", "OMS_MIN_QTY"),
+        description="a floor above every instrument's own minimum quantity",
+    )
+    allowed_symbols: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        validation_alias=AliasChoices("ORDERGATE_ALLOWED_SYMBOLS", "OMS_ALLOWED_SYMBOLS"),
+        description="comma-separated; default: every configured instrument",
+    )
+    allowed_order_types: Annotated[list[OrderType], NoDecode] = Field(
+        default_factory=lambda: list(OrderType)
+    )
+    risk_file: Path | None = Field(
+        default=None,
+        description="TOML of risk limits: global, per account, instrument and strategy",
+    )
+    limits: dict[str, Any] = Field(
+        default_factory=dict,
+        description="global risk limits, e.g. ORDERGATE_LIMITS__MAX_POSITION_QTY=5",
+    )
+    reconcile_interval_seconds: float | None = Field(
+        default=60.0,
+        gt=0,
+        description="reconcile every account with the venue this often (also on start)",
+    )
+    reconcile: dict[str, str] = Field(
+        default_factory=dict,
+        description="remedy per difference, e.g. ORDERGATE_RECONCILE__POSITION_MISMATCH=ALERT",
+    )
+    max_batch: int = Field(default=4096, ge=1)
+    api_wait_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="how long POST /v1/orders waits for the venue's answer before replying",
+    )
+    api_rate_per_second: float = Field(
+        default=50.0, gt=0, description="requests a second each API key may make, on average"
+    )
+    api_rate_burst: int = Field(
+        default=100, ge=1, description="requests an API key may make at once, above its rate"
+    )
+    node_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PostgreSQL: this node's name in the cluster (default: host and pid)",
+    )
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="PostgreSQL: partitions the accounts hash to; the same on every node",
+    )
+    cluster_name: str = Field(
+        default="ordergate",
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PostgreSQL: nodes of one cluster share partitions; clusters sharing a "
+        "database never touch each other's",
+    )
+    amqp_url: SecretStr | None = Field(
+        default=None,
+        description="RabbitMQ (amqp://user:pass@host:5672/vhost): turns on the signal consumer "
+        "and the event relay",
+    )
+    signals_queue: str = Field(
+        default="model-service.trading_signals", min_length=1, description="signals come in here"
+    )
+    partition_exchange: str = Field(
+        default="ordergate.signals",
+        min_length=1,
+        description="a cluster: the direct exchange signals are routed on to their "
+        "partition's queue (<name>.p07)",
+    )
+    events_exchange: str = Field(
+        default="order-manager.order_events",
+        min_length=1,
+        description="the topic exchange every journaled event goes out on",
+    )
+    signal_prefetch: int = Field(
+        default=100, ge=1, le=65535, description="signals handled at once (unacknowledged)"
+    )
+    signal_delivery_limit: int = Field(
+        default=20,
+        ge=1,
+        description="deliveries of one signal before the broker dead-letters it (a failover "
+        "redelivers every signal in flight)",
+    )
+    events_window: int = Field(
+        default=500, ge=1, description="events the relay keeps in flight awaiting confirms"
+    )
+    market_order_confidence_threshold: Decimal = Field(
+        default=Decimal("0.9"),
+        ge=0,
+        le=1,
+        validation_alias=_seed002("MARKET_ORDER_CONFIDENCE_THRESHOLD"),
+        description="a signal this confident (and a tight spread) becomes a market order",
+    )
+    market_order_spread_threshold: Decimal = Field(
+        default=Decimal("0.1"),
+        ge=0,
+        validation_alias=_seed002("MARKET_ORDER_SPREAD_THRESHOLD"),
+        description="percent of the mid: a wider spread makes a limit order",
+    )
+    limit_order_price_offset_ratio: Decimal = Field(
+        default=Decimal("0.5"),
+        ge=0,
+        le=1,
+        validation_alias=_seed002("LIMIT_ORDER_PRICE_OFFSET_RATIO"),
+        description="a limit's place across the spread from its own side (0.5: the mid)",
+    )
+    max_single_order_size: Decimal = Field(
+        default=Decimal(10000),
+        gt=0,
+        validation_alias=_seed002("MAX_SINGLE_ORDER_SIZE"),
+        description="quote-currency notional above which a signal's order is split",
+    )
+    enable_order_splitting: bool = Field(
+        default=False, validation_alias=_seed002("ENABLE_ORDER_SPLITTING")
+    )
+    max_split_orders: int = Field(
+        default=100, ge=1, le=9999, description="most orders one signal may be split into"
+    )
+    cancel_opposite_orders_only: bool = Field(
+        default=False,
+        validation_alias=_seed002("CANCEL_OPPOSITE_ORDERS_ONLY"),
+        description="a signal cancels the strategy's orders on the other side only "
+        "(default: on both sides) before placing",
+    )
+    cancel_stale_order_timeout: int | None = Field(
+        default=3600,
+        ge=0,
+        validation_alias=_seed002("CANCEL_STALE_ORDER_TIMEOUT"),
+        description="seconds after which a signal order still working is canceled; 0: never",
+    )
+    enable_dry_run: bool = Field(
+        default=False,
+        validation_alias=_seed002("ENABLE_DRY_RUN"),
+        description="signals run the whole path and journal what they would send, sending nothing",
+    )
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("allowed_symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: object) -> object:
+        if isinstance(value, str):
+            symbols = [s.strip() for s in value.split(",") if s.strip()]
+            return symbols or None
+        return value
+
+    @field_validator("ccxt_symbols", mode="before")
+    @classmethod
+    def _split_ccxt_symbols(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
+    @field_validator("allowed_order_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s.strip().upper() for s in value.split(",") if s.strip()]
+        return value
+
+    @property
+    def in_memory(self) -> bool:
+        return self.db == ":memory:"
+
+    @property
+    def on_postgres(self) -> bool:
+        """The journal is a PostgreSQL database: this process is a node of a cluster."""
+        return is_postgres_url(self.db)
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{socket.gethostname()[:20]}-{os.getpid()}"
+
+    def limits_book(self) -> LimitsBook:
+        """The risk file, then global limits from the environment (the seeds' names too)."""
+        overrides: dict[str, Any] = dict(self.limits)
+        if self.min_qty is not None:
+            overrides["min_qty"] = self.min_qty
+        if self.allowed_symbols is not None:
+            overrides["allowed_symbols"] = self.allowed_symbols
+        if set(self.allowed_order_types) != set(OrderType):
+            overrides["allowed_order_types"] = [str(t) for t in self.allowed_order_types]
+        return load_limits(self.risk_file, overrides)
+
+    def reconcile_policy(self) -> ReconcilePolicy:
+        try:
+            remedies = {
+                kind.lower(): Remedy(value.upper()) for kind, value in self.reconcile.items()
+            }
+            return ReconcilePolicy(**remedies)
+        except (ValueError, TypeError) as exc:
+            raise InvalidRequest(f"bad reconciliation policy {self.reconcile}: {exc}") from exc
+
+    @property
+    def signal_policy(self) -> SignalPolicy:
+        return SignalPolicy(
+            market_order_confidence_threshold=self.market_order_confidence_threshold,
+            market_order_spread_threshold=self.market_order_spread_threshold,
+            limit_order_price_offset_ratio=self.limit_order_price_offset_ratio,
+            max_single_order_size=self.max_single_order_size,
+            enable_order_splitting=self.enable_order_splitting,
+            max_split_orders=self.max_split_orders,
+            cancel_opposite_orders_only=self.cancel_opposite_orders_only,
+            cancel_stale_order_timeout=self.cancel_stale_order_timeout or None,
+            dry_run=self.enable_dry_run,
+        )
+
+    @property
+    def venue_retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.venue_retry_max_attempts,
+            base_delay=self.venue_retry_base_delay,
+            max_delay=self.venue_retry_max_delay,
+            multiplier=self.venue_retry_multiplier,
+        )

@@ -1,0 +1,187 @@
+"""The Python API: ordergate embedded in a strategy's own process.
+
+    async with Oms(Settings(db="bot.db")) as oms:
+        order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"), idempotency_key="k1")
+
+`BlockingOms` offers the same calls to synchronous code, running the engine on an event
+loop in a background thread. Both answer with the same immutable views the REST API
+serves, taken after the journal commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ordergate.app.bootstrap import Application, build
+from ordergate.config.settings import Settings
+from ordergate.domain.accounts import CurrencyMargin
+from ordergate.domain.errors import EngineStopped, InvalidRequest
+from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, PlaceOrder, ReplaceOrder
+from ordergate.engine.engine import Engine
+from ordergate.engine.placement import Preview
+from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
+from ordergate.engine.results import CloseAllResult
+from ordergate.engine.subscriptions import JournaledEvent
+from ordergate.engine.views import FillView, OrderView, PositionView
+
+T = TypeVar("T")
+
+
+class Oms:
+    """An embedded ordergate: journal, venue and engine in this process."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._app: Application | None = None
+
+    async def __aenter__(self) -> Oms:
+        self._app = await build(self.settings)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._app is not None:
+            app, self._app = self._app, None
+            await app.aclose()
+
+    @property
+    def app(self) -> Application:
+        if self._app is None:
+            raise EngineStopped("use `async with Oms(...)` before calling it")
+        return self._app
+
+    async def place(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        type: OrderType = OrderType.MARKET,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        idempotency_key: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        trace_id: str | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        """Place an order; with `wait`, return once the venue has answered (or timed out)."""
+        app = self.app
+        result = await app.engine.place(
+            PlaceOrder(
+                account=account or app.settings.default_account,
+                symbol=symbol,
+                side=side,
+                qty=qty,
+                type=type,
+                price=price,
+                stop_price=stop_price,
+                time_in_force=time_in_force,
+                reduce_only=reduce_only,
+                stop_loss=stop_loss,
+                take_profit=take_profit,
+                idempotency_key=idempotency_key,
+                strategy=strategy,
+                trace_id=trace_id,
+            )
+        )
+        return await self._settled(result.order, wait)
+
+    async def cancel(
+        self, order_id: str, reason: str | None = None, wait: bool = True
+    ) -> OrderView:
+        return await self._settled(
+            await self.app.engine.cancel(CancelOrder(order_id, reason)), wait
+        )
+
+    async def replace(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        command = ReplaceOrder(order_id, qty=qty, price=price, stop_price=stop_price)
+        return await self._settled(await self.app.engine.replace(command), wait)
+
+    async def close_position(
+        self, symbol: str, qty: Decimal | None = None, account: str | None = None
+    ) -> OrderView:
+        app = self.app
+        command = ClosePosition(account or app.settings.default_account, symbol, qty)
+        return await self._settled(await app.engine.close_position(command), True)
+
+    async def close_all(self, account: str | None = None) -> CloseAllResult:
+        return await self.app.engine.close_all(CloseAll(account=account))
+
+    async def order(self, order_id: str) -> OrderView | None:
+        return await self.app.reads.order(order_id)
+
+    def subscribe(self, callback: Callable[[JournaledEvent], None]) -> Callable[[], None]:
+        """Call `callback` with every event once journaled (fills, cancels, rejects, ...),
+        in journal order; returns a function that unsubscribes. It runs on the engine's
+        event loop: keep it short, hand longer work elsewhere."""
+        return self._embedded_engine().subscribe(callback)
+
+    def events(self) -> AsyncIterator[JournaledEvent]:
+        """Every event once journaled, from now on: `async for item in oms.events(): ...`."""
+        return self._embedded_engine().stream()
+
+    def _embedded_engine(self) -> Engine:
+        engine = self.app.engine
+        if not isinstance(engine, Engine):
+            raise InvalidRequest(
+                "a cluster node's partitions come and go: read its events from RabbitMQ "
+                "(the event relay) instead of subscribing in process"
+            )
+        return engine
+
+    async def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
+        """What placing the order would do now: estimates and every denial. Nothing is sent."""
+        app = self.app
+        account = terms.pop("account", None) or app.settings.default_account
+        return await app.engine.preview(PlaceOrder(account, symbol, side, qty, **terms))
+
+    async def orders(
+        self,
+        *,
+        symbol: str | None = None,
+        statuses: frozenset[OrderStatus] | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[OrderView]:
+        where = OrderFilter(account=account, symbol=symbol, statuses=statuses, strategy=strategy)
+        return await self.app.reads.orders(where, PageRequest(limit=limit, cursor=cursor))
+
+    async def fills(
+        self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[FillView]:
+        return await self.app.reads.fills(
+            FillFilter(order_id=order_id), PageRequest(limit=limit, cursor=cursor)
+        )
+
+    async def positions(self, account: str | None = None) -> list[PositionView]:
+        return [p for p in await self.app.reads.positions(account) if p.qty]
+
+    async def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
+        """Balance, equity, used and free margin per currency, at current marks."""
+        return await self.app.account_margin(account or self.app.settings.default_account)
+
+    async def _settled(self, view: OrderView, wait: bool) -> OrderView:
+        return await self.app.wait_for_venue(view.order_id) if wait else view
