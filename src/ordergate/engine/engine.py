@@ -373,11 +373,17 @@ class Engine:
         """Let a reconciler hear which accounts became dirty."""
         self._reconcile_hook = hook
 
+    async def watch_now(self) -> None:
+        """Run the watch once, now, and return once its outcome is journaled: compare open
+        positions' losses with their warning thresholds, cancel stale signal orders. The
+        engine runs it every `watch_interval`; tests and tools drive it with this."""
+        await self._submit(_Watch())
+
     async def _watch(self) -> None:
         assert self._watch_interval is not None
         while True:
             await asyncio.sleep(self._watch_interval)
-            await self._submit(_Watch())
+            await self.watch_now()
 
     def order(self, order_id: str) -> OrderView | None:
         """The order as last journaled."""
