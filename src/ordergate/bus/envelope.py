@@ -42,10 +42,8 @@ from ordergate.domain.events import (
     OrderEvent,
     OrderFilled,
 )
-from ordergate.engine.chain import GENESIS, check_link
-from ordergate.engine.codec import decode
 from ordergate.engine.records import JournalRecord
-from ordergate.engine.state import OmsState
+from ordergate.engine.replay import JournalFold
 from ordergate.engine.views import OrderView, PositionView
 
 SCHEMA: Final = "ordergate.event/1"
@@ -245,14 +243,13 @@ class EnvelopeFold:
 
     def __init__(self, partition: int) -> None:
         self._partition = partition
-        self._state = OmsState(partition)
-        self._seq = 0
-        self._head_hash = GENESIS
+        self._fold = JournalFold(partition)
+        self._state = self._fold.state
 
     @property
     def seq(self) -> int:
         """The last seq folded (0: none)."""
-        return self._seq
+        return self._fold.seq
 
     def fold(self, record: JournalRecord) -> Event:
         """Apply one record to the state and return its event."""
@@ -260,16 +257,14 @@ class EnvelopeFold:
             raise JournalCorrupted(
                 f"record {record.partition}:{record.seq} in partition {self._partition}'s journal"
             )
-        head_hash = check_link(record, self._head_hash, self._seq + 1)
-        event = decode(record.type, record.version, record.payload)
         try:
-            self._state.apply(event)
+            event = self._fold.apply(record)
+        except JournalCorrupted:
+            raise
         except (OrderGateError, LookupError) as exc:
             raise JournalCorrupted(
                 f"record {record.partition}:{record.seq} ({record.type}) does not fold: {exc}"
             ) from exc
-        self._seq = record.seq
-        self._head_hash = head_hash
         if record.seq % _RELEASE_EVERY == 0:
             # The state keeps the rows each event changed until someone takes them; the
             # relay writes no read models, so drop them rather than let them pile up.

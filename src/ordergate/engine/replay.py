@@ -1,4 +1,12 @@
-"""Verify a journal: the hash chain holds, and replaying it gives the stored read models."""
+"""Replay a journal into state, and verify it: the hash chain holds, and replaying it gives
+the stored read models.
+
+`JournalFold` is the one way a journal becomes state: record by record, each checked
+against the hash chain before its event is decoded and applied. Start-up replays with it
+(`replay_records`), `ordergate verify-journal` checks with it (`verify_store`,
+`verify_partitions`), and the event relay follows the journal with it to describe each
+event as the engine saw it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ordergate.domain.errors import JournalCorrupted
+from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.codec import decode
 from ordergate.engine.digest import state_digest
@@ -37,33 +46,65 @@ class VerificationReport:
         return not self.problems
 
 
+class JournalFold:
+    """The journal of one partition folded into an `OmsState`, one record at a time, from
+    seq 1 on."""
+
+    __slots__ = ("_head_hash", "_seq", "state")
+
+    def __init__(self, partition: int) -> None:
+        self.state = OmsState(partition)
+        self._seq = 0
+        self._head_hash = GENESIS
+
+    @property
+    def seq(self) -> int:
+        """The last seq folded (0: none)."""
+        return self._seq
+
+    @property
+    def head_hash(self) -> bytes:
+        return self._head_hash
+
+    def apply(self, record: JournalRecord) -> Event:
+        """Check the record's link, decode its event and apply it; return the event.
+
+        A record out of order or off the chain raises `JournalCorrupted` and changes
+        nothing; an event the state refuses raises what the state raised (the caller
+        decides how to report it), after which this fold must not be used again.
+        """
+        head_hash = check_link(record, self._head_hash, self._seq + 1)
+        event = decode(record.type, record.version, record.payload)
+        self.state.apply(event)
+        self._seq = record.seq
+        self._head_hash = head_hash
+        return event
+
+
 async def replay_records(
     records: AsyncIterator[JournalRecord],
     partition: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[OmsState, VerificationReport]:
     """Check every link while folding the events; stop at the first broken record."""
-    state = OmsState(partition)
+    fold = JournalFold(partition)
     report = VerificationReport()
-    prev = GENESIS
     async for record in records:
         try:
-            digest = check_link(record, prev, report.events + 1)
-            state.apply(decode(record.type, record.version, record.payload))
+            fold.apply(record)
         except JournalCorrupted as exc:
             report.problems.append(str(exc))
             break
         except Exception as exc:  # a stored event the domain refuses is corruption too
             report.problems.append(f"seq {record.seq}: replay failed: {exc!r}")
             break
-        prev = digest
         report.events += 1
         report.head_seq = record.seq
-        report.head_hash = digest.hex()
+        report.head_hash = fold.head_hash.hex()
         if progress is not None:
             progress(1)
-    report.digest = state_digest(state)
-    return state, report
+    report.digest = state_digest(fold.state)
+    return fold.state, report
 
 
 async def verify_store(
