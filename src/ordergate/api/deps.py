@@ -1,18 +1,71 @@
-"""Dependencies shared by the routers."""
+"""The dependencies routes declare, each typed for what the route needs: the trading
+interface, the read models, the settings, the risk limits, the wait for the venue's
+answer, the cluster node. Routes never see the whole `Application`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-if TYPE_CHECKING:
-    from ordergate.app.bootstrap import Application
+from ordergate.app.application import Application, NodeStatus
+from ordergate.config.settings import Settings
+from ordergate.domain.limits import LimitsBook
+from ordergate.engine.queries import ReadModels
+from ordergate.engine.trading import Trading
+from ordergate.engine.views import OrderView
 
 
-def get_application(request: Request) -> Application:
+def _application(request: Request) -> Application:
     application: Application = request.app.state.application
     return application
 
 
-AppDep = Annotated["Application", Depends(get_application)]
+def get_trading(request: Request) -> Trading:
+    return _application(request).trading
+
+
+def get_reads(request: Request) -> ReadModels:
+    return _application(request).reads
+
+
+def get_settings(request: Request) -> Settings:
+    return _application(request).settings
+
+
+def get_limits(request: Request) -> LimitsBook:
+    return _application(request).limits
+
+
+def get_node(request: Request) -> NodeStatus | None:
+    return _application(request).node
+
+
+def get_venue_name(request: Request) -> str:
+    return _application(request).venue_name
+
+
+class VenueWait:
+    """An order once its venue has answered its latest request, or as it is once
+    `ORDERGATE_API_WAIT_MS` have passed."""
+
+    def __init__(self, trading: Trading, timeout: float) -> None:
+        self._trading = trading
+        self._timeout = timeout
+
+    async def __call__(self, order_id: str) -> OrderView:
+        return await self._trading.wait_for_venue(order_id, self._timeout)
+
+
+def get_venue_wait(request: Request) -> VenueWait:
+    application = _application(request)
+    return VenueWait(application.trading, application.settings.api_wait_ms / 1000)
+
+
+TradingDep = Annotated[Trading, Depends(get_trading)]
+ReadsDep = Annotated[ReadModels, Depends(get_reads)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LimitsDep = Annotated[LimitsBook, Depends(get_limits)]
+NodeDep = Annotated["NodeStatus | None", Depends(get_node)]
+VenueNameDep = Annotated[str, Depends(get_venue_name)]
+VenueWaitDep = Annotated[VenueWait, Depends(get_venue_wait)]

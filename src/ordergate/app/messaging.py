@@ -15,7 +15,6 @@ the order into the venue call's logs; it travels in the order and its events its
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,7 +22,6 @@ from typing import Protocol
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 
-from ordergate.bus.connection import connect
 from ordergate.bus.events_out import EventRelay, OutboxCursor, RecordSource
 from ordergate.bus.signals_in import SignalConsumer, SignalDelivery, SignalHandler
 from ordergate.domain.errors import OrderGateError
@@ -34,19 +32,17 @@ from ordergate.engine.engine import Engine
 log = structlog.get_logger("ordergate.messaging")
 
 
-class Journal(RecordSource, OutboxCursor, Protocol):
+class OutboxJournal(RecordSource, OutboxCursor, Protocol):
     """What the relay reads and where it keeps its cursor: the partition's store."""
 
 
 @dataclass
 class Messaging:
-    """The broker connection, the relay and the consumer of one engine."""
+    """The relay and the consumer of one engine, on a connection its caller owns."""
 
-    connection: AbstractRobustConnection
     relay: EventRelay
     consumer: SignalConsumer | None
     unsubscribe: Callable[[], None]
-    owns_connection: bool
 
     async def aclose(self) -> None:
         """Stop consuming first (nothing new comes in), then let the relay finish."""
@@ -54,9 +50,6 @@ class Messaging:
             await self.consumer.stop()
         self.unsubscribe()
         await self.relay.stop()
-        if self.owns_connection:
-            with contextlib.suppress(Exception):
-                await self.connection.close()
 
 
 def _nothing() -> None:
@@ -85,29 +78,19 @@ def signal_handler(engine: Engine, default_account: str) -> SignalHandler:
 
 async def open_messaging(
     *,
-    url: str | None = None,
-    connection: AbstractRobustConnection | None = None,
+    connection: AbstractRobustConnection,
     partition: int,
     engine: Engine,
-    journal: Journal,
+    journal: OutboxJournal,
     events_exchange: str,
     queue: str | None,
     dead_letter_queue: str,
     default_account: str,
     prefetch: int,
     events_window: int,
-    name: str,
     on_consumer_stopped: Callable[[OrderGateError], None] | None = None,
 ) -> Messaging:
-    """Start the relay, then (if `queue`) the consumer; on failure close what was opened.
-
-    Pass `connection` to share one (a node's partitions do), or `url` to open one here.
-    """
-    owns = connection is None
-    if connection is None:
-        if url is None:
-            raise ValueError("open_messaging needs a url or a connection")
-        connection = await connect(url, name=name)
+    """Start the relay, then (if `queue`) the consumer; on failure stop what was started."""
     relay = EventRelay(
         partition, journal, journal, connection, events_exchange, window=events_window
     )
@@ -129,8 +112,5 @@ async def open_messaging(
     except BaseException:
         unsubscribe()
         await relay.stop()
-        if owns:
-            with contextlib.suppress(Exception):
-                await connection.close()
         raise
-    return Messaging(connection, relay, consumer, unsubscribe, owns)
+    return Messaging(relay, consumer, unsubscribe)

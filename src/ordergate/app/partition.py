@@ -1,15 +1,20 @@
-"""One partition run by this node: its journal, venue, engine, reconciler and messaging.
+"""One partition, started: its journal, venue, engine (with its reconciler), market-data
+feeds and messaging. The one start-up path, for the single process and a cluster node.
 
-Started only once the partition's lease is held, in the order a takeover needs
-(notes/scale-out.md §5): take the journal over (its epoch rises, so the previous owner
-can append nothing more), replay it and verify the chain, connect the venue, start the
-engine (it asks the venue about every order a previous owner left in doubt before it
-acts), reconcile with the venue, then start the event relay and consume the partition's
-signal queue. Every append and venue request first asks the lease (`may_act`).
+The order is the one a restart and a takeover both need (notes/scale-out.md §5):
 
-`stop` hands the partition over cleanly (signals first, so nothing new comes in); `halt`
-is for a lease that lapsed: the engine has stopped itself already, so nothing more can
-leave; the rest is closed as far as it still can be.
+1. replay the journal and verify its chain (a journal that does not verify is refused);
+2. open the venue (`venue_selection`): the paper venue is moved past the journal's last
+   event and re-seeded from it; a ccxt venue connects and loads its markets;
+3. start the engine: it journals changed instruments and settles orders left in doubt
+   (asking the venue by client order id, never resubmitting blindly);
+4. give accounts the journal has never seen their opening cash;
+5. reconcile every account with the venue, then keep reconciling (timer, dirty marks);
+6. start the market-data feeds (paper pace, ticker polls);
+7. with RabbitMQ, start the event relay and consume the partition's signal queue.
+
+`close` undoes it in the opposite order, signals first so nothing new comes in; each step
+is closed even if one before it failed, as each holds something.
 """
 
 from __future__ import annotations
@@ -18,68 +23,57 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aio_pika.abc import AbstractRobustConnection
-from asyncpg import Pool, Record
 
-from ordergate.app.messaging import Messaging, open_messaging
-from ordergate.app.venue_selection import VenueWiring, open_accounts, open_partition_venue
-from ordergate.bus.topology import SignalTopology
+from ordergate.app.messaging import Messaging, OutboxJournal, open_messaging
+from ordergate.app.venue_selection import VenueWiring, open_accounts, open_venue
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import JournalCorrupted, OrderGateError
 from ordergate.engine.engine import Engine
-from ordergate.engine.ids import partition_of
-from ordergate.engine.reconcile import Reconciler
+from ordergate.engine.ports import Journal
 from ordergate.engine.replay import replay_records
-from ordergate.store.postgres import PostgresStore
-from ordergate.store.postgres.lease import PartitionLease
 
-log = structlog.get_logger("ordergate.cluster")
+log = structlog.get_logger("ordergate.partition")
+
+
+class PartitionStore(Journal, OutboxJournal, Protocol):
+    """A partition's journal store, as a partition uses it: appends, replay, the outbox
+    cursor of its relay (memory, SQLite and PostgreSQL stores all are one)."""
+
+    @property
+    def head_seq(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
-class NodeContext:
-    """What every partition of a node shares."""
+class SignalWiring:
+    """Where a partition's signals come from and its events go: a broker connection the
+    caller owns, the queue to consume (None: publish events only) and its dead letters."""
 
-    settings: Settings
-    dsn: str
-    node_id: str
-    partitions: int
-    amqp: AbstractRobustConnection | None
-    topology: SignalTopology | None
-    # Shared by every partition's store: a partition holds only its writer and its lease.
-    read_pool: Pool[Record]
+    connection: AbstractRobustConnection
+    queue: str | None
+    dead_letter_queue: str
+    on_consumer_stopped: Callable[[OrderGateError], None] | None = None
 
 
 @dataclass
-class PartitionRuntime:
-    partition: int
-    lease: PartitionLease
-    store: PostgresStore
+class Partition:
+    number: int
+    store: PartitionStore
     engine: Engine
     wiring: VenueWiring
-    reconciler: Reconciler
     messaging: Messaging | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def stop(self) -> None:
-        """Hand the partition over: stop taking signals, finish, release the lease."""
-        await self._close()
-        await self.lease.release()
-        log.info("partition released", partition=self.partition)
-
-    async def halt(self) -> None:
-        """The lease lapsed: the engine already sends and appends nothing; close the rest."""
-        await self._close()
-        await self.lease.release()
-        log.warning("partition halted", partition=self.partition, reason=self.lease.lost)
-
-    async def _close(self) -> None:
+    async def close(self) -> None:
+        """Stop taking signals, stop the feeds, stop the engine (it finishes its inbox and
+        disconnects the venue), close what the venue needs, then the journal."""
         closers: list[Callable[[], Awaitable[None]]] = []
         if self.messaging is not None:
             closers.append(self.messaging.aclose)
-        closers += [self._cancel_tasks, self.reconciler.stop, self.engine.stop]
+        closers += [self._cancel_tasks, self.engine.stop]
         if self.wiring.close is not None:
             closers.append(self.wiring.close)
         closers.append(self.store.close)
@@ -87,7 +81,7 @@ class PartitionRuntime:
             try:
                 await close()
             except Exception:  # keep closing the rest: each holds something
-                log.exception("closing a partition failed", partition=self.partition)
+                log.exception("closing a partition failed", partition=self.number)
 
     async def _cancel_tasks(self) -> None:
         for task in self.tasks:
@@ -98,34 +92,30 @@ class PartitionRuntime:
 
 
 async def start_partition(
-    ctx: NodeContext, partition: int, lease: PartitionLease
-) -> PartitionRuntime:
-    """Take the partition over and start it; on failure release what was opened."""
-    store = await PostgresStore.open(
-        ctx.dsn, partition=partition, owner=ctx.node_id, read_pool=ctx.read_pool
-    )
+    settings: Settings,
+    store: PartitionStore,
+    *,
+    session: str,
+    holds: Callable[[str], bool] | None = None,
+    may_act: Callable[[], bool] | None = None,
+    signals: SignalWiring | None = None,
+) -> Partition:
+    """Start the partition whose journal `store` is; on failure close all it opened,
+    the store included.
+
+    `session`: tells this run's venue client order ids apart from a previous run's where
+    the venue forgets (the paper venue). `holds`: the accounts this partition runs, where
+    the accounts are spread over partitions (a cluster). `may_act`: asked before every
+    append and venue request (a cluster's lease).
+    """
     try:
-        return await _start(ctx, partition, lease, store)
+        state, report = await replay_records(store.records_after(), store.partition)
+        if not report.ok:
+            raise JournalCorrupted(f"partition {store.partition}: {report.problems[0]}")
+        wiring = await open_venue(settings, state, session, holds)
     except BaseException:
         await store.close()
         raise
-
-
-async def _start(
-    ctx: NodeContext, partition: int, lease: PartitionLease, store: PostgresStore
-) -> PartitionRuntime:
-    settings = ctx.settings
-    state, report = await replay_records(store.records_after(), partition)
-    if not report.ok:
-        raise JournalCorrupted(f"partition {partition}: {report.problems[0]}")
-    state.take_changes()
-
-    def holds(account: str) -> bool:
-        return partition_of(account, ctx.partitions) == partition
-
-    wiring = await open_partition_venue(
-        settings, state, session=f"p{partition}e{store.epoch}", holds=holds
-    )
     engine = Engine(
         state=state,
         instruments=wiring.instruments,
@@ -138,54 +128,44 @@ async def _start(
         venue_lanes=wiring.lanes,
         retry=settings.venue_retry,
         reconcile_policy=settings.reconcile_policy(),
+        reconcile_interval=settings.reconcile_interval_seconds,
         signal_policy=settings.signal_policy,
-        may_act=lambda: lease.valid,
+        may_act=may_act,
     )
-    reconciler = Reconciler(
-        wiring.venue,
-        engine.reconcile,
-        lambda: engine.accounts,
-        settings.reconcile_interval_seconds,
-        lambda: engine.first_event_ts,
-    )
-    runtime = PartitionRuntime(partition, lease, store, engine, wiring, reconciler)
+    partition = Partition(store.partition, store, engine, wiring)
     try:
         await engine.start()
         await open_accounts(engine, wiring)
-        engine.on_reconcile_needed(reconciler.request)
-        await reconciler.run()
-        reconciler.start()
-        runtime.tasks = [
-            asyncio.create_task(feed(), name=f"p{partition}-feed") for feed in wiring.feeds
+        await engine.reconcile_accounts()  # on start: does the venue agree with the journal?
+        engine.start_reconciling()
+        partition.tasks = [
+            asyncio.create_task(feed(), name=f"p{partition.number}-{wiring.venue.name}-feed")
+            for feed in wiring.feeds
         ]
-        if ctx.amqp is not None and ctx.topology is not None:
-            runtime.messaging = await open_messaging(
-                connection=ctx.amqp,
-                partition=partition,
+        if signals is not None:
+            partition.messaging = await open_messaging(
+                connection=signals.connection,
+                partition=partition.number,
                 engine=engine,
                 journal=store,
                 events_exchange=settings.events_exchange,
-                queue=ctx.topology.partition_queue(partition),
-                dead_letter_queue=ctx.topology.dead_letter_queue,
+                queue=signals.queue,
+                dead_letter_queue=signals.dead_letter_queue,
                 default_account=settings.default_account,
                 prefetch=settings.signal_prefetch,
                 events_window=settings.events_window,
-                name=f"ordergate:{ctx.node_id}:p{partition}",
-                on_consumer_stopped=lambda exc: _consumer_stopped(partition, exc),
+                on_consumer_stopped=signals.on_consumer_stopped,
             )
     except BaseException:
-        await runtime._close()
+        await partition.close()
         raise
     log.info(
         "partition started",
-        partition=partition,
-        epoch=store.epoch,
+        partition=partition.number,
+        venue=wiring.venue.name,
         events=store.head_seq,
         orders=len(state.orders),
         open_orders=len(state.open_orders),
+        instruments=sorted(state.instruments),
     )
-    return runtime
-
-
-def _consumer_stopped(partition: int, exc: OrderGateError) -> None:
-    log.warning("partition stopped consuming signals", partition=partition, reason=exc.code)
+    return partition

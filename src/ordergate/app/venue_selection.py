@@ -93,28 +93,30 @@ class VenueWiring:
     lanes: int = 1
 
 
-async def open_venue(settings: Settings, state: OmsState, session: str) -> VenueWiring:
-    """The venue `settings` name, connected and ready for an engine over `state`."""
-    if settings.venue == "paper":
-        return _paper(settings, state, session)
-    if settings.venue == "bybit-sim":
-        return await _bybit_sim(settings, state)
-    return await _ccxt(settings)
-
-
-async def open_partition_venue(
-    settings: Settings, state: OmsState, session: str, holds: Callable[[str], bool]
+async def open_venue(
+    settings: Settings,
+    state: OmsState,
+    session: str,
+    holds: Callable[[str], bool] | None = None,
 ) -> VenueWiring:
-    """The venue of one partition of a cluster, which `holds` the accounts it names.
+    """The venue `settings` name, connected and ready for an engine over `state`.
 
-    The paper venue of a partition trades the configured accounts the partition holds.
-    A ccxt venue trades one exchange account (`default_account`): the partition holding
-    it connects, every other partition gets an `UnassignedVenue`. Every node of a
-    cluster must trade on the same simulator, so `bybit-sim` needs `sim_url` here.
+    `holds`: the accounts of this partition, where a cluster spreads accounts over
+    partitions (None: every account). The paper venue of a partition trades the
+    configured accounts it holds. A ccxt venue trades one exchange account
+    (`default_account`): the partition holding it connects, every other partition gets an
+    `UnassignedVenue`. Every node of a cluster must trade on the same simulator, so
+    `bybit-sim` needs `sim_url` there.
     """
     if settings.venue == "paper":
-        held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
-        return _paper(settings.model_copy(update={"paper_balances": held}), state, session)
+        if holds is not None:
+            held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
+            settings = settings.model_copy(update={"paper_balances": held})
+        return _paper(settings, state, session)
+    if holds is None:
+        return await (
+            _bybit_sim(settings, state) if settings.venue == "bybit-sim" else _ccxt(settings)
+        )
     if settings.venue == "bybit-sim" and settings.sim_url is None:
         raise InvalidRequest(
             "the nodes of a cluster must trade on one simulator: run it on its own "

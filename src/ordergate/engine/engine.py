@@ -195,6 +195,10 @@ class Engine:
         """
         self._reconciler.start()
 
+    async def stop_reconciling(self) -> None:
+        """Reconcile only on demand from now on (`reconcile_accounts`)."""
+        await self._reconciler.stop()
+
     async def stop(self) -> None:
         """Stop reconciling, finish what is in the inbox, then stop the writer and the
         watch, and disconnect the venue."""

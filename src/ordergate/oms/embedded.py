@@ -15,7 +15,8 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ordergate.app.bootstrap import Application, build
+from ordergate.app.application import Application
+from ordergate.app.bootstrap import build
 from ordergate.config.settings import Settings
 from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.errors import EngineStopped, InvalidRequest
@@ -26,6 +27,7 @@ from ordergate.engine.placement import Preview
 from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
 from ordergate.engine.results import CloseAllResult
 from ordergate.engine.subscriptions import JournaledEvent
+from ordergate.engine.trading import account_margin
 from ordergate.engine.views import FillView, OrderView, PositionView
 
 T = TypeVar("T")
@@ -79,7 +81,7 @@ class Oms:
     ) -> OrderView:
         """Place an order; with `wait`, return once the venue has answered (or timed out)."""
         app = self.app
-        result = await app.engine.place(
+        result = await app.trading.place(
             PlaceOrder(
                 account=account or app.settings.default_account,
                 symbol=symbol,
@@ -103,7 +105,7 @@ class Oms:
         self, order_id: str, reason: str | None = None, wait: bool = True
     ) -> OrderView:
         return await self._settled(
-            await self.app.engine.cancel(CancelOrder(order_id, reason)), wait
+            await self.app.trading.cancel(CancelOrder(order_id, reason)), wait
         )
 
     async def replace(
@@ -116,17 +118,17 @@ class Oms:
         wait: bool = True,
     ) -> OrderView:
         command = ReplaceOrder(order_id, qty=qty, price=price, stop_price=stop_price)
-        return await self._settled(await self.app.engine.replace(command), wait)
+        return await self._settled(await self.app.trading.replace(command), wait)
 
     async def close_position(
         self, symbol: str, qty: Decimal | None = None, account: str | None = None
     ) -> OrderView:
         app = self.app
         command = ClosePosition(account or app.settings.default_account, symbol, qty)
-        return await self._settled(await app.engine.close_position(command), True)
+        return await self._settled(await app.trading.close_position(command), True)
 
     async def close_all(self, account: str | None = None) -> CloseAllResult:
-        return await self.app.engine.close_all(CloseAll(account=account))
+        return await self.app.trading.close_all(CloseAll(account=account))
 
     async def order(self, order_id: str) -> OrderView | None:
         return await self.app.reads.order(order_id)
@@ -142,19 +144,19 @@ class Oms:
         return self._embedded_engine().stream()
 
     def _embedded_engine(self) -> Engine:
-        engine = self.app.engine
-        if not isinstance(engine, Engine):
+        partition = self.app.partition
+        if partition is None:
             raise InvalidRequest(
                 "a cluster node's partitions come and go: read its events from RabbitMQ "
                 "(the event relay) instead of subscribing in process"
             )
-        return engine
+        return partition.engine
 
     async def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
         """What placing the order would do now: estimates and every denial. Nothing is sent."""
         app = self.app
         account = terms.pop("account", None) or app.settings.default_account
-        return await app.engine.preview(PlaceOrder(account, symbol, side, qty, **terms))
+        return await app.trading.preview(PlaceOrder(account, symbol, side, qty, **terms))
 
     async def orders(
         self,
@@ -181,7 +183,11 @@ class Oms:
 
     async def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
         """Balance, equity, used and free margin per currency, at current marks."""
-        return await self.app.account_margin(account or self.app.settings.default_account)
+        app = self.app
+        return await account_margin(app.trading, app.reads, account or app.settings.default_account)
 
     async def _settled(self, view: OrderView, wait: bool) -> OrderView:
-        return await self.app.wait_for_venue(view.order_id) if wait else view
+        if not wait:
+            return view
+        app = self.app
+        return await app.trading.wait_for_venue(view.order_id, app.settings.api_wait_ms / 1000)

@@ -23,7 +23,7 @@ import httpx
 from fastapi import FastAPI
 
 from ordergate.api.app import create_app
-from ordergate.app.bootstrap import Application
+from ordergate.app.application import Application
 from ordergate.auth.keys import Scope
 from ordergate.config.settings import Settings
 from ordergate.venues.paper.venue import PaperVenue
@@ -122,7 +122,7 @@ class Api:
 
     @property
     def venue(self) -> PaperVenue:
-        venue = self.application.market
+        venue = self.application.partition.wiring.market
         assert isinstance(venue, PaperVenue)
         return venue
 
@@ -178,7 +178,7 @@ class Api:
             await self.settle()
 
     async def settle(self) -> None:
-        await self.application.engine.settle()
+        await self.application.partition.engine.settle()
 
 
 @asynccontextmanager

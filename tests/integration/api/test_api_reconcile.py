@@ -32,7 +32,7 @@ ALERT_ALL = {
 
 async def quiet(api: Api) -> Api:
     """Stop the background reconciler: only the requests of the test reconcile."""
-    await api.application.reconciler.stop()
+    await api.application.partition.engine.stop_reconciling()
     return api
 
 
@@ -63,7 +63,7 @@ async def place_at_venue(
 
 
 def journaled(api: Api, kind: type) -> list[Any]:
-    return [e for e in api.application.store.events() if isinstance(e, kind)]
+    return [e for e in api.application.partition.store.events() if isinstance(e, kind)]
 
 
 async def post(api: Api, path: str, expected: int = 200, **params: str) -> Any:
@@ -187,7 +187,7 @@ async def test_reconcile_default_policy_adopts_external_order(api: Api) -> None:
 
     assert reports[0]["actions"] == ["adopted external order manual-1"]
     assert reports[0]["agreed"] is True
-    assert api.application.engine.running
+    assert api.application.partition.engine.running
     listed = await api.orders()
     assert [o["client_order_id"] for o in listed] == ["manual-1"]
 

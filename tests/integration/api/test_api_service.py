@@ -85,7 +85,7 @@ async def test_health_market_moves_market_time_follows(api: Api) -> None:
 
 
 async def test_ready_engine_stopped_503_and_orders_refused(api: Api) -> None:
-    await api.application.engine.stop()
+    await api.application.partition.engine.stop()
 
     ready = await api.http.get("/ready")
     health = await api.http.get("/health")

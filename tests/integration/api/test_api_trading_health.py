@@ -24,7 +24,7 @@ def key_id(api: Api) -> str:
 
 
 def journaled(api: Api, kind: type) -> list[Any]:
-    return [e for e in api.application.store.events() if isinstance(e, kind)]
+    return [e for e in api.application.partition.store.events() if isinstance(e, kind)]
 
 
 async def trading_health(api: Api) -> dict[str, Any]:
@@ -122,7 +122,7 @@ async def test_admin_state_active_again_reopens_trading(api: Api) -> None:
 async def dirty_eurusd(api: Api) -> None:
     """A reconciliation that finds an order placed at the venue behind ordergate's back,
     with unknown orders only alerted: EURUSD of `default` is left in doubt."""
-    await api.application.reconciler.stop()  # nothing else reconciles meanwhile
+    await api.application.partition.engine.stop_reconciling()  # nothing else reconciles meanwhile
     await api.venue.submit_order(
         VenueOrderRequest(
             client_order_id="manual-1",

@@ -40,7 +40,7 @@ async def stored_trace_id(api: Api, order_id: str) -> str | None:
 
 async def published_for(api: Api, order_id: str) -> list[Envelope]:
     """The messages the relay would publish for the order, built from the journal."""
-    store = api.application.store
+    store = api.application.partition.store
     assert store is not None
     fold = EnvelopeFold(store.partition)
     envelopes = [e async for record in store.records_after(0) for e in fold.envelopes(record)]
@@ -155,7 +155,7 @@ async def test_ccxt_adapter_lines_during_the_venue_call_carry_the_trace_id() -> 
     async with running(settings) as api, control:
         quote = {"symbol": "BTCUSDT", "bid": "50000.0", "ask": "50010.0"}
         assert (await control.post("/quote", json=quote)).status_code == 200
-        await until(lambda: api.application.market.quote("BTCUSDT") is not None)
+        await until(lambda: api.application.partition.wiring.market.quote("BTCUSDT") is not None)
         fault = {"kind": "http_error", "scope": "/v5/order/create", "count": 1}
         assert (await control.post("/faults", json=fault)).status_code == 200
 

@@ -71,7 +71,7 @@ async def test_request_without_key_places_nothing(api: Api) -> None:
     await call(api, "POST", "/v1/orders", MARKET)
     await call(api, "POST", "/paper/order", PAPER)
 
-    assert api.application.engine.state.orders == {}
+    assert api.application.partition.engine.state.orders == {}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ async def test_read_key_trade_route_403_api_key_scope_names_trade(
 async def test_read_key_place_order_refused_nothing_placed(api: Api) -> None:
     await call(api, "POST", "/v1/orders", MARKET, new_key(api, Scope.READ))
 
-    assert api.application.engine.state.orders == {}
+    assert api.application.partition.engine.state.orders == {}
 
 
 @pytest.mark.parametrize("scope", [Scope.READ, Scope.TRADE])
@@ -159,7 +159,7 @@ async def test_read_key_order_preview_not_refused(api: Api) -> None:
     response = await call(api, "POST", "/v1/orders/preview", MARKET, new_key(api, Scope.READ))
 
     assert response.status_code not in (401, 403, 404, 429), response.text
-    assert api.application.engine.state.orders == {}
+    assert api.application.partition.engine.state.orders == {}
 
 
 @pytest.mark.parametrize(("method", "path", "body"), READS)

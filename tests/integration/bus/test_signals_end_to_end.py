@@ -56,7 +56,7 @@ class Rig:
         return [o for o in page.items if o.signal_id == signal_id]
 
     def taken(self) -> int:
-        return len(self.oms.app.engine.state.signals)
+        return len(self.oms.app.partition.engine.state.signals)
 
 
 @pytest.fixture
@@ -89,8 +89,8 @@ async def test_a_signal_becomes_one_order_whose_events_come_out_in_journal_order
     await rig.send(signal_body("s-1"))
     await eventually(lambda: rig.taken() == 1)
     [order] = await rig.orders_of("s-1")
-    await rig.oms.app.engine.settle()
-    head = rig.oms.app.store.head_seq
+    await rig.oms.app.partition.engine.settle()
+    head = rig.oms.app.partition.store.head_seq
 
     messages = await take(rig.broker.connection, rig.events, count=head + 1)  # + a position
 
@@ -115,7 +115,7 @@ async def test_a_redelivered_signal_places_nothing(rig):
 
     await rig.send(signal_body("s-1"), signal_body("s-2"))
     await eventually(lambda: rig.taken() == 2)
-    await rig.oms.app.engine.settle()
+    await rig.oms.app.partition.engine.settle()
 
     assert len(await rig.orders_of("s-1")) == 1
     assert len(await rig.orders_of("s-2")) == 1

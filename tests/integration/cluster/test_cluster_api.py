@@ -34,7 +34,7 @@ def node_settings(market: Path, dsn: str, node_id: str, cluster: str):
 
 
 def engines(api: Api) -> ClusterEngines:
-    engine = api.application.engine
+    engine = api.application.trading
     assert isinstance(engine, ClusterEngines)
     return engine
 

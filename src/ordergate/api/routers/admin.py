@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from ordergate.api.auth import CallerDep
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import TradingDep, VenueWaitDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
 from ordergate.api.trace_ids import TraceIdDep
@@ -23,7 +23,8 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 @router.post("/close-all")
 async def close_all(
-    app: AppDep,
+    trading: TradingDep,
+    wait_for_venue: VenueWaitDep,
     key: CallerDep,
     trace_id: TraceIdDep,
     body: Annotated[CloseAllIn | None, Body()] = None,
@@ -33,7 +34,7 @@ async def close_all(
     Answers once the venue has answered each request, or the API wait is over.
     """
     body = body or CloseAllIn()
-    result = await app.engine.close_all(
+    result = await trading.close_all(
         CloseAll(
             account=body.account,
             reason=body.reason,
@@ -41,8 +42,8 @@ async def close_all(
             actor=f"key:{key.key_id}",
         )
     )
-    canceled = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.canceled))
-    closing = await asyncio.gather(*(app.wait_for_venue(v.order_id) for v in result.closing))
+    canceled = await asyncio.gather(*(wait_for_venue(v.order_id) for v in result.canceled))
+    closing = await asyncio.gather(*(wait_for_venue(v.order_id) for v in result.closing))
     return CloseAllOut(
         canceled=[OrderOut.of(v) for v in canceled],
         closing=[OrderOut.of(v) for v in closing],
@@ -98,17 +99,17 @@ class TradingStateIn(BaseModel):
 
 
 @router.get("/state")
-async def get_state(app: AppDep) -> GatesOut:
+async def get_state(trading: TradingDep) -> GatesOut:
     """Trading states (ACTIVE is the absence of one), dirty instruments, armed accounts."""
-    return gates_out(app.engine.gates)
+    return gates_out(trading.gates)
 
 
 @router.post("/state", responses=ERRORS)
-async def set_state(app: AppDep, key: CallerDep, body: TradingStateIn) -> GatesOut:
+async def set_state(trading: TradingDep, key: CallerDep, body: TradingStateIn) -> GatesOut:
     """Set ACTIVE, REDUCING (SAFE mode: cancels and reduce-only) or HALTED (kill switch:
     cancels only) for an account, an instrument (all accounts), or both. Journaled with
     the key that set it and why."""
-    gates = await app.engine.set_trading_state(
+    gates = await trading.set_trading_state(
         SetTradingState(
             state=body.state,
             reason=body.reason,
@@ -129,9 +130,9 @@ class ArmIn(BaseModel):
 
 
 @router.post("/arm", responses=ERRORS)
-async def arm(app: AppDep, key: CallerDep, body: ArmIn) -> GatesOut:
+async def arm(trading: TradingDep, key: CallerDep, body: ArmIn) -> GatesOut:
     """Arm live trading for an account: until then a live venue takes no new orders."""
-    gates = await app.engine.arm(
+    gates = await trading.arm(
         ArmTrading(body.account, body.venue, body.confirmation, f"key:{key.key_id}")
     )
     return gates_out(gates)
@@ -146,9 +147,9 @@ class ClearIn(BaseModel):
 
 
 @router.post("/clear-dirty", responses=ERRORS)
-async def clear_dirty(app: AppDep, key: CallerDep, body: ClearIn) -> GatesOut:
+async def clear_dirty(trading: TradingDep, key: CallerDep, body: ClearIn) -> GatesOut:
     """Vouch for an account's positions (or one instrument's) without a reconciliation."""
-    gates = await app.engine.clear_dirty(
+    gates = await trading.clear_dirty(
         ClearDirty(body.account, body.reason, f"key:{key.key_id}", body.symbol)
     )
     return gates_out(gates)

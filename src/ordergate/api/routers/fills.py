@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import ReadsDep
 from ordergate.api.routers.orders import SortOrder
 from ordergate.api.schemas import FillOut, FillPage, ns
 from ordergate.engine.queries import MAX_OFFSET, FillFilter, PageRequest
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/fills", tags=["fills"])
 
 @router.get("")
 async def list_fills(
-    app: AppDep,
+    reads: ReadsDep,
     account: str | None = None,
     symbol: str | None = None,
     order_id: str | None = None,
@@ -29,7 +29,7 @@ async def list_fills(
     order: SortOrder = SortOrder.desc,
 ) -> FillPage:
     """Executions by time, newest first by default; page with `cursor` (or `offset`)."""
-    page = await app.reads.fills(
+    page = await reads.fills(
         FillFilter(
             account=account,
             symbol=symbol,

@@ -39,21 +39,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, BeforeValidator
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep
 from ordergate.api.routers.orders import ERRORS, SortField, SortOrder
 from ordergate.api.schemas import AmountStr, DecimalStr, ErrorOut, iso
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import ZERO, OrderStatus, Side, TimeInForce
 from ordergate.engine.queries import MAX_OFFSET, MAX_PAGE, OrderFilter, OrderSort, PageRequest
+from ordergate.engine.trading import Trading, mark_price
 from ordergate.engine.views import OrderView, PositionView
-
-if TYPE_CHECKING:
-    from ordergate.app.bootstrap import Application
 
 router = APIRouter(prefix="/api/v1", tags=["order manager (seed 002 API)"])
 
@@ -209,10 +207,10 @@ def _side_of(size: Decimal) -> PositionSide:
     return PositionSide.short if size < ZERO else PositionSide.flat
 
 
-def _marked(app: Application, p: PositionView) -> SeedPositionOut:
+def _marked(trading: Trading, p: PositionView) -> SeedPositionOut:
     """Value a journaled position at the current price, as /v1/positions does."""
-    instrument = app.engine.instruments[p.symbol]
-    mark = app.mark(p.symbol)
+    instrument = trading.instruments[p.symbol]
+    mark = mark_price(trading, p.symbol)
     upnl: Decimal | None = (
         None if mark is None else p.qty * (mark - p.avg_price) * instrument.contract_size
     )
@@ -233,7 +231,7 @@ def _marked(app: Application, p: PositionView) -> SeedPositionOut:
 
 @router.get("/orders", responses=ERRORS)
 async def list_seed_orders(
-    app: AppDep,
+    reads: ReadsDep,
     asset: str | None = None,
     status_: Annotated[
         list[SeedStatus] | None,
@@ -252,7 +250,7 @@ async def list_seed_orders(
     statuses = (
         frozenset(s for name in status_ for s in ORDERGATE_STATUSES_OF[name]) if status_ else None
     )
-    page = await app.reads.orders(
+    page = await reads.orders(
         OrderFilter(
             account=account,
             symbol=asset,
@@ -273,9 +271,9 @@ async def list_seed_orders(
 
 
 @router.get("/orders/{order_id}", responses=ERRORS)
-async def get_seed_order(app: AppDep, order_id: str) -> SeedOrderOut:
+async def get_seed_order(reads: ReadsDep, order_id: str) -> SeedOrderOut:
     """One order by its ordergate id (the `id` field, not the venue's `order_id`)."""
-    view = await app.reads.order(order_id)
+    view = await reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return SeedOrderOut.of(view)
@@ -283,23 +281,31 @@ async def get_seed_order(app: AppDep, order_id: str) -> SeedOrderOut:
 
 @router.get("/positions")
 async def list_seed_positions(
-    app: AppDep,
+    trading: TradingDep,
+    reads: ReadsDep,
+    settings: SettingsDep,
     asset: str | None = None,
     account: str | None = None,
     include_flat: bool = False,
 ) -> list[SeedPositionOut]:
     """The account's positions (the default account unless given), marked to the price now."""
-    held = await app.reads.positions(account or app.settings.default_account, asset)
-    return [_marked(app, p) for p in held if include_flat or p.qty != ZERO]
+    held = await reads.positions(account or settings.default_account, asset)
+    return [_marked(trading, p) for p in held if include_flat or p.qty != ZERO]
 
 
 @router.get("/positions/{asset}", responses=POSITION_ERRORS)
-async def get_seed_position(app: AppDep, asset: str, account: str | None = None) -> SeedPositionOut:
+async def get_seed_position(
+    trading: TradingDep,
+    settings: SettingsDep,
+    reads: ReadsDep,
+    asset: str,
+    account: str | None = None,
+) -> SeedPositionOut:
     """One position; a closed one is answered as flat, one never opened is 404."""
-    account_id = account or app.settings.default_account
-    held = await app.reads.positions(account_id, asset)
+    account_id = account or settings.default_account
+    held = await reads.positions(account_id, asset)
     if not held:
         raise NotFound(
             f"account {account_id!r} holds no position in {asset!r}", code="POSITION_NOT_FOUND"
         )
-    return _marked(app, held[0])
+    return _marked(trading, held[0])

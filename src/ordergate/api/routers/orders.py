@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPage, ReplaceIn, ns
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import InvalidRequest, NotFound
@@ -53,7 +53,9 @@ def parse_statuses(values: list[str] | None) -> frozenset[OrderStatus] | None:
     responses={200: {"model": OrderOut, "description": "idempotency key seen before"}, **ERRORS},
 )
 async def place_order(
-    app: AppDep,
+    trading: TradingDep,
+    settings: SettingsDep,
+    wait_for_venue: VenueWaitDep,
     body: OrderIn,
     response: Response,
     trace_id: TraceIdDep,
@@ -63,9 +65,9 @@ async def place_order(
 
     Its trace id is the request's (`X-Trace-Id`, or one made up for it).
     """
-    result = await app.engine.place(
+    result = await trading.place(
         PlaceOrder(
-            account=body.account or app.settings.default_account,
+            account=body.account or settings.default_account,
             symbol=body.symbol,
             side=body.side,
             qty=body.qty,
@@ -86,13 +88,13 @@ async def place_order(
         response.status_code = status.HTTP_200_OK
     order = result.order
     if wait:
-        order = await app.wait_for_venue(order.order_id)
+        order = await wait_for_venue(order.order_id)
     return OrderOut.of(order)
 
 
 @router.get("", responses=ERRORS)
 async def list_orders(
-    app: AppDep,
+    reads: ReadsDep,
     symbol: str | None = None,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
     strategy: str | None = None,
@@ -107,7 +109,7 @@ async def list_orders(
     order: SortOrder = SortOrder.desc,
 ) -> OrderPage:
     """List orders, newest first by default; page with `cursor` (or `offset`)."""
-    page = await app.reads.orders(
+    page = await reads.orders(
         OrderFilter(
             account=account,
             symbol=symbol,
@@ -124,8 +126,8 @@ async def list_orders(
 
 
 @router.get("/{order_id}", responses=ERRORS)
-async def get_order(app: AppDep, order_id: str) -> OrderOut:
-    view = await app.reads.order(order_id)
+async def get_order(reads: ReadsDep, order_id: str) -> OrderOut:
+    view = await reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return OrderOut.of(view)
@@ -133,24 +135,31 @@ async def get_order(app: AppDep, order_id: str) -> OrderOut:
 
 @router.post("/{order_id}/cancel", responses=ERRORS)
 async def cancel_order(
-    app: AppDep,
+    trading: TradingDep,
+    wait_for_venue: VenueWaitDep,
     order_id: str,
     body: Annotated[CancelIn | None, Body()] = None,
     wait: bool = True,
 ) -> OrderOut:
     """Ask the venue to cancel; 409 with ORDER_ALREADY_TERMINAL if it is already done."""
-    view = await app.engine.cancel(CancelOrder(order_id, None if body is None else body.reason))
+    view = await trading.cancel(CancelOrder(order_id, None if body is None else body.reason))
     if wait:
-        view = await app.wait_for_venue(order_id)
+        view = await wait_for_venue(order_id)
     return OrderOut.of(view)
 
 
 @router.post("/{order_id}/replace", responses=ERRORS)
-async def replace_order(app: AppDep, order_id: str, body: ReplaceIn, wait: bool = True) -> OrderOut:
+async def replace_order(
+    trading: TradingDep,
+    wait_for_venue: VenueWaitDep,
+    order_id: str,
+    body: ReplaceIn,
+    wait: bool = True,
+) -> OrderOut:
     """Change quantity, price or stop price of a working order."""
-    view = await app.engine.replace(
+    view = await trading.replace(
         ReplaceOrder(order_id, qty=body.qty, price=body.price, stop_price=body.stop_price)
     )
     if wait:
-        view = await app.wait_for_venue(order_id)
+        view = await wait_for_venue(order_id)
     return OrderOut.of(view)

@@ -15,7 +15,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, DecimalStr, Positive, iso
 from ordergate.api.trace_ids import TraceIdDep
@@ -117,12 +117,17 @@ class PaperOrderOut(BaseModel):
 
 @router.post("/order", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def place_paper_order(
-    app: AppDep, body: PaperOrderIn, response: Response, trace_id: TraceIdDep
+    trading: TradingDep,
+    settings: SettingsDep,
+    wait_for_venue: VenueWaitDep,
+    body: PaperOrderIn,
+    response: Response,
+    trace_id: TraceIdDep,
 ) -> PaperOrderOut:
     """Place an order; it is FILLED, NEW (resting limit) or REJECTED with a reason."""
-    result = await app.engine.place(
+    result = await trading.place(
         PlaceOrder(
-            account=app.settings.default_account,
+            account=settings.default_account,
             symbol=body.symbol,
             side=body.side,
             qty=body.qty,
@@ -136,20 +141,21 @@ async def place_paper_order(
     )
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return PaperOrderOut.of(await app.wait_for_venue(result.order.order_id))
+    return PaperOrderOut.of(await wait_for_venue(result.order.order_id))
 
 
 @router.get("/orders")
 async def list_paper_orders(
-    app: AppDep,
+    reads: ReadsDep,
+    settings: SettingsDep,
     symbol: str | None = None,
     status_: Annotated[PaperStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[PaperOrderOut]:
-    page = await app.reads.orders(
+    page = await reads.orders(
         OrderFilter(
-            account=app.settings.default_account,
+            account=settings.default_account,
             symbol=symbol,
             statuses=None if status_ is None else STATUSES_OF[status_],
         ),
@@ -159,15 +165,17 @@ async def list_paper_orders(
 
 
 @router.get("/orders/{order_id}", responses=ERRORS)
-async def get_paper_order(app: AppDep, order_id: str) -> PaperOrderOut:
-    view = await app.reads.order(order_id)
+async def get_paper_order(reads: ReadsDep, order_id: str) -> PaperOrderOut:
+    view = await reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return PaperOrderOut.of(view)
 
 
 @router.post("/orders/{order_id}/cancel", responses=ERRORS)
-async def cancel_paper_order(app: AppDep, order_id: str) -> PaperOrderOut:
+async def cancel_paper_order(
+    trading: TradingDep, wait_for_venue: VenueWaitDep, order_id: str
+) -> PaperOrderOut:
     """Cancel an order that is still NEW; 409 once it is FILLED, REJECTED or CANCELED."""
-    await app.engine.cancel(CancelOrder(order_id, "canceled via /paper"))
-    return PaperOrderOut.of(await app.wait_for_venue(order_id))
+    await trading.cancel(CancelOrder(order_id, "canceled via /paper"))
+    return PaperOrderOut.of(await wait_for_venue(order_id))

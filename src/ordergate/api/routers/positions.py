@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import (
     AccountOut,
@@ -20,22 +20,27 @@ from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import ZERO
 from ordergate.engine.commands import ClosePosition
+from ordergate.engine.trading import account_margin, mark_price
 
 router = APIRouter(tags=["positions"])
 
 
 @router.get("/v1/positions")
 async def list_positions(
-    app: AppDep, account: str | None = None, symbol: str | None = None, include_flat: bool = False
+    trading: TradingDep,
+    reads: ReadsDep,
+    account: str | None = None,
+    symbol: str | None = None,
+    include_flat: bool = False,
 ) -> list[PositionOut]:
     """Net positions, marked to the current price (unrealized PnL is not journaled)."""
-    instruments = app.engine.instruments
+    instruments = trading.instruments
     result: list[PositionOut] = []
-    for p in await app.reads.positions(account, symbol):
+    for p in await reads.positions(account, symbol):
         if p.qty == ZERO and not include_flat:
             continue
         instrument = instruments[p.symbol]
-        mark = app.mark(p.symbol)
+        mark = mark_price(trading, p.symbol)
         upnl = None if mark is None else p.qty * (mark - p.avg_price) * instrument.contract_size
         result.append(
             PositionOut(
@@ -57,32 +62,36 @@ async def list_positions(
 
 @router.post("/v1/positions/{symbol}/close", responses=ERRORS)
 async def close_position(
-    app: AppDep,
+    trading: TradingDep,
+    settings: SettingsDep,
+    wait_for_venue: VenueWaitDep,
     symbol: str,
     trace_id: TraceIdDep,
     body: Annotated[ClosePositionIn | None, Body()] = None,
 ) -> OrderOut:
     """Flatten (or reduce by `qty`) a position with a reduce-only market order."""
     body = body or ClosePositionIn()
-    view = await app.engine.close_position(
+    view = await trading.close_position(
         ClosePosition(
-            account=body.account or app.settings.default_account,
+            account=body.account or settings.default_account,
             symbol=symbol,
             qty=body.qty,
             strategy=body.strategy,
             trace_id=trace_id,
         )
     )
-    return OrderOut.of(await app.wait_for_venue(view.order_id))
+    return OrderOut.of(await wait_for_venue(view.order_id))
 
 
 @router.get("/v1/account", responses=ERRORS)
-async def get_account(app: AppDep, account: str | None = None) -> AccountOut:
+async def get_account(
+    settings: SettingsDep, reads: ReadsDep, trading: TradingDep, account: str | None = None
+) -> AccountOut:
     """Balance, equity, used and free margin per currency."""
-    account_id = account or app.settings.default_account
-    if not await app.reads.balances(account_id):
+    account_id = account or settings.default_account
+    if not await reads.balances(account_id):
         raise NotFound(f"account {account_id!r} is not known", code="ACCOUNT_NOT_FOUND")
-    margins = await app.account_margin(account_id)
+    margins = await account_margin(trading, reads, account_id)
     return AccountOut(
         account=account_id,
         currencies=[

@@ -7,7 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import LimitsDep, SettingsDep, TradingDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, OrderIn
 from ordergate.engine.commands import PlaceOrder
@@ -26,10 +26,13 @@ class LimitsOut(BaseModel):
 
 @router.get("/v1/risk/limits")
 async def get_limits(
-    app: AppDep, account: str | None = None, symbol: str | None = None, strategy: str | None = None
+    limits: LimitsDep,
+    account: str | None = None,
+    symbol: str | None = None,
+    strategy: str | None = None,
 ) -> LimitsOut:
     """Every configured level; with any of account/symbol/strategy, the limits that apply."""
-    book = app.limits
+    book = limits
     asked = account is not None or symbol is not None or strategy is not None
     return LimitsOut(
         global_limits=book.global_limits.as_dict(),
@@ -64,12 +67,12 @@ class PreviewOut(BaseModel):
 
 
 @router.post("/v1/orders/preview", responses=ERRORS)
-async def preview_order(app: AppDep, body: OrderIn) -> PreviewOut:
+async def preview_order(trading: TradingDep, settings: SettingsDep, body: OrderIn) -> PreviewOut:
     """Estimate price, fees, slippage, notional and margin, and give the risk verdict with
     every reason that would deny the order. Nothing is placed or recorded."""
-    preview = await app.engine.preview(
+    preview = await trading.preview(
         PlaceOrder(
-            account=body.account or app.settings.default_account,
+            account=body.account or settings.default_account,
             symbol=body.symbol,
             side=body.side,
             qty=body.qty,

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from ordergate.api.deps import AppDep
+from ordergate.api.deps import LimitsDep, TradingDep
 from ordergate.api.routers.admin import GatesOut, gates_out
 from ordergate.api.schemas import iso
 from ordergate.domain.errors import NotFound
@@ -42,11 +42,11 @@ class TradingHealthOut(BaseModel):
 
 
 @router.get("/v1/health/trading")
-async def trading_health(app: AppDep) -> TradingHealthOut:
+async def trading_health(trading: TradingDep, limits: LimitsDep) -> TradingHealthOut:
     """Every gate in front of new risk, and why each closed one is closed."""
-    engine = app.engine
+    engine = trading
     gates = engine.gates
-    now = app.clock.now_ns()
+    now = trading.now_ns()
     closed: list[str] = []
     if not engine.running:
         closed.append("engine: stopped")
@@ -57,8 +57,8 @@ async def trading_health(app: AppDep) -> TradingHealthOut:
     closed += [f"dirty {d.account}/{d.symbol or '*'}: {d.cause}: {d.detail}" for d in gates.dirty]
     feeds = []
     for symbol in sorted(engine.instruments):
-        quote = app.market.quote(symbol)
-        stale_after = app.limits.resolve(None, symbol, None).feed_stale_after_ms
+        quote = trading.quote(symbol)
+        stale_after = limits.resolve(None, symbol, None).feed_stale_after_ms
         age = None if quote is None else max(0, (now - quote.ts) // 1_000_000)
         stale = stale_after is not None and (age is None or age > stale_after)
         if stale:
@@ -126,17 +126,17 @@ class ReportOut(BaseModel):
 
 @router.post("/v1/reconcile")
 async def reconcile(
-    app: AppDep, account: str | None = None, scope: Scope = Scope.ALL
+    trading: TradingDep, account: str | None = None, scope: Scope = Scope.ALL
 ) -> list[ReportOut]:
     """Compare open orders, fills and positions with the venue now, and apply the policy."""
-    if account is not None and account not in app.engine.accounts:
+    if account is not None and account not in trading.accounts:
         raise NotFound(f"account {account!r} is not known", code="ACCOUNT_NOT_FOUND")
-    reports = await app.reconcile(None if account is None else [account], scope)
+    reports = await trading.reconcile_accounts(None if account is None else [account], scope)
     return [ReportOut.of(r) for r in reports]
 
 
 @router.post("/api/v1/sync")
-async def sync(app: AppDep, scope: Scope = Scope.ORDERS) -> list[ReportOut]:
+async def sync(trading: TradingDep, scope: Scope = Scope.ORDERS) -> list[ReportOut]:
     """Seed 002's manual synchronization: `scope=orders|positions|all`."""
-    reports = await app.reconcile(None, scope)
+    reports = await trading.reconcile_accounts(None, scope)
     return [ReportOut.of(r) for r in reports]

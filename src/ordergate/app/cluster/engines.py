@@ -1,4 +1,4 @@
-"""The engines of the partitions this node runs, behind the one engine the API talks to.
+"""The engines of the partitions this node runs, behind one `Trading` the API talks to.
 
 A command goes to the engine of its account's partition (`partition_of`); one about an
 order goes to the partition its id names (`<partition>-<n>`). A partition another node
@@ -65,15 +65,15 @@ class ClusterEngines:
         return self._engine(partition)
 
     def _engine(self, partition: int) -> Engine:
-        runtime = self._node.partitions.get(partition)
-        if runtime is None:
+        leased = self._node.partitions.get(partition)
+        if leased is None:
             owner = self._node.expected_owner(partition)
             where = "no node yet (a takeover is under way)" if owner is None else f"node {owner}"
             raise PartitionNotOwned(
                 f"partition {partition} is run by {where}, not by node {self._node.node_id}; "
                 "send the request there"
             )
-        return runtime.engine
+        return leased.engine
 
     def _local(self) -> list[Engine]:
         return [r.engine for _, r in sorted(self._node.partitions.items())]
@@ -128,16 +128,15 @@ class ClusterEngines:
         self, accounts: Sequence[str] | None, scope: Scope
     ) -> list[ReconciliationReport]:
         """Reconcile these accounts (every account of this node's partitions: None)."""
-        runtimes = sorted(self._node.partitions.items())
         if accounts is None:
-            batches = await asyncio.gather(*(r.reconciler.run(None, scope) for _, r in runtimes))
+            batches = await self._each(lambda engine: engine.reconcile_accounts(None, scope))
             return [report for batch in batches for report in batch]
         reports: list[ReconciliationReport] = []
         for account in accounts:
-            runtime = self._node.partitions.get(self.partition_of_account(account))
-            if runtime is None:
+            leased = self._node.partitions.get(self.partition_of_account(account))
+            if leased is None:
                 raise PartitionNotOwned(f"account {account!r} is run by another node")
-            reports += await runtime.reconciler.run([account], scope)
+            reports += await leased.engine.reconcile_accounts([account], scope)
         return reports
 
     # --- what the API reads from the engine -----------------------------------------------
@@ -214,13 +213,9 @@ class ClusterEngines:
 
     def quote(self, symbol: str) -> Quote | None:
         """The freshest quote of `symbol` among this node's partitions."""
-        quotes = [
-            q
-            for _, runtime in sorted(self._node.partitions.items())
-            if (q := runtime.wiring.market.quote(symbol)) is not None
-        ]
+        quotes = [q for engine in self._local() if (q := engine.quote(symbol)) is not None]
         return max(quotes, key=lambda q: q.ts, default=None)
 
     def now_ns(self) -> int:
         """The latest time among this node's partitions (0 while it runs none)."""
-        return max((r.wiring.clock.now_ns() for r in self._node.partitions.values()), default=0)
+        return max((engine.now_ns() for engine in self._local()), default=0)

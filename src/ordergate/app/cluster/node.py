@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractRobustConnection
 from asyncpg import Pool, Record
 
 from ordergate.app.cluster.balance import owner_of, partitions_of
-from ordergate.app.partition import NodeContext, PartitionRuntime, start_partition
+from ordergate.app.cluster.leased import LeasedPartition, NodeContext, start_leased
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter
 from ordergate.bus.topology import SignalTopology, declare_partitions, declare_signal_queue
@@ -67,14 +67,14 @@ class Node:
         self._amqp: AbstractRobustConnection | None = None
         self._router: SignalRouter | None = None
         self._context: NodeContext | None = None
-        self._running: dict[int, PartitionRuntime] = {}
+        self._running: dict[int, LeasedPartition] = {}
         self._live: list[str] = []  # the live nodes as of the last rebalance
         self._halting: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._read_pool: Pool[Record] | None = None
 
     @property
-    def partitions(self) -> dict[int, PartitionRuntime]:
+    def partitions(self) -> dict[int, LeasedPartition]:
         """The partitions this node runs now, by number."""
         return dict(self._running)
 
@@ -181,7 +181,7 @@ class Node:
             if lease is None:
                 continue  # its owner has not let go yet: next round
             try:
-                runtime = await start_partition(self._context, partition, lease)
+                runtime = await start_leased(self._context, partition, lease)
             except BaseException:
                 await lease.release()
                 raise

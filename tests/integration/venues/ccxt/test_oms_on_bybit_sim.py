@@ -129,14 +129,14 @@ class Rig:
     async def quote(self, bid: str, ask: str) -> None:
         """Move the market and wait until ordergate's ticker poll has seen it."""
         await self.sim.quote(bid, ask)
-        market = self.oms.app.market
+        market = self.oms.app.partition.wiring.market
         await self.until(
             lambda: (quote := market.quote(SYMBOL)) is not None and quote.bid == D(bid),
             f"ordergate to see bid {bid}",
         )
 
     def view(self, order_id: str) -> OrderView:
-        view = self.oms.app.engine.order(order_id)  # as journaled
+        view = self.oms.app.partition.engine.order(order_id)  # as journaled
         assert view is not None
         return view
 
@@ -152,7 +152,7 @@ class Rig:
 
     async def clean(self) -> None:
         """Wait until no instrument is dirty: reconciliation has agreed with the venue."""
-        engine = self.oms.app.engine
+        engine = self.oms.app.partition.engine
         await self.until(lambda: not engine.gates.dirty, "the dirty marks to clear")
 
 
