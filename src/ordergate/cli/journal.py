@@ -1,49 +1,68 @@
 """`ordergate replay` and `ordergate verify-journal`: a journal checked by replaying it,
-SQLite or PostgreSQL (every partition, read in one snapshot)."""
+SQLite or PostgreSQL (every partition, read in one snapshot). The checks are
+`app.journal_tools`; this module shows them."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ordergate.app.journal_tools import (
+    replay_cluster,
+    replay_file,
+    verify_cluster,
+    verify_file,
+)
 from ordergate.config.settings import is_postgres_url
 from ordergate.domain.errors import JournalError
-from ordergate.engine.replay import (
-    VerificationReport,
-    replay_records,
-    verify_partitions,
-    verify_store,
-)
-from ordergate.engine.views import ReadModelChanges
-from ordergate.store.postgres.snapshot import PartitionInfo, open_snapshot
-from ordergate.store.sqlite import SqliteStore
 
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
-def _open(db: Path) -> SqliteStore:
-    if not db.exists():
-        raise click.BadParameter(f"{db} does not exist", param_hint="--db")
-    return SqliteStore(db)
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A transient progress bar on the console, one task per call of what it yields. The
+    bar appears with its first task: a command that fails before (an unreachable
+    database) prints its one line of error alone."""
+    with ExitStack() as stack:
+        bars: list[Progress] = []
+
+        def start(description: str, total: int) -> Callable[[int], None]:
+            if not bars:
+                bars.append(
+                    stack.enter_context(
+                        Progress(
+                            TextColumn("{task.description}"),
+                            BarColumn(),
+                            MofNCompleteColumn(),
+                            TimeRemainingColumn(),
+                            console=console,
+                            transient=True,
+                        )
+                    )
+                )
+            progress = bars[0]
+            task = progress.add_task(description, total=total)
+            return lambda n: progress.advance(task, n)
+
+        yield start
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
+def _on_file(db: str, work: Callable[[Path], Coroutine[Any, Any, T]]) -> T:
+    try:
+        return asyncio.run(work(Path(db)))
+    except FileNotFoundError as exc:
+        raise click.BadParameter(f"{db} does not exist", param_hint="--db") from exc
 
 
 _JOURNAL_DB_HELP = (
@@ -73,22 +92,16 @@ def replay(db: str, partition: int | None) -> None:
         return
     if partition is not None:
         raise click.BadParameter("applies to a PostgreSQL journal only", param_hint="--partition")
-    store = _open(Path(db))
     with _progress() as progress:
-        task = progress.add_task("replaying", total=store.count())
-        state, report = asyncio.run(
-            replay_records(
-                store.records_after(), store.partition, lambda n: progress.advance(task, n)
-            )
-        )
+        replayed = _on_file(db, lambda path: replay_file(path, progress))
+    report, state = replayed.report, replayed.state
     if not report.ok:
         console.print(f"[red]replay stopped:[/] {report.problems[0]}")
         sys.exit(1)
     click.echo(f"events     {report.events}")
     click.echo(f"head       {report.head_seq} {report.head_hash}")
     click.echo(f"orders     {len(state.orders)} ({len(state.open_orders)} open)")
-    positions = [p for p in state.book if p.qty]
-    click.echo(f"positions  {len(positions)} open")
+    click.echo(f"positions  {replayed.open_positions} open")
     click.echo(f"digest     {report.digest}")
 
 
@@ -106,10 +119,8 @@ def verify_journal(db: str) -> None:
     if is_postgres_url(db):
         _run_on_postgres(_verify_postgres(db))
         return
-    store = _open(Path(db))
     with _progress() as progress:
-        task = progress.add_task("verifying", total=store.count())
-        report = asyncio.run(verify_store(store, lambda n: progress.advance(task, n)))
+        report = _on_file(db, lambda path: verify_file(path, progress))
     click.echo(f"events     {report.events}")
     click.echo(f"head       {report.head_seq} {report.head_hash}")
     click.echo(f"digest     {report.digest}")
@@ -140,32 +151,17 @@ def _run_on_postgres(work: Coroutine[Any, Any, bool]) -> None:
 
 
 async def _replay_postgres(dsn: str, only: int | None) -> bool:
-    async with open_snapshot(dsn, application_name="ordergate replay") as snapshot:
-        partitions = snapshot.partitions
-        if only is not None:
-            if only not in partitions:
-                raise JournalError(
-                    f"partition {only} has no journal; the database has "
-                    f"{_partition_list(partitions)}"
-                )
-            partitions = {only: partitions[only]}
-        with _progress() as progress:
-            task = progress.add_task("replaying", total=sum(p.records for p in partitions.values()))
-            replays = [
-                await replay_records(
-                    snapshot.journal(p).records_after(), p, lambda n: progress.advance(task, n)
-                )
-                for p in partitions
-            ]
+    with _progress() as progress:
+        replays = await replay_cluster(dsn, only, progress)
     events = orders = open_orders = positions = 0
     ok = True
-    for p, (state, report) in zip(partitions, replays, strict=True):
-        held = sum(1 for position in state.book if position.qty)
+    for replayed in replays:
+        p, state, report = replayed.partition, replayed.state, replayed.report
         click.echo(f"partition  {p}")
         click.echo(f"  events     {report.events}")
         click.echo(f"  head       {report.head_seq} {report.head_hash}")
         click.echo(f"  orders     {len(state.orders)} ({len(state.open_orders)} open)")
-        click.echo(f"  positions  {held} open")
+        click.echo(f"  positions  {replayed.open_positions} open")
         click.echo(f"  digest     {report.digest}")
         if not report.ok:
             ok = False
@@ -173,63 +169,27 @@ async def _replay_postgres(dsn: str, only: int | None) -> bool:
         events += report.events
         orders += len(state.orders)
         open_orders += len(state.open_orders)
-        positions += held
+        positions += replayed.open_positions
     click.echo(
-        f"total      {len(partitions)} partitions, {events} events, "
+        f"total      {len(replays)} partitions, {events} events, "
         f"{orders} orders ({open_orders} open), {positions} positions open"
     )
     return ok
 
 
 async def _verify_postgres(dsn: str) -> bool:
-    async with open_snapshot(dsn, application_name="ordergate verify-journal") as snapshot:
-        partitions = snapshot.partitions
-        journals = [snapshot.journal(p) for p in partitions]
-        with _progress() as progress:
-            task = progress.add_task("verifying", total=sum(p.records for p in partitions.values()))
-            read_models = await snapshot.read_models()
-            reports = await verify_partitions(
-                journals, read_models, lambda n: progress.advance(task, n)
-            )
-    problems: list[str] = []
-    model_problems: list[str] = []
-    for p, report in sorted(reports.items()):
+    with _progress() as progress:
+        verification = await verify_cluster(dsn, progress)
+    for p, report in sorted(verification.reports.items()):
         click.echo(f"partition  {p}")
         click.echo(f"  events     {report.events}")
         click.echo(f"  head       {report.head_seq} {report.head_hash}")
         click.echo(f"  digest     {report.digest}")
-        info = partitions[p]
-        if report.events < info.records:  # the replay stopped at a broken record
-            problems += [f"partition {p}: {problem}" for problem in report.problems]
-        else:  # verify_partitions puts the read models' differences on the lowest partition
-            model_problems += report.problems
-            problems += [f"partition {p}: {problem}" for problem in _head_problems(info, report)]
-    if not partitions and read_models != ReadModelChanges():
-        model_problems.append("the read models hold rows, but no partition has a journal")
-    problems += [f"read models: {problem}" for problem in model_problems]
-    if not problems:
+    if verification.ok:
         click.echo(
-            f"verified   {len(partitions)} partitions: chains intact; read models match "
-            "the replays (one snapshot)"
+            f"verified   {len(verification.reports)} partitions: chains intact; read models "
+            "match the replays (one snapshot)"
         )
         return True
-    _echo_problems(problems)
+    _echo_problems(verification.problems)
     return False
-
-
-def _head_problems(info: PartitionInfo, report: VerificationReport) -> list[str]:
-    """The partition's head row must name the last record of its chain."""
-    if info.head_seq is None or info.head_hash is None:
-        return ["it has journal records but no partition_head row"]
-    if (info.head_seq, info.head_hash.hex()) != (report.head_seq, report.head_hash):
-        return [
-            f"partition_head says seq {info.head_seq} {info.head_hash.hex()}, "
-            f"the chain ends at seq {report.head_seq} {report.head_hash}"
-        ]
-    return []
-
-
-def _partition_list(partitions: dict[int, PartitionInfo]) -> str:
-    if not partitions:
-        return "none"
-    return "partitions " + ", ".join(str(p) for p in partitions)

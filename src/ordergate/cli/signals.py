@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import click
-from aio_pika.abc import AbstractRobustConnection
 from rich.console import Console
 from rich.markup import escape
 
-from ordergate.bus.connection import connect
-from ordergate.bus.dead_letters import DeadLetter, dead_letters, replay_dead_letters
-from ordergate.bus.topology import SignalTopology
+from ordergate.app.dead_letters import (
+    DeadLetter,
+    SignalTopology,
+    list_dead_letters,
+    resend_dead_letters,
+)
 from ordergate.cli.process import configure_logging
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import OrderGateError
@@ -41,11 +43,11 @@ def signals() -> None:
 @_AMQP_OPTION
 @_QUEUE_OPTION
 @click.option("--limit", type=click.IntRange(min=0), default=20, help="messages to show")
-def list_dead_letters(amqp_url: str | None, queue: str | None, limit: int) -> None:
+def dead_letters(amqp_url: str | None, queue: str | None, limit: int) -> None:
     """Show the dead letters: how many, and the first ones with their reason. Nothing is
     taken off the queue."""
     topology = _topology(queue)
-    total, shown = _run(amqp_url, lambda c: dead_letters(c, topology, limit=limit))
+    total, shown = _run(amqp_url, lambda url: list_dead_letters(url, topology, limit))
     click.echo(f"{total} dead letter(s) in {topology.dead_letter_queue}")
     for letter in shown:
         click.echo(_line(letter))
@@ -67,7 +69,7 @@ def replay_signals(
     bad is dead-lettered again with its reason.
     """
     topology = _topology(queue)
-    report = _run(amqp_url, lambda c: replay_dead_letters(c, topology, reason=reason, limit=limit))
+    report = _run(amqp_url, lambda url: resend_dead_letters(url, topology, reason, limit))
     click.echo(
         f"replayed {report.replayed} to {topology.signal_queue}; "
         f"{report.kept} left in {topology.dead_letter_queue}"
@@ -78,8 +80,8 @@ def _topology(queue: str | None) -> SignalTopology:
     return SignalTopology(signal_queue=queue or Settings().signals_queue)
 
 
-def _run(amqp_url: str | None, work: Callable[[AbstractRobustConnection], Awaitable[T]]) -> T:
-    """Connect, do `work`, close; a broker error is one line on stderr and exit 1. Logs go
+def _run(amqp_url: str | None, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Do `work` on the broker; a broker error is one line on stderr and exit 1. Logs go
     to stderr, so stdout is the answer alone."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -88,16 +90,8 @@ def _run(amqp_url: str | None, work: Callable[[AbstractRobustConnection], Awaita
         if settings.amqp_url is None:
             raise click.UsageError("no broker: pass --amqp-url or set ORDERGATE_AMQP_URL")
         url = settings.amqp_url.get_secret_value()
-
-    async def session() -> T:
-        connection = await connect(url, name="ordergate signals")
-        try:
-            return await work(connection)
-        finally:
-            await connection.close()
-
     try:
-        return asyncio.run(session())
+        return asyncio.run(work(url))
     except OrderGateError as exc:
         console.print(f"[red]{escape(exc.message)}[/]")
         sys.exit(1)

@@ -8,15 +8,16 @@ from decimal import Decimal
 import click
 from rich.console import Console
 
-from ordergate.domain.errors import InvalidRequest
-from ordergate.simulators.bybit import (
+from ordergate.app.simulator import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
     DEFAULT_PORT,
     DEFAULT_RATE_LIMITS,
     BybitSimulator,
     SimulatorConfig,
+    serve_bybit_simulator,
 )
+from ordergate.domain.errors import InvalidRequest
 
 console = Console(stderr=True)
 
@@ -79,19 +80,14 @@ def simulate_bybit(
     except (ArithmeticError, InvalidRequest) as exc:
         raise click.BadParameter(str(exc)) from exc
     try:
-        asyncio.run(_serve_simulator(BybitSimulator(config), host, port))
+        asyncio.run(serve_bybit_simulator(config, host, port, _announce))
     except KeyboardInterrupt:
         console.print("simulator stopped")
 
 
-async def _serve_simulator(simulator: BybitSimulator, host: str, port: int) -> None:
-    await simulator.start(host=host, port=port)
+def _announce(simulator: BybitSimulator) -> None:
     console.print(
         f"[bold]Bybit simulator[/] REST {simulator.rest_url}  "
         f"private stream {simulator.ws_private_url}  control {simulator.rest_url}/sim\n"
-        "  ccxt: ordergate.venues.simulators.bybit.ccxt_settings(...) lists the settings"
+        "  ccxt: ordergate.simulators.bybit.ccxt_settings(...) lists the settings"
     )
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await simulator.stop()
