@@ -1,1 +1,176 @@
-"""ordergate: an order management system for trading bots."""
+"""ordergate: an order management system for trading bots.
+
+The Python API, for a strategy that embeds ordergate in its own process::
+
+    from decimal import Decimal
+    from ordergate import Oms, Settings, Side
+
+    async with Oms(Settings(db="bot.db")) as oms:
+        order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"), idempotency_key="k1")
+
+`BlockingOms` offers the same calls to synchronous code. Everything a caller of that API
+needs is exported here: the entry points, the settings, the value types it passes and
+gets back, and the one error hierarchy (`OrderGateError` and its subclasses). Names are
+imported on first use, so `import ordergate` stays cheap: the adapters behind `Oms`
+(ccxt among them) load only when `Oms` is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ordergate.config.settings import Settings
+    from ordergate.domain.accounts import CurrencyMargin
+    from ordergate.domain.errors import (
+        AccessDenied,
+        AmbiguousVenueError,
+        BusError,
+        BusUnavailable,
+        Conflict,
+        DuplicateFill,
+        EngineStopped,
+        EventPublishFailed,
+        IdempotencyConflict,
+        InsufficientScope,
+        InvalidApiKey,
+        InvalidRequest,
+        InvalidTransition,
+        JournalCorrupted,
+        JournalError,
+        JournalFenced,
+        MissingApiKey,
+        NotFound,
+        OrderGateError,
+        PartitionNotOwned,
+        RateLimited,
+        RejectedByVenue,
+        RetryableVenueError,
+        VenueError,
+    )
+    from ordergate.domain.reasons import ReasonCode
+    from ordergate.domain.values import (
+        LiquiditySide,
+        OrderStatus,
+        OrderType,
+        Side,
+        TimeInForce,
+        TradingState,
+    )
+    from ordergate.engine.placement import Preview
+    from ordergate.engine.queries import Page
+    from ordergate.engine.results import CloseAllResult
+    from ordergate.engine.subscriptions import JournaledEvent
+    from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
+    from ordergate.oms import BlockingOms, Oms
+
+_HOMES: dict[str, str] = {
+    "Oms": "ordergate.oms",
+    "BlockingOms": "ordergate.oms",
+    "Settings": "ordergate.config.settings",
+    "Side": "ordergate.domain.values",
+    "OrderType": "ordergate.domain.values",
+    "TimeInForce": "ordergate.domain.values",
+    "OrderStatus": "ordergate.domain.values",
+    "LiquiditySide": "ordergate.domain.values",
+    "TradingState": "ordergate.domain.values",
+    "ReasonCode": "ordergate.domain.reasons",
+    "CurrencyMargin": "ordergate.domain.accounts",
+    "OrderView": "ordergate.engine.views",
+    "FillView": "ordergate.engine.views",
+    "PositionView": "ordergate.engine.views",
+    "BalanceView": "ordergate.engine.views",
+    "Page": "ordergate.engine.queries",
+    "Preview": "ordergate.engine.placement",
+    "CloseAllResult": "ordergate.engine.results",
+    "JournaledEvent": "ordergate.engine.subscriptions",
+    **dict.fromkeys(
+        (
+            "OrderGateError",
+            "InvalidRequest",
+            "IdempotencyConflict",
+            "AccessDenied",
+            "MissingApiKey",
+            "InvalidApiKey",
+            "InsufficientScope",
+            "NotFound",
+            "RateLimited",
+            "Conflict",
+            "InvalidTransition",
+            "DuplicateFill",
+            "VenueError",
+            "RetryableVenueError",
+            "RejectedByVenue",
+            "AmbiguousVenueError",
+            "BusError",
+            "BusUnavailable",
+            "EventPublishFailed",
+            "JournalError",
+            "JournalCorrupted",
+            "JournalFenced",
+            "EngineStopped",
+            "PartitionNotOwned",
+        ),
+        "ordergate.domain.errors",
+    ),
+}
+
+__all__ = [
+    "AccessDenied",
+    "AmbiguousVenueError",
+    "BalanceView",
+    "BlockingOms",
+    "BusError",
+    "BusUnavailable",
+    "CloseAllResult",
+    "Conflict",
+    "CurrencyMargin",
+    "DuplicateFill",
+    "EngineStopped",
+    "EventPublishFailed",
+    "FillView",
+    "IdempotencyConflict",
+    "InsufficientScope",
+    "InvalidApiKey",
+    "InvalidRequest",
+    "InvalidTransition",
+    "JournalCorrupted",
+    "JournalError",
+    "JournalFenced",
+    "JournaledEvent",
+    "LiquiditySide",
+    "MissingApiKey",
+    "NotFound",
+    "Oms",
+    "OrderGateError",
+    "OrderStatus",
+    "OrderType",
+    "OrderView",
+    "Page",
+    "PartitionNotOwned",
+    "PositionView",
+    "Preview",
+    "RateLimited",
+    "ReasonCode",
+    "RejectedByVenue",
+    "RetryableVenueError",
+    "Settings",
+    "Side",
+    "TimeInForce",
+    "TradingState",
+    "VenueError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ordergate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

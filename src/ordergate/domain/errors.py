@@ -25,7 +25,8 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     ├── JournalError                the journal refused or failed an append; the engine stops
     │   ├── JournalCorrupted        the hash chain or a read model does not verify
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
-    └── EngineStopped               the single writer is not running
+    ├── EngineStopped               the single writer is not running
+    └── PartitionNotOwned           another node runs the account's partition now   503
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
 `ReasonCode`, and the order ends in `DENIED`.
@@ -181,6 +182,8 @@ class JournalFenced(JournalError):
 
 
 class EngineStopped(OrderGateError):
+    """The single writer is not running (not started, stopped, or failed)."""
+
     code = "ENGINE_STOPPED"
 
 

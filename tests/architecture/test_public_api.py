@@ -1,0 +1,109 @@
+"""The public API is `ordergate.__all__`: this test fails when it drifts.
+
+Adding or removing a public name is a decision: change `EXPECTED` with it. Modelled on
+httpx's tests/test_exported_members.py; the names load lazily, so the check resolves each
+one instead of reading the module's namespace.
+"""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import ordergate
+from ordergate.domain import errors
+
+EXPECTED = frozenset(
+    {
+        # the Python API and its settings
+        "Oms",
+        "BlockingOms",
+        "Settings",
+        # values passed in and answered
+        "Side",
+        "OrderType",
+        "TimeInForce",
+        "OrderStatus",
+        "LiquiditySide",
+        "TradingState",
+        "ReasonCode",
+        "OrderView",
+        "FillView",
+        "PositionView",
+        "BalanceView",
+        "Page",
+        "Preview",
+        "CloseAllResult",
+        "CurrencyMargin",
+        "JournaledEvent",
+        # the one error hierarchy
+        "OrderGateError",
+        "InvalidRequest",
+        "IdempotencyConflict",
+        "AccessDenied",
+        "MissingApiKey",
+        "InvalidApiKey",
+        "InsufficientScope",
+        "NotFound",
+        "RateLimited",
+        "Conflict",
+        "InvalidTransition",
+        "DuplicateFill",
+        "VenueError",
+        "RetryableVenueError",
+        "RejectedByVenue",
+        "AmbiguousVenueError",
+        "BusError",
+        "BusUnavailable",
+        "EventPublishFailed",
+        "JournalError",
+        "JournalCorrupted",
+        "JournalFenced",
+        "EngineStopped",
+        "PartitionNotOwned",
+    }
+)
+
+
+def test_public_api_all_is_the_expected_names_sorted_once() -> None:
+    assert set(ordergate.__all__) == EXPECTED
+    assert ordergate.__all__ == sorted(set(ordergate.__all__))
+
+
+def test_public_api_every_name_resolves_to_an_object_of_ours() -> None:
+    for name in ordergate.__all__:
+        value = getattr(ordergate, name)
+        assert value.__name__ == name, name
+        assert value.__module__.startswith("ordergate."), (name, value.__module__)
+
+
+def test_public_api_unknown_name_is_an_attribute_error() -> None:
+    assert not hasattr(ordergate, "Engine")
+    assert set(ordergate.__all__) <= set(dir(ordergate))
+
+
+def test_public_api_exports_the_whole_error_hierarchy() -> None:
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.OrderGateError)
+    }
+    assert classes <= set(ordergate.__all__)
+
+
+def test_public_api_import_loads_no_adapter() -> None:
+    """`import ordergate` and a value type stay cheap: no venue library, no web server."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ordergate; ordergate.Side; ordergate.OrderGateError; "
+            "print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    heavy = {"ccxt", "fastapi", "aio_pika", "asyncpg", "ordergate.app", "ordergate.store"}
+    assert not heavy & set(loaded)
