@@ -30,7 +30,7 @@ from ordergate.domain.values import (
     TimeInForce,
     is_reasonable,
 )
-from ordergate.engine.commands import price_field_problem
+from ordergate.engine.commands import PlaceOrder, price_field_problem
 from ordergate.engine.views import BalanceView, FillView, OrderView
 
 
@@ -120,6 +120,29 @@ class OrderIn(BaseModel):
         if problem is not None:
             raise ValueError(problem)
         return value
+
+    def command(
+        self, default_account: str, *, trace_id: str | None = None, idempotent: bool = True
+    ) -> PlaceOrder:
+        """The engine's command for this order (`idempotent=False`: a preview, which
+        places nothing and so takes no key)."""
+        return PlaceOrder(
+            account=self.account or default_account,
+            symbol=self.symbol,
+            side=self.side,
+            qty=self.qty,
+            type=self.type,
+            price=self.price,
+            stop_price=self.stop_price,
+            time_in_force=self.time_in_force,
+            reduce_only=self.reduce_only,
+            stop_loss=self.stop_loss,
+            take_profit=self.take_profit,
+            idempotency_key=self.idempotency_key if idempotent else None,
+            strategy=self.strategy,
+            price_at_offset=self.price_at_offset,
+            trace_id=trace_id,
+        )
 
 
 class ReplaceIn(BaseModel):

@@ -13,7 +13,7 @@ from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPa
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import InvalidRequest, NotFound
 from ordergate.domain.values import OrderStatus, Side
-from ordergate.engine.commands import CancelOrder, PlaceOrder, ReplaceOrder
+from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.queries import MAX_OFFSET, OrderFilter, OrderSort, PageRequest
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -65,25 +65,7 @@ async def place_order(
 
     Its trace id is the request's (`X-Trace-Id`, or one made up for it).
     """
-    result = await trading.place(
-        PlaceOrder(
-            account=body.account or settings.default_account,
-            symbol=body.symbol,
-            side=body.side,
-            qty=body.qty,
-            type=body.type,
-            price=body.price,
-            stop_price=body.stop_price,
-            time_in_force=body.time_in_force,
-            reduce_only=body.reduce_only,
-            stop_loss=body.stop_loss,
-            take_profit=body.take_profit,
-            idempotency_key=body.idempotency_key,
-            strategy=body.strategy,
-            price_at_offset=body.price_at_offset,
-            trace_id=trace_id,
-        )
-    )
+    result = await trading.place(body.command(settings.default_account, trace_id=trace_id))
     if not result.created:
         response.status_code = status.HTTP_200_OK
     order = result.order

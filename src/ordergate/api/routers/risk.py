@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from ordergate.api.deps import LimitsDep, SettingsDep, TradingDep
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, OrderIn
-from ordergate.engine.commands import PlaceOrder
 
 router = APIRouter(tags=["risk"])
 
@@ -70,24 +69,7 @@ class PreviewOut(BaseModel):
 async def preview_order(trading: TradingDep, settings: SettingsDep, body: OrderIn) -> PreviewOut:
     """Estimate price, fees, slippage, notional and margin, and give the risk verdict with
     every reason that would deny the order. Nothing is placed or recorded."""
-    preview = await trading.preview(
-        PlaceOrder(
-            account=body.account or settings.default_account,
-            symbol=body.symbol,
-            side=body.side,
-            qty=body.qty,
-            type=body.type,
-            price=body.price,
-            stop_price=body.stop_price,
-            time_in_force=body.time_in_force,
-            reduce_only=body.reduce_only,
-            stop_loss=body.stop_loss,
-            take_profit=body.take_profit,
-            idempotency_key=None,
-            strategy=body.strategy,
-            price_at_offset=body.price_at_offset,
-        )
-    )
+    preview = await trading.preview(body.command(settings.default_account, idempotent=False))
     after: Decimal | None = None
     if preview.margin_required is not None:
         after = preview.free_margin - preview.margin_required
