@@ -32,7 +32,7 @@ from ordergate.engine.views import (
     ReadModelChanges,
 )
 from ordergate.store.postgres.connection import DRIVER_ERRORS
-from ordergate.store.postgres.rows import balance_view, fill_view, order_view, position_view
+from ordergate.store.rows import balance_view, fill_view, order_view, position_view
 
 _POSITIONS: Final = (
     "SELECT * FROM positions WHERE ($1::text IS NULL OR account = $1) "

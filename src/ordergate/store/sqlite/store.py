@@ -13,13 +13,11 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from ordergate.domain.errors import JournalError
 from ordergate.domain.events import Event
-from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.codec import decode
 from ordergate.engine.ids import order_number_of
@@ -38,6 +36,18 @@ from ordergate.engine.views import (
     OrderView,
     PositionView,
     ReadModelChanges,
+)
+from ordergate.store.rows import (
+    ORDER_MUTABLE,
+    balance_row,
+    balance_view,
+    fill_row,
+    fill_view,
+    journal_record,
+    order_row,
+    order_view,
+    position_row,
+    position_view,
 )
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -196,25 +206,11 @@ ORDER_COLUMNS: Final = (
     "updated_ts",
     "signal_id",
 )
-_ORDER_MUTABLE: Final = (
-    "qty",
-    "price",
-    "stop_price",
-    "status",
-    "filled_qty",
-    "overfill_qty",
-    "avg_fill_price",
-    "venue_order_id",
-    "reason_code",
-    "reason",
-    "flags",
-    "updated_ts",
-)
 UPSERT_ORDER: Final = (
     f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(ORDER_COLUMNS))}) "
     f"ON CONFLICT (order_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _ORDER_MUTABLE)
+    + ", ".join(f"{c} = excluded.{c}" for c in ORDER_MUTABLE)
 )
 INSERT_JOURNAL: Final = "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 FILL_COLUMNS: Final = (
@@ -230,131 +226,6 @@ UPSERT_BALANCE: Final = (
     "INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account, currency) DO UPDATE "
     "SET balance = excluded.balance, updated_ts = excluded.updated_ts"
 )
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _order_row(o: OrderView) -> tuple[Any, ...]:
-    partition, number = o.order_id.split("-", 1)
-    return (
-        o.order_id,
-        int(partition),
-        int(number),
-        o.client_order_id,
-        o.account,
-        o.symbol,
-        o.side.value,
-        o.type.value,
-        str(o.qty),
-        _text(o.price),
-        _text(o.stop_price),
-        o.time_in_force.value,
-        1 if o.reduce_only else 0,
-        _text(o.stop_loss),
-        _text(o.take_profit),
-        o.strategy,
-        o.idempotency_key,
-        o.parent_order_id,
-        o.trace_id,
-        o.status.value,
-        str(o.filled_qty),
-        str(o.overfill_qty),
-        _text(o.avg_fill_price),
-        o.venue_order_id,
-        o.reason_code,
-        o.reason,
-        ",".join(o.flags),
-        o.created_ts,
-        o.updated_ts,
-        o.signal_id,
-    )
-
-
-def _order_view(r: sqlite3.Row) -> OrderView:
-    return OrderView(
-        order_id=r["order_id"],
-        client_order_id=r["client_order_id"],
-        account=r["account"],
-        symbol=r["symbol"],
-        side=Side(r["side"]),
-        type=OrderType(r["type"]),
-        qty=Decimal(r["qty"]),
-        price=_dec(r["price"]),
-        stop_price=_dec(r["stop_price"]),
-        time_in_force=TimeInForce(r["time_in_force"]),
-        reduce_only=bool(r["reduce_only"]),
-        stop_loss=_dec(r["stop_loss"]),
-        take_profit=_dec(r["take_profit"]),
-        strategy=r["strategy"],
-        idempotency_key=r["idempotency_key"],
-        parent_order_id=r["parent_order_id"],
-        trace_id=r["trace_id"],
-        status=OrderStatus(r["status"]),
-        filled_qty=Decimal(r["filled_qty"]),
-        overfill_qty=Decimal(r["overfill_qty"]),
-        avg_fill_price=_dec(r["avg_fill_price"]),
-        venue_order_id=r["venue_order_id"],
-        reason_code=r["reason_code"],
-        reason=r["reason"],
-        flags=tuple(r["flags"].split(",")) if r["flags"] else (),
-        created_ts=r["created_ts"],
-        updated_ts=r["updated_ts"],
-        signal_id=r["signal_id"],
-    )
-
-
-def _fill_row(f: FillView) -> tuple[Any, ...]:
-    return (
-        f.trade_id,
-        f.order_id,
-        f.account,
-        f.symbol,
-        f.side.value,
-        str(f.qty),
-        str(f.price),
-        str(f.fee),
-        f.fee_currency,
-        f.liquidity.value,
-        f.ts,
-    )
-
-
-def _fill_view(r: sqlite3.Row) -> FillView:
-    return FillView(
-        trade_id=r["trade_id"],
-        order_id=r["order_id"],
-        account=r["account"],
-        symbol=r["symbol"],
-        side=Side(r["side"]),
-        qty=Decimal(r["qty"]),
-        price=Decimal(r["price"]),
-        fee=Decimal(r["fee"]),
-        fee_currency=r["fee_currency"],
-        liquidity=LiquiditySide(r["liquidity"]),
-        ts=r["ts"],
-    )
-
-
-def _position_view(r: sqlite3.Row) -> PositionView:
-    return PositionView(
-        r["account"],
-        r["symbol"],
-        Decimal(r["qty"]),
-        Decimal(r["avg_price"]),
-        Decimal(r["realized_pnl"]),
-        Decimal(r["fees"]),
-        r["updated_ts"],
-    )
-
-
-def _balance_view(r: sqlite3.Row) -> BalanceView:
-    return BalanceView(r["account"], r["currency"], Decimal(r["balance"]), r["updated_ts"])
 
 
 def _connect(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
@@ -443,33 +314,13 @@ class SqliteStore:
                 ],
             )
             if changes.orders:
-                con.executemany(UPSERT_ORDER, [_order_row(o) for o in changes.orders])
+                con.executemany(UPSERT_ORDER, [order_row(o) for o in changes.orders])
             if changes.fills:
-                con.executemany(INSERT_FILL, [_fill_row(f) for f in changes.fills])
+                con.executemany(INSERT_FILL, [fill_row(f) for f in changes.fills])
             if changes.positions:
-                con.executemany(
-                    UPSERT_POSITION,
-                    [
-                        (
-                            p.account,
-                            p.symbol,
-                            str(p.qty),
-                            str(p.avg_price),
-                            str(p.realized_pnl),
-                            str(p.fees),
-                            p.updated_ts,
-                        )
-                        for p in changes.positions
-                    ],
-                )
+                con.executemany(UPSERT_POSITION, [position_row(p) for p in changes.positions])
             if changes.balances:
-                con.executemany(
-                    UPSERT_BALANCE,
-                    [
-                        (b.account, b.currency, str(b.balance), b.updated_ts)
-                        for b in changes.balances
-                    ],
-                )
+                con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
             con.execute("COMMIT")
         except sqlite3.Error as exc:
             if con.in_transaction:
@@ -488,7 +339,7 @@ class SqliteStore:
         )
         while rows := cursor.fetchmany(2048):
             for r in rows:
-                yield JournalRecord(*tuple(r))
+                yield journal_record(r)
 
     def events(self) -> Iterator[Event]:
         return (decode(r.type, r.version, r.payload) for r in self.records())
@@ -504,7 +355,7 @@ class SqliteStore:
                 (self.partition, seq, _PAGE),
             ).fetchall()
             for r in page:
-                yield JournalRecord(*tuple(r))
+                yield journal_record(r)
             if len(page) < _PAGE:
                 return
             seq = page[-1]["seq"]
@@ -550,7 +401,7 @@ class SqliteStore:
         row = self._reader.execute(
             "SELECT * FROM orders WHERE order_id = ?", (order_id,)
         ).fetchone()
-        return None if row is None else _order_view(row)
+        return None if row is None else order_view(row)
 
     async def orders(
         self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
@@ -578,7 +429,7 @@ class SqliteStore:
             params.append(where.until)
         key = (sort.value, "partition", "number")
         rows = self._paged("orders", key, clauses, params, page)
-        items = [_order_view(r) for r in rows[: page.limit]]
+        items = [order_view(r) for r in rows[: page.limit]]
         more = len(rows) > page.limit
         next_cursor = None
         if more:
@@ -606,7 +457,7 @@ class SqliteStore:
             clauses.append("ts < ?")
             params.append(where.until)
         rows = self._paged("fills", ("ts", "fill_no"), clauses, params, page)
-        items = [_fill_view(r) for r in rows[: page.limit]]
+        items = [fill_view(r) for r in rows[: page.limit]]
         next_cursor = None
         if len(rows) > page.limit:
             last = rows[page.limit - 1]
@@ -651,21 +502,21 @@ class SqliteStore:
             "AND (?2 IS NULL OR symbol = ?2) ORDER BY account, symbol",
             (account, symbol),
         ).fetchall()
-        return [_position_view(r) for r in rows]
+        return [position_view(r) for r in rows]
 
     async def balances(self, account: str | None = None) -> list[BalanceView]:
         rows = self._reader.execute(
             "SELECT * FROM balances WHERE (?1 IS NULL OR account = ?1) ORDER BY account, currency",
             (account,),
         ).fetchall()
-        return [_balance_view(r) for r in rows]
+        return [balance_view(r) for r in rows]
 
     async def snapshot(self) -> ReadModelChanges:
         """Every read-model row, for verification against a replay."""
         con = self._reader
         return ReadModelChanges(
-            orders=[_order_view(r) for r in con.execute("SELECT * FROM orders ORDER BY order_id")],
-            fills=[_fill_view(r) for r in con.execute("SELECT * FROM fills ORDER BY fill_no")],
+            orders=[order_view(r) for r in con.execute("SELECT * FROM orders ORDER BY order_id")],
+            fills=[fill_view(r) for r in con.execute("SELECT * FROM fills ORDER BY fill_no")],
             positions=await self.positions(),
             balances=await self.balances(),
         )
