@@ -15,7 +15,8 @@ from ordergate.domain.events import BalanceAdjusted
 from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.replay import verify_store
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.sqlite.store import FILL_COLUMNS, MIGRATIONS, SqliteStore
+from ordergate.store.sqlite import SqliteStore
+from ordergate.store.sqlite.schema import FILL_COLUMNS, MIGRATIONS
 
 from .scenario import Session, load, session_batches
 

@@ -3,8 +3,8 @@
 One writer thread owns the write connection, so an append (encode, chain, insert, fsync)
 runs off the event loop while the engine and the API keep going; SQLite releases the GIL
 while it writes. Reads use their own connection; WAL lets them run beside the writer and
-they only ever see committed transactions. Triggers refuse UPDATE and DELETE on the
-journal table: it is append-only at the storage level too.
+they only ever see committed transactions. The journal table is append-only at the
+storage level too (`schema.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from ordergate.domain.errors import JournalError
 from ordergate.domain.events import Event
@@ -49,163 +49,11 @@ from ordergate.store.rows import (
     position_row,
     position_view,
 )
+from ordergate.store.sqlite.connection import SYNCHRONOUS_MODES, Synchronous, connect
+from ordergate.store.sqlite.schema import FILL_COLUMNS, ORDER_COLUMNS, migrate
 
-Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _PAGE: Final = 2048  # journal records read at a time
 
-MIGRATIONS: Final[tuple[str, ...]] = (
-    """
-    CREATE TABLE journal (
-        partition INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        stream TEXT NOT NULL,
-        type TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        payload BLOB NOT NULL,
-        prev_hash BLOB NOT NULL,
-        hash BLOB NOT NULL,
-        PRIMARY KEY (partition, seq)
-    ) WITHOUT ROWID;
-    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-    CREATE TABLE orders (
-        order_id TEXT PRIMARY KEY,
-        partition INTEGER NOT NULL,
-        number INTEGER NOT NULL,
-        client_order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        type TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT,
-        stop_price TEXT,
-        time_in_force TEXT NOT NULL,
-        reduce_only INTEGER NOT NULL,
-        stop_loss TEXT,
-        take_profit TEXT,
-        strategy TEXT,
-        idempotency_key TEXT,
-        parent_order_id TEXT,
-        trace_id TEXT,
-        status TEXT NOT NULL,
-        filled_qty TEXT NOT NULL,
-        overfill_qty TEXT NOT NULL,
-        avg_fill_price TEXT,
-        venue_order_id TEXT,
-        reason_code TEXT,
-        reason TEXT,
-        flags TEXT NOT NULL,
-        created_ts INTEGER NOT NULL,
-        updated_ts INTEGER NOT NULL
-    );
-    CREATE INDEX orders_by_created ON orders (created_ts, partition, number);
-    CREATE INDEX orders_by_status ON orders (status, created_ts);
-    CREATE INDEX orders_by_account_symbol ON orders (account, symbol, created_ts);
-    CREATE TABLE fills (
-        fill_no INTEGER PRIMARY KEY,
-        trade_id TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT NOT NULL,
-        fee TEXT NOT NULL,
-        fee_currency TEXT NOT NULL,
-        liquidity TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        UNIQUE (account, trade_id)
-    );
-    CREATE INDEX fills_by_ts ON fills (ts, fill_no);
-    CREATE INDEX fills_by_order ON fills (order_id);
-    CREATE TABLE positions (
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        avg_price TEXT NOT NULL,
-        realized_pnl TEXT NOT NULL,
-        fees TEXT NOT NULL,
-        updated_ts INTEGER NOT NULL,
-        PRIMARY KEY (account, symbol)
-    ) WITHOUT ROWID;
-    CREATE TABLE balances (
-        account TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        balance TEXT NOT NULL,
-        updated_ts INTEGER NOT NULL,
-        PRIMARY KEY (account, currency)
-    ) WITHOUT ROWID;
-    """,
-    """
-    ALTER TABLE orders ADD COLUMN signal_id TEXT;
-    CREATE TABLE outbox_cursor (
-        partition INTEGER PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        updated_ts INTEGER NOT NULL
-    );
-    """,
-    # 3: a trade id is unique per order, not per account: both legs of a self-trade are
-    # fills of the account. SQLite cannot drop a constraint, so the table is rebuilt.
-    """
-    CREATE TABLE fills_v3 (
-        fill_no INTEGER PRIMARY KEY,
-        trade_id TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT NOT NULL,
-        fee TEXT NOT NULL,
-        fee_currency TEXT NOT NULL,
-        liquidity TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        UNIQUE (account, order_id, trade_id)
-    );
-    INSERT INTO fills_v3 SELECT * FROM fills;
-    DROP TABLE fills;
-    ALTER TABLE fills_v3 RENAME TO fills;
-    CREATE INDEX fills_by_ts ON fills (ts, fill_no);
-    CREATE INDEX fills_by_order ON fills (order_id);
-    """,
-)
-
-ORDER_COLUMNS: Final = (
-    "order_id",
-    "partition",
-    "number",
-    "client_order_id",
-    "account",
-    "symbol",
-    "side",
-    "type",
-    "qty",
-    "price",
-    "stop_price",
-    "time_in_force",
-    "reduce_only",
-    "stop_loss",
-    "take_profit",
-    "strategy",
-    "idempotency_key",
-    "parent_order_id",
-    "trace_id",
-    "status",
-    "filled_qty",
-    "overfill_qty",
-    "avg_fill_price",
-    "venue_order_id",
-    "reason_code",
-    "reason",
-    "flags",
-    "created_ts",
-    "updated_ts",
-    "signal_id",
-)
 UPSERT_ORDER: Final = (
     f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(ORDER_COLUMNS))}) "
@@ -213,9 +61,6 @@ UPSERT_ORDER: Final = (
     + ", ".join(f"{c} = excluded.{c}" for c in ORDER_MUTABLE)
 )
 INSERT_JOURNAL: Final = "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-FILL_COLUMNS: Final = (
-    "trade_id, order_id, account, symbol, side, qty, price, fee, fee_currency, liquidity, ts"
-)
 INSERT_FILL: Final = f"INSERT INTO fills ({FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 UPSERT_POSITION: Final = (
     "INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE "
@@ -228,16 +73,6 @@ UPSERT_BALANCE: Final = (
 )
 
 
-def _connect(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
-    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    con.row_factory = sqlite3.Row
-    con.execute("PRAGMA journal_mode = WAL")
-    con.execute(f"PRAGMA synchronous = {synchronous}")
-    con.execute("PRAGMA busy_timeout = 5000")
-    con.execute("PRAGMA foreign_keys = ON")
-    return con
-
-
 class SqliteStore:
     """Journal + read models in one SQLite file. Open it with `SqliteStore(path)`."""
 
@@ -246,12 +81,12 @@ class SqliteStore:
     ) -> None:
         self.path = Path(path)
         self.partition = partition
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"bad synchronous mode {synchronous!r}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path, synchronous)
-        self._migrate()
-        self._reader = _connect(self.path, synchronous)
+        self._writer = connect(self.path, synchronous)
+        migrate(self._writer, self.path)
+        self._reader = connect(self.path, synchronous)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-journal")
         row = self._reader.execute(
             "SELECT seq, hash FROM journal WHERE partition = ? ORDER BY seq DESC LIMIT 1",
@@ -259,27 +94,6 @@ class SqliteStore:
         ).fetchone()
         self._head_seq: int = 0 if row is None else row["seq"]
         self._head_hash: bytes = GENESIS if row is None else row["hash"]
-
-    def _migrate(self) -> None:
-        con = self._writer
-        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = con.execute("SELECT version FROM schema_version").fetchone()
-        current = 0 if row is None else int(row["version"])
-        if current > len(MIGRATIONS):
-            raise JournalError(
-                f"{self.path} has schema v{current}; this ordergate knows v{len(MIGRATIONS)}"
-            )
-        for version in range(current, len(MIGRATIONS)):
-            script = (
-                f"BEGIN IMMEDIATE; {MIGRATIONS[version]}; DELETE FROM schema_version; "
-                f"INSERT INTO schema_version VALUES ({version + 1}); COMMIT;"
-            )
-            try:
-                con.executescript(script)
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
 
     @property
     def head_seq(self) -> int:
