@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
-from ordergate.domain.errors import JournalError
 from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.codec import decode
@@ -38,39 +37,17 @@ from ordergate.engine.views import (
     ReadModelChanges,
 )
 from ordergate.store.rows import (
-    ORDER_MUTABLE,
-    balance_row,
     balance_view,
-    fill_row,
     fill_view,
     journal_record,
-    order_row,
     order_view,
-    position_row,
     position_view,
 )
 from ordergate.store.sqlite.connection import SYNCHRONOUS_MODES, Synchronous, connect
-from ordergate.store.sqlite.schema import FILL_COLUMNS, ORDER_COLUMNS, migrate
+from ordergate.store.sqlite.schema import migrate
+from ordergate.store.sqlite.writes import write_batch, write_outbox_cursor
 
 _PAGE: Final = 2048  # journal records read at a time
-
-UPSERT_ORDER: Final = (
-    f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(ORDER_COLUMNS))}) "
-    f"ON CONFLICT (order_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in ORDER_MUTABLE)
-)
-INSERT_JOURNAL: Final = "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_FILL: Final = f"INSERT INTO fills ({FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-UPSERT_POSITION: Final = (
-    "INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE "
-    "SET qty = excluded.qty, avg_price = excluded.avg_price, "
-    "realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_ts = excluded.updated_ts"
-)
-UPSERT_BALANCE: Final = (
-    "INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account, currency) DO UPDATE "
-    "SET balance = excluded.balance, updated_ts = excluded.updated_ts"
-)
 
 
 class SqliteStore:
@@ -107,39 +84,7 @@ class SqliteStore:
 
     def _write(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
         records = seal(events, self.partition, self._head_seq, self._head_hash)
-        con = self._writer
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.executemany(
-                INSERT_JOURNAL,
-                [
-                    (
-                        r.partition,
-                        r.seq,
-                        r.ts,
-                        r.stream,
-                        r.type,
-                        r.version,
-                        r.payload,
-                        r.prev_hash,
-                        r.hash,
-                    )
-                    for r in records
-                ],
-            )
-            if changes.orders:
-                con.executemany(UPSERT_ORDER, [order_row(o) for o in changes.orders])
-            if changes.fills:
-                con.executemany(INSERT_FILL, [fill_row(f) for f in changes.fills])
-            if changes.positions:
-                con.executemany(UPSERT_POSITION, [position_row(p) for p in changes.positions])
-            if changes.balances:
-                con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
-            con.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise JournalError(f"journal append failed: {exc}") from exc
+        write_batch(self._writer, records, changes)
         if records:
             self._head_seq = records[-1].seq
             self._head_hash = records[-1].hash
@@ -185,18 +130,9 @@ class SqliteStore:
     async def advance_outbox_cursor(self, seq: int, updated_ts: int) -> None:
         """Move the relay's cursor to `seq`; a lower seq than the stored one changes nothing."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._advance_cursor, seq, updated_ts)
-
-    def _advance_cursor(self, seq: int, updated_ts: int) -> None:
-        try:
-            self._writer.execute(
-                "INSERT INTO outbox_cursor VALUES (?, ?, ?) ON CONFLICT (partition) DO UPDATE "
-                "SET seq = excluded.seq, updated_ts = excluded.updated_ts "
-                "WHERE excluded.seq > outbox_cursor.seq",
-                (self.partition, seq, updated_ts),
-            )
-        except sqlite3.Error as exc:
-            raise JournalError(f"outbox cursor update failed: {exc}") from exc
+        await loop.run_in_executor(
+            self._executor, write_outbox_cursor, self._writer, self.partition, seq, updated_ts
+        )
 
     def count(self) -> int:
         row = self._reader.execute(
