@@ -1,7 +1,7 @@
 """Queries over the PostgreSQL read models: every partition's rows, answered as SQLite answers.
 
 Filters, offset and cursor paging, the sort keys and the cursors' encoding are those of
-`SqliteStore` (`store/sqlite.py`): one REST client may page through either. Text keys sort
+`SqliteStore` (`sqlite/reads.py`): one REST client may page through either. Text keys sort
 in the "C" collation (see `schema.py`), which orders them as SQLite's BINARY does.
 """
 
