@@ -12,7 +12,6 @@ from typing import TypeVar
 from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.codec import decode
-from ordergate.engine.ids import order_number_of
 from ordergate.engine.queries import (
     Cursor,
     FillFilter,
@@ -29,6 +28,7 @@ from ordergate.engine.views import (
     PositionView,
     ReadModelChanges,
 )
+from ordergate.store.paging import order_key
 
 V = TypeVar("V")
 
@@ -109,13 +109,7 @@ class MemoryStore:
         self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
     ) -> Page[OrderView]:
         rows = [o for o in self._orders.values() if _order_matches(o, where)]
-
-        def key(o: OrderView) -> tuple[int, int, int]:
-            ts = o.created_ts if sort is OrderSort.CREATED_TS else o.updated_ts
-            partition, _ = o.order_id.split("-", 1)
-            return ts, int(partition), order_number_of(o.order_id)
-
-        return _page(rows, key, page)
+        return _page(rows, lambda o: order_key(o, sort), page)
 
     async def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
         numbered = {id(f): n for n, f in enumerate(self._fills)}

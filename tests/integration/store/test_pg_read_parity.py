@@ -36,7 +36,7 @@ from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.queries import FillFilter, OrderFilter, OrderSort, Page, PageRequest
 from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
 from ordergate.store.postgres import PostgresStore
-from ordergate.store.postgres.rows import (
+from ordergate.store.postgres.columns import (
     BALANCE_COLUMNS,
     FILL_COLUMNS,
     ORDER_COLUMNS,

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ordergate.domain.errors import JournalError
@@ -15,7 +16,8 @@ from ordergate.domain.events import BalanceAdjusted
 from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.replay import verify_store
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.sqlite.store import FILL_COLUMNS, MIGRATIONS, SqliteStore
+from ordergate.store.sqlite import SqliteStore
+from ordergate.store.sqlite.schema import FILL_COLUMNS, MIGRATIONS
 
 from .scenario import Session, load, session_batches
 
@@ -69,6 +71,36 @@ async def test_sqlite_journal_delete_refused_by_trigger(loaded, raw):
 
     store, session = loaded
     assert store.count() == len(session.events)
+
+
+# --- how rows are stored ----------------------------------------------------------------------
+
+
+async def test_sqlite_order_row_keeps_reduce_only_as_integer_and_decimals_as_text(path, raw):
+    # The row mapping is shared with PostgreSQL (boolean): SQLite's file must still hold
+    # INTEGER 0/1, and decimals as text with their exponent.
+    store = SqliteStore(path)
+    try:
+        session = await load(store)
+        first = session.orders()[0]
+        reducing = msgspec.structs.replace(first, order_id="0-99", reduce_only=True)
+        await store.append([], ReadModelChanges(orders=[reducing]))
+        read_back = await store.order("0-99")
+    finally:
+        await store.close()
+
+    rows = raw.execute(
+        "SELECT order_id, reduce_only, typeof(reduce_only), qty, typeof(qty) FROM orders "
+        "WHERE order_id IN (?, '0-99') ORDER BY order_id",
+        (first.order_id,),
+    ).fetchall()
+    assert rows == [
+        (first.order_id, 0, "integer", str(first.qty), "text"),
+        ("0-99", 1, "integer", str(first.qty), "text"),
+    ]
+    assert read_back == reducing
+    assert read_back is not None
+    assert read_back.reduce_only is True
 
 
 # --- tampering with the journal ---------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Queries over the PostgreSQL read models: every partition's rows, answered as SQLite answers.
 
-Filters, offset and cursor paging, the sort keys and the cursors' encoding are those of
-`SqliteStore` (`store/sqlite.py`): one REST client may page through either. Text keys sort
-in the "C" collation (see `schema.py`), which orders them as SQLite's BINARY does.
+Filters, offset and cursor paging, the sort keys and the cursors are every store's
+(`store/paging.py`; this module only writes its parameters as PostgreSQL does): one REST
+client may page through either store. Text keys sort in the "C" collation (see
+`schema.py`), which orders them as SQLite's BINARY does.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from asyncpg import Connection, Pool, Record
 from asyncpg.pool import PoolConnectionProxy
 
 from ordergate.domain.errors import JournalError
-from ordergate.engine.ids import order_number_of
 from ordergate.engine.queries import (
-    Cursor,
     FillFilter,
     OrderFilter,
     OrderSort,
@@ -31,8 +30,16 @@ from ordergate.engine.views import (
     PositionView,
     ReadModelChanges,
 )
+from ordergate.store.paging import (
+    Where,
+    fill_conditions,
+    fill_page,
+    order_conditions,
+    order_page,
+    page_query,
+)
 from ordergate.store.postgres.connection import DRIVER_ERRORS
-from ordergate.store.postgres.rows import balance_view, fill_view, order_view, position_view
+from ordergate.store.rows import balance_view, fill_view, order_view, position_view
 
 _POSITIONS: Final = (
     "SELECT * FROM positions WHERE ($1::text IS NULL OR account = $1) "
@@ -52,23 +59,15 @@ async def translated(action: str) -> AsyncIterator[None]:
         raise JournalError(f"{action} failed: {exc!r}") from exc
 
 
-class _Where:
-    """WHERE clauses with numbered parameters ($1, $2, ...)."""
-
-    def __init__(self) -> None:
-        self.clauses: list[str] = []
-        self.params: list[Any] = []
+class _PostgresWhere(Where):
+    """Parameters as `$1::type`, `$2::type`...; a set as one array: `= ANY($n::text[])`."""
 
     def bind(self, value: Any, pg_type: str) -> str:
         self.params.append(value)
         return f"${len(self.params)}::{pg_type}"
 
-    def equal(self, column: str, value: Any) -> None:
-        if value is not None:
-            self.clauses.append(f"{column} = {self.bind(value, 'text')}")
-
-    def sql(self) -> str:
-        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+    def one_of(self, column: str, values: list[str]) -> None:
+        self.clauses.append(f"{column} = ANY({self.bind(values, 'text[]')})")
 
 
 class PostgresReadModels:
@@ -85,73 +84,20 @@ class PostgresReadModels:
     async def orders(
         self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
     ) -> Page[OrderView]:
-        sql = _Where()
-        sql.equal("account", where.account)
-        sql.equal("symbol", where.symbol)
-        sql.equal("strategy", where.strategy)
-        sql.equal("side", None if where.side is None else where.side.value)
-        if where.statuses is not None:
-            statuses = sorted(s.value for s in where.statuses)
-            sql.clauses.append(f"status = ANY({sql.bind(statuses, 'text[]')})")
-        if where.since is not None:
-            sql.clauses.append(f"created_ts >= {sql.bind(where.since, 'bigint')}")
-        if where.until is not None:
-            sql.clauses.append(f"created_ts < {sql.bind(where.until, 'bigint')}")
-        key = (sort.value, "partition_id", "number")
-        rows = await self._paged("orders", key, sql, page)
-        items = [order_view(r) for r in rows[: page.limit]]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = items[-1]
-            ts = last.created_ts if sort is OrderSort.CREATED_TS else last.updated_ts
-            partition = int(last.order_id.split("-", 1)[0])
-            next_cursor = Cursor(ts, partition, order_number_of(last.order_id)).encode()
-        return Page(items, next_cursor)
+        sql = _PostgresWhere()
+        order_conditions(sql, where)
+        query = page_query("orders", (sort.value, "partition_id", "number"), sql, page)
+        async with translated("querying orders"):
+            rows = await self._pool.fetch(query, *sql.params)
+        return order_page(rows, page, sort)
 
     async def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
-        sql = _Where()
-        sql.equal("account", where.account)
-        sql.equal("symbol", where.symbol)
-        sql.equal("order_id", where.order_id)
-        if where.since is not None:
-            sql.clauses.append(f"ts >= {sql.bind(where.since, 'bigint')}")
-        if where.until is not None:
-            sql.clauses.append(f"ts < {sql.bind(where.until, 'bigint')}")
-        rows = await self._paged("fills", ("ts", "fill_no"), sql, page)
-        items = [fill_view(r) for r in rows[: page.limit]]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = rows[page.limit - 1]
-            next_cursor = Cursor(last["ts"], 0, last["fill_no"]).encode()
-        return Page(items, next_cursor)
-
-    async def _paged(
-        self, table: str, key: tuple[str, ...], sql: _Where, page: PageRequest
-    ) -> list[Record]:
-        """Rows ordered by `key` (ts first, the row's own number last), one page plus one.
-
-        A cursor is the key of the last row of the previous page: (ts, partition, number)
-        for orders, (ts, number) for fills, whose cursors carry partition 0.
-        """
-        direction = "DESC" if page.descending else "ASC"
-        offset = page.offset
-        if page.cursor is not None:
-            cursor = Cursor.decode(page.cursor)  # InvalidRequest for a cursor not ours
-            values: tuple[int, ...] = (cursor.ts, cursor.partition, cursor.number)
-            if len(key) == 2:
-                values = (cursor.ts, cursor.number)
-            marks = ", ".join(sql.bind(v, "bigint") for v in values)
-            comparison = "<" if page.descending else ">"
-            sql.clauses.append(f"({', '.join(key)}) {comparison} ({marks})")
-            offset = 0
-        order_sql = ", ".join(f"{column} {direction}" for column in key)
-        limit = sql.bind(page.limit + 1, "bigint")
-        skip = sql.bind(offset, "bigint")
-        query = (
-            f"SELECT * FROM {table} {sql.sql()} ORDER BY {order_sql} LIMIT {limit} OFFSET {skip}"
-        )
-        async with translated(f"querying {table}"):
-            return await self._pool.fetch(query, *sql.params)
+        sql = _PostgresWhere()
+        fill_conditions(sql, where)
+        query = page_query("fills", ("ts", "fill_no"), sql, page)
+        async with translated("querying fills"):
+            rows = await self._pool.fetch(query, *sql.params)
+        return fill_page(rows, page)
 
     async def positions(
         self, account: str | None = None, symbol: str | None = None

@@ -1,10 +1,12 @@
 """The PostgreSQL schema: ordered migrations, applied once however many nodes start at once.
 
-The journal and the read models have SQLite's shape (`store/sqlite.py`), with `partition_id`
+The journal and the read models have SQLite's shape (`sqlite/schema.py`), with `partition_id`
 where SQLite says `partition`. Decimals are TEXT, as SQLite keeps them, so that a value's
 exponent survives ("0.010" stays "0.010"): verification compares the read models with a
-replay field by field. The text columns that queries sort by use the "C" collation, so that
-PostgreSQL orders them byte by byte as SQLite does, whatever the database's locale.
+replay field by field. `reduce_only` is a boolean where SQLite has an INTEGER 0 or 1
+(`ordergate.store.rows` writes and reads both). The text columns that queries sort by use
+the "C" collation, so that PostgreSQL orders them byte by byte as SQLite does, whatever the
+database's locale.
 
 `partition_head` is both the partition's owner record (its fencing epoch) and the head of its
 hash chain; every append moves it in the same statement as it inserts (see `store.py`).

@@ -30,8 +30,8 @@ from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
 from ordergate.store.postgres.reads import read_model_rows, translated
-from ordergate.store.postgres.rows import journal_record
 from ordergate.store.postgres.schema import MIGRATIONS
+from ordergate.store.rows import journal_record
 
 # The oldest schema these queries read: v1 (journal, heads) and v2 (read models).
 _OLDEST_READABLE: Final = 2

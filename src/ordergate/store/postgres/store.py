@@ -35,7 +35,6 @@ from ordergate.store.postgres.connection import (
     create_read_pool,
 )
 from ordergate.store.postgres.reads import PostgresReadModels, translated
-from ordergate.store.postgres.rows import journal_record
 from ordergate.store.postgres.schema import migrate
 from ordergate.store.postgres.writer import (
     END_BACKEND,
@@ -46,6 +45,7 @@ from ordergate.store.postgres.writer import (
     take_partition_over,
 )
 from ordergate.store.postgres.writes import APPEND_SQL, append_arguments
+from ordergate.store.rows import journal_record
 
 PAGE_SIZE: Final = 1000  # journal records read per query by `records_after`
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -22,18 +22,14 @@ from typing import Any, Final, TypeVar
 
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.postgres.rows import (
+from ordergate.store.postgres.columns import (
     BALANCE_COLUMNS,
     FILL_COLUMNS,
     ORDER_COLUMNS,
-    ORDER_MUTABLE,
     POSITION_COLUMNS,
     Columns,
-    balance_row,
-    fill_row,
-    order_row,
-    position_row,
 )
+from ordergate.store.rows import ORDER_MUTABLE, balance_row, fill_row, order_row, position_row
 
 T = TypeVar("T")
 K = TypeVar("K")

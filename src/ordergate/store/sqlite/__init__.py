@@ -2,6 +2,6 @@
 beside them in the same file (their own tables and connection)."""
 
 from ordergate.store.sqlite.keys import SqliteKeyStore
-from ordergate.store.sqlite.store import SqliteStore, Synchronous
+from ordergate.store.sqlite.store import SqliteStore
 
-__all__ = ["SqliteKeyStore", "SqliteStore", "Synchronous"]
+__all__ = ["SqliteKeyStore", "SqliteStore"]

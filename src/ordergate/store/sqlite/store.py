@@ -2,372 +2,42 @@
 
 One writer thread owns the write connection, so an append (encode, chain, insert, fsync)
 runs off the event loop while the engine and the API keep going; SQLite releases the GIL
-while it writes. Reads use their own connection; WAL lets them run beside the writer and
-they only ever see committed transactions. Triggers refuse UPDATE and DELETE on the
-journal table: it is append-only at the storage level too.
+while it writes. Reads use their own connection (`reads.py`); WAL lets them run beside the
+writer and they only ever see committed transactions. The journal table is append-only at
+the storage level too (`schema.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Final
 
-from ordergate.domain.errors import JournalError
 from ordergate.domain.events import Event
-from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.codec import decode
-from ordergate.engine.ids import order_number_of
-from ordergate.engine.queries import (
-    Cursor,
-    FillFilter,
-    OrderFilter,
-    OrderSort,
-    Page,
-    PageRequest,
-)
 from ordergate.engine.records import JournalRecord
-from ordergate.engine.views import (
-    BalanceView,
-    FillView,
-    OrderView,
-    PositionView,
-    ReadModelChanges,
-)
+from ordergate.engine.views import ReadModelChanges
+from ordergate.store.rows import journal_record
+from ordergate.store.sqlite.connection import SYNCHRONOUS_MODES, Synchronous, connect
+from ordergate.store.sqlite.reads import SqliteReadModels
+from ordergate.store.sqlite.schema import migrate
+from ordergate.store.sqlite.writes import write_batch, write_outbox_cursor
 
-Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _PAGE: Final = 2048  # journal records read at a time
-
-MIGRATIONS: Final[tuple[str, ...]] = (
-    """
-    CREATE TABLE journal (
-        partition INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        stream TEXT NOT NULL,
-        type TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        payload BLOB NOT NULL,
-        prev_hash BLOB NOT NULL,
-        hash BLOB NOT NULL,
-        PRIMARY KEY (partition, seq)
-    ) WITHOUT ROWID;
-    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-    CREATE TABLE orders (
-        order_id TEXT PRIMARY KEY,
-        partition INTEGER NOT NULL,
-        number INTEGER NOT NULL,
-        client_order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        type TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT,
-        stop_price TEXT,
-        time_in_force TEXT NOT NULL,
-        reduce_only INTEGER NOT NULL,
-        stop_loss TEXT,
-        take_profit TEXT,
-        strategy TEXT,
-        idempotency_key TEXT,
-        parent_order_id TEXT,
-        trace_id TEXT,
-        status TEXT NOT NULL,
-        filled_qty TEXT NOT NULL,
-        overfill_qty TEXT NOT NULL,
-        avg_fill_price TEXT,
-        venue_order_id TEXT,
-        reason_code TEXT,
-        reason TEXT,
-        flags TEXT NOT NULL,
-        created_ts INTEGER NOT NULL,
-        updated_ts INTEGER NOT NULL
-    );
-    CREATE INDEX orders_by_created ON orders (created_ts, partition, number);
-    CREATE INDEX orders_by_status ON orders (status, created_ts);
-    CREATE INDEX orders_by_account_symbol ON orders (account, symbol, created_ts);
-    CREATE TABLE fills (
-        fill_no INTEGER PRIMARY KEY,
-        trade_id TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT NOT NULL,
-        fee TEXT NOT NULL,
-        fee_currency TEXT NOT NULL,
-        liquidity TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        UNIQUE (account, trade_id)
-    );
-    CREATE INDEX fills_by_ts ON fills (ts, fill_no);
-    CREATE INDEX fills_by_order ON fills (order_id);
-    CREATE TABLE positions (
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        avg_price TEXT NOT NULL,
-        realized_pnl TEXT NOT NULL,
-        fees TEXT NOT NULL,
-        updated_ts INTEGER NOT NULL,
-        PRIMARY KEY (account, symbol)
-    ) WITHOUT ROWID;
-    CREATE TABLE balances (
-        account TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        balance TEXT NOT NULL,
-        updated_ts INTEGER NOT NULL,
-        PRIMARY KEY (account, currency)
-    ) WITHOUT ROWID;
-    """,
-    """
-    ALTER TABLE orders ADD COLUMN signal_id TEXT;
-    CREATE TABLE outbox_cursor (
-        partition INTEGER PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        updated_ts INTEGER NOT NULL
-    );
-    """,
-    # 3: a trade id is unique per order, not per account: both legs of a self-trade are
-    # fills of the account. SQLite cannot drop a constraint, so the table is rebuilt.
-    """
-    CREATE TABLE fills_v3 (
-        fill_no INTEGER PRIMARY KEY,
-        trade_id TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        qty TEXT NOT NULL,
-        price TEXT NOT NULL,
-        fee TEXT NOT NULL,
-        fee_currency TEXT NOT NULL,
-        liquidity TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        UNIQUE (account, order_id, trade_id)
-    );
-    INSERT INTO fills_v3 SELECT * FROM fills;
-    DROP TABLE fills;
-    ALTER TABLE fills_v3 RENAME TO fills;
-    CREATE INDEX fills_by_ts ON fills (ts, fill_no);
-    CREATE INDEX fills_by_order ON fills (order_id);
-    """,
+_HEAD: Final = "SELECT seq, hash FROM journal WHERE partition = ? ORDER BY seq DESC LIMIT 1"
+_RECORDS: Final = (
+    "SELECT partition, seq, ts, stream, type, version, payload, prev_hash, hash "
+    "FROM journal WHERE partition = ? AND seq > ? ORDER BY seq"
 )
-
-ORDER_COLUMNS: Final = (
-    "order_id",
-    "partition",
-    "number",
-    "client_order_id",
-    "account",
-    "symbol",
-    "side",
-    "type",
-    "qty",
-    "price",
-    "stop_price",
-    "time_in_force",
-    "reduce_only",
-    "stop_loss",
-    "take_profit",
-    "strategy",
-    "idempotency_key",
-    "parent_order_id",
-    "trace_id",
-    "status",
-    "filled_qty",
-    "overfill_qty",
-    "avg_fill_price",
-    "venue_order_id",
-    "reason_code",
-    "reason",
-    "flags",
-    "created_ts",
-    "updated_ts",
-    "signal_id",
-)
-_ORDER_MUTABLE: Final = (
-    "qty",
-    "price",
-    "stop_price",
-    "status",
-    "filled_qty",
-    "overfill_qty",
-    "avg_fill_price",
-    "venue_order_id",
-    "reason_code",
-    "reason",
-    "flags",
-    "updated_ts",
-)
-UPSERT_ORDER: Final = (
-    f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(ORDER_COLUMNS))}) "
-    f"ON CONFLICT (order_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _ORDER_MUTABLE)
-)
-INSERT_JOURNAL: Final = "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-FILL_COLUMNS: Final = (
-    "trade_id, order_id, account, symbol, side, qty, price, fee, fee_currency, liquidity, ts"
-)
-INSERT_FILL: Final = f"INSERT INTO fills ({FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-UPSERT_POSITION: Final = (
-    "INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE "
-    "SET qty = excluded.qty, avg_price = excluded.avg_price, "
-    "realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_ts = excluded.updated_ts"
-)
-UPSERT_BALANCE: Final = (
-    "INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account, currency) DO UPDATE "
-    "SET balance = excluded.balance, updated_ts = excluded.updated_ts"
-)
+_RECORDS_PAGE: Final = f"{_RECORDS} LIMIT ?"
+_OUTBOX_CURSOR: Final = "SELECT seq FROM outbox_cursor WHERE partition = ?"
+_COUNT: Final = "SELECT count(*) FROM journal WHERE partition = ?"
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _order_row(o: OrderView) -> tuple[Any, ...]:
-    partition, number = o.order_id.split("-", 1)
-    return (
-        o.order_id,
-        int(partition),
-        int(number),
-        o.client_order_id,
-        o.account,
-        o.symbol,
-        o.side.value,
-        o.type.value,
-        str(o.qty),
-        _text(o.price),
-        _text(o.stop_price),
-        o.time_in_force.value,
-        1 if o.reduce_only else 0,
-        _text(o.stop_loss),
-        _text(o.take_profit),
-        o.strategy,
-        o.idempotency_key,
-        o.parent_order_id,
-        o.trace_id,
-        o.status.value,
-        str(o.filled_qty),
-        str(o.overfill_qty),
-        _text(o.avg_fill_price),
-        o.venue_order_id,
-        o.reason_code,
-        o.reason,
-        ",".join(o.flags),
-        o.created_ts,
-        o.updated_ts,
-        o.signal_id,
-    )
-
-
-def _order_view(r: sqlite3.Row) -> OrderView:
-    return OrderView(
-        order_id=r["order_id"],
-        client_order_id=r["client_order_id"],
-        account=r["account"],
-        symbol=r["symbol"],
-        side=Side(r["side"]),
-        type=OrderType(r["type"]),
-        qty=Decimal(r["qty"]),
-        price=_dec(r["price"]),
-        stop_price=_dec(r["stop_price"]),
-        time_in_force=TimeInForce(r["time_in_force"]),
-        reduce_only=bool(r["reduce_only"]),
-        stop_loss=_dec(r["stop_loss"]),
-        take_profit=_dec(r["take_profit"]),
-        strategy=r["strategy"],
-        idempotency_key=r["idempotency_key"],
-        parent_order_id=r["parent_order_id"],
-        trace_id=r["trace_id"],
-        status=OrderStatus(r["status"]),
-        filled_qty=Decimal(r["filled_qty"]),
-        overfill_qty=Decimal(r["overfill_qty"]),
-        avg_fill_price=_dec(r["avg_fill_price"]),
-        venue_order_id=r["venue_order_id"],
-        reason_code=r["reason_code"],
-        reason=r["reason"],
-        flags=tuple(r["flags"].split(",")) if r["flags"] else (),
-        created_ts=r["created_ts"],
-        updated_ts=r["updated_ts"],
-        signal_id=r["signal_id"],
-    )
-
-
-def _fill_row(f: FillView) -> tuple[Any, ...]:
-    return (
-        f.trade_id,
-        f.order_id,
-        f.account,
-        f.symbol,
-        f.side.value,
-        str(f.qty),
-        str(f.price),
-        str(f.fee),
-        f.fee_currency,
-        f.liquidity.value,
-        f.ts,
-    )
-
-
-def _fill_view(r: sqlite3.Row) -> FillView:
-    return FillView(
-        trade_id=r["trade_id"],
-        order_id=r["order_id"],
-        account=r["account"],
-        symbol=r["symbol"],
-        side=Side(r["side"]),
-        qty=Decimal(r["qty"]),
-        price=Decimal(r["price"]),
-        fee=Decimal(r["fee"]),
-        fee_currency=r["fee_currency"],
-        liquidity=LiquiditySide(r["liquidity"]),
-        ts=r["ts"],
-    )
-
-
-def _position_view(r: sqlite3.Row) -> PositionView:
-    return PositionView(
-        r["account"],
-        r["symbol"],
-        Decimal(r["qty"]),
-        Decimal(r["avg_price"]),
-        Decimal(r["realized_pnl"]),
-        Decimal(r["fees"]),
-        r["updated_ts"],
-    )
-
-
-def _balance_view(r: sqlite3.Row) -> BalanceView:
-    return BalanceView(r["account"], r["currency"], Decimal(r["balance"]), r["updated_ts"])
-
-
-def _connect(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
-    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    con.row_factory = sqlite3.Row
-    con.execute("PRAGMA journal_mode = WAL")
-    con.execute(f"PRAGMA synchronous = {synchronous}")
-    con.execute("PRAGMA busy_timeout = 5000")
-    con.execute("PRAGMA foreign_keys = ON")
-    return con
-
-
-class SqliteStore:
+class SqliteStore(SqliteReadModels):
     """Journal + read models in one SQLite file. Open it with `SqliteStore(path)`."""
 
     def __init__(
@@ -375,40 +45,16 @@ class SqliteStore:
     ) -> None:
         self.path = Path(path)
         self.partition = partition
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"bad synchronous mode {synchronous!r}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path, synchronous)
-        self._migrate()
-        self._reader = _connect(self.path, synchronous)
+        self._writer = connect(self.path, synchronous)
+        migrate(self._writer, self.path)
+        super().__init__(connect(self.path, synchronous))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-journal")
-        row = self._reader.execute(
-            "SELECT seq, hash FROM journal WHERE partition = ? ORDER BY seq DESC LIMIT 1",
-            (partition,),
-        ).fetchone()
+        row = self._reader.execute(_HEAD, (partition,)).fetchone()
         self._head_seq: int = 0 if row is None else row["seq"]
         self._head_hash: bytes = GENESIS if row is None else row["hash"]
-
-    def _migrate(self) -> None:
-        con = self._writer
-        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = con.execute("SELECT version FROM schema_version").fetchone()
-        current = 0 if row is None else int(row["version"])
-        if current > len(MIGRATIONS):
-            raise JournalError(
-                f"{self.path} has schema v{current}; this ordergate knows v{len(MIGRATIONS)}"
-            )
-        for version in range(current, len(MIGRATIONS)):
-            script = (
-                f"BEGIN IMMEDIATE; {MIGRATIONS[version]}; DELETE FROM schema_version; "
-                f"INSERT INTO schema_version VALUES ({version + 1}); COMMIT;"
-            )
-            try:
-                con.executescript(script)
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
 
     @property
     def head_seq(self) -> int:
@@ -422,73 +68,17 @@ class SqliteStore:
 
     def _write(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
         records = seal(events, self.partition, self._head_seq, self._head_hash)
-        con = self._writer
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.executemany(
-                INSERT_JOURNAL,
-                [
-                    (
-                        r.partition,
-                        r.seq,
-                        r.ts,
-                        r.stream,
-                        r.type,
-                        r.version,
-                        r.payload,
-                        r.prev_hash,
-                        r.hash,
-                    )
-                    for r in records
-                ],
-            )
-            if changes.orders:
-                con.executemany(UPSERT_ORDER, [_order_row(o) for o in changes.orders])
-            if changes.fills:
-                con.executemany(INSERT_FILL, [_fill_row(f) for f in changes.fills])
-            if changes.positions:
-                con.executemany(
-                    UPSERT_POSITION,
-                    [
-                        (
-                            p.account,
-                            p.symbol,
-                            str(p.qty),
-                            str(p.avg_price),
-                            str(p.realized_pnl),
-                            str(p.fees),
-                            p.updated_ts,
-                        )
-                        for p in changes.positions
-                    ],
-                )
-            if changes.balances:
-                con.executemany(
-                    UPSERT_BALANCE,
-                    [
-                        (b.account, b.currency, str(b.balance), b.updated_ts)
-                        for b in changes.balances
-                    ],
-                )
-            con.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise JournalError(f"journal append failed: {exc}") from exc
+        write_batch(self._writer, records, changes)
         if records:
             self._head_seq = records[-1].seq
             self._head_hash = records[-1].hash
         return self._head_seq
 
     def records(self, after_seq: int = 0) -> Iterator[JournalRecord]:
-        cursor = self._reader.execute(
-            "SELECT partition, seq, ts, stream, type, version, payload, prev_hash, hash "
-            "FROM journal WHERE partition = ? AND seq > ? ORDER BY seq",
-            (self.partition, after_seq),
-        )
-        while rows := cursor.fetchmany(2048):
+        cursor = self._reader.execute(_RECORDS, (self.partition, after_seq))
+        while rows := cursor.fetchmany(_PAGE):
             for r in rows:
-                yield JournalRecord(*tuple(r))
+                yield journal_record(r)
 
     def events(self) -> Iterator[Event]:
         return (decode(r.type, r.version, r.payload) for r in self.records())
@@ -498,13 +88,9 @@ class SqliteStore:
         read in-line, between the event loop's other work)."""
         seq = after_seq
         while True:
-            page = self._reader.execute(
-                "SELECT partition, seq, ts, stream, type, version, payload, prev_hash, hash "
-                "FROM journal WHERE partition = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (self.partition, seq, _PAGE),
-            ).fetchall()
+            page = self._reader.execute(_RECORDS_PAGE, (self.partition, seq, _PAGE)).fetchall()
             for r in page:
-                yield JournalRecord(*tuple(r))
+                yield journal_record(r)
             if len(page) < _PAGE:
                 return
             seq = page[-1]["seq"]
@@ -512,160 +98,21 @@ class SqliteStore:
 
     async def outbox_cursor(self) -> int:
         """The last seq the event relay has had confirmed (0: none)."""
-        row = self._reader.execute(
-            "SELECT seq FROM outbox_cursor WHERE partition = ?", (self.partition,)
-        ).fetchone()
+        row = self._reader.execute(_OUTBOX_CURSOR, (self.partition,)).fetchone()
         return 0 if row is None else int(row["seq"])
 
     async def advance_outbox_cursor(self, seq: int, updated_ts: int) -> None:
         """Move the relay's cursor to `seq`; a lower seq than the stored one changes nothing."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._advance_cursor, seq, updated_ts)
-
-    def _advance_cursor(self, seq: int, updated_ts: int) -> None:
-        try:
-            self._writer.execute(
-                "INSERT INTO outbox_cursor VALUES (?, ?, ?) ON CONFLICT (partition) DO UPDATE "
-                "SET seq = excluded.seq, updated_ts = excluded.updated_ts "
-                "WHERE excluded.seq > outbox_cursor.seq",
-                (self.partition, seq, updated_ts),
-            )
-        except sqlite3.Error as exc:
-            raise JournalError(f"outbox cursor update failed: {exc}") from exc
+        await loop.run_in_executor(
+            self._executor, write_outbox_cursor, self._writer, self.partition, seq, updated_ts
+        )
 
     def count(self) -> int:
-        row = self._reader.execute(
-            "SELECT count(*) FROM journal WHERE partition = ?", (self.partition,)
-        ).fetchone()
+        row = self._reader.execute(_COUNT, (self.partition,)).fetchone()
         return int(row[0])
 
     async def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._writer.close()
         self._reader.close()
-
-    # --- ReadModels ------------------------------------------------------------------------
-
-    async def order(self, order_id: str) -> OrderView | None:
-        row = self._reader.execute(
-            "SELECT * FROM orders WHERE order_id = ?", (order_id,)
-        ).fetchone()
-        return None if row is None else _order_view(row)
-
-    async def orders(
-        self, where: OrderFilter, page: PageRequest, sort: OrderSort = OrderSort.CREATED_TS
-    ) -> Page[OrderView]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("account", where.account),
-            ("symbol", where.symbol),
-            ("strategy", where.strategy),
-            ("side", None if where.side is None else where.side.value),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if where.statuses is not None:
-            statuses = sorted(s.value for s in where.statuses)
-            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if where.since is not None:
-            clauses.append("created_ts >= ?")
-            params.append(where.since)
-        if where.until is not None:
-            clauses.append("created_ts < ?")
-            params.append(where.until)
-        key = (sort.value, "partition", "number")
-        rows = self._paged("orders", key, clauses, params, page)
-        items = [_order_view(r) for r in rows[: page.limit]]
-        more = len(rows) > page.limit
-        next_cursor = None
-        if more:
-            last = items[-1]
-            ts = last.created_ts if sort is OrderSort.CREATED_TS else last.updated_ts
-            partition = int(last.order_id.split("-", 1)[0])
-            next_cursor = Cursor(ts, partition, order_number_of(last.order_id)).encode()
-        return Page(items, next_cursor)
-
-    async def fills(self, where: FillFilter, page: PageRequest) -> Page[FillView]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("account", where.account),
-            ("symbol", where.symbol),
-            ("order_id", where.order_id),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if where.since is not None:
-            clauses.append("ts >= ?")
-            params.append(where.since)
-        if where.until is not None:
-            clauses.append("ts < ?")
-            params.append(where.until)
-        rows = self._paged("fills", ("ts", "fill_no"), clauses, params, page)
-        items = [_fill_view(r) for r in rows[: page.limit]]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = rows[page.limit - 1]
-            next_cursor = Cursor(last["ts"], 0, last["fill_no"]).encode()
-        return Page(items, next_cursor)
-
-    def _paged(
-        self,
-        table: str,
-        key: tuple[str, ...],
-        clauses: list[str],
-        params: list[Any],
-        page: PageRequest,
-    ) -> list[sqlite3.Row]:
-        """Rows ordered by `key` (ts first, the row's own number last), one page plus one.
-
-        A cursor is the key of the last row of the previous page: (ts, partition, number)
-        for orders, (ts, number) for fills, whose cursors carry partition 0.
-        """
-        direction = "DESC" if page.descending else "ASC"
-        offset = page.offset
-        if page.cursor is not None:
-            cursor = Cursor.decode(page.cursor)
-            values: tuple[int, ...] = (cursor.ts, cursor.partition, cursor.number)
-            if len(key) == 2:
-                values = (cursor.ts, cursor.number)
-            marks = ", ".join("?" * len(key))
-            comparison = "<" if page.descending else ">"
-            clauses = [*clauses, f"({', '.join(key)}) {comparison} ({marks})"]
-            params = [*params, *values]
-            offset = 0
-        where_sql = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        order_sql = ", ".join(f"{column} {direction}" for column in key)
-        sql = f"SELECT * FROM {table} {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?"
-        return self._reader.execute(sql, [*params, page.limit + 1, offset]).fetchall()
-
-    async def positions(
-        self, account: str | None = None, symbol: str | None = None
-    ) -> list[PositionView]:
-        rows = self._reader.execute(
-            "SELECT * FROM positions WHERE (?1 IS NULL OR account = ?1) "
-            "AND (?2 IS NULL OR symbol = ?2) ORDER BY account, symbol",
-            (account, symbol),
-        ).fetchall()
-        return [_position_view(r) for r in rows]
-
-    async def balances(self, account: str | None = None) -> list[BalanceView]:
-        rows = self._reader.execute(
-            "SELECT * FROM balances WHERE (?1 IS NULL OR account = ?1) ORDER BY account, currency",
-            (account,),
-        ).fetchall()
-        return [_balance_view(r) for r in rows]
-
-    async def snapshot(self) -> ReadModelChanges:
-        """Every read-model row, for verification against a replay."""
-        con = self._reader
-        return ReadModelChanges(
-            orders=[_order_view(r) for r in con.execute("SELECT * FROM orders ORDER BY order_id")],
-            fills=[_fill_view(r) for r in con.execute("SELECT * FROM fills ORDER BY fill_no")],
-            positions=await self.positions(),
-            balances=await self.balances(),
-        )

@@ -1,55 +1,38 @@
-"""Read-model rows: views to column tuples for the append, result records back to views.
+"""Read-model rows: the one mapping between the views and the rows SQLite and PostgreSQL keep.
 
-Decimals go in as `str(value)` and come back as `Decimal(text)`, as in SQLite, so every value
-keeps its exponent. Each column list pairs a name with the PostgreSQL type of the array it is
-sent in (`unnest($n::type[])`).
+Both databases hold the read models in tables of one shape (`sqlite/schema.py`,
+`postgres/schema.py`), so a view becomes a row, and a row a view, here only. A row to write
+is a tuple in the table's column order; a row read back is looked up by column name, which
+`sqlite3.Row` and `asyncpg.Record` both answer.
+
+What both keep alike, so one mapping reads either:
+- decimals are text, `str(value)` in and `Decimal(text)` out, so that a value keeps its
+  exponent ("0.010" stays "0.010"): verification compares the read models with a replay
+  field by field;
+- enums are their values, flags one comma-separated text ("" for none), times integer ns.
+
+Where the two differ:
+- `reduce_only` is an INTEGER 0 or 1 in SQLite and a `boolean` in PostgreSQL. The row
+  carries Python's bool: asyncpg sends it as a boolean, and sqlite3 binds a bool as the
+  integer 1 or 0 (a bool is an int), as SQLite has always stored it. Read back, `bool()`
+  turns SQLite's integer into a bool and leaves PostgreSQL's as it is.
+- the partition column is `partition` in SQLite and `partition_id` in PostgreSQL. Rows give
+  it by position (the second column of `orders`, the first of a journal row), so its name
+  never enters this module.
+- what only one store keeps (PostgreSQL's epoch and partition head, the outbox cursor, the
+  fill numbers each database assigns) is that store's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Final
-
-from asyncpg import Record
+from typing import Any, Final, Protocol
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
 
-Columns = tuple[tuple[str, str], ...]
-
-ORDER_COLUMNS: Final[Columns] = (
-    ("order_id", "text"),
-    ("partition_id", "integer"),
-    ("number", "bigint"),
-    ("client_order_id", "text"),
-    ("account", "text"),
-    ("symbol", "text"),
-    ("side", "text"),
-    ("type", "text"),
-    ("qty", "text"),
-    ("price", "text"),
-    ("stop_price", "text"),
-    ("time_in_force", "text"),
-    ("reduce_only", "boolean"),
-    ("stop_loss", "text"),
-    ("take_profit", "text"),
-    ("strategy", "text"),
-    ("idempotency_key", "text"),
-    ("parent_order_id", "text"),
-    ("trace_id", "text"),
-    ("status", "text"),
-    ("filled_qty", "text"),
-    ("overfill_qty", "text"),
-    ("avg_fill_price", "text"),
-    ("venue_order_id", "text"),
-    ("reason_code", "text"),
-    ("reason", "text"),
-    ("flags", "text"),
-    ("created_ts", "bigint"),
-    ("updated_ts", "bigint"),
-    ("signal_id", "text"),
-)
 # What a later batch may change in an order's row (the rest is fixed at initialization).
 ORDER_MUTABLE: Final = (
     "qty",
@@ -65,34 +48,12 @@ ORDER_MUTABLE: Final = (
     "flags",
     "updated_ts",
 )
-FILL_COLUMNS: Final[Columns] = (
-    ("trade_id", "text"),
-    ("order_id", "text"),
-    ("account", "text"),
-    ("symbol", "text"),
-    ("side", "text"),
-    ("qty", "text"),
-    ("price", "text"),
-    ("fee", "text"),
-    ("fee_currency", "text"),
-    ("liquidity", "text"),
-    ("ts", "bigint"),
-)
-POSITION_COLUMNS: Final[Columns] = (
-    ("account", "text"),
-    ("symbol", "text"),
-    ("qty", "text"),
-    ("avg_price", "text"),
-    ("realized_pnl", "text"),
-    ("fees", "text"),
-    ("updated_ts", "bigint"),
-)
-BALANCE_COLUMNS: Final[Columns] = (
-    ("account", "text"),
-    ("currency", "text"),
-    ("balance", "text"),
-    ("updated_ts", "bigint"),
-)
+
+
+class Row(Protocol):
+    """A result row looked up by column name (`sqlite3.Row`, `asyncpg.Record`)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -101,6 +62,12 @@ def _text(value: Decimal | None) -> str | None:
 
 def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def journal_record(r: Iterable[Any]) -> JournalRecord:
+    """A journal row selected as partition, seq, ts, stream, type, version, payload,
+    prev_hash, hash (in that order: the partition column's name differs)."""
+    return JournalRecord(*r)
 
 
 def order_row(o: OrderView) -> tuple[Any, ...]:
@@ -139,21 +106,7 @@ def order_row(o: OrderView) -> tuple[Any, ...]:
     )
 
 
-def journal_record(r: Record) -> JournalRecord:
-    return JournalRecord(
-        r["partition_id"],
-        r["seq"],
-        r["ts"],
-        r["stream"],
-        r["type"],
-        r["version"],
-        r["payload"],
-        r["prev_hash"],
-        r["hash"],
-    )
-
-
-def order_view(r: Record) -> OrderView:
+def order_view(r: Row) -> OrderView:
     return OrderView(
         order_id=r["order_id"],
         client_order_id=r["client_order_id"],
@@ -165,7 +118,7 @@ def order_view(r: Record) -> OrderView:
         price=_dec(r["price"]),
         stop_price=_dec(r["stop_price"]),
         time_in_force=TimeInForce(r["time_in_force"]),
-        reduce_only=r["reduce_only"],
+        reduce_only=bool(r["reduce_only"]),
         stop_loss=_dec(r["stop_loss"]),
         take_profit=_dec(r["take_profit"]),
         strategy=r["strategy"],
@@ -202,7 +155,7 @@ def fill_row(f: FillView) -> tuple[Any, ...]:
     )
 
 
-def fill_view(r: Record) -> FillView:
+def fill_view(r: Row) -> FillView:
     return FillView(
         trade_id=r["trade_id"],
         order_id=r["order_id"],
@@ -230,7 +183,7 @@ def position_row(p: PositionView) -> tuple[Any, ...]:
     )
 
 
-def position_view(r: Record) -> PositionView:
+def position_view(r: Row) -> PositionView:
     return PositionView(
         r["account"],
         r["symbol"],
@@ -246,5 +199,5 @@ def balance_row(b: BalanceView) -> tuple[Any, ...]:
     return (b.account, b.currency, str(b.balance), b.updated_ts)
 
 
-def balance_view(r: Record) -> BalanceView:
+def balance_view(r: Row) -> BalanceView:
     return BalanceView(r["account"], r["currency"], Decimal(r["balance"]), r["updated_ts"])
