@@ -34,7 +34,7 @@ from tests.integration.auth.test_auth_key_stores import (  # the contract, run o
     test_store_revoke_twice_conflict_already_revoked,  # noqa: F401
     test_store_revoke_unknown_not_found,  # noqa: F401
 )
-from tests.pg_support import isolated_schema
+from tests.pg_support import isolated_schema, terminate_sessions, wait_until_blocked
 
 from ordergate.api.app import create_app
 from ordergate.app.key_stores import open_key_store
@@ -82,20 +82,6 @@ def app_name() -> str:
     return f"og keys test {secrets.token_hex(4)}"
 
 
-async def end_sessions(dsn: str, application_name: str) -> int:
-    """Terminate the backends of `application_name`, waiting until they are gone."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        ended: list[Any] = await admin.fetch(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-            "WHERE application_name = $1",
-            application_name,
-        )
-    finally:
-        await admin.close()
-    return len(ended)
-
-
 async def sessions(dsn: str, application_name: str) -> int:
     admin = await asyncpg.connect(dsn)
     try:
@@ -139,22 +125,6 @@ async def table_locked(dsn: str, table: str) -> AsyncIterator[None]:
             await transaction.rollback()
     finally:
         await conn.close()
-
-
-async def waiting_for_lock(dsn: str, application_name: str, timeout: float = 5.0) -> None:
-    """Return once a session named `application_name` waits for a lock."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        deadline = time.monotonic() + timeout
-        while not await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE application_name = $1 AND wait_event_type = 'Lock'",
-            application_name,
-        ):
-            assert time.monotonic() < deadline, f"{application_name!r} never waited for a lock"
-            await asyncio.sleep(0.01)
-    finally:
-        await admin.close()
 
 
 def key_threads() -> list[threading.Thread]:
@@ -373,7 +343,7 @@ async def test_pg_connection_ended_by_server_next_call_reconnects(
     store = open_store(application_name=name)
     key = store.create(Scope.READ, "k", actor="tests").key
 
-    assert await end_sessions(pg_dsn, name) == 1
+    assert await terminate_sessions(pg_dsn, name) == 1
     got = await asyncio.to_thread(store.get, key.key_id)
 
     assert got == key
@@ -390,9 +360,9 @@ async def test_pg_connection_ended_mid_create_retried_on_new_connection_one_key(
             creating = asyncio.create_task(
                 asyncio.to_thread(store.create, Scope.TRADE, "bot", actor="tests")
             )
-            await waiting_for_lock(pg_dsn, name)  # key row inserted, audit row waiting
-            assert await end_sessions(pg_dsn, name) == 1
-            await waiting_for_lock(pg_dsn, name)  # the retry, on a fresh connection
+            await wait_until_blocked(pg_dsn, name)  # key row inserted, audit row waiting
+            assert await terminate_sessions(pg_dsn, name) == 1
+            await wait_until_blocked(pg_dsn, name)  # the retry, on a fresh connection
         issued = await creating
 
     assert store.keys() == [issued.key]
@@ -477,7 +447,7 @@ async def test_pg_verify_miss_waiting_on_database_leaves_event_loop_running(
 
     async with table_locked(pg_dsn, "api_keys"):
         verifying = asyncio.create_task(verifier.averify(issued.plaintext))
-        await waiting_for_lock(pg_dsn, name)
+        await wait_until_blocked(pg_dsn, name)
         ticker = asyncio.create_task(tick())
         await asyncio.sleep(0.3)
         ticker.cancel()
@@ -512,7 +482,7 @@ async def test_pg_api_slow_key_lookup_does_not_hold_up_other_requests(
         assert (await api.get("/v1/orders", headers=headers(cached))).status_code == 200
         async with table_locked(pg_dsn, "api_keys"):
             slow = asyncio.create_task(api.get("/v1/orders", headers=headers(uncached)))
-            await waiting_for_lock(pg_dsn, name)
+            await wait_until_blocked(pg_dsn, name)
             started = time.monotonic()
             health = await api.get("/health")
             fast = await api.get("/v1/account", headers=headers(cached))

@@ -12,11 +12,11 @@ from aio_pika.abc import AbstractIncomingMessage
 from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
-    eventually,
     publish,
     take,
     wait_for_depth,
 )
+from tests.waiting import eventually
 
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter, account_of

@@ -13,12 +13,12 @@ from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
     consumer_count,
-    eventually,
     publish,
     queue_depth,
     take,
     wait_for_depth,
 )
+from tests.waiting import eventually
 
 from ordergate.bus.connection import connect
 from ordergate.bus.signals_in import (

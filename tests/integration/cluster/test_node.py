@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
-from tests.integration.cluster.support import node_settings, until
+from tests.integration.cluster.support import node_settings
+from tests.pg_support import terminate_sessions
+from tests.waiting import eventually
 
 from ordergate.app.cluster.balance import partitions_of
 from ordergate.app.cluster.node import READ_POOL_SIZE, Node
@@ -46,20 +48,6 @@ async def place(node: Node, account: str) -> str:
     return placed.order.order_id
 
 
-async def terminate_sessions(dsn: str, application_name: str) -> int:
-    """End the server sessions of that application name; how many there were."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        ended = await connection.fetch(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-            "WHERE application_name = $1",
-            application_name,
-        )
-    finally:
-        await connection.close()
-    return len(ended)
-
-
 async def test_two_nodes_share_the_partitions_and_one_takes_all_when_the_other_leaves(dsn):
     a, b = node(dsn, "a"), node(dsn, "b")
     await a.start()
@@ -69,15 +57,17 @@ async def test_two_nodes_share_the_partitions_and_one_takes_all_when_the_other_l
             partitions_of("a", ["a", "b"], PARTITIONS),
             partitions_of("b", ["a", "b"], PARTITIONS),
         )
-        await until(
+        await eventually(
             lambda: (set(a.partitions), set(b.partitions)) == expected,
-            "the partitions to split between a and b as rendezvous hashing says",
+            message="the partitions to split between a and b as rendezvous hashing says",
         )
         owner = a if partition_of("acct-0", PARTITIONS) in a.partitions else b
         first = await place(owner, "acct-0")
 
         await a.stop()
-        await until(lambda: len(b.partitions) == PARTITIONS, "b to own every partition")
+        await eventually(
+            lambda: len(b.partitions) == PARTITIONS, message="b to own every partition"
+        )
         second = await place(b, "acct-0")
     finally:
         await a.stop()
@@ -103,11 +93,11 @@ async def test_a_partition_whose_lock_is_held_elsewhere_is_not_started(dsn):
     a = node(dsn, "a")
     try:
         await a.start()
-        await until(lambda: len(a.partitions) == PARTITIONS - 1, "a to start the rest")
+        await eventually(lambda: len(a.partitions) == PARTITIONS - 1, message="a to start the rest")
         assert 0 not in a.partitions
 
         await held.release()
-        await until(lambda: 0 in a.partitions, "a to take partition 0 once it is free")
+        await eventually(lambda: 0 in a.partitions, message="a to take partition 0 once it is free")
     finally:
         await a.stop()
         await held.release()
@@ -135,7 +125,7 @@ async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(d
         # (Never a statement on the lease's own connection: its heartbeat uses it.)
         ended = await terminate_sessions(dsn, f"ordergate-lease:{CLUSTER}:a:p{partition}")
         assert ended == 1, "the lease's session was not found"
-        await until(lambda: partition not in a.partitions, "the partition to halt")
+        await eventually(lambda: partition not in a.partitions, message="the partition to halt")
 
         assert runtime.lease.lost is not None
         assert not runtime.engine.running
@@ -150,7 +140,9 @@ async def test_a_node_holds_two_connections_per_partition_and_one_shared_read_po
     a = node(dsn, node_id)
     await a.start()
     try:
-        await until(lambda: len(a.partitions) == PARTITIONS, "a to own every partition")
+        await eventually(
+            lambda: len(a.partitions) == PARTITIONS, message="a to own every partition"
+        )
         for partition in a.partitions:  # every partition reads (and the pool grows to need)
             await place(a, next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) == partition))
         connection = await asyncpg.connect(dsn)

@@ -14,10 +14,10 @@ from tests.integration.store.pg_rigs import (
     OpenStore,
     PgProxy,
     unique,
-    wait_until_blocked,
     with_changes,
     writer_name,
 )
+from tests.pg_support import terminate_sessions, wait_until_blocked
 from tests.unit.store.scenario import load, session_batches
 
 from ordergate.domain.errors import JournalCorrupted, JournalError, JournalFenced
@@ -332,15 +332,7 @@ async def test_writer_closed_under_the_store_reconnects(open_store: OpenStore, p
     store = await open_store(owner=owner)
     batches = Deposits()
     await store.append(*batches.next(1))
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-            "WHERE application_name = $1",
-            writer_name(owner),
-        )
-    finally:
-        await conn.close()
+    assert await terminate_sessions(pg_dsn, writer_name(owner)) == 1
 
     assert await store.append(*batches.next(1)) == 2
     assert (await verify_store(store)).ok
@@ -367,15 +359,7 @@ async def test_append_whose_backend_is_killed_in_flight_is_not_stored(
     async with Gate(pg_dsn, "journal", "INSERT") as gate:
         append = asyncio.create_task(store.append(*stray(3)))
         await wait_until_blocked(pg_dsn, writer_name(owner))
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(
-                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                "WHERE application_name = $1",
-                writer_name(owner),
-            )
-        finally:
-            await conn.close()
+        assert await terminate_sessions(pg_dsn, writer_name(owner)) == 1
 
         with pytest.raises(JournalError, match="did not commit") as failed:
             await append
