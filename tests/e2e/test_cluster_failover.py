@@ -15,6 +15,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -200,7 +201,14 @@ async def test_a_frozen_owner_resumed_after_a_takeover_can_neither_append_nor_se
                 timeout=60,
                 interval=0.2,
             )
-            await asyncio.sleep(3)  # give the stale node every chance to act
+            # The stale node gets past the point where it could act: it halts the partition
+            # (its engine and venue client closed) once it sees that its lease lapsed.
+            await eventually(
+                lambda: _halted(victim, partition_of("default", 2)),
+                message=f"{victim.node_id} to halt the partition it lost",
+                timeout=60,
+                interval=0.2,
+            )
 
             async with (
                 aiohttp.ClientSession() as http,
@@ -231,6 +239,13 @@ async def test_a_frozen_owner_resumed_after_a_takeover_can_neither_append_nor_se
     fenced = [line for line in victim.lines() if "lease lost" in line.get("event", "")]
     assert fenced, "the resumed node never noticed it had lost its lease"
     assert frozen_at < thawed_at
+
+
+def _halted(node: Any, partition: int) -> bool:
+    return any(
+        line.get("event") == "partition halted" and line.get("partition") == partition
+        for line in node.lines()
+    )
 
 
 async def _owner_is(cluster: Cluster, partition: int, node_id: str) -> bool:

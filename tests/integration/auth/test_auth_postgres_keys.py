@@ -35,6 +35,7 @@ from tests.integration.auth.test_auth_key_stores import (  # the contract, run o
     test_store_revoke_unknown_not_found,  # noqa: F401
 )
 from tests.pg_support import isolated_schema, terminate_sessions, wait_until_blocked
+from tests.waiting import eventually
 
 from ordergate.api.app import create_app
 from ordergate.app.key_stores import open_key_store
@@ -239,13 +240,20 @@ async def test_pg_key_revoked_on_one_node_refused_by_another_within_cache_time(
 
     await asyncio.to_thread(node_a.revoke, issued.key.key_id, actor="tests")
     revoked_at = time.monotonic()
-    while True:
+
+    async def refused() -> bool:
         try:
             await verifier_b.averify(issued.plaintext)
         except InvalidApiKey:
-            break
-        assert time.monotonic() - revoked_at < CACHE_SECONDS + 0.5, "still accepted"
-        await asyncio.sleep(0.02)
+            return True
+        return False
+
+    await eventually(
+        refused,
+        timeout=CACHE_SECONDS + 0.5,  # the promise under test
+        interval=0.02,
+        message="the key revoked on node a to be refused on node b",
+    )
 
     assert time.monotonic() - revoked_at <= CACHE_SECONDS + 0.5
 
@@ -449,7 +457,8 @@ async def test_pg_verify_miss_waiting_on_database_leaves_event_loop_running(
         verifying = asyncio.create_task(verifier.averify(issued.plaintext))
         await wait_until_blocked(pg_dsn, name)
         ticker = asyncio.create_task(tick())
-        await asyncio.sleep(0.3)
+        # The loop keeps running while the lookup waits on the database: the ticker ticks.
+        await eventually(lambda: ticks >= 15, message="15 ticks while the lookup waits")
         ticker.cancel()
         assert not verifying.done()
     key = await verifying

@@ -19,6 +19,7 @@ from tests.integration.store.pg_rigs import (
 )
 from tests.pg_support import terminate_sessions, wait_until_blocked
 from tests.unit.store.scenario import load, session_batches
+from tests.waiting import eventually
 
 from ordergate.domain.errors import JournalCorrupted, JournalError, JournalFenced
 from ordergate.domain.events import BalanceAdjusted, Event
@@ -28,6 +29,7 @@ from ordergate.engine.replay import verify_store
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres import MIGRATIONS, PostgresStore, SessionSettings, migrate
+from ordergate.store.postgres.connection import connect_writer
 from ordergate.store.postgres.store import PAGE_SIZE
 
 
@@ -315,12 +317,24 @@ async def test_an_idle_writer_is_not_ended_by_the_idle_session_timeout(
 ):
     # Only lease sessions end when idle: ending a writer would race its next append.
     owner = unique("a")
-    store = await open_store(owner=owner, settings=SessionSettings(idle_session_timeout_ms=200))
+    settings = SessionSettings(idle_session_timeout_ms=200)
+    store = await open_store(owner=owner, settings=settings)
     batches = Deposits()
     await store.append(*batches.next(1))
     backend = await _writer_pid(pg_dsn, writer_name(owner))
 
-    await asyncio.sleep(0.6)  # three times the timeout
+    # A session that does end when idle, idle since after the writer's last statement: once
+    # the server has ended it, the writer too has been idle for longer than the timeout.
+    control_name = unique("idle-control")
+    control = await connect_writer(pg_dsn, settings, control_name, 10, ends_when_idle=True)
+    try:
+
+        async def control_ended() -> bool:
+            return await _writer_pid(pg_dsn, control_name) is None
+
+        await eventually(control_ended, message="the server to end the idle control session")
+    finally:
+        control.terminate()
 
     assert await _writer_pid(pg_dsn, writer_name(owner)) == backend
     assert await store.append(*batches.next(1)) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,6 +15,7 @@ from engine_support import (
     market_order,
 )
 from tests.fakes import BTC, FakeMarket, _Resting
+from tests.waiting import eventually
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.domain.events import OrderRejected, OrderStatusUnknown
@@ -104,11 +104,10 @@ async def test_submit_ambiguous_order_never_reached_rejected_not_found(sessions)
 
 
 async def queried(h, client_order_id: str, times: int) -> None:
-    for _ in range(500):
-        if len(h.venue.requests("query", client_order_id)) >= times:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{client_order_id} was not queried {times} times")
+    await eventually(
+        lambda: len(h.venue.requests("query", client_order_id)) >= times,
+        message=f"{client_order_id} to be queried {times} times",
+    )
 
 
 def taken_late(h, view) -> None:
