@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 import structlog
+from tests.fakes import FakeClock
 from tests.integration.api.support import make_settings
 from tests.integration.auth.auth_support import cli, headers, key_id_of, refusal
 from tests.integration.auth.test_auth_key_stores import (  # the contract, run on PostgreSQL
@@ -468,8 +469,11 @@ async def test_pg_verify_miss_waiting_on_database_leaves_event_loop_running(
 
 
 @asynccontextmanager
-async def node(market: Path, keys: PostgresKeyStore) -> AsyncIterator[httpx.AsyncClient]:
-    """An ordergate node (in-memory journal) whose API keys live in PostgreSQL."""
+async def node(
+    market: Path, keys: PostgresKeyStore, clock: Callable[[], float] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An ordergate node (in-memory journal) whose API keys live in PostgreSQL; with a
+    `clock`, its key cache keeps that time instead of the real one."""
     app = create_app(make_settings(market), keys)
     async with (
         app.router.lifespan_context(app),
@@ -477,6 +481,8 @@ async def node(market: Path, keys: PostgresKeyStore) -> AsyncIterator[httpx.Asyn
             transport=httpx.ASGITransport(app=app), base_url="http://ordergate.test"
         ) as client,
     ):
+        if clock is not None:
+            app.state.api_access.verifier = KeyVerifier(keys, clock=clock)
         yield client
 
 
@@ -524,10 +530,14 @@ async def test_pg_two_nodes_accept_one_key_and_refuse_it_after_cli_revoke(
     open_store: OpenStore, pg_dsn: str, market: Path
 ) -> None:
     key = open_store().create(Scope.READ, "shared", actor="tests").plaintext
-    async with node(market, open_store()) as node_a, node(market, open_store()) as node_b:
+    clock = FakeClock()  # the nodes' key caches keep this time
+    async with (
+        node(market, open_store(), clock) as node_a,
+        node(market, open_store(), clock) as node_b,
+    ):
         before = [await n.get("/v1/orders", headers=headers(key)) for n in (node_a, node_b)]
         revoked = await asyncio.to_thread(cli, "keys", "revoke", key_id_of(key), "--db", pg_dsn)
-        await asyncio.sleep(CACHE_SECONDS + 0.1)
+        clock.now += CACHE_SECONDS + 0.1
         after = [await n.get("/v1/orders", headers=headers(key)) for n in (node_a, node_b)]
 
     assert [r.status_code for r in before] == [200, 200]

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Awaitable
 
 import pytest
+from tests.fakes import FakeClock
 from tests.waiting import TIMEOUT, eventually
 
 from ordergate.auth import InvalidApiKey, KeyVerifier, MemoryKeyStore, MissingApiKey, Scope
@@ -38,14 +39,6 @@ class SlowStore(MemoryKeyStore):
         if self.failures:
             raise self.failures.pop(0)
         return super().get(key_id)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def ticks_while(
@@ -127,7 +120,7 @@ async def test_averify_remote_store_concurrent_misses_of_one_key_read_it_once() 
 
 async def test_averify_remote_store_cached_key_not_read_again_within_window() -> None:
     store = SlowStore(delay=0)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     issued = store.create(Scope.READ, "", actor="t")
     verifier = KeyVerifier(store, cache_seconds=1.0, clock=clock)
 
@@ -140,7 +133,7 @@ async def test_averify_remote_store_cached_key_not_read_again_within_window() ->
 
 async def test_averify_remote_store_revoked_refused_once_cache_window_passed() -> None:
     store = SlowStore(delay=0)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     issued = store.create(Scope.READ, "", actor="t")
     verifier = KeyVerifier(store, cache_seconds=1.0, clock=clock)
     await verifier.averify(issued.plaintext)
