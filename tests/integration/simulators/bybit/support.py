@@ -12,14 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from tests.waiting import eventually
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import BybitSimulator, rest_signature, ws_auth_signature
 
 D = Decimal
 BTC = "BTC/USDT:USDT"
 ETH = "ETH/USDT:USDT"
-WAIT_SECONDS = 5.0
+WAIT_SECONDS = TIMEOUT
 
 
 def now_ms() -> int:

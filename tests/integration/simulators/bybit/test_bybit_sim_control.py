@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from tests.integration.simulators.bybit.support import D, RawBybit
-from tests.waiting import eventually
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import (
     DEFAULT_API_KEY,
@@ -101,7 +101,7 @@ async def test_control_drops_private_connections(sim, exchange, session):
         assert r.status == 200
 
     with pytest.raises(Exception, match="closed"):
-        await asyncio.wait_for(watching, 5)
+        await asyncio.wait_for(watching, TIMEOUT)
 
 
 async def test_replay_mode_moves_btcusdt_from_the_bundled_bars(session):

@@ -16,7 +16,7 @@ from tests.integration.simulators.bybit.support import (
     RawBybit,
     private_reader,
 )
-from tests.waiting import eventually
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import (
     BybitSimulator,
@@ -146,7 +146,7 @@ async def test_websocket_drop_closes_the_connection_and_loses_the_message(sim, e
     await exchange.create_order(BTC, "limit", "buy", 0.01, 49000)
 
     with pytest.raises(ccxt.NetworkError):
-        await asyncio.wait_for(watching, 5)
+        await asyncio.wait_for(watching, TIMEOUT)
     await eventually(lambda: not sim.subscriptions(), message="the connection to close")
 
 
