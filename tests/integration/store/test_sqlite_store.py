@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.unit.store.scenario import Session, load, session_batches
 
 from ordergate.domain.errors import JournalError
 from ordergate.domain.events import BalanceAdjusted
@@ -16,8 +17,6 @@ from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.replay import verify_store
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.sqlite.store import FILL_COLUMNS, MIGRATIONS, SqliteStore
-
-from .scenario import Session, load, session_batches
 
 D = Decimal
 
