@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from paper_support import BALANCES, BTC, EURUSD, MINUTE, T0, D, request
+from tests.unit.matching.matching_support import BALANCES, BTC, EURUSD, MINUTE, T0, D, request
 from tests.waiting import TIMEOUT, eventually
 
 from ordergate.domain.errors import InvalidRequest, RejectedByVenue, RetryableVenueError
