@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 from engine_support import Harness, Sessions
 from gates_support import D, order, placed, start
-from tests.waiting import TIMEOUT
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.events import (
@@ -181,7 +181,7 @@ async def test_stream_yields_the_same_events_as_a_callback(sessions):
     await asyncio.sleep(0)  # let the iterator register before anything is journaled
 
     await lifecycle(h)
-    await asyncio.sleep(0)
+    await eventually(lambda: len(streamed) >= len(recorder.items), message="the stream to catch up")
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
