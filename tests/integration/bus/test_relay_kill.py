@@ -44,7 +44,8 @@ PATH = os.environ.get("PYTHONPATH", "")
 async def relay_until(db: Path, url: str, exchange: str, head: int) -> int:
     """Run a relay over the journal in `db` until it has published `head`; exit status."""
     store = SqliteStore(db)
-    relay = relay_over(store, url, exchange, window=WINDOW)
+    # It never gives up on a held confirmation (the default is 10 s) before the test kills it.
+    relay = relay_over(store, url, exchange, window=WINDOW, publish_timeout=300)
     await relay.start()
     try:
         await relay.wait_for_published(head)

@@ -142,7 +142,8 @@ async def test_consumer_blocked_handler_leaves_the_message_unacknowledged(broker
     assert await queue_depth(broker.connection, topology.signal_queue) == 0  # delivered
 
     await connection.close()  # the node dies while the handler still works
-    assert await queue_depth(broker.connection, topology.signal_queue) == 1  # never acked
+    # never acked: the broker returns it to the queue (once it has seen the channel go)
+    await wait_for_depth(broker.connection, topology.signal_queue, 1)
 
     with structlog.testing.capture_logs() as logs:
         release.set()
@@ -306,7 +307,11 @@ async def test_consumer_stop_waits_for_the_handlers_in_flight(broker, topology):
     await stopping
 
     assert await queue_depth(broker.connection, topology.signal_queue) == 0  # acked first
-    assert await consumer_count(broker.connection, topology.signal_queue) == 0
+
+    async def no_consumer() -> bool:  # the broker drops it once it has seen the channel go
+        return await consumer_count(broker.connection, topology.signal_queue) == 0
+
+    await eventually(no_consumer, message="the consumer to be gone")
 
 
 async def test_consumer_stop_after_the_timeout_cancels_the_handler_and_returns_the_message(
@@ -328,7 +333,7 @@ async def test_consumer_stop_after_the_timeout_cancels_the_handler_and_returns_t
     await consumer.stop()
 
     assert cancelled.is_set()
-    assert await queue_depth(broker.connection, topology.signal_queue) == 1
+    await wait_for_depth(broker.connection, topology.signal_queue, 1)  # returned, not acked
 
 
 async def test_consumer_ack_on_a_dropped_connection_is_logged_and_the_message_redelivered(
