@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Final
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.amqp_support import BrokerSession, broker_session
 
@@ -15,6 +17,24 @@ from tests.amqp_support import BrokerSession, broker_session
 # suite's own (where PostgreSQL and RabbitMQ are, which store the engine suite runs on).
 SETTINGS_PREFIXES: Final = ("ORDERGATE_", "ORDERMANAGER_", "OMS_")
 SUITE_PREFIX: Final = "ORDERGATE_TEST_"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the run independent of the machine's load and of how it was launched.
+
+    - Hypothesis: no deadline and no "too slow" health check for any property test (as
+      most already said one by one): a loaded machine is slow, not wrong.
+    - SIGINT: a run started in the background by a non-interactive shell has SIGINT
+      ignored, and every process it starts inherits that; a simulator process stopped
+      with SIGINT (`simulator_process`) would then never stop. Python's own handler is
+      put back, which its subprocesses get as the default.
+    """
+    settings.register_profile(
+        "ordergate", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("ordergate")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
