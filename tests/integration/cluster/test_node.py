@@ -125,7 +125,11 @@ async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(d
         # (Never a statement on the lease's own connection: its heartbeat uses it.)
         ended = await terminate_sessions(dsn, f"ordergate-lease:{CLUSTER}:a:p{partition}")
         assert ended == 1, "the lease's session was not found"
-        await eventually(lambda: partition not in a.partitions, message="the partition to halt")
+        # The node drops the partition at once and halts it in the background: wait for both.
+        await eventually(
+            lambda: partition not in a.partitions and not runtime.engine.running,
+            message="the partition to halt",
+        )
 
         assert runtime.lease.lost is not None
         assert not runtime.engine.running
