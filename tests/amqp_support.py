@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Final
 
 import aio_pika
@@ -26,6 +25,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from yarl import URL
 
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import TIMEOUT, eventually
 
 AMQP_URL_ENV: Final = "ORDERGATE_TEST_AMQP_URL"
 DEFAULT_AMQP_URL: Final = "amqp://guest:guest@127.0.0.1:5672/"
@@ -66,23 +66,6 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}.{uuid.uuid4().hex[:12]}"
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool] | bool], *, timeout: float = 5.0, interval: float = 0.02
-) -> None:
-    """Wait until `check()` is true; fail the test with a clear message after `timeout`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            pytest.fail(f"condition not met within {timeout} s: {check}")
-        await asyncio.sleep(interval)
-
-
 async def queue_depth(connection: AbstractRobustConnection, queue: str) -> int:
     """Messages ready in a queue (delivered but unacknowledged ones are not counted)."""
     async with aio_pika.Channel(connection, publisher_confirms=False) as channel:
@@ -91,14 +74,14 @@ async def queue_depth(connection: AbstractRobustConnection, queue: str) -> int:
 
 
 async def wait_for_depth(
-    connection: AbstractRobustConnection, queue: str, expected: int, *, timeout: float = 5.0
+    connection: AbstractRobustConnection, queue: str, expected: int, *, timeout: float = TIMEOUT
 ) -> None:
     """Wait until exactly `expected` messages are ready in the queue."""
 
     async def reached() -> bool:
         return await queue_depth(connection, queue) == expected
 
-    await eventually(reached, timeout=timeout)
+    await eventually(reached, timeout=timeout, message=f"{expected} messages ready in {queue}")
 
 
 async def consumer_count(connection: AbstractRobustConnection, queue: str) -> int:
@@ -108,7 +91,7 @@ async def consumer_count(connection: AbstractRobustConnection, queue: str) -> in
 
 
 async def take(
-    connection: AbstractRobustConnection, queue: str, count: int, *, timeout: float = 5.0
+    connection: AbstractRobustConnection, queue: str, count: int, *, timeout: float = TIMEOUT
 ) -> list[AbstractIncomingMessage]:
     """Consume and acknowledge `count` messages from a queue, failing on timeout.
 

@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Final
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.amqp_support import BrokerSession, broker_session
+
+# The names `Settings` reads: its own, seed 002's and the seed's. ORDERGATE_TEST_* are the
+# suite's own (where PostgreSQL and RabbitMQ are, which store the engine suite runs on).
+SETTINGS_PREFIXES: Final = ("ORDERGATE_", "ORDERMANAGER_", "OMS_")
+SUITE_PREFIX: Final = "ORDERGATE_TEST_"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the run independent of the machine's load and of how it was launched.
+
+    - Hypothesis: no deadline and no "too slow" health check for any property test (as
+      most already said one by one): a loaded machine is slow, not wrong.
+    - SIGINT: a run started in the background by a non-interactive shell has SIGINT
+      ignored, and every process it starts inherits that; a simulator process stopped
+      with SIGINT (`simulator_process`) would then never stop. Python's own handler is
+      put back, which its subprocesses get as the default.
+    """
+    settings.register_profile(
+        "ordergate", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("ordergate")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No ORDERGATE_* / ORDERMANAGER_* / OMS_* variable and no `.env` file of the developer
+    leaks into `Settings`: the variables are cleared (but the suite's ORDERGATE_TEST_*) and
+    the test runs in an empty directory of its own, which is returned.
+
+    Autouse where a whole folder needs it (`integration/api`, `integration/auth`), asked
+    for by name elsewhere."""
+    for name in list(os.environ):
+        upper = name.upper()
+        if upper.startswith(SETTINGS_PREFIXES) and not upper.startswith(SUITE_PREFIX):
+            monkeypatch.delenv(name)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    return workdir
 
 
 @pytest.fixture

@@ -231,3 +231,13 @@ class FakeVenue:
                 yield self._queue.popleft()
             self._ready.clear()
             await self._ready.wait()
+
+
+class FakeClock:
+    """Monotonic seconds that pass only when the test moves `now` (key caches, rate limits)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from tests.waiting import eventually
+
 PG_DSN: Final = os.environ.get("ORDERGATE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 _reachability: dict[str, str | None] = {}  # DSN -> None when reachable, else why not
@@ -77,3 +79,36 @@ async def isolated_schema(dsn: str = PG_DSN, prefix: str = "og_test") -> AsyncIt
             await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         await admin.close()
+
+
+async def wait_until_blocked(dsn: str, application_name: str) -> None:
+    """Return once the session named `application_name` waits for a lock."""
+    admin = await asyncpg.connect(dsn)
+    try:
+
+        async def blocked() -> bool:
+            waiting = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                application_name,
+            )
+            return bool(waiting)
+
+        await eventually(blocked, message=f"{application_name!r} to wait for a lock")
+    finally:
+        await admin.close()
+
+
+async def terminate_sessions(dsn: str, application_name: str) -> int:
+    """End the server sessions named `application_name` (from a connection of our own);
+    how many there were."""
+    admin = await asyncpg.connect(dsn)
+    try:
+        ended = await admin.fetch(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+            "WHERE application_name = $1",
+            application_name,
+        )
+    finally:
+        await admin.close()
+    return len(ended)

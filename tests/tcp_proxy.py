@@ -9,6 +9,11 @@
 - `restore()` lets everything through again, the bytes held back included, as TCP would
   retransmit them.
 - `reply_delay` delays everything the server says by that many seconds.
+
+Two counts let a test wait on what the link did rather than on time: `accepted`, the
+connections taken so far (a client that reconnected has noticed its link went), and
+`holding`, the chunks read from one side and held back now (once a reply is held, everything
+the server said before it has been passed on, and nothing after it will be).
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
         self._pumps: set[asyncio.Task[None]] = set()
+        self._accepted = 0
+        self._holding = 0
+
+    @property
+    def accepted(self) -> int:
+        """How many connections the proxy has taken so far."""
+        return self._accepted
+
+    @property
+    def holding(self) -> int:
+        """How many chunks of bytes the proxy holds back now (`hold_replies`, `silence`)."""
+        return self._holding
 
     @property
     def port(self) -> int:
@@ -76,6 +93,7 @@ class TcpProxy:
         self._to_server.set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._accepted += 1
         await self._to_server.wait()  # a silent link lets no new connection through
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._upstream)
@@ -104,7 +122,12 @@ class TcpProxy:
             while data := await source.read(65536):
                 if delay:
                     await asyncio.sleep(delay)
-                await flowing.wait()
+                if not flowing.is_set():
+                    self._holding += 1
+                    try:
+                        await flowing.wait()
+                    finally:
+                        self._holding -= 1
                 if link not in self._links:
                     return  # cut while this was held: it never arrives
                 sink.write(data)

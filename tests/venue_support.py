@@ -17,9 +17,10 @@ from ordergate.engine.venue_reports import VenueEvent, VenueFill
 from ordergate.matching import ExecutionRules
 from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig, ccxt_settings
 from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
+from tests.waiting import TIMEOUT
 
 E = TypeVar("E")
-WAIT_SECONDS = 5.0
+WAIT_SECONDS = TIMEOUT
 
 
 @dataclass

@@ -177,19 +177,5 @@ class Cluster:
             return await verify_partitions(journals, await snapshot.read_models())
 
 
-async def until(check: Any, what: str, timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        outcome = check()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
 def paper_accounts(accounts: Iterable[str]) -> str:
     return json.dumps({a: {"USDT": str(Decimal(1_000_000))} for a in accounts})

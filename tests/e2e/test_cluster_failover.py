@@ -15,6 +15,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,9 +25,9 @@ from tests.e2e.cluster_support import (
     Cluster,
     paper_accounts,
     signal_body,
-    until,
 )
 from tests.pg_support import PG_DSN, isolated_schema, require_postgres
+from tests.waiting import eventually
 
 from ordergate.app.cluster.balance import owner_of
 from ordergate.engine.ids import partition_of
@@ -75,10 +76,11 @@ async def test_three_nodes_lose_one_under_load_and_every_signal_has_exactly_one_
     try:
         for node_id in ("n1", "n2", "n3"):
             await cluster.start(node_id)
-        await until(
+        await eventually(
             lambda: _owned_by(cluster, {"n1", "n2", "n3"}),
-            "all 16 partitions to be owned by the three nodes",
+            message="all 16 partitions to be owned by the three nodes",
             timeout=60,
+            interval=0.2,
         )
         signal_ids = [f"sig-{i:04d}" for i in range(600)]
         bodies = [signal_body(s, ACCOUNTS[i % len(ACCOUNTS)]) for i, s in enumerate(signal_ids)]
@@ -89,22 +91,27 @@ async def test_three_nodes_lose_one_under_load_and_every_signal_has_exactly_one_
                 await asyncio.sleep(0.05)
 
         streaming = asyncio.create_task(stream())
-        await until(
-            lambda: _journaled_at_least(cluster, 150), "a quarter of the signals", timeout=60
+        await eventually(
+            lambda: _journaled_at_least(cluster, 150),
+            message="a quarter of the signals",
+            timeout=60,
+            interval=0.2,
         )
         victim = cluster.nodes["n2"]
         victim_partitions = {p for p, n in (await cluster.owners()).items() if n == "n2"}
         victim.kill()
         await streaming
-        await until(
+        await eventually(
             lambda: _owned_by(cluster, {"n1", "n3"}),
-            "the survivors to own all 16 partitions",
+            message="the survivors to own all 16 partitions",
             timeout=60,
+            interval=0.2,
         )
-        await until(
+        await eventually(
             lambda: _journaled_at_least(cluster, len(signal_ids)),
-            "every signal to be journaled",
+            message="every signal to be journaled",
             timeout=120,
+            interval=0.2,
         )
 
         journaled = await cluster.signals_journaled()
@@ -146,33 +153,62 @@ async def test_a_frozen_owner_resumed_after_a_takeover_can_neither_append_nor_se
         cluster = Cluster(dsn, 2, env, tmp_path)
         try:
             await cluster.start("a")
-            await until(lambda: _owned_by(cluster, {"a"}), "a to own both partitions", 60)
+            await eventually(
+                lambda: _owned_by(cluster, {"a"}),
+                message="a to own both partitions",
+                timeout=60,
+                interval=0.2,
+            )
             await cluster.start("b")
             victim_id = owner_of(partition_of("default", 2), ["a", "b"], 2)
-            await until(
+            await eventually(
                 lambda: _owner_is(cluster, partition_of("default", 2), victim_id),
-                f"{victim_id} to own the partition of account 'default'",
-                60,
+                message=f"{victim_id} to own the partition of account 'default'",
+                timeout=60,
+                interval=0.2,
             )
             victim = cluster.nodes[victim_id]
             survivor = next(n for n in cluster.nodes.values() if n is not victim)
             await publish(broker.connection, queue, [signal_body("before", "default")])
-            await until(lambda: _journaled_at_least(cluster, 1), "the first signal", 30)
+            await eventually(
+                lambda: _journaled_at_least(cluster, 1),
+                message="the first signal",
+                timeout=30,
+                interval=0.2,
+            )
 
             victim.freeze()
             frozen_at = time.time()
             await publish(broker.connection, queue, [signal_body("during", "default")])
-            await until(
+            await eventually(
                 lambda: _owned_by(cluster, {survivor.node_id}),
-                "the survivor to take the frozen node's partition",
-                60,
+                message="the survivor to take the frozen node's partition",
+                timeout=60,
+                interval=0.2,
             )
-            await until(lambda: _journaled_at_least(cluster, 2), "the second signal", 60)
+            await eventually(
+                lambda: _journaled_at_least(cluster, 2),
+                message="the second signal",
+                timeout=60,
+                interval=0.2,
+            )
             victim.thaw()
             thawed_at = time.time()
             await publish(broker.connection, queue, [signal_body("after", "default")])
-            await until(lambda: _journaled_at_least(cluster, 3), "the third signal", 60)
-            await asyncio.sleep(3)  # give the stale node every chance to act
+            await eventually(
+                lambda: _journaled_at_least(cluster, 3),
+                message="the third signal",
+                timeout=60,
+                interval=0.2,
+            )
+            # The stale node gets past the point where it could act: it halts the partition
+            # (its engine and venue client closed) once it sees that its lease lapsed.
+            await eventually(
+                lambda: _halted(victim, partition_of("default", 2)),
+                message=f"{victim.node_id} to halt the partition it lost",
+                timeout=60,
+                interval=0.2,
+            )
 
             async with (
                 aiohttp.ClientSession() as http,
@@ -203,6 +239,13 @@ async def test_a_frozen_owner_resumed_after_a_takeover_can_neither_append_nor_se
     fenced = [line for line in victim.lines() if "lease lost" in line.get("event", "")]
     assert fenced, "the resumed node never noticed it had lost its lease"
     assert frozen_at < thawed_at
+
+
+def _halted(node: Any, partition: int) -> bool:
+    return any(
+        line.get("event") == "partition halted" and line.get("partition") == partition
+        for line in node.lines()
+    )
 
 
 async def _owner_is(cluster: Cluster, partition: int, node_id: str) -> bool:

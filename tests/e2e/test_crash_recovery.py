@@ -16,12 +16,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +66,20 @@ class Server:
                 stderr=subprocess.STDOUT,
                 cwd=self.db.parent,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-2000:]
+        process = self.process
+
+        def ready() -> bool:
+            assert process.poll() is None, self.log.read_text()[-2000:]
             try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/ready", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not become ready:\n{self.log.read_text()[-2000:]}")
+                return False
+
+        eventually_sync(
+            ready,
+            interval=0.1,
+            message=lambda: f"the server to be ready:\n{self.log.read_text()[-2000:]}",
+        )
 
     def kill(self) -> None:
         assert self.process is not None

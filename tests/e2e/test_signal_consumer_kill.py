@@ -34,8 +34,9 @@ import aio_pika
 import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from tests.amqp_support import BrokerSession, eventually, publish, queue_depth
+from tests.amqp_support import BrokerSession, publish, queue_depth
 from tests.e2e.amqp_proxy import HoldingAmqpProxy
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,14 +10,8 @@ from tests.integration.api.support import Api, make_settings, running, write_mar
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ORDERGATE_* / OMS_* variable and no `.env` file of the developer leaks in."""
-    for name in list(os.environ):
-        if name.upper().startswith(("ORDERGATE_", "OMS_")):
-            monkeypatch.delenv(name)
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
+def _isolated(isolated_environment: Path) -> None:
+    """Every test here runs without the developer's configuration (tests/conftest.py)."""
 
 
 @pytest.fixture

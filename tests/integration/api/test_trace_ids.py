@@ -3,17 +3,16 @@ its stored row and every message published for it; a malformed one is refused.""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import structlog
 from tests.integration.api.support import Api, make_settings, running
+from tests.waiting import eventually
 
 from ordergate.bus.envelope import Envelope, EnvelopeFold
 from ordergate.config.settings import Settings
@@ -155,7 +154,10 @@ async def test_ccxt_adapter_lines_during_the_venue_call_carry_the_trace_id() -> 
     async with running(settings) as api, control:
         quote = {"symbol": "BTCUSDT", "bid": "50000.0", "ask": "50010.0"}
         assert (await control.post("/quote", json=quote)).status_code == 200
-        await until(lambda: api.application.partition.wiring.market.quote("BTCUSDT") is not None)
+        await eventually(
+            lambda: api.application.partition.wiring.market.quote("BTCUSDT") is not None,
+            message="ordergate to see the BTCUSDT quote",
+        )
         fault = {"kind": "http_error", "scope": "/v5/order/create", "count": 1}
         assert (await control.post("/faults", json=fault)).status_code == 200
 
@@ -166,7 +168,9 @@ async def test_ccxt_adapter_lines_during_the_venue_call_carry_the_trace_id() -> 
                 headers=traced("ccxt-1"),
             )
             order_id = response.json()["id"]
-            await until(lambda: bool(venue_requests(logs, order_id)))
+            await eventually(
+                lambda: venue_requests(logs, order_id), message="the logged venue requests"
+            )
 
     assert response.status_code == 201, response.text
     [failed, *_] = [e for e in logs if e["event"] == "venue request failed"]
@@ -179,13 +183,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_openapi_documents_the_trace_header_on_routes_that_place_orders(api: Api) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,8 @@ from tests.integration.api.support import write_market
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ORDERGATE_* / OMS_* variable and no `.env` file of the developer leaks in."""
-    for name in list(os.environ):
-        if name.upper().startswith(("ORDERGATE_", "OMS_")):
-            monkeypatch.delenv(name)
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
+def _isolated(isolated_environment: Path) -> None:
+    """Every test here runs without the developer's configuration (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from tests.integration.auth.auth_support import ORDERGATE, cli
+from tests.waiting import eventually_sync
 
 from ordergate.cli import main as cli_main
 from ordergate.cli import serve as cli_module
@@ -43,15 +43,15 @@ def serve(db: Path, output: Path, *requests: tuple[str, dict[str, str]]) -> list
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+
+        def ready() -> bool:
             assert process.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, output.read_text()
             try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{base}/ready", timeout=1).status_code == 200
             except httpx.TransportError:
-                time.sleep(0.05)
+                return False
+
+        eventually_sync(ready, interval=0.05, message=lambda: f"/ready\n{output.read_text()}")
         return [httpx.get(base + path, headers=h, timeout=5).status_code for path, h in requests]
     finally:
         process.send_signal(signal.SIGTERM)

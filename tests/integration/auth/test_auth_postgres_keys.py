@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 import structlog
+from tests.fakes import FakeClock
 from tests.integration.api.support import make_settings
 from tests.integration.auth.auth_support import cli, headers, key_id_of, refusal
 from tests.integration.auth.test_auth_key_stores import (  # the contract, run on PostgreSQL
@@ -34,7 +35,8 @@ from tests.integration.auth.test_auth_key_stores import (  # the contract, run o
     test_store_revoke_twice_conflict_already_revoked,  # noqa: F401
     test_store_revoke_unknown_not_found,  # noqa: F401
 )
-from tests.pg_support import isolated_schema
+from tests.pg_support import isolated_schema, terminate_sessions, wait_until_blocked
+from tests.waiting import eventually
 
 from ordergate.api.app import create_app
 from ordergate.app.key_stores import open_key_store
@@ -82,20 +84,6 @@ def app_name() -> str:
     return f"og keys test {secrets.token_hex(4)}"
 
 
-async def end_sessions(dsn: str, application_name: str) -> int:
-    """Terminate the backends of `application_name`, waiting until they are gone."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        ended: list[Any] = await admin.fetch(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-            "WHERE application_name = $1",
-            application_name,
-        )
-    finally:
-        await admin.close()
-    return len(ended)
-
-
 async def sessions(dsn: str, application_name: str) -> int:
     admin = await asyncpg.connect(dsn)
     try:
@@ -139,22 +127,6 @@ async def table_locked(dsn: str, table: str) -> AsyncIterator[None]:
             await transaction.rollback()
     finally:
         await conn.close()
-
-
-async def waiting_for_lock(dsn: str, application_name: str, timeout: float = 5.0) -> None:
-    """Return once a session named `application_name` waits for a lock."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        deadline = time.monotonic() + timeout
-        while not await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE application_name = $1 AND wait_event_type = 'Lock'",
-            application_name,
-        ):
-            assert time.monotonic() < deadline, f"{application_name!r} never waited for a lock"
-            await asyncio.sleep(0.01)
-    finally:
-        await admin.close()
 
 
 def key_threads() -> list[threading.Thread]:
@@ -269,13 +241,20 @@ async def test_pg_key_revoked_on_one_node_refused_by_another_within_cache_time(
 
     await asyncio.to_thread(node_a.revoke, issued.key.key_id, actor="tests")
     revoked_at = time.monotonic()
-    while True:
+
+    async def refused() -> bool:
         try:
             await verifier_b.averify(issued.plaintext)
         except InvalidApiKey:
-            break
-        assert time.monotonic() - revoked_at < CACHE_SECONDS + 0.5, "still accepted"
-        await asyncio.sleep(0.02)
+            return True
+        return False
+
+    await eventually(
+        refused,
+        timeout=CACHE_SECONDS + 0.5,  # the promise under test
+        interval=0.02,
+        message="the key revoked on node a to be refused on node b",
+    )
 
     assert time.monotonic() - revoked_at <= CACHE_SECONDS + 0.5
 
@@ -373,7 +352,7 @@ async def test_pg_connection_ended_by_server_next_call_reconnects(
     store = open_store(application_name=name)
     key = store.create(Scope.READ, "k", actor="tests").key
 
-    assert await end_sessions(pg_dsn, name) == 1
+    assert await terminate_sessions(pg_dsn, name) == 1
     got = await asyncio.to_thread(store.get, key.key_id)
 
     assert got == key
@@ -390,9 +369,9 @@ async def test_pg_connection_ended_mid_create_retried_on_new_connection_one_key(
             creating = asyncio.create_task(
                 asyncio.to_thread(store.create, Scope.TRADE, "bot", actor="tests")
             )
-            await waiting_for_lock(pg_dsn, name)  # key row inserted, audit row waiting
-            assert await end_sessions(pg_dsn, name) == 1
-            await waiting_for_lock(pg_dsn, name)  # the retry, on a fresh connection
+            await wait_until_blocked(pg_dsn, name)  # key row inserted, audit row waiting
+            assert await terminate_sessions(pg_dsn, name) == 1
+            await wait_until_blocked(pg_dsn, name)  # the retry, on a fresh connection
         issued = await creating
 
     assert store.keys() == [issued.key]
@@ -477,9 +456,10 @@ async def test_pg_verify_miss_waiting_on_database_leaves_event_loop_running(
 
     async with table_locked(pg_dsn, "api_keys"):
         verifying = asyncio.create_task(verifier.averify(issued.plaintext))
-        await waiting_for_lock(pg_dsn, name)
+        await wait_until_blocked(pg_dsn, name)
         ticker = asyncio.create_task(tick())
-        await asyncio.sleep(0.3)
+        # The loop keeps running while the lookup waits on the database: the ticker ticks.
+        await eventually(lambda: ticks >= 15, message="15 ticks while the lookup waits")
         ticker.cancel()
         assert not verifying.done()
     key = await verifying
@@ -489,8 +469,11 @@ async def test_pg_verify_miss_waiting_on_database_leaves_event_loop_running(
 
 
 @asynccontextmanager
-async def node(market: Path, keys: PostgresKeyStore) -> AsyncIterator[httpx.AsyncClient]:
-    """An ordergate node (in-memory journal) whose API keys live in PostgreSQL."""
+async def node(
+    market: Path, keys: PostgresKeyStore, clock: Callable[[], float] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An ordergate node (in-memory journal) whose API keys live in PostgreSQL; with a
+    `clock`, its key cache keeps that time instead of the real one."""
     app = create_app(make_settings(market), keys)
     async with (
         app.router.lifespan_context(app),
@@ -498,6 +481,8 @@ async def node(market: Path, keys: PostgresKeyStore) -> AsyncIterator[httpx.Asyn
             transport=httpx.ASGITransport(app=app), base_url="http://ordergate.test"
         ) as client,
     ):
+        if clock is not None:
+            app.state.api_access.verifier = KeyVerifier(keys, clock=clock)
         yield client
 
 
@@ -512,7 +497,7 @@ async def test_pg_api_slow_key_lookup_does_not_hold_up_other_requests(
         assert (await api.get("/v1/orders", headers=headers(cached))).status_code == 200
         async with table_locked(pg_dsn, "api_keys"):
             slow = asyncio.create_task(api.get("/v1/orders", headers=headers(uncached)))
-            await waiting_for_lock(pg_dsn, name)
+            await wait_until_blocked(pg_dsn, name)
             started = time.monotonic()
             health = await api.get("/health")
             fast = await api.get("/v1/account", headers=headers(cached))
@@ -545,10 +530,14 @@ async def test_pg_two_nodes_accept_one_key_and_refuse_it_after_cli_revoke(
     open_store: OpenStore, pg_dsn: str, market: Path
 ) -> None:
     key = open_store().create(Scope.READ, "shared", actor="tests").plaintext
-    async with node(market, open_store()) as node_a, node(market, open_store()) as node_b:
+    clock = FakeClock()  # the nodes' key caches keep this time
+    async with (
+        node(market, open_store(), clock) as node_a,
+        node(market, open_store(), clock) as node_b,
+    ):
         before = [await n.get("/v1/orders", headers=headers(key)) for n in (node_a, node_b)]
         revoked = await asyncio.to_thread(cli, "keys", "revoke", key_id_of(key), "--db", pg_dsn)
-        await asyncio.sleep(CACHE_SECONDS + 0.1)
+        clock.now += CACHE_SECONDS + 0.1
         after = [await n.get("/v1/orders", headers=headers(key)) for n in (node_a, node_b)]
 
     assert [r.status_code for r in before] == [200, 200]

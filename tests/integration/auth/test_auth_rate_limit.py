@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.fakes import FakeClock
 from tests.integration.api.support import Api, make_settings, running
 from tests.integration.auth.auth_support import headers, new_key, refusal
 
 from ordergate.auth import Scope
+from ordergate.auth.ratelimit import RateLimiter
 
 RATE = 20.0  # a token every 50 ms
 BURST = 3
 
 
 @pytest.fixture
-async def api(market: Path) -> AsyncIterator[Api]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def api(market: Path, clock: FakeClock) -> AsyncIterator[Api]:
     settings = make_settings(market, api_rate_per_second=RATE, api_rate_burst=BURST)
     async with running(settings, scope=None) as client:
+        # The app's limiter, on a clock the test moves: a slow machine refills nothing.
+        access = client.app.state.api_access
+        access.limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, clock)
         yield client
 
 
@@ -34,13 +43,13 @@ async def test_rate_limit_over_burst_429_rate_limited_with_retry_after(api: Api)
     assert int(refused.headers["Retry-After"]) >= 1
 
 
-async def test_rate_limit_after_refill_answers_again(api: Api) -> None:
+async def test_rate_limit_after_refill_answers_again(api: Api, clock: FakeClock) -> None:
     key = headers(new_key(api, Scope.READ))
     for _ in range(BURST):
         await api.http.get("/v1/account", headers=key)
     refused = await api.http.get("/v1/account", headers=key)
 
-    await asyncio.sleep(1.5 / RATE)
+    clock.now += 1.5 / RATE
     again = await api.http.get("/v1/account", headers=key)
 
     assert refused.status_code == 429

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.integration.api.support import make_settings, running
 from tests.integration.auth.auth_support import cli, headers, key_id_of, refusal
+from tests.waiting import eventually
 
 from ordergate.auth import Scope, split_key
 from ordergate.auth.keys import hash_secret
@@ -103,12 +104,17 @@ async def test_sqlite_key_revoked_by_cli_while_serving_refused_within_two_second
         key = api.application.keys.create(Scope.ADMIN, "doomed", actor="tests").plaintext
         before = await api.http.get("/v1/orders", headers=headers(key))  # now in the cache
         revoked = await asyncio.to_thread(cli, "keys", "revoke", key_id_of(key), "--db", str(db))
-        deadline = time.monotonic() + 2.0
-        while True:
-            after = await api.http.get("/v1/orders", headers=headers(key))
-            if after.status_code != 200 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
+
+        async def answer_once_refused() -> httpx.Response | None:
+            response = await api.http.get("/v1/orders", headers=headers(key))
+            return response if response.status_code != 200 else None
+
+        after = await eventually(
+            answer_once_refused,
+            timeout=2.0,  # the promise under test
+            interval=0.05,
+            message="the revoked key to be refused",
+        )
 
     assert before.status_code == 200
     assert revoked.returncode == 0, revoked.stderr

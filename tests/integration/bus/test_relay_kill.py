@@ -19,43 +19,23 @@ import os
 import signal
 import sqlite3
 import sys
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from pathlib import Path
 
 import aio_pika
-import pytest
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from aiormq.exceptions import AMQPError
-from tests.amqp_support import AmqpProxy
+from aio_pika.abc import AbstractIncomingMessage
+from tests.amqp_support import AmqpProxy, BrokerSession
+from tests.integration.bus.relay_support import expected_envelopes, relay_over, trading
+from tests.waiting import TIMEOUT, eventually
 
-from ordergate.bus.envelope import EnvelopeFold
-from ordergate.bus.events_out import EventRelay
-from ordergate.domain.events import (
-    BalanceAdjusted,
-    Event,
-    InstrumentUpdated,
-    OrderAccepted,
-    OrderApproved,
-    OrderFilled,
-    OrderInitialized,
-    OrderSubmitted,
-)
-from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.sqlite import SqliteStore
 
-AMQP_URL = os.environ.get("ORDERGATE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REPO = Path(__file__).parents[3]
 ORDERS = 600  # five records each: 3,002 records and 600 position messages
 WINDOW = 250
-D = Decimal
-T0 = 1_700_000_000_000_000_000
-BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.1"), D("0.001"), D("0.001"))
+PATH = os.environ.get("PYTHONPATH", "")
 
 
 # --- the subprocess ---------------------------------------------------------------------
@@ -64,7 +44,8 @@ BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.1"), D("0.001"), D("0.001"))
 async def relay_until(db: Path, url: str, exchange: str, head: int) -> int:
     """Run a relay over the journal in `db` until it has published `head`; exit status."""
     store = SqliteStore(db)
-    relay = EventRelay(0, store, store, url, exchange, window=WINDOW, poll_interval=0.05)
+    # It never gives up on a held confirmation (the default is 10 s) before the test kills it.
+    relay = relay_over(store, url, exchange, window=WINDOW, publish_timeout=300)
     await relay.start()
     try:
         await relay.wait_for_published(head)
@@ -77,31 +58,6 @@ async def relay_until(db: Path, url: str, exchange: str, head: int) -> int:
 # --- the test ---------------------------------------------------------------------------
 
 
-def trading(orders: int) -> list[Event]:
-    """Market buys of 0.01 BTC, each initialized, approved, submitted, accepted and filled."""
-    events: list[Event] = [
-        InstrumentUpdated(BTC, T0),
-        BalanceAdjusted("acct-1", "USDT", D("1000000"), "deposit", T0),
-    ]
-    for n in range(1, orders + 1):
-        oid, ts = f"0-{n}", T0 + n * 1000
-        events += [
-            OrderInitialized(
-                oid, f"c{n}", "acct-1", BTC.symbol, Side.BUY, OrderType.MARKET, D("0.01"),
-                None, None, TimeInForce.GTC, False, None, None, "s1", None, None, None,
-                f"trace-{n}", ts,
-            ),
-            OrderApproved(oid, D("50000"), ts + 1),
-            OrderSubmitted(oid, f"V{n}", ts + 2),
-            OrderAccepted(oid, f"V{n}", ts + 3),
-            OrderFilled(
-                oid, "acct-1", BTC.symbol, Side.BUY, f"T{n}", D("0.01"), D("50000"), D("0.01"),
-                "USDT", LiquiditySide.TAKER, ts + 4,
-            ),
-        ]  # fmt: skip
-    return events
-
-
 async def write_journal(db: Path) -> list[tuple[str, int, bytes]]:
     """Journal the session; return what the relay must publish: (message id, seq, body)."""
     store = SqliteStore(db, synchronous="NORMAL")
@@ -109,12 +65,7 @@ async def write_journal(db: Path) -> list[tuple[str, int, bytes]]:
         events = trading(ORDERS)
         for start in range(0, len(events), 500):
             await store.append(events[start : start + 500], ReadModelChanges())
-        fold = EnvelopeFold(0)
-        return [
-            (e.message_id, e.seq, e.body)
-            async for r in store.records_after(0)
-            for e in fold.envelopes(r)
-        ]
+        return [(e.message_id, e.seq, e.body) for e in await expected_envelopes(store)]
     finally:
         await store.close()
 
@@ -123,35 +74,6 @@ def stored_cursor(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         row = con.execute("SELECT seq FROM outbox_cursor WHERE partition = 0").fetchone()
     return 0 if row is None else int(row[0])
-
-
-async def connect_or_skip() -> AbstractRobustConnection:
-    """A connection to the test broker; a missing broker skips, or fails when CI=true."""
-    try:
-        return await aio_pika.connect_robust(AMQP_URL, timeout=5)
-    except (OSError, AMQPError, TimeoutError) as exc:
-        reason = f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture
-async def amqp() -> AsyncIterator[AbstractRobustConnection]:
-    connection = await connect_or_skip()
-    yield connection
-    await connection.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = check()
-        if outcome if isinstance(outcome, bool) else await outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s")
-        await asyncio.sleep(0.002)
 
 
 async def start_relay(
@@ -166,15 +88,17 @@ async def start_relay(
             exchange,
             str(head),
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},  # this file imports from tests
+            # this file imports from tests (and ordergate from wherever the test run does)
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), PATH]))},
             stdout=out,
             stderr=out,
         )
 
 
 async def test_relay_killed_mid_window_loses_nothing_and_resends_only_after_its_cursor(
-    amqp: AbstractRobustConnection, tmp_path: Path
+    broker: BrokerSession, tmp_path: Path
 ) -> None:
+    amqp = broker.connection
     db = tmp_path / "journal.db"
     expected = await write_journal(db)
     head = expected[-1][1]
@@ -197,24 +121,37 @@ async def test_relay_killed_mid_window_loses_nothing_and_resends_only_after_its_
     log = tmp_path / "relay.log"
     processes: list[asyncio.subprocess.Process] = []
     try:
-        async with AmqpProxy(AMQP_URL, reply_delay=0.05) as proxy:
+        async with AmqpProxy(broker.url, reply_delay=0.05) as proxy:
             first = await start_relay(db, proxy.url, exchange_name, head, log)
             processes.append(first)
-            await eventually(lambda: stored_cursor(db) > 0)
+            await eventually(lambda: stored_cursor(db) > 0, message="a first stored cursor")
             proxy.hold_replies()
-            await asyncio.sleep(0.3)  # the relay takes in the confirmations it already has
+            # The relay moves its cursor over a window once the window is confirmed, and only
+            # then publishes the next one. Once the proxy holds back a confirmation, the window
+            # it belongs to was published, so the cursor before it was stored, and it cannot
+            # move again (or everything was confirmed before the hold: the assert says so).
+            await eventually(
+                lambda: proxy.holding or stored_cursor(db) == head,
+                message="a confirmation held back by the proxy",
+            )
             cursor = stored_cursor(db)
             assert cursor < head, "the relay confirmed everything before the replies were held"
             # It publishes past its cursor, and hears no confirmation any more: kill -9 it.
-            await eventually(lambda: bool(received) and received[-1][1] > cursor)
+            await eventually(
+                lambda: bool(received) and received[-1][1] > cursor,
+                message="a message past the stored cursor",
+            )
             first.kill()
             assert await first.wait() == -signal.SIGKILL
         assert stored_cursor(db) == cursor
 
-        second = await start_relay(db, AMQP_URL, exchange_name, head, log)
+        second = await start_relay(db, broker.url, exchange_name, head, log)
         processes.append(second)
-        assert await asyncio.wait_for(second.wait(), 20) == 0, log.read_text()
-        await eventually(lambda: bool(received) and received[-1][0] == expected[-1][0])
+        assert await asyncio.wait_for(second.wait(), TIMEOUT) == 0, log.read_text()
+        await eventually(
+            lambda: bool(received) and received[-1][0] == expected[-1][0],
+            message="the journal's last message",
+        )
     finally:
         for process in processes:
             if process.returncode is None:

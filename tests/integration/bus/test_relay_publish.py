@@ -4,57 +4,31 @@ before the cursor, re-sends after a nack, resumption after a restart, and wake-u
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import aio_pika
 import msgspec
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
-from aiormq.exceptions import AMQPError
+from tests.amqp_support import BrokerSession
 from tests.fakes import BTC
+from tests.integration.bus.relay_support import T0, expected_envelopes, relay_over, trading
 from tests.unit.engine.engine_support import ACCOUNT, Sessions, limit_order, market_order
+from tests.waiting import TIMEOUT, eventually
 
-from ordergate.bus.envelope import Envelope, EnvelopeFold
-from ordergate.bus.events_out import EventRelay
+from ordergate.bus.envelope import Envelope
+from ordergate.bus.events_out import DEFAULT_EXCHANGE, EventRelay
 from ordergate.domain.errors import EventPublishFailed, JournalCorrupted
-from ordergate.domain.events import (
-    BalanceAdjusted,
-    Event,
-    InstrumentUpdated,
-    OrderAccepted,
-    OrderApproved,
-    OrderFilled,
-    OrderInitialized,
-    OrderSubmitted,
-)
-from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+from ordergate.domain.values import Side
 from ordergate.engine.commands import CancelOrder
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.memory import MemoryStore
 
-AMQP_URL = os.environ.get("ORDERGATE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-D = Decimal
-T0 = 1_700_000_000_000_000_000
-
-
-# --- RabbitMQ helpers (this file's own; tests/amqp_support.py may replace them) ---------------
-
-
-async def connect_or_skip() -> AbstractRobustConnection:
-    """A connection to the test broker; a missing broker skips, or fails when CI=true."""
-    try:
-        return await aio_pika.connect_robust(AMQP_URL, timeout=5)
-    except (OSError, AMQPError, TimeoutError) as exc:
-        reason = f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+NOWHERE = "amqp://guest:guest@127.0.0.1:1/"  # no broker listens there
 
 
 @dataclass
@@ -62,6 +36,7 @@ class Broker:
     """A test's own exchange and queues (random names), deleted at the end."""
 
     connection: AbstractRobustConnection
+    url: str
     exchange: str = field(default_factory=lambda: f"test.events.{uuid.uuid4().hex[:10]}")
     queues: list[AbstractQueue] = field(default_factory=list)
 
@@ -101,37 +76,33 @@ class Broker:
         for queue in self.queues:
             await channel.queue_delete(queue.name)
         await channel.exchange_delete(self.exchange)
-        await self.connection.close()
+        await channel.close()
 
 
 @pytest.fixture
-async def broker() -> AsyncIterator[Broker]:
-    b = Broker(await connect_or_skip())
+async def broker(broker: BrokerSession) -> AsyncIterator[Broker]:
+    """The suite's broker session (tests/conftest.py), with this file's exchange and queues."""
+    b = Broker(broker.connection, broker.url)
     yield b
     await b.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {check.__qualname__}")
-        await asyncio.sleep(0.01)
-
-
 def fast_relay(source: Any, cursor: Any, broker: Broker, window: int = 500) -> EventRelay:
     """A relay over the test's exchange that polls and retries quickly."""
-    return EventRelay(
-        0,
-        source,
-        cursor,
-        broker.connection,
-        broker.exchange,
-        window=window,
-        poll_interval=0.05,
-        retry_delay=0.02,
-        max_retry_delay=0.1,
-    )
+    return relay_over(source, broker.connection, broker.exchange, cursor=cursor, window=window)
+
+
+class CountedReads:
+    """The store as the relay's source, counting the reads that ran to their end."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.finished = 0
+
+    async def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        async for record in self.store.records_after(after_seq):
+            yield record
+        self.finished += 1
 
 
 def seq_of(message: AbstractIncomingMessage) -> int:
@@ -140,45 +111,12 @@ def seq_of(message: AbstractIncomingMessage) -> int:
     return seq
 
 
-async def published(relay: EventRelay, seq: int, timeout: float = 10.0) -> None:
+async def published(relay: EventRelay, seq: int, timeout: float = TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         await relay.wait_for_published(seq)
 
 
 # --- journals ---------------------------------------------------------------------------
-
-
-def trading(orders: int, first: int = 1, account: str = "acct-1") -> list[Event]:
-    """Market buys of 0.01 BTC, each initialized, approved, submitted, accepted and filled."""
-    events: list[Event] = []
-    if first == 1:
-        events += [
-            InstrumentUpdated(BTC, T0),
-            BalanceAdjusted(account, "USDT", D("1000000"), "deposit", T0),
-        ]
-    for n in range(first, first + orders):
-        oid, ts = f"0-{n}", T0 + n * 1000
-        events += [
-            OrderInitialized(
-                oid, f"c{n}", account, BTC.symbol, Side.BUY, OrderType.MARKET, D("0.01"),
-                None, None, TimeInForce.GTC, False, None, None, "s1", None, None, None,
-                f"trace-{n}", ts,
-            ),
-            OrderApproved(oid, D("50000"), ts + 1),
-            OrderSubmitted(oid, f"V{n}", ts + 2),
-            OrderAccepted(oid, f"V{n}", ts + 3),
-            OrderFilled(
-                oid, account, BTC.symbol, Side.BUY, f"T{n}", D("0.01"), D("50000"), D("0.01"),
-                "USDT", LiquiditySide.TAKER, ts + 4,
-            ),
-        ]  # fmt: skip
-    return events
-
-
-async def expected_envelopes(store: MemoryStore) -> list[Envelope]:
-    """What the relay should publish for the whole journal, from a fold of its own."""
-    fold = EnvelopeFold(store.partition)
-    return [e async for r in store.records_after(0) for e in fold.envelopes(r)]
 
 
 def summary(messages: list[AbstractIncomingMessage]) -> list[tuple[str | None, str, bytes]]:
@@ -259,7 +197,7 @@ async def test_cursor_advances_only_over_messages_the_broker_holds(broker: Broke
             held_at_advance.append((seq, await broker.depth(queue)))
             await store.advance_outbox_cursor(seq, updated_ts)
 
-    relay = EventRelay(0, store, WatchedCursor(), broker.connection, broker.exchange, window=6)
+    relay = relay_over(store, broker.connection, broker.exchange, cursor=WatchedCursor(), window=6)
     await relay.start()
     try:
         await published(relay, store.head_seq)
@@ -348,10 +286,12 @@ async def test_a_new_relay_resumes_after_the_cursor_with_the_state_before_it(
 async def test_notify_wakes_the_relay_long_before_its_poll(broker: Broker) -> None:
     queue = await broker.queue("#")
     store = MemoryStore()
-    relay = EventRelay(0, store, store, broker.connection, broker.exchange, poll_interval=30.0)
+    reads = CountedReads(store)
+    relay = relay_over(store, broker.connection, broker.exchange, source=reads, poll_interval=30.0)
     await relay.start()
     try:
-        await asyncio.sleep(0.05)  # let it find nothing and go idle
+        # Once its first read has found nothing, the relay waits for the next poll, 30 s away.
+        await eventually(lambda: reads.finished >= 1, message="the relay's first read")
         await store.append(trading(1), ReadModelChanges())
         relay.notify()
         await published(relay, store.head_seq, timeout=2)  # the next poll is 30 s away
@@ -365,7 +305,7 @@ async def test_a_waiter_hears_when_the_relay_stops_before_its_seq(broker: Broker
     relay = fast_relay(store, store, broker)
     await relay.start()
     waiter = asyncio.create_task(relay.wait_for_published(1))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the waiter runs up to its wait (the journal is empty: no seq 1)
     assert not waiter.done()
     await relay.stop()
     with pytest.raises(EventPublishFailed, match="stopped before seq 1"):
@@ -394,7 +334,7 @@ async def test_relay_opens_and_closes_its_own_connection_from_a_url(broker: Brok
     queue = await broker.queue("#")
     store = MemoryStore()
     await store.append(trading(1), ReadModelChanges())
-    relay = EventRelay(0, store, store, AMQP_URL, broker.exchange, poll_interval=0.05)
+    relay = relay_over(store, broker.url, broker.exchange)
     await relay.start()
     try:
         await published(relay, store.head_seq)
@@ -407,7 +347,7 @@ async def test_relay_opens_and_closes_its_own_connection_from_a_url(broker: Brok
 
 async def test_start_fails_with_an_ordergate_error_when_the_broker_is_unreachable() -> None:
     store = MemoryStore()
-    relay = EventRelay(0, store, store, "amqp://guest:guest@127.0.0.1:1/", publish_timeout=2)
+    relay = relay_over(store, NOWHERE, DEFAULT_EXCHANGE, publish_timeout=2)
     with pytest.raises(EventPublishFailed, match="cannot connect"):
         await relay.start()
     assert not relay.running
@@ -417,6 +357,6 @@ async def test_start_refuses_a_cursor_beyond_the_journal() -> None:
     store = MemoryStore()
     await store.append(trading(1), ReadModelChanges())
     await store.advance_outbox_cursor(store.head_seq + 5, T0)
-    relay = EventRelay(0, store, store, "amqp://guest:guest@127.0.0.1:1/")
+    relay = relay_over(store, NOWHERE, DEFAULT_EXCHANGE)
     with pytest.raises(JournalCorrupted, match="journal ends at 7"):
         await relay.start()

@@ -9,108 +9,44 @@ at once, as a network failure would.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from aiormq.exceptions import AMQPError
+from aio_pika.abc import AbstractIncomingMessage
+from tests.amqp_support import BrokerSession
+from tests.integration.bus.relay_support import expected_envelopes, relay_over, trading
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import TIMEOUT, eventually
 
-from ordergate.bus.envelope import EnvelopeFold
-from ordergate.bus.events_out import EventRelay
-from ordergate.domain.events import (
-    BalanceAdjusted,
-    Event,
-    InstrumentUpdated,
-    OrderAccepted,
-    OrderApproved,
-    OrderFilled,
-    OrderInitialized,
-    OrderSubmitted,
-)
-from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.memory import MemoryStore
 
-AMQP_URL = os.environ.get("ORDERGATE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-D = Decimal
-T0 = 1_700_000_000_000_000_000
-BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.1"), D("0.001"), D("0.001"))
-
-
-async def connect_or_skip() -> AbstractRobustConnection:
-    """A connection to the test broker; a missing broker skips, or fails when CI=true."""
-    try:
-        return await aio_pika.connect_robust(AMQP_URL, timeout=5)
-    except (OSError, AMQPError, TimeoutError) as exc:
-        reason = f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
 
 @pytest.fixture
-async def amqp() -> AsyncIterator[AbstractRobustConnection]:
-    connection = await connect_or_skip()
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[TcpProxy]:
-    broker = urlsplit(AMQP_URL)
-    async with TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672) as p:
+async def proxy(broker: BrokerSession) -> AsyncIterator[TcpProxy]:
+    target = urlsplit(broker.url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 5672) as p:
         yield p
 
 
-def proxied_url(proxy: TcpProxy) -> str:
+def proxied_url(url: str, proxy: TcpProxy) -> str:
     """The broker's URL through the proxy, reconnecting quickly after a drop."""
-    parts = urlsplit(AMQP_URL)
+    parts = urlsplit(url)
     netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "reconnect_interval=0.1", ""))
 
 
-def trading(orders: int) -> list[Event]:
-    """Market buys of 0.01 BTC, each initialized, approved, submitted, accepted and filled."""
-    events: list[Event] = [
-        InstrumentUpdated(BTC, T0),
-        BalanceAdjusted("acct-1", "USDT", D("1000000"), "deposit", T0),
-    ]
-    for n in range(1, orders + 1):
-        oid, ts = f"0-{n}", T0 + n * 1000
-        events += [
-            OrderInitialized(
-                oid, f"c{n}", "acct-1", BTC.symbol, Side.BUY, OrderType.MARKET, D("0.01"),
-                None, None, TimeInForce.GTC, False, None, None, "s1", None, None, None,
-                f"trace-{n}", ts,
-            ),
-            OrderApproved(oid, D("50000"), ts + 1),
-            OrderSubmitted(oid, f"V{n}", ts + 2),
-            OrderAccepted(oid, f"V{n}", ts + 3),
-            OrderFilled(
-                oid, "acct-1", BTC.symbol, Side.BUY, f"T{n}", D("0.01"), D("50000"), D("0.01"),
-                "USDT", LiquiditySide.TAKER, ts + 4,
-            ),
-        ]  # fmt: skip
-    return events
-
-
 async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
-    amqp: AbstractRobustConnection, proxy: TcpProxy
+    broker: BrokerSession, proxy: TcpProxy
 ) -> None:
+    amqp = broker.connection
     store = MemoryStore()
     await store.append(trading(300), ReadModelChanges())
-    fold = EnvelopeFold(0)
-    expected = [
-        (e.message_id, e.body) async for r in store.records_after(0) for e in fold.envelopes(r)
-    ]
+    expected = [(e.message_id, e.body) for e in await expected_envelopes(store)]
     exchange_name = f"test.events.{uuid.uuid4().hex[:10]}"
     channel = await amqp.channel()
     exchange = await channel.declare_exchange(
@@ -119,11 +55,9 @@ async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
     queue = await channel.declare_queue(f"{exchange_name}.all", durable=True)
     await queue.bind(exchange, "#")
     received: list[tuple[str, int, bytes]] = []
-    relay = EventRelay(
-        0,
+    relay = relay_over(
         store,
-        store,
-        proxied_url(proxy),
+        proxied_url(broker.url, proxy),
         exchange_name,
         window=200,
         retry_delay=0.05,
@@ -150,17 +84,21 @@ async def test_relay_resends_the_unconfirmed_rest_after_a_dropped_connection(
     await queue.consume(collect, no_ack=True)
     await relay.start()
     try:
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(TIMEOUT):
             await relay.wait_for_published(1)
-            # From here on no confirm reaches the relay; once it has taken in the ones on
-            # their way, its cursor stays put while it publishes the rest of its window.
+            # From here on no confirm reaches the relay. Once the proxy holds one back, the
+            # window it confirms was published, after everything before it was confirmed:
+            # the relay's confirmed seq stays put while it publishes the rest of its window.
             proxy.hold_replies()
-            await asyncio.sleep(0.3)
+            await eventually(
+                lambda: proxy.holding or relay.published_seq == store.head_seq,
+                message="a confirmation held back by the proxy",
+            )
             cut_at = relay.published_seq
             await routed_past(cut_at)  # messages past the confirmed prefix are out
             proxy.cut()
             await relay.wait_for_published(store.head_seq)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(TIMEOUT):
             await last_arrived.wait()
     finally:
         await relay.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter, defaultdict
 
@@ -12,11 +11,11 @@ from aio_pika.abc import AbstractIncomingMessage
 from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
-    eventually,
     publish,
     take,
     wait_for_depth,
 )
+from tests.waiting import eventually
 
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter, account_of
@@ -60,11 +59,16 @@ async def router_on(
     return router
 
 
+MARKER_HEADER = "x-test-marker"
+
+
 class PartitionCollector:
-    """Consume every partition queue, as the partition owners would, recording arrivals."""
+    """Consume every partition queue, as the partition owners would, recording arrivals
+    (and, apart from them, the test's own markers: see `caught_up`)."""
 
     def __init__(self) -> None:
         self.arrivals: list[tuple[int, AbstractIncomingMessage]] = []
+        self.markers: set[int] = set()
 
     async def start(self, broker: BrokerSession, topology: SignalTopology) -> None:
         channel = await broker.connection.channel(publisher_confirms=False)
@@ -75,10 +79,24 @@ class PartitionCollector:
 
     def _keeper(self, partition: int):
         async def keep(message: AbstractIncomingMessage) -> None:
-            self.arrivals.append((partition, message))
+            if MARKER_HEADER in message.headers:
+                self.markers.add(partition)
+            else:
+                self.arrivals.append((partition, message))
             await message.ack()
 
         return keep
+
+    async def caught_up(self, broker: BrokerSession, topology: SignalTopology) -> None:
+        """Return once everything in the partition queues now has arrived: a marker put at
+        the end of each queue comes out after everything before it."""
+        self.markers.clear()
+        for partition in range(topology.partitions):
+            queue = topology.partition_queue(partition)
+            await publish(broker.connection, queue, [b"marker"], headers={MARKER_HEADER: True})
+        await eventually(
+            lambda: len(self.markers) == topology.partitions, message="every partition's marker"
+        )
 
     def signals(self) -> list[tuple[int, dict[str, object]]]:
         return [(partition, json.loads(m.body)) for partition, m in self.arrivals]
@@ -236,10 +254,13 @@ async def test_router_restarted_mid_stream_loses_nothing(broker, topology, resta
     routed_before = len(collector.arrivals)
     assert routed_before < 600  # the restart happened mid-stream
 
-    await router_on(broker, topology, prefetch=100)
-    await eventually(lambda: len(collector.arrivals) >= 600, timeout=10.0)
+    second = await router_on(broker, topology, prefetch=100)
+    await eventually(lambda: len(collector.arrivals) >= 600)
     await wait_for_depth(broker.connection, topology.signal_queue, 0)
-    await asyncio.sleep(0.1)  # let any late duplicate arrive before counting
+    # Before counting: the router routes nothing more (its publishes in flight are
+    # confirmed), and whatever it routed has come out of the partition queues.
+    await second.stop()
+    await collector.caught_up(broker, topology)
 
     duplicates = check_in_order_per_account(collector.signals(), expected)
     assert len(collector.arrivals) == 600 + duplicates

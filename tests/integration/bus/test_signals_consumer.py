@@ -13,12 +13,12 @@ from tests.amqp_support import (
     AmqpProxy,
     BrokerSession,
     consumer_count,
-    eventually,
     publish,
     queue_depth,
     take,
     wait_for_depth,
 )
+from tests.waiting import eventually
 
 from ordergate.bus.connection import connect
 from ordergate.bus.signals_in import (
@@ -142,7 +142,8 @@ async def test_consumer_blocked_handler_leaves_the_message_unacknowledged(broker
     assert await queue_depth(broker.connection, topology.signal_queue) == 0  # delivered
 
     await connection.close()  # the node dies while the handler still works
-    assert await queue_depth(broker.connection, topology.signal_queue) == 1  # never acked
+    # never acked: the broker returns it to the queue (once it has seen the channel go)
+    await wait_for_depth(broker.connection, topology.signal_queue, 1)
 
     with structlog.testing.capture_logs() as logs:
         release.set()
@@ -249,11 +250,12 @@ async def test_single_active_consumer_only_one_receives_until_its_connection_clo
     broker, topology
 ):
     handlers = (Recorder(), Recorder())
-    _, first_connection = await consumer_on(broker, topology, handlers[0])
+    first, first_connection = await consumer_on(broker, topology, handlers[0])
     await consumer_on(broker, topology, handlers[1])
     await publish(broker.connection, topology.signal_queue, [b"1", b"2", b"3"])
-    await eventually(lambda: len(handlers[0].bodies) == 3)
-    await asyncio.sleep(0.1)
+    # Every message handled and acknowledged by the first: none is left for the second.
+    await eventually(lambda: len(handlers[0].bodies) == 3 and first.in_flight == 0)
+    await wait_for_depth(broker.connection, topology.signal_queue, 0)
     assert handlers[1].bodies == []
 
     await first_connection.close()
@@ -273,7 +275,8 @@ async def test_consumer_handles_messages_concurrently_up_to_the_prefetch(broker,
     await publish(broker.connection, topology.signal_queue, [b"1", b"2", b"3", b"4", b"5"])
 
     await eventually(lambda: consumer.in_flight == 3)
-    await asyncio.sleep(0.1)
+    # The broker keeps the other two: it would have delivered them at once, were they due.
+    await wait_for_depth(broker.connection, topology.signal_queue, 2)
     assert consumer.in_flight == 3
     assert handler.bodies == [b"1", b"2", b"3"]
     release.set()
@@ -294,14 +297,21 @@ async def test_consumer_stop_waits_for_the_handlers_in_flight(broker, topology):
     await eventually(lambda: consumer.in_flight == 1)
 
     stopping = asyncio.create_task(consumer.stop())
-    await asyncio.sleep(0.1)
+    # The stop has begun; the handler still holds its message, so it cannot have ended.
+    await eventually(lambda: not consumer.active, message="the stop to begin")
+    assert consumer.in_flight == 1
+    assert await consumer_count(broker.connection, topology.signal_queue) == 1
     assert not stopping.done()
     assert not consumer.active
     release.set()
     await stopping
 
     assert await queue_depth(broker.connection, topology.signal_queue) == 0  # acked first
-    assert await consumer_count(broker.connection, topology.signal_queue) == 0
+
+    async def no_consumer() -> bool:  # the broker drops it once it has seen the channel go
+        return await consumer_count(broker.connection, topology.signal_queue) == 0
+
+    await eventually(no_consumer, message="the consumer to be gone")
 
 
 async def test_consumer_stop_after_the_timeout_cancels_the_handler_and_returns_the_message(
@@ -323,7 +333,7 @@ async def test_consumer_stop_after_the_timeout_cancels_the_handler_and_returns_t
     await consumer.stop()
 
     assert cancelled.is_set()
-    assert await queue_depth(broker.connection, topology.signal_queue) == 1
+    await wait_for_depth(broker.connection, topology.signal_queue, 1)  # returned, not acked
 
 
 async def test_consumer_ack_on_a_dropped_connection_is_logged_and_the_message_redelivered(
@@ -343,9 +353,11 @@ async def test_consumer_ack_on_a_dropped_connection_is_logged_and_the_message_re
 
         with structlog.testing.capture_logs() as logs:
             proxy.cut()  # the link drops mid-message
-            await asyncio.sleep(0.05)
+            # The client reconnects only once it has seen its link go: the channel the
+            # message came on is gone with it.
+            await eventually(lambda: proxy.accepted >= 2, message="the client to reconnect")
             release.set()  # the outcome is journaled; the ack cannot be sent
-            await eventually(lambda: len(handler.deliveries) == 2, timeout=10.0)
+            await eventually(lambda: len(handler.deliveries) == 2)
             await eventually(lambda: consumer.in_flight == 0)
 
         assert consumer.active
@@ -396,7 +408,7 @@ async def test_consumer_started_again_after_a_stop_consumes_again(broker, topolo
     await consumer.stop()
     assert not consumer.active
     await publish(broker.connection, topology.signal_queue, [b"while stopped"])
-    await asyncio.sleep(0.1)
+    await wait_for_depth(broker.connection, topology.signal_queue, 1)  # waiting, undelivered
     assert handler.bodies == []
 
     await consumer.start()
@@ -421,11 +433,12 @@ async def test_stopping_consumer_hands_over_its_messages_before_newer_ones(broke
     """A fenced node keeps its subscription while its handlers finish, then closes the
     channel: the standby gets the returned messages first, in order, then the new one."""
     release = asyncio.Event()
+    third_journaled = asyncio.Event()
 
     async def fenced(body: bytes, _: SignalDelivery) -> None:
         await release.wait()
         if body == b"3":
-            await asyncio.sleep(0.3)  # still journaling when the fence is discovered
+            await third_journaled.wait()  # still journaling when the fence is discovered
         raise JournalFenced("another node owns the partition")
 
     first_handler = Recorder(fenced)
@@ -439,6 +452,7 @@ async def test_stopping_consumer_hands_over_its_messages_before_newer_ones(broke
     await eventually(lambda: not first.active)  # stopping, waiting for the third handler
     await publish(broker.connection, topology.signal_queue, [b"4"])
     assert first.in_flight == 1
+    third_journaled.set()
 
     await eventually(lambda: len(second_handler.bodies) == 4)
     assert second_handler.bodies == [b"1", b"2", b"3", b"4"]

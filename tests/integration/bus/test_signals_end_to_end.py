@@ -15,7 +15,8 @@ from typing import Any
 
 import aio_pika
 import pytest
-from tests.amqp_support import BrokerSession, broker_session, eventually, publish, take
+from tests.amqp_support import BrokerSession, broker_session, publish, take
+from tests.waiting import eventually
 
 from ordergate.config.settings import Settings
 from ordergate.domain.values import OrderStatus

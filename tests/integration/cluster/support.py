@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 
 from ordergate.config.settings import Settings
@@ -17,12 +16,3 @@ def node_settings(accounts: Iterable[str]) -> Settings:
         paper_balances={a: {"USDT": Decimal(100_000)} for a in accounts},
         reconcile_interval_seconds=3600,
     )
-
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)

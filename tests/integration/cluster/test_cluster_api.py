@@ -6,12 +6,12 @@ Two nodes run in this process, each with its own app on the same PostgreSQL sche
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from tests.integration.api.support import Api, make_settings, running, write_market
+from tests.waiting import eventually
 
 from ordergate.app.cluster.balance import partitions_of
 from ordergate.app.cluster.engines import ClusterEngines
@@ -39,16 +39,16 @@ def engines(api: Api) -> ClusterEngines:
     return engine
 
 
-async def until_split(a: Api, b: Api, timeout: float = 30.0) -> None:
+async def until_split(a: Api, b: Api) -> None:
     want = (
         partitions_of("a", ["a", "b"], PARTITIONS),
         partitions_of("b", ["a", "b"], PARTITIONS),
     )
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (set(engines(a).running_partitions), set(engines(b).running_partitions)) != want:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"the partitions never split as {want}")
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: (set(engines(a).running_partitions), set(engines(b).running_partitions)) == want,
+        message=f"the partitions to split as {want}",
+        interval=0.1,
+    )
 
 
 def account_on(node_id: str) -> str:

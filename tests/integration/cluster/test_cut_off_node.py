@@ -16,8 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from tests.integration.cluster.support import node_settings, until
+from tests.integration.cluster.support import node_settings
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import eventually
 
 from ordergate.app.cluster.balance import partitions_of
 from ordergate.app.cluster.node import Node
@@ -67,7 +68,16 @@ async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_l
     await b.start()
     try:
         share_of_a = partitions_of("a", ["a", "b"], PARTITIONS)
-        await until(lambda: set(a.partitions) == share_of_a, "the split", 30)
+        share_of_b = partitions_of("b", ["a", "b"], PARTITIONS)
+        # The split done on both sides: a has not only dropped b's share but let go of it
+        # (b could take it), so no handover is under way when a is cut off. (A statement a
+        # is half-way through preparing when the link goes silent keeps its backend busy,
+        # not idle, and the proxy's live socket keeps the server from noticing.)
+        await eventually(
+            lambda: (set(a.partitions), set(b.partitions)) == (share_of_a, share_of_b),
+            message="the split",
+            timeout=30,
+        )
         account = next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) in share_of_a)
         partition = partition_of(account, PARTITIONS)
         stale = a.partitions[partition].engine
@@ -83,14 +93,25 @@ async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_l
                 order_of_events.append("b took all")
             return len(order_of_events) == 2
 
-        await until(watch, "a to stop and b to take every partition", 30)
+        await eventually(
+            watch,
+            message=lambda: (
+                f"a to stop and b to take every partition (a has {sorted(a.partitions)}, "
+                f"b has {sorted(b.partitions)}, seen: {order_of_events})"
+            ),
+            timeout=30,
+        )
         with pytest.raises(EngineStopped):
             await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
         taken_over = b.partitions[partition].engine
         await taken_over.place(PlaceOrder(account, "BTCUSDT", Side.SELL, Decimal("0.010")))
 
         proxy.restore()
-        await until(lambda: set(a.partitions) == share_of_a, "a to rejoin and take its share", 30)
+        await eventually(
+            lambda: set(a.partitions) == share_of_a,
+            message="a to rejoin and take its share",
+            timeout=30,
+        )
         await a.partitions[partition].engine.place(
             PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.020"))
         )

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
-from tests.integration.cluster.support import node_settings, until
+from tests.integration.cluster.support import node_settings
+from tests.pg_support import terminate_sessions
+from tests.waiting import eventually
 
 from ordergate.app.cluster.balance import partitions_of
 from ordergate.app.cluster.node import READ_POOL_SIZE, Node
@@ -55,15 +57,17 @@ async def test_two_nodes_share_the_partitions_and_one_takes_all_when_the_other_l
             partitions_of("a", ["a", "b"], PARTITIONS),
             partitions_of("b", ["a", "b"], PARTITIONS),
         )
-        await until(
+        await eventually(
             lambda: (set(a.partitions), set(b.partitions)) == expected,
-            "the partitions to split between a and b as rendezvous hashing says",
+            message="the partitions to split between a and b as rendezvous hashing says",
         )
         owner = a if partition_of("acct-0", PARTITIONS) in a.partitions else b
         first = await place(owner, "acct-0")
 
         await a.stop()
-        await until(lambda: len(b.partitions) == PARTITIONS, "b to own every partition")
+        await eventually(
+            lambda: len(b.partitions) == PARTITIONS, message="b to own every partition"
+        )
         second = await place(b, "acct-0")
     finally:
         await a.stop()
@@ -89,18 +93,20 @@ async def test_a_partition_whose_lock_is_held_elsewhere_is_not_started(dsn):
     a = node(dsn, "a")
     try:
         await a.start()
-        await until(lambda: len(a.partitions) == PARTITIONS - 1, "a to start the rest")
+        await eventually(lambda: len(a.partitions) == PARTITIONS - 1, message="a to start the rest")
         assert 0 not in a.partitions
 
         await held.release()
-        await until(lambda: 0 in a.partitions, "a to take partition 0 once it is free")
+        await eventually(lambda: 0 in a.partitions, message="a to take partition 0 once it is free")
     finally:
         await a.stop()
         await held.release()
 
 
 async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(dsn):
-    timing = LeaseTiming(heartbeat_interval=0.1, heartbeat_timeout=0.2, fence_after=0.5)
+    # Heartbeats often, but with the default time to answer and to fence: on a busy machine
+    # a 0.2 s heartbeat timeout lapses by itself, before the test breaks anything.
+    timing = LeaseTiming(heartbeat_interval=0.1, heartbeat_timeout=1.0, fence_after=2.0)
     a = Node(
         node_settings(ACCOUNTS),
         dsn=dsn,
@@ -115,9 +121,15 @@ async def test_a_node_whose_lease_lapses_halts_the_partition_and_sends_nothing(d
         partition = partition_of("acct-0", PARTITIONS)
         runtime = a.partitions[partition]
         await place(a, "acct-0")
-        # the server ends the lease's session: the lock is gone
-        await runtime.lease._connection.execute("SELECT pg_advisory_unlock_all()")
-        await until(lambda: partition not in a.partitions, "the partition to halt")
+        # The server ends the lease's session, from another connection: the lock is gone.
+        # (Never a statement on the lease's own connection: its heartbeat uses it.)
+        ended = await terminate_sessions(dsn, f"ordergate-lease:{CLUSTER}:a:p{partition}")
+        assert ended == 1, "the lease's session was not found"
+        # The node drops the partition at once and halts it in the background: wait for both.
+        await eventually(
+            lambda: partition not in a.partitions and not runtime.engine.running,
+            message="the partition to halt",
+        )
 
         assert runtime.lease.lost is not None
         assert not runtime.engine.running
@@ -132,7 +144,9 @@ async def test_a_node_holds_two_connections_per_partition_and_one_shared_read_po
     a = node(dsn, node_id)
     await a.start()
     try:
-        await until(lambda: len(a.partitions) == PARTITIONS, "a to own every partition")
+        await eventually(
+            lambda: len(a.partitions) == PARTITIONS, message="a to own every partition"
+        )
         for partition in a.partitions:  # every partition reads (and the pool grows to need)
             await place(a, next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) == partition))
         connection = await asyncpg.connect(dsn)

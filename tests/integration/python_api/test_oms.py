@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,7 @@ from ordergate.oms import BlockingOms, Oms
 
 
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name in ("OMS_MIN_QTY", "OMS_ALLOWED_SYMBOLS"):
-        monkeypatch.delenv(name, raising=False)
+def settings(isolated_environment: Path) -> Settings:
     return Settings(db=":memory:", paper_bars_per_second=0, _env_file=None)  # type: ignore[call-arg]
 
 

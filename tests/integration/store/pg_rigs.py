@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import re
 import secrets
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -43,25 +42,6 @@ def with_changes(
 def unique(name: str) -> str:
     """An owner name no other test run uses at the same time (writers are found by it)."""
     return f"{name}-{secrets.token_hex(4)}"
-
-
-async def wait_until_blocked(dsn: str, application_name: str, timeout: float = 5.0) -> None:
-    """Wait until the session named `application_name` waits for a lock."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE application_name = $1 AND wait_event_type = 'Lock'",
-                application_name,
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"{application_name!r} never waited for a lock")
-    finally:
-        await conn.close()
 
 
 def writer_name(owner: str, partition: int = 0) -> str:

@@ -11,10 +11,10 @@ from tests.integration.store.pg_rigs import (
     Gate,
     OpenStore,
     unique,
-    wait_until_blocked,
     with_changes,
     writer_name,
 )
+from tests.pg_support import wait_until_blocked
 from tests.unit.store.scenario import session_batches
 
 from ordergate.domain.errors import JournalFenced

@@ -14,11 +14,12 @@ from tests.integration.store.pg_rigs import (
     OpenStore,
     PgProxy,
     unique,
-    wait_until_blocked,
     with_changes,
     writer_name,
 )
+from tests.pg_support import terminate_sessions, wait_until_blocked
 from tests.unit.store.scenario import load, session_batches
+from tests.waiting import eventually
 
 from ordergate.domain.errors import JournalCorrupted, JournalError, JournalFenced
 from ordergate.domain.events import BalanceAdjusted, Event
@@ -28,6 +29,7 @@ from ordergate.engine.replay import verify_store
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres import MIGRATIONS, PostgresStore, SessionSettings, migrate
+from ordergate.store.postgres.connection import connect_writer
 from ordergate.store.postgres.store import PAGE_SIZE
 
 
@@ -315,12 +317,24 @@ async def test_an_idle_writer_is_not_ended_by_the_idle_session_timeout(
 ):
     # Only lease sessions end when idle: ending a writer would race its next append.
     owner = unique("a")
-    store = await open_store(owner=owner, settings=SessionSettings(idle_session_timeout_ms=200))
+    settings = SessionSettings(idle_session_timeout_ms=200)
+    store = await open_store(owner=owner, settings=settings)
     batches = Deposits()
     await store.append(*batches.next(1))
     backend = await _writer_pid(pg_dsn, writer_name(owner))
 
-    await asyncio.sleep(0.6)  # three times the timeout
+    # A session that does end when idle, idle since after the writer's last statement: once
+    # the server has ended it, the writer too has been idle for longer than the timeout.
+    control_name = unique("idle-control")
+    control = await connect_writer(pg_dsn, settings, control_name, 10, ends_when_idle=True)
+    try:
+
+        async def control_ended() -> bool:
+            return await _writer_pid(pg_dsn, control_name) is None
+
+        await eventually(control_ended, message="the server to end the idle control session")
+    finally:
+        control.terminate()
 
     assert await _writer_pid(pg_dsn, writer_name(owner)) == backend
     assert await store.append(*batches.next(1)) == 2
@@ -332,15 +346,7 @@ async def test_writer_closed_under_the_store_reconnects(open_store: OpenStore, p
     store = await open_store(owner=owner)
     batches = Deposits()
     await store.append(*batches.next(1))
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-            "WHERE application_name = $1",
-            writer_name(owner),
-        )
-    finally:
-        await conn.close()
+    assert await terminate_sessions(pg_dsn, writer_name(owner)) == 1
 
     assert await store.append(*batches.next(1)) == 2
     assert (await verify_store(store)).ok
@@ -367,15 +373,7 @@ async def test_append_whose_backend_is_killed_in_flight_is_not_stored(
     async with Gate(pg_dsn, "journal", "INSERT") as gate:
         append = asyncio.create_task(store.append(*stray(3)))
         await wait_until_blocked(pg_dsn, writer_name(owner))
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(
-                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                "WHERE application_name = $1",
-                writer_name(owner),
-            )
-        finally:
-            await conn.close()
+        assert await terminate_sessions(pg_dsn, writer_name(owner)) == 1
 
         with pytest.raises(JournalError, match="did not commit") as failed:
             await append

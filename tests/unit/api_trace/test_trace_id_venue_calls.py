@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import structlog
 from tests.fakes import BTC, FakeMarket, FakeVenue
+from tests.waiting import TIMEOUT
 
 from ordergate.bus.envelope import Envelope, EnvelopeFold
 from ordergate.domain.errors import AmbiguousVenueError
@@ -115,7 +116,7 @@ async def running() -> AsyncIterator[Running]:
     await engine.start()
     await engine.adjust_balance(AdjustBalance(ACCOUNT, "USDT", D(100_000), "deposit"))
     yield Running(engine, venue, store)
-    await asyncio.wait_for(engine.stop(), 5)
+    await asyncio.wait_for(engine.stop(), TIMEOUT)
 
 
 def lines(logs: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests.fakes import FakeClock
 
 from ordergate.auth import RateLimiter
 from ordergate.domain.errors import RateLimited
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.fakes import FakeClock
 
 from ordergate.auth import InvalidApiKey, KeyVerifier, MemoryKeyStore, MissingApiKey, Scope
 from ordergate.auth.keys import ApiKey
@@ -20,14 +21,6 @@ class CountingStore(MemoryKeyStore):
         return super().get(key_id)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def store() -> CountingStore:
     return CountingStore()
@@ -35,7 +28,7 @@ def store() -> CountingStore:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(100.0)
 
 
 @pytest.fixture

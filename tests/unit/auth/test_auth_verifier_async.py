@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Awaitable
 
 import pytest
+from tests.fakes import FakeClock
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.auth import InvalidApiKey, KeyVerifier, MemoryKeyStore, MissingApiKey, Scope
 from ordergate.auth.keys import ApiKey
@@ -22,7 +23,7 @@ UNKNOWN = "og_0123456789ab_" + "a" * 43
 
 class SlowStore(MemoryKeyStore):
     """The in-memory store, made to read like a remote one: each `get` blocks its thread
-    for `delay` seconds, and is counted with the thread it ran on."""
+    for `delay` seconds, or until `answer` is set, and is counted with the thread it ran on."""
 
     def __init__(self, delay: float = LOOKUP_SECONDS, *, remote: bool = True) -> None:
         super().__init__()
@@ -30,32 +31,32 @@ class SlowStore(MemoryKeyStore):
         self.reads_over_network = remote
         self.read_threads: list[int] = []
         self.failures: list[Exception] = []
+        self.answer = threading.Event()  # set: every lookup answers now
 
     def get(self, key_id: str) -> ApiKey | None:
         self.read_threads.append(threading.get_ident())
-        time.sleep(self.delay)
+        self.answer.wait(self.delay)  # the network's latency (a fake's, simulated)
         if self.failures:
             raise self.failures.pop(0)
         return super().get(key_id)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
+async def ticks_while(
+    awaitable: Awaitable[object], store: SlowStore | None = None, enough: float | None = None
+) -> int:
+    """How many times another task got to run (every TICK_SECONDS) while `awaitable` ran.
 
-    def __call__(self) -> float:
-        return self.now
-
-
-async def ticks_while(awaitable: Awaitable[object]) -> int:
-    """How many times another task got to run (every TICK_SECONDS) while `awaitable` ran."""
+    With a `store`, its lookup answers once the ticker has ticked `enough` times: a lookup
+    off the loop lasts until then however slow the machine, one on it cannot see a tick."""
     ticks = 0
 
     async def tick() -> None:
         nonlocal ticks
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(TICK_SECONDS)  # the measure: one tick per turn of the loop
             ticks += 1
+            if store is not None and enough is not None and ticks >= enough:
+                store.answer.set()
 
     ticker = asyncio.create_task(tick())
     await asyncio.sleep(0)  # the ticker is running before the lookup starts
@@ -67,7 +68,7 @@ async def ticks_while(awaitable: Awaitable[object]) -> int:
 
 
 async def test_averify_remote_store_miss_event_loop_keeps_running() -> None:
-    store = SlowStore()
+    store = SlowStore(delay=TIMEOUT)  # answers once the loop has shown it kept running
     issued = store.create(Scope.TRADE, "bot", actor="t")
     verifier = KeyVerifier(store)
     verified: list[ApiKey] = []
@@ -75,7 +76,7 @@ async def test_averify_remote_store_miss_event_loop_keeps_running() -> None:
     async def verify() -> None:
         verified.append(await verifier.averify(issued.plaintext))
 
-    ticks = await ticks_while(verify())
+    ticks = await ticks_while(verify(), store, enough=0.5 * LOOKUP_SECONDS / TICK_SECONDS)
 
     assert verified == [issued.key]
     assert ticks >= 0.5 * LOOKUP_SECONDS / TICK_SECONDS, ticks
@@ -119,7 +120,7 @@ async def test_averify_remote_store_concurrent_misses_of_one_key_read_it_once() 
 
 async def test_averify_remote_store_cached_key_not_read_again_within_window() -> None:
     store = SlowStore(delay=0)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     issued = store.create(Scope.READ, "", actor="t")
     verifier = KeyVerifier(store, cache_seconds=1.0, clock=clock)
 
@@ -132,7 +133,7 @@ async def test_averify_remote_store_cached_key_not_read_again_within_window() ->
 
 async def test_averify_remote_store_revoked_refused_once_cache_window_passed() -> None:
     store = SlowStore(delay=0)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     issued = store.create(Scope.READ, "", actor="t")
     verifier = KeyVerifier(store, cache_seconds=1.0, clock=clock)
     await verifier.averify(issued.plaintext)
@@ -198,14 +199,16 @@ async def test_averify_remote_store_failure_reaches_every_waiter_next_call_reads
 
 
 async def test_averify_cancelled_waiter_leaves_the_lookup_to_the_others() -> None:
-    store = SlowStore(delay=0.1)
+    store = SlowStore(delay=TIMEOUT)  # answers when the test says
     issued = store.create(Scope.READ, "", actor="t")
     verifier = KeyVerifier(store)
     first = asyncio.create_task(verifier.averify(issued.plaintext))
     second = asyncio.create_task(verifier.averify(issued.plaintext))
-    await asyncio.sleep(0.02)
+    await eventually(lambda: store.read_threads, message="the lookup to start")
 
     first.cancel()
+    await asyncio.sleep(0)  # the cancellation reaches the first waiter
+    store.answer.set()
     key = await second
 
     assert key == issued.key

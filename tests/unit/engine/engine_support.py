@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from tests.fakes import BTC, FakeMarket, FakeVenue, _Resting
 from tests.unit.engine.schema_stock import SchemaStock, schema_stock
+from tests.waiting import TIMEOUT
 
 from ordergate.domain.errors import AmbiguousVenueError
 from ordergate.domain.events import Event
@@ -400,7 +401,7 @@ class Sessions:
         and give their schemas back (a schema is reused only when all this went well)."""
         try:
             for engine in self._engines:
-                await asyncio.wait_for(engine.stop(), 5)
+                await asyncio.wait_for(engine.stop(), TIMEOUT)
             problems = [p for journal in self._journals for p in await journal.differences()]
             self._closed_cleanly = not problems
         finally:

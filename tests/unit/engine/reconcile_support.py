@@ -13,7 +13,6 @@ fails. `start` builds an engine over one; `reconcile` runs the real `Reconciler`
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -441,14 +440,3 @@ async def reconcile(
     reports = await reconciler_of(h).run([account], scope)
     await h.settle()  # the remedies' venue requests and their answers
     return reports[0]
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Poll `predicate` on the event loop until it holds or `timeout` passes."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.005)
-    return True

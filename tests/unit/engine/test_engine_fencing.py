@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from engine_support import ScriptedVenue, Sessions, limit_order, market_order
 from tests.fakes import BTC, FakeMarket
+from tests.waiting import eventually
 
 from ordergate.domain.errors import EngineStopped, JournalFenced
 
@@ -54,10 +54,7 @@ async def test_a_request_journaled_before_the_lease_lapsed_is_withheld_after_it(
 
     lease.valid = False
     venue.release.set()
-    for _ in range(200):
-        if h.engine.failure is not None:
-            break
-        await asyncio.sleep(0.005)
+    await eventually(lambda: h.engine.failure is not None, message="the engine to fail")
 
     assert venue.requests("submit") == [first.client_order_id]  # never the second
     assert second.client_order_id not in venue.requests("submit")

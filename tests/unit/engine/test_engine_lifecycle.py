@@ -18,6 +18,7 @@ from engine_support import (
     venue_fill,
 )
 from tests.fakes import BTC, FakeMarket
+from tests.waiting import TIMEOUT
 
 from ordergate.domain.errors import Conflict, EngineStopped, InvalidRequest, NotFound
 from ordergate.domain.events import (
@@ -156,7 +157,7 @@ async def test_cancel_unknown_order_raises_conflict_state_unknown(sessions):
     h.venue.lost_answers = 1
     placed = await h.place(limit_order())
     doubtful = await h.engine.wait_for(
-        placed.order_id, lambda v: v.status is OrderStatus.UNKNOWN, 1
+        placed.order_id, lambda v: v.status is OrderStatus.UNKNOWN, TIMEOUT
     )
     assert doubtful.status is OrderStatus.UNKNOWN
 
@@ -373,7 +374,7 @@ async def test_wait_for_venue_market_order_waits_for_outcome(sessions):
     h = await sessions.start()
     placed = await h.place(market_order())
 
-    view = await h.engine.wait_for_venue(placed.order_id, 1)
+    view = await h.engine.wait_for_venue(placed.order_id, TIMEOUT)
 
     assert view.status is OrderStatus.FILLED
 
@@ -382,7 +383,7 @@ async def test_wait_for_venue_limit_order_waits_for_acknowledgement(sessions):
     h = await sessions.start()
     placed = await h.place(limit_order())
 
-    view = await h.engine.wait_for_venue(placed.order_id, 1)
+    view = await h.engine.wait_for_venue(placed.order_id, TIMEOUT)
 
     assert view.status is OrderStatus.ACCEPTED
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from engine_support import ACCOUNT, SECOND, T0, D, Sessions, limit_order
 from tests.fakes import BTC, FakeMarket
+from tests.waiting import TIMEOUT
 
 from ordergate.domain.errors import IdempotencyConflict
 from ordergate.domain.events import OrderInitialized, SignalReceived
@@ -212,7 +213,7 @@ async def test_signal_orders_left_working_are_canceled_once_stale(sessions):
     await h.settle()
 
     h.clock.advance(61 * SECOND)
-    view = await h.engine.wait_for(order.order_id, lambda v: v.status.is_terminal, 2)
+    view = await h.engine.wait_for(order.order_id, lambda v: v.status.is_terminal, TIMEOUT)
 
     assert view.status is OrderStatus.CANCELED
     assert h.engine.order(rest.order.order_id).status is OrderStatus.ACCEPTED

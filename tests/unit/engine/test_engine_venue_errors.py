@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,6 +15,7 @@ from engine_support import (
     market_order,
 )
 from tests.fakes import BTC, FakeMarket, _Resting
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.domain.events import OrderRejected, OrderStatusUnknown
@@ -104,11 +104,10 @@ async def test_submit_ambiguous_order_never_reached_rejected_not_found(sessions)
 
 
 async def queried(h, client_order_id: str, times: int) -> None:
-    for _ in range(500):
-        if len(h.venue.requests("query", client_order_id)) >= times:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{client_order_id} was not queried {times} times")
+    await eventually(
+        lambda: len(h.venue.requests("query", client_order_id)) >= times,
+        message=f"{client_order_id} to be queried {times} times",
+    )
 
 
 def taken_late(h, view) -> None:
@@ -142,7 +141,7 @@ async def test_submit_ambiguous_not_found_within_acceptance_window_asked_again_u
     await queried(h, placed.client_order_id, 3)
     in_doubt = h.engine.order(placed.order_id)
     taken_late(h, in_doubt)
-    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.ACCEPTED), 2)
+    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.ACCEPTED), TIMEOUT)
 
     assert in_doubt.status is OrderStatus.UNKNOWN  # "not found" was not taken as final
     assert view.status is OrderStatus.ACCEPTED
@@ -162,7 +161,7 @@ async def test_submit_ambiguous_not_found_once_acceptance_window_passed_rejected
     await queried(h, placed.client_order_id, 2)
     before = h.engine.order(placed.order_id).status
     h.clock.advance(5 * SECOND)  # the venue now refuses the request as too late
-    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.REJECTED), 2)
+    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.REJECTED), TIMEOUT)
 
     assert before is OrderStatus.UNKNOWN
     assert view.status is OrderStatus.REJECTED
@@ -176,7 +175,7 @@ async def test_submit_ambiguous_then_query_fails_query_retried_later(sessions):
     h.venue.query_failures.append(AmbiguousVenueError("timeout"))
 
     placed = await h.place(limit_order())
-    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.ACCEPTED), 2)
+    view = await h.engine.wait_for(placed.order_id, is_status(OrderStatus.ACCEPTED), TIMEOUT)
 
     assert view.status is OrderStatus.ACCEPTED
     assert h.venue.requests("query") == [placed.client_order_id] * 2

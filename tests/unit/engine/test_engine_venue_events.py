@@ -17,6 +17,7 @@ from engine_support import (
     venue_fill,
 )
 from tests.fakes import BTC, FakeMarket
+from tests.waiting import TIMEOUT
 
 from ordergate.domain.events import OrderFilled
 from ordergate.domain.values import OrderStatus, Side
@@ -157,7 +158,7 @@ async def test_fill_while_cancel_pending_applied_and_flagged(sessions):
     await h.engine.cancel(CancelOrder(resting.order_id))
 
     h.venue.fill(resting.client_order_id, D("0.03"), D(40000))
-    view = await h.engine.wait_for(resting.order_id, lambda v: v.filled_qty > 0, 1)
+    view = await h.engine.wait_for(resting.order_id, lambda v: v.filled_qty > 0, TIMEOUT)
 
     assert view.status is OrderStatus.PENDING_CANCEL
     assert "FILL_AFTER_CANCEL_REQUEST" in view.flags

@@ -19,6 +19,7 @@ from engine_support import (
     market_order,
 )
 from tests.fakes import BTC, FakeMarket
+from tests.waiting import TIMEOUT
 
 from ordergate.domain.errors import EngineStopped, JournalError
 from ordergate.domain.events import (
@@ -53,7 +54,7 @@ async def spin(times: int = 20) -> None:
 
 async def answer(awaitable: Awaitable[T]) -> T:
     """The answer to a command, which must come at once: a hang fails the test."""
-    return await asyncio.wait_for(awaitable, 1)
+    return await asyncio.wait_for(awaitable, TIMEOUT)
 
 
 class JournalInFront:
@@ -202,7 +203,7 @@ async def test_place_while_journal_append_blocks_venue_sees_nothing_and_place_wa
 
     task = asyncio.create_task(h.engine.place(market_order()))
     try:
-        await asyncio.wait_for(journal.entered.wait(), 1)
+        await asyncio.wait_for(journal.entered.wait(), TIMEOUT)
         await spin()
 
         assert h.venue.calls == []
@@ -210,12 +211,12 @@ async def test_place_while_journal_append_blocks_venue_sees_nothing_and_place_wa
         assert h.events(OrderInitialized) == []
     finally:
         journal.gate.set()
-    result = await asyncio.wait_for(task, 1)
+    result = await asyncio.wait_for(task, TIMEOUT)
     order_id = result.order.order_id
     journaled = [type(e) for e in h.events(order_id=order_id)]
     assert journaled[:2] == [OrderInitialized, OrderApproved]
     assert result.order.status is OrderStatus.PENDING_SUBMIT
-    filled = await h.engine.wait_for(order_id, is_status(OrderStatus.FILLED), 1)
+    filled = await h.engine.wait_for(order_id, is_status(OrderStatus.FILLED), TIMEOUT)
     assert filled.status is OrderStatus.FILLED
     assert h.venue.requests("submit") == [result.order.client_order_id]
 
@@ -272,7 +273,7 @@ async def test_journal_failure_waiter_on_order_gets_engine_stopped_not_timeout(s
         await answer(h.place(market_order()))
 
     with pytest.raises(EngineStopped):
-        await asyncio.wait_for(waiter, 1)
+        await asyncio.wait_for(waiter, TIMEOUT)
 
 
 class GatedBreakableJournal(GatedJournal):
@@ -300,13 +301,13 @@ async def test_journal_failure_command_decided_during_failing_append_gets_engine
     journal.broken = True
     first = asyncio.create_task(h.engine.place(market_order()))
     second = asyncio.create_task(h.engine.place(limit_order()))
-    await asyncio.wait_for(journal.entered.wait(), 1)
+    await asyncio.wait_for(journal.entered.wait(), TIMEOUT)
     await spin()  # the second batch is decided and waits for the first's append
 
     journal.gate.set()
 
     with pytest.raises(EngineStopped):
-        await asyncio.wait_for(first, 1)
+        await asyncio.wait_for(first, TIMEOUT)
     with pytest.raises(EngineStopped):
-        await asyncio.wait_for(second, 0.2)  # an answer is immediate; a hang times out
+        await asyncio.wait_for(second, TIMEOUT)  # an answer, not a hang (that times out)
     assert h.venue.calls == []

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 from engine_support import Harness, Sessions
 from gates_support import D, order, placed, start
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.domain.errors import RejectedByVenue
 from ordergate.domain.events import (
@@ -180,7 +181,7 @@ async def test_stream_yields_the_same_events_as_a_callback(sessions):
     await asyncio.sleep(0)  # let the iterator register before anything is journaled
 
     await lifecycle(h)
-    await asyncio.sleep(0)
+    await eventually(lambda: len(streamed) >= len(recorder.items), message="the stream to catch up")
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -209,7 +210,7 @@ async def test_stream_sees_events_journaled_between_creation_and_first_read(sess
     stream = h.engine.stream()
 
     view = await placed(h, order(qty="0.01"))
-    item = await asyncio.wait_for(anext(stream), 0.5)
+    item = await asyncio.wait_for(anext(stream), TIMEOUT)
     await stream.aclose()
 
     assert getattr(item.event, "order_id", None) == view.order_id

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from engine_support import ACCOUNT, D, Sessions, limit_order, market_order
-from reconcile_support import OTHER, eventually, reconciler_of, start
+from reconcile_support import OTHER, reconciler_of, start
 from tests.fakes import BTC
+from tests.waiting import eventually
 
 from ordergate.domain.errors import AmbiguousVenueError, RetryableVenueError
 from ordergate.domain.events import (
@@ -122,7 +123,7 @@ async def test_reconciler_venue_failing_on_snapshot_is_retried_loop_survives(ses
 
     reconciler.start()
 
-    assert await eventually(lambda: recorded(h, ACCOUNT) != [], timeout=5.0)
+    assert await eventually(lambda: recorded(h, ACCOUNT) != [])
     assert not venue.snapshot_failures
     assert await eventually(lambda: len(recorded(h, ACCOUNT)) >= 2)  # and it keeps going
 
@@ -136,7 +137,7 @@ async def test_reconciler_requested_run_failing_is_retried_without_a_timer(sessi
 
     reconciler.request({ACCOUNT})
 
-    assert await eventually(lambda: recorded(h, ACCOUNT) != [], timeout=3.0)
+    assert await eventually(lambda: recorded(h, ACCOUNT) != [])
 
 
 async def test_reconciler_run_venue_failing_raises_to_caller(sessions):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -434,9 +433,7 @@ def test_reconcile_policy_defaults_adopt_all_but_positions_which_halt():
     }
 
 
-def test_reconcile_policy_from_environment_reads_each_kind(monkeypatch):
-    for name in [n for n in os.environ if n.upper().startswith("ORDERGATE_")]:
-        monkeypatch.delenv(name)
+def test_reconcile_policy_from_environment_reads_each_kind(isolated_environment, monkeypatch):
     monkeypatch.setenv("ORDERGATE_RECONCILE__ORDER_UNKNOWN", "alert")
     monkeypatch.setenv("ORDERGATE_RECONCILE__POSITION_MISMATCH", "ALERT")
 

@@ -1,19 +1,21 @@
 """The unrealized-loss warning (seed 002): an `AlertRaised` of kind UNREALIZED_LOSS once a
 position's loss passes its threshold, once, and again only after it has recovered.
 
-The engine's watch runs on a timer (`watch_interval`); the edge cases drive `LossWatch`
-directly with a `DecisionContext` over a replay of the engine's journal.
+The engine's watch runs on a timer (`watch_interval`): the first test lets the timer raise the
+alerts; where an alert must *not* come, the test runs the watch itself (`Engine.watch_now`)
+rather than waiting for the timer. The edge cases drive `LossWatch` directly with a
+`DecisionContext` over a replay of the engine's journal.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from engine_support import ACCOUNT, Harness, Sessions
 from gates_support import ETH, D, order, placed, quote, start
 from tests.fakes import BTC
+from tests.waiting import eventually
 
 from ordergate.domain.events import AlertRaised
 from ordergate.domain.limits import LimitsBook, RiskLimits
@@ -32,17 +34,10 @@ async def sessions() -> AsyncIterator[Sessions]:
     await sessions.close()
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(WATCH)
-
-
-async def several_watches() -> None:
-    await asyncio.sleep(WATCH * 10)
+async def several_watches(h: Harness) -> None:
+    """Run the engine's watch a few times, each to its journaled outcome."""
+    for _ in range(3):
+        await h.engine.watch_now()
 
 
 def alerts(h: Harness) -> list[AlertRaised]:
@@ -57,16 +52,16 @@ async def test_loss_alert_raised_once_beyond_threshold_and_again_after_recovery(
     await placed(h, order(qty="0.1"))  # long 0.1 at 50,000
 
     quote(h, BTC.symbol, "47400")  # -5.2%
-    await eventually(lambda: len(alerts(h)) == 1)
-    await several_watches()
+    await eventually(lambda: len(alerts(h)) == 1, message="the first alert")
+    await several_watches(h)
     first = list(alerts(h))
 
     quote(h, BTC.symbol, "49000")  # -2%: recovered
-    await several_watches()
+    await several_watches(h)
     recovered = list(alerts(h))
 
     quote(h, BTC.symbol, "47000")  # -6%: beyond again
-    await eventually(lambda: len(alerts(h)) == 2)
+    await eventually(lambda: len(alerts(h)) == 2, message="the second alert")
 
     assert len(first) == 1
     assert recovered == first
@@ -77,21 +72,21 @@ async def test_loss_alert_raised_once_beyond_threshold_and_again_after_recovery(
 
 
 async def test_loss_alert_not_raised_within_threshold(sessions):
-    h = await start(sessions, WARN_5PCT, watch_interval=WATCH)
+    h = await start(sessions, WARN_5PCT, watch_interval=None)  # the test runs the watch
     await placed(h, order(qty="0.1"))
 
     quote(h, BTC.symbol, "48000")  # -4%
-    await several_watches()
+    await several_watches(h)
 
     assert alerts(h) == []
 
 
 async def test_loss_alert_without_threshold_never_raised(sessions):
-    h = await start(sessions, watch_interval=WATCH)
+    h = await start(sessions, watch_interval=None)  # the test runs the watch
     await placed(h, order(qty="0.1"))
 
     quote(h, BTC.symbol, "10000")  # -80%
-    await several_watches()
+    await several_watches(h)
 
     assert alerts(h) == []
 

@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from tests.waiting import eventually
 
 from ordergate.domain.errors import InvalidRequest, RetryableVenueError
 from ordergate.engine.venue_reports import Quote
@@ -53,10 +54,7 @@ async def test_a_failed_poll_keeps_the_last_quotes_and_polling_goes_on():
     quotes = PolledQuotes(fetch, 0.001)
 
     poller = asyncio.create_task(quotes.run())
-    for _ in range(1000):
-        if fetch.calls >= 3:
-            break
-        await asyncio.sleep(0.001)
+    await eventually(lambda: fetch.calls >= 3, message="three polls")
     poller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await poller

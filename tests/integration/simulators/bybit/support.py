@@ -12,23 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import BybitSimulator, rest_signature, ws_auth_signature
 
 D = Decimal
 BTC = "BTC/USDT:USDT"
 ETH = "ETH/USDT:USDT"
-WAIT_SECONDS = 5.0
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS):
-    """Poll `condition` until it holds; fail naming `what` if it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
+WAIT_SECONDS = TIMEOUT
 
 
 def now_ms() -> int:
@@ -107,7 +98,9 @@ class PrivateReader:
         return await self.next_where(lambda m: m.get("op") == "auth")
 
     async def next_where(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        await wait_until(lambda: any(predicate(m) for m in self.messages), "a stream message")
+        await eventually(
+            lambda: any(predicate(m) for m in self.messages), message="a stream message"
+        )
         return next(m for m in self.messages if predicate(m))
 
     async def subscribe(self, *topics: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from tests.integration.simulators.bybit.support import BTC, ETH, WAIT_SECONDS, D, wait_until
+from tests.integration.simulators.bybit.support import BTC, ETH, WAIT_SECONDS, D
+from tests.waiting import eventually
 
 from ordergate.matching import ExecutionRules
 from ordergate.simulators.bybit import OrderStatus, SimulatorConfig
@@ -37,7 +38,9 @@ async def collect(
 
 
 async def subscribed(sim, *topics: str) -> None:
-    await wait_until(lambda: set(topics) <= sim.subscriptions(), f"subscriptions to {topics}")
+    await eventually(
+        lambda: set(topics) <= sim.subscriptions(), message=f"subscriptions to {topics}"
+    )
 
 
 async def test_watch_orders_and_my_trades_receive_a_market_fill(sim, exchange):

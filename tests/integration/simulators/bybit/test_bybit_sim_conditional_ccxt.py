@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import ccxt
 import pytest
-from tests.integration.simulators.bybit.support import BTC, D, private_reader, wait_until
+from tests.integration.simulators.bybit.support import BTC, D, private_reader
+from tests.waiting import eventually
 
 from ordergate.simulators.bybit import OrderStatus
 
@@ -57,8 +58,8 @@ async def test_stop_streams_untriggered_triggered_then_filled(sim, exchange, ses
     placed = await stop_sell(exchange)
 
     sim.set_quote("BTCUSDT", bid=D("48990.0"), ask=D("48990.1"))
-    await wait_until(lambda: len(reader.topic("execution")) == 1, "the execution")
-    await wait_until(lambda: len(reader.topic("order")) == 3, "the order's states")
+    await eventually(lambda: len(reader.topic("execution")) == 1, message="the execution")
+    await eventually(lambda: len(reader.topic("order")) == 3, message="the order's states")
     await reader.close()
 
     states = [m["data"][0]["orderStatus"] for m in reader.topic("order")]

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from tests.integration.simulators.bybit.support import D, RawBybit, wait_until
+from tests.integration.simulators.bybit.support import D, RawBybit
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import (
     DEFAULT_API_KEY,
@@ -92,7 +93,7 @@ async def test_control_refuses_a_bad_fault_with_400(sim, session):
 
 async def test_control_drops_private_connections(sim, exchange, session):
     watching = asyncio.create_task(exchange.watch_orders())
-    await wait_until(lambda: "order" in sim.subscriptions(), "the subscription")
+    await eventually(lambda: "order" in sim.subscriptions(), message="the subscription")
     async with session.get(f"{sim.rest_url}/sim/ws/topics") as r:
         assert (await r.json())["topics"] == ["order"]
 
@@ -100,16 +101,16 @@ async def test_control_drops_private_connections(sim, exchange, session):
         assert r.status == 200
 
     with pytest.raises(Exception, match="closed"):
-        await asyncio.wait_for(watching, 5)
+        await asyncio.wait_for(watching, TIMEOUT)
 
 
 async def test_replay_mode_moves_btcusdt_from_the_bundled_bars(session):
     config = SimulatorConfig(market="replay", replay_bars_per_second=200.0)
     async with BybitSimulator(config) as sim:
         raw = RawBybit(session, sim)
-        await wait_until(lambda: _last(sim, "BTCUSDT") is not None, "the first bar")
+        await eventually(lambda: _last(sim, "BTCUSDT") is not None, message="the first bar")
         first = _last(sim, "BTCUSDT")
-        await wait_until(lambda: _last(sim, "BTCUSDT") != first, "a later bar")
+        await eventually(lambda: _last(sim, "BTCUSDT") != first, message="a later bar")
         answer = await raw.public("/v5/market/tickers", {"category": "linear"})
         btc, eth = answer["result"]["list"]
         filled = await raw.create(symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.001")

@@ -15,8 +15,8 @@ from tests.integration.simulators.bybit.support import (
     PrivateReader,
     RawBybit,
     private_reader,
-    wait_until,
 )
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.simulators.bybit import (
     BybitSimulator,
@@ -65,7 +65,9 @@ async def test_latency_beyond_the_client_timeout_still_executes_the_request(sim)
     finally:
         await client.close()  # the client has gone before the delay ends
 
-    await wait_until(lambda: sim.order(order_link_id="slow") is not None, "the delayed order")
+    await eventually(
+        lambda: sim.order(order_link_id="slow") is not None, message="the delayed order"
+    )
     placed = sim.order(order_link_id="slow")
     assert placed is not None
     assert (placed.status, placed.price) == (OrderStatus.NEW, 49000)
@@ -139,13 +141,13 @@ async def test_lost_response_withheld_until_the_client_times_out(sim):
 async def test_websocket_drop_closes_the_connection_and_loses_the_message(sim, exchange):
     sim.faults.add(FaultRule(FaultKind.WS_DROP, scope="order", count=1))
     watching = asyncio.create_task(exchange.watch_orders())
-    await wait_until(lambda: "order" in sim.subscriptions(), "the order subscription")
+    await eventually(lambda: "order" in sim.subscriptions(), message="the order subscription")
 
     await exchange.create_order(BTC, "limit", "buy", 0.01, 49000)
 
     with pytest.raises(ccxt.NetworkError):
-        await asyncio.wait_for(watching, 5)
-    await wait_until(lambda: not sim.subscriptions(), "the connection to close")
+        await asyncio.wait_for(watching, TIMEOUT)
+    await eventually(lambda: not sim.subscriptions(), message="the connection to close")
 
 
 async def test_duplicated_message_arrives_twice(sim, session, raw):
@@ -154,7 +156,7 @@ async def test_duplicated_message_arrives_twice(sim, session, raw):
 
     await raw.create(symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.01")
 
-    await wait_until(lambda: len(reader.topic("execution")) == 2, "the duplicate")
+    await eventually(lambda: len(reader.topic("execution")) == 2, message="the duplicate")
     first, second = reader.topic("execution")
     await reader.close()
     assert first == second
@@ -166,7 +168,7 @@ async def test_reordered_message_arrives_after_the_next_one(sim, session, raw):
 
     await raw.create(symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="49000")
 
-    await wait_until(lambda: len(_topics(reader)) == 2, "both messages")
+    await eventually(lambda: len(_topics(reader)) == 2, message="both messages")
     await reader.close()
     # The exchange sends the order, then the wallet; the held order comes second.
     assert _topics(reader) == ["wallet", "order"]
@@ -179,8 +181,8 @@ async def test_withheld_execution_leaves_a_gap_in_seq(sim, session, raw):
     for _ in range(2):
         await raw.create(symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.01")
 
-    await wait_until(lambda: len(reader.topic("position")) == 2, "both position updates")
-    await wait_until(lambda: len(reader.topic("execution")) == 1, "the second execution")
+    await eventually(lambda: len(reader.topic("position")) == 2, message="both position updates")
+    await eventually(lambda: len(reader.topic("execution")) == 1, message="the second execution")
     await reader.close()
     assert [m["data"][0]["seq"] for m in reader.topic("execution")] == [2]
     assert [m["data"][0]["seq"] for m in reader.topic("position")] == [1, 2]

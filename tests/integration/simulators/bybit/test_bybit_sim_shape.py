@@ -18,7 +18,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tests.integration.simulators.bybit.support import PrivateReader, RawBybit, wait_until
+from tests.integration.simulators.bybit.support import PrivateReader, RawBybit
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[4]
 REFERENCE = REPO.parent / "shared" / "reference" / "bybit-v5"
@@ -101,7 +102,7 @@ async def traded(sim, raw: RawBybit, session) -> AsyncIterator[PrivateReader]:
         "/v5/order/cancel",
         {"category": "linear", "symbol": "BTCUSDT", "orderId": cancelled["result"]["orderId"]},
     )
-    await wait_until(lambda: len(reader.topic("wallet")) == 4, "every update")
+    await eventually(lambda: len(reader.topic("wallet")) == 4, message="every update")
     yield reader
     await reader.close()
 
@@ -187,7 +188,7 @@ async def test_conditional_orders_have_the_recorded_shapes(
     if price is not None:
         terms["price"] = price
     placed = await raw.create(symbol="BTCUSDT", side="Sell", qty="0.01", **terms)
-    await wait_until(lambda: len(reader.topic("order")) == 1, "the untriggered order")
+    await eventually(lambda: len(reader.topic("order")) == 1, message="the untriggered order")
     answer, _ = await raw.get(
         "/v5/order/realtime",
         {"category": "linear", "symbol": "BTCUSDT", "orderFilter": "StopOrder"},

@@ -9,8 +9,6 @@ engine asks next) must answer the venue's truth.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sim_support import (
     ACCOUNT,
@@ -22,6 +20,7 @@ from sim_support import (
     bybit_rig,
     order,
 )
+from tests.waiting import eventually
 
 from ordergate.domain.errors import AmbiguousVenueError, RetryableVenueError
 from ordergate.domain.values import OrderStatus
@@ -72,7 +71,11 @@ async def test_latency_past_the_timeout_is_ambiguous_and_the_query_answers_the_t
 
     with pytest.raises(AmbiguousVenueError):
         await rig.venue.submit_order(request)
-    await asyncio.sleep(0.5)  # past the delay: whatever the venue does, it has done
+    # Past the delay, the venue carries the create out: wait until it has.
+    await eventually(
+        lambda: rig.sim.order(order_link_id=request.client_order_id) is not None,
+        message="the delayed create to be carried out",
+    )
 
     await assert_agrees_with_the_venue(rig, request.client_order_id)
 

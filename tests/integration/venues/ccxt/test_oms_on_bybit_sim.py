@@ -10,7 +10,6 @@ venue's, each order in the venue's state, and no instrument left dirty.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tests.waiting import eventually
 
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
@@ -30,7 +30,6 @@ from ordergate.simulators.bybit.process import simulator_process
 D = Decimal
 SYMBOL = "BTCUSDT"
 CREATE = "/v5/order/create"
-WAIT_SECONDS = 15.0
 # Bybit's order statuses as ordergate's (a conditional order is not placed here).
 _STATUS_AT_BYBIT = {
     "New": OrderStatus.ACCEPTED,
@@ -119,12 +118,13 @@ class Rig:
     sim: SimControl
 
     async def until(self, predicate: Callable[[], bool], what: str) -> None:
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-        while not predicate():
-            if asyncio.get_running_loop().time() > deadline:
-                orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
-                raise AssertionError(f"timed out waiting for {what}; orders: {orders}")
-            await asyncio.sleep(0.02)
+        """Wait for `predicate`; on a timeout, say which orders there were."""
+
+        async def details() -> str:
+            orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
+            return f"{what}; orders: {orders}"
+
+        await eventually(predicate, message=details)
 
     async def quote(self, bid: str, ask: str) -> None:
         """Move the market and wait until ordergate's ticker poll has seen it."""

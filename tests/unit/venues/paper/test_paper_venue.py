@@ -6,7 +6,8 @@ import asyncio
 import time
 
 import pytest
-from paper_support import BALANCES, BTC, EURUSD, MINUTE, T0, D, request
+from tests.unit.matching.matching_support import BALANCES, BTC, EURUSD, MINUTE, T0, D, request
+from tests.waiting import TIMEOUT, eventually
 
 from ordergate.domain.errors import InvalidRequest, RejectedByVenue, RetryableVenueError
 from ordergate.domain.values import OrderStatus, OrderType, Side
@@ -44,7 +45,7 @@ async def connected(*closes: str, loop: bool = False) -> PaperVenue:
 
 async def take(venue: PaperVenue, count: int) -> list[object]:
     stream = venue.events()
-    return [await asyncio.wait_for(anext(stream), 1.0) for _ in range(count)]
+    return [await asyncio.wait_for(anext(stream), TIMEOUT) for _ in range(count)]
 
 
 def test_paper_venue_satisfies_the_venue_and_market_data_ports():
@@ -173,7 +174,7 @@ async def test_run_paces_steps_and_returns_at_end_of_data():
     venue = await connected("100.0", "101.0", "102.0", "103.0", "104.0")
 
     started = time.monotonic()
-    await asyncio.wait_for(venue.run(bars_per_second=100.0), 2.0)
+    await asyncio.wait_for(venue.run(bars_per_second=100.0), TIMEOUT)
     elapsed = time.monotonic() - started
 
     assert venue.now_ns() == T0 + 5 * MINUTE
@@ -184,7 +185,8 @@ async def test_run_on_looping_feed_continues_until_cancelled():
     venue = await connected(loop=True)
     runner = asyncio.create_task(venue.run(bars_per_second=200.0))
 
-    await asyncio.sleep(0.2)
+    # Past the end of the data (five bars) and on: the feed loops.
+    await eventually(lambda: venue.now_ns() - T0 >= 5 * MINUTE, message="five steps")
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
         await runner

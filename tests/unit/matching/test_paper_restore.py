@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from paper_support import (
+from tests.unit.matching.matching_support import (
     BTC,
     MINUTE,
     T0,

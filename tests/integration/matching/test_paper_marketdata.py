@@ -6,7 +6,7 @@ import gzip
 from pathlib import Path
 
 import pytest
-from paper_support import MINUTE, D
+from tests.unit.matching.matching_support import MINUTE, D
 
 from ordergate.matching import (
     Bar,

@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from paper_support import D
+from tests.unit.matching.matching_support import D
 
 from ordergate.matching import MarketDataError, load_demo_market, load_market
 from ordergate.venues.paper import PaperVenue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paper_support import (
+from tests.unit.matching.matching_support import (
     MINUTE,
     T0,
     D,

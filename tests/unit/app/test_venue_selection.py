@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from pydantic import ValidationError
 
@@ -12,13 +10,7 @@ from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.engine.state import OmsState
 
-
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith(("ORDERGATE_", "OMS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_environment")  # no stray configuration
 
 
 CCXT = {"venue": "ccxt", "ccxt_exchange": "bybit", "ccxt_symbols": "BTCUSDT"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from tests.unit.store.scenario import Session, load, session_batches
 
 from ordergate.domain.errors import JournalError
 from ordergate.domain.events import BalanceAdjusted
@@ -18,8 +19,6 @@ from ordergate.engine.replay import verify_store
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.sqlite import SqliteStore
 from ordergate.store.sqlite.schema import FILL_COLUMNS, MIGRATIONS
-
-from .scenario import Session, load, session_batches
 
 D = Decimal
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 import msgspec
 import pytest
 from tests.fakes import BTC, EURUSD
+from tests.unit.store.scenario import ORDER_COUNT, Session, load, session_batches
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import OrderStatus, Side
@@ -25,8 +26,6 @@ from ordergate.engine.views import (
 )
 from ordergate.store.memory import MemoryStore
 from ordergate.store.sqlite import SqliteStore
-
-from .scenario import ORDER_COUNT, Session, load, session_batches
 
 V = TypeVar("V")
 Store = MemoryStore | SqliteStore

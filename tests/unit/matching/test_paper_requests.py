@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from paper_support import (
+from tests.unit.matching.matching_support import (
     BALANCES,
     D,
     fills_of,

@@ -12,7 +12,7 @@ from importlib.resources import files
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from paper_support import D, request
+from tests.unit.matching.matching_support import D, request
 
 from ordergate.domain.values import OrderType, Side, TimeInForce
 from ordergate.engine.venue_reports import VenueEvent, VenueFill

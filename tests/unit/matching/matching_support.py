@@ -1,4 +1,5 @@
-"""Builders for the paper venue's tests: instruments, price paths, steps and requests."""
+"""Builders for the tests of the matching core (`ordergate.matching`) and of the paper venue
+built on it: instruments, price paths, steps and requests."""
 
 from __future__ import annotations
 

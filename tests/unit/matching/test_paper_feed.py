@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from paper_support import MINUTE, T0, D
+from tests.unit.matching.matching_support import MINUTE, T0, D
 
 from ordergate.matching import Bar, BarSeries, QuoteSeries, QuoteTick, ReplayFeed
 
