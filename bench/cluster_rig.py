@@ -162,7 +162,7 @@ async def start_node(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from ordergate.cli import main; main()",
+            "from ordergate.cli.main import main; main()",
             "serve",
             "--db",
             dsn,

@@ -112,7 +112,7 @@ class Cluster:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from ordergate.cli import main; main()",
+            "from ordergate.cli.main import main; main()",
             "serve",
             "--db",
             self.dsn,

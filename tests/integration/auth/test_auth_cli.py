@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from ordergate.auth import Scope, split_key
 from ordergate.auth.keys import hash_secret
-from ordergate.cli import main
+from ordergate.cli.main import main
 from ordergate.store.sqlite import SqliteKeyStore
 
 KEY = re.compile(r"og_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\n")

@@ -14,7 +14,7 @@ from tests.integration.api.support import make_settings, running
 from tests.integration.auth.auth_support import headers, key_id_of
 
 from ordergate.auth import Scope
-from ordergate.cli import main
+from ordergate.cli.main import main
 
 ORDER = {"symbol": "EURUSD", "side": "BUY", "qty": "0.10"}
 

@@ -13,7 +13,7 @@ from tests.amqp_support import BrokerSession, publish, take, wait_for_depth
 from ordergate.bus.dead_letters import dead_letters, reason_of, replay_dead_letters
 from ordergate.bus.signals_in import DETAIL_HEADER, QUEUE_HEADER, REASON_HEADER
 from ordergate.bus.topology import SignalTopology, declare_signal_queue
-from ordergate.cli import main
+from ordergate.cli.main import main
 from ordergate.domain.errors import NotFound
 
 

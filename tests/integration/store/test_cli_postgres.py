@@ -16,7 +16,7 @@ from tests.fakes import BTC
 from tests.integration.store.pg_rigs import OpenStore, unique
 from tests.unit.store.scenario import fill_for, load, order_init
 
-from ordergate.cli import main
+from ordergate.cli.main import main
 from ordergate.domain.events import (
     BalanceAdjusted,
     Event,

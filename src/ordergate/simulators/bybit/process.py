@@ -26,7 +26,7 @@ async def simulator_process(port: int, *flags: str) -> AsyncIterator[RemoteSimul
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from ordergate.cli import main; main()",
+        "from ordergate.cli.main import main; main()",
         "simulate",
         "bybit",
         "--port",
