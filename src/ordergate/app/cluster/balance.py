@@ -7,9 +7,12 @@ the first in its ranking that still has room: every node takes floor(P / n) or o
 Plain rendezvous hashing balances only on average: 16 partitions over two nodes split
 5/11 with the names `n1` and `n2`, which caps what a second node can add at 1.5x (the
 signals bench). The bound keeps the split even. The price is movement: when a node joins
-or leaves, besides the partitions that must move, a few others may shift because the room
-left on each node changed. Handing a partition over is clean (drain, commit, unlock), so
-an even load is worth that.
+or leaves, besides the partitions that must move, others may shift because the room left
+on each node changed. Few do where every node holds at least two partitions (under 12% on
+average over 2-8 nodes and 1-64 partitions, never more than half: the tests' corpus);
+with about as many partitions as nodes the bound cascades, and most may move (7 nodes,
+8 partitions, one leaving: 5 of the 6 others). Handing a partition over is clean (drain,
+commit, unlock), so an even load is worth that; run more partitions than nodes.
 """
 
 from __future__ import annotations

@@ -57,18 +57,55 @@ def test_partitions_of_a_node_not_yet_listed_counts_it_in(nodes, partitions, new
 
 
 @given(node_sets, partition_counts)
-def test_a_node_leaving_keeps_most_partitions_where_they_were(nodes, partitions):
-    """Its own partitions must move; of the others, few do (the bound shifts some)."""
+def test_a_node_leaving_hands_its_partitions_to_the_others(nodes, partitions):
+    """Its own partitions must move, to nodes that stay; the loads stay even."""
     if len(nodes) < 2:
         return
-    before = assignment(nodes, partitions)
     leaving = nodes[0]
     after = assignment(nodes[1:], partitions)
-    staying = [p for p, owner in before.items() if owner != leaving]
-    moved = [p for p in staying if after[p] != before[p]]
+    loads = Counter(after.values())
 
-    assert all(after[p] != leaving for p in range(partitions))
-    assert len(moved) <= len(staying) // 2 + 1
+    assert sorted(after) == list(range(partitions))
+    assert leaving not in after.values()
+    assert max(loads.values()) - min(loads.get(n, 0) for n in nodes[1:]) <= 1
+
+
+def movement(names: list[str], partitions: int, leaving: str) -> tuple[int, int]:
+    """(partitions of the staying nodes that move, partitions the staying nodes held)."""
+    before = assignment(names, partitions)
+    after = assignment([n for n in names if n != leaving], partitions)
+    staying = [p for p, owner in before.items() if owner != leaving]
+    return sum(1 for p in staying if after[p] != before[p]), len(staying)
+
+
+def test_a_node_leaving_keeps_most_other_partitions_where_they_were():
+    """Of the staying nodes' partitions, few move when one node leaves: over clusters of
+    2 to 8 nodes (n1, n2, ...), 1 to 64 partitions and each node leaving, under 12% on
+    average (8.3% measured), and where every node holds at least two partitions, never
+    more than half (plus one).
+
+    Not for every input: with about as many partitions as nodes (each holds one or two)
+    the bounded loads cascade, and hypothesis found cases where most move (7 nodes and
+    8 partitions: 5 of the 6 others). `balance` says so; this is the corpus it is held to.
+    """
+    fractions = []
+    for size in range(2, 9):
+        names = [f"n{i}" for i in range(1, size + 1)]
+        for partitions in range(1, 65):
+            for leaving in names:
+                moved, staying = movement(names, partitions, leaving)
+                if staying:
+                    fractions.append(moved / staying)
+                if partitions >= 2 * size:
+                    assert moved <= staying // 2 + 1, (names, partitions, leaving)
+    assert sum(fractions) / len(fractions) < 0.12
+
+
+def test_a_node_leaving_can_cascade_when_nodes_hold_one_or_two():
+    """The case hypothesis found, kept as the known worst: what `balance` documents."""
+    names = ["11", "11489qbd", "0", "1", "d", "00", "0000"]
+
+    assert movement(names, 8, "11") == (5, 6)
 
 
 def test_no_node_means_no_owner():
