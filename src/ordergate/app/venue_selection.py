@@ -54,7 +54,7 @@ from ordergate.venues.paper.venue import PaperVenue
 from ordergate.venues.polled_quotes import PolledQuotes
 from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
-log = structlog.get_logger("ordergate.venue_wiring")
+log = structlog.get_logger("ordergate.venue_selection")
 
 # Orders the paper venue had accepted before a restart, by ordergate's last word on them.
 _AT_VENUE = frozenset(

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from tests.integration.auth.auth_support import ORDERGATE, cli
 from tests.waiting import eventually_sync
 
-from ordergate.cli.main import main as cli_main
 from ordergate.cli import serve as cli_module
+from ordergate.cli.main import main as cli_main
 
 KEY = re.compile(r"og_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 

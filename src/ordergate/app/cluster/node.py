@@ -181,11 +181,11 @@ class Node:
             if lease is None:
                 continue  # its owner has not let go yet: next round
             try:
-                runtime = await start_leased(self._context, partition, lease)
+                leased = await start_leased(self._context, partition, lease)
             except BaseException:
                 await lease.release()
                 raise
-            self._running[partition] = runtime
+            self._running[partition] = leased
             lease.on_lost(functools.partial(self._halt, partition))
 
     def expected_owner(self, partition: int) -> str | None:
@@ -194,10 +194,10 @@ class Node:
         return owner_of(partition, self._live, self._partitions) if self._live else None
 
     def _halt(self, partition: int, reason: str) -> None:
-        runtime = self._running.pop(partition, None)
-        if runtime is None:
+        leased = self._running.pop(partition, None)
+        if leased is None:
             return
-        task = asyncio.create_task(runtime.halt(), name=f"halt-p{partition}")
+        task = asyncio.create_task(leased.halt(), name=f"halt-p{partition}")
         self._halting.add(task)
         task.add_done_callback(self._halting.discard)
 
