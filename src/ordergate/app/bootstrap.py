@@ -56,6 +56,7 @@ def open_store(settings: Settings) -> MemoryStore | SqliteStore:
 
 async def build_single(settings: Settings, keys: KeyStore | None = None) -> Application:
     """One process, one partition: the journal in SQLite (or memory)."""
+    limits = settings.limits_book()  # one book: the engine enforces what the API shows
     store = open_store(settings)
     connection: AbstractRobustConnection | None = None
     signals: SignalWiring | None = None
@@ -67,7 +68,7 @@ async def build_single(settings: Settings, keys: KeyStore | None = None) -> Appl
         raise
     try:
         partition = await start_partition(
-            settings, store, session=f"s{store.head_seq}", signals=signals
+            settings, store, limits=limits, session=f"s{store.head_seq}", signals=signals
         )
     except BaseException:
         if connection is not None:
@@ -81,7 +82,7 @@ async def build_single(settings: Settings, keys: KeyStore | None = None) -> Appl
         trading=partition.engine,
         reads=store,
         keys=open_key_store(settings.db) if keys is None else keys,
-        limits=settings.limits_book(),
+        limits=limits,
         venue_name=partition.wiring.venue.name,
         partition=partition,
         closers=closers,
@@ -93,6 +94,7 @@ async def build_single(settings: Settings, keys: KeyStore | None = None) -> Appl
 async def build_node(settings: Settings, keys: KeyStore | None = None) -> Application:
     """Join the cluster on the PostgreSQL journal, run this node's share of the partitions,
     and answer queries over every partition's read models."""
+    limits = settings.limits_book()  # a bad risk file fails before the node joins
     node = Node(
         settings,
         dsn=settings.db,
@@ -125,7 +127,7 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
         trading=engines,
         reads=reads,
         keys=await asyncio.to_thread(open_key_store, settings.db) if keys is None else keys,
-        limits=settings.limits_book(),
+        limits=limits,
         venue_name=settings.venue,
         node=engines,
         closers=[node.stop, reads.close],

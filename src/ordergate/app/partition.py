@@ -32,6 +32,7 @@ from ordergate.app.messaging import Messaging, OutboxJournal, open_messaging
 from ordergate.app.venue_selection import VenueWiring, open_accounts, open_venue
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import JournalCorrupted, OrderGateError
+from ordergate.domain.limits import LimitsBook
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import Journal
 from ordergate.engine.replay import replay_records
@@ -95,6 +96,7 @@ async def start_partition(
     settings: Settings,
     store: PartitionStore,
     *,
+    limits: LimitsBook,
     session: str,
     holds: Callable[[str], bool] | None = None,
     may_act: Callable[[], bool] | None = None,
@@ -103,7 +105,8 @@ async def start_partition(
     """Start the partition whose journal `store` is; on failure close all it opened,
     the store included.
 
-    `session`: tells this run's venue client order ids apart from a previous run's where
+    `limits`: the risk limits the engine enforces (read once by the caller, who may show
+    them too). `session`: tells this run's venue client order ids apart from a previous run's where
     the venue forgets (the paper venue). `holds`: the accounts this partition runs, where
     the accounts are spread over partitions (a cluster). `may_act`: asked before every
     append and venue request (a cluster's lease).
@@ -123,7 +126,7 @@ async def start_partition(
         venue=wiring.venue,
         clock=wiring.clock,
         market_data=wiring.market,
-        limits=settings.limits_book(),
+        limits=limits,
         max_batch=settings.max_batch,
         venue_lanes=wiring.lanes,
         retry=settings.venue_retry,

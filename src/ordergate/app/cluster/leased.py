@@ -85,6 +85,7 @@ async def start_leased(ctx: NodeContext, number: int, lease: PartitionLease) -> 
     partition = await start_partition(
         ctx.settings,
         store,
+        limits=ctx.settings.limits_book(),
         session=f"p{number}e{store.epoch}",
         holds=lambda account: partition_of(account, ctx.partitions) == number,
         may_act=lambda: lease.valid,
