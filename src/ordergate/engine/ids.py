@@ -14,6 +14,12 @@ def order_number_of(order_id: str) -> int:
     return int(order_id.rsplit("-", 1)[1])
 
 
+def order_id_parts(order_id: str) -> tuple[int, int]:
+    """The partition and number `order_id_for` named (`ValueError` for another id)."""
+    partition, number = order_id.split("-", 1)
+    return int(partition), int(number)
+
+
 def client_order_id_for(
     account: str, idempotency_key: str | None, order_id: str, journal_id: str | None = None
 ) -> str:

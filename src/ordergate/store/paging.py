@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from ordergate.engine.ids import order_number_of
+from ordergate.engine.ids import order_id_parts
 from ordergate.engine.queries import Cursor, FillFilter, OrderFilter, OrderSort, Page, PageRequest
 from ordergate.engine.views import FillView, OrderView
 from ordergate.store.rows import Row, fill_view, order_view
@@ -30,8 +30,7 @@ from ordergate.store.rows import Row, fill_view, order_view
 def order_key(o: OrderView, sort: OrderSort) -> tuple[int, int, int]:
     """Where `o` stands in the orders sorted by `sort`: (ts, partition, number)."""
     ts = o.created_ts if sort is OrderSort.CREATED_TS else o.updated_ts
-    partition, _ = o.order_id.split("-", 1)
-    return ts, int(partition), order_number_of(o.order_id)
+    return (ts, *order_id_parts(o.order_id))
 
 
 class Where(ABC):

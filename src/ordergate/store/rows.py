@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any, Final, Protocol
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.ids import order_id_parts
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
 
@@ -71,11 +72,11 @@ def journal_record(r: Iterable[Any]) -> JournalRecord:
 
 
 def order_row(o: OrderView) -> tuple[Any, ...]:
-    partition, number = o.order_id.split("-", 1)
+    partition, number = order_id_parts(o.order_id)
     return (
         o.order_id,
-        int(partition),
-        int(number),
+        partition,
+        number,
         o.client_order_id,
         o.account,
         o.symbol,

@@ -9,6 +9,7 @@ import pytest
 from ordergate.engine.ids import (
     client_order_id_for,
     order_id_for,
+    order_id_parts,
     order_number_of,
     partition_of,
 )
@@ -114,3 +115,14 @@ def test_partition_of_is_stable_and_in_range():
 def test_partition_of_needs_a_partition():
     with pytest.raises(ValueError, match="at least one partition"):
         partition_of("a", 0)
+
+
+@pytest.mark.parametrize(("partition", "number"), [(0, 1), (3, 17), (15, 10**12)])
+def test_order_id_parts_give_back_what_order_id_for_named(partition, number):
+    assert order_id_parts(order_id_for(partition, number)) == (partition, number)
+
+
+@pytest.mark.parametrize("order_id", ["", "17", "a-1", "0-b"])
+def test_order_id_parts_refuse_what_is_not_an_order_id(order_id):
+    with pytest.raises(ValueError, match=r"unpack|invalid literal"):
+        order_id_parts(order_id)
