@@ -74,10 +74,16 @@ def module_name(path: Path) -> str:
 
 def imported(path: Path) -> Iterator[tuple[int, str]]:
     """(line, module) for every module of ours that `path` imports."""
-    tree = ast.parse(path.read_text(), str(path))
     package = (
         module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     )
+    return imports_in(path.read_text(), package, str(path))
+
+
+def imports_in(source: str, package: str, filename: str = "<source>") -> Iterator[tuple[int, str]]:
+    """(line, module) for every module of ours that `source`, a module of `package`, imports:
+    at the top, inside functions, under `TYPE_CHECKING`, relative or absolute."""
+    tree = ast.parse(source, filename)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -180,5 +186,19 @@ def test_layering_checker_catches_sideways_and_upward_imports() -> None:
     assert not violations("ordergate.bus.envelope", [(1, "ordergate.engine.replay")])
     assert violations("ordergate.venues.ccxt.venue", [(1, "ordergate.engine.amendments")])
     assert not violations("ordergate.app.bootstrap", [(1, "ordergate.store.memory")])
-    inside_function = PACKAGE / "app" / "bootstrap.py"
-    assert any(m.startswith("ordergate.store") for _, m in imported(inside_function))
+
+
+def test_layering_checker_sees_imports_wherever_they_stand() -> None:
+    source = """
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from ordergate.store.memory import MemoryStore
+def later():
+    import ordergate.venues.paper.venue
+    from ...bus import envelope
+"""
+    assert sorted(module for _, module in imports_in(source, "ordergate.api.routers")) == [
+        "ordergate.bus.envelope",
+        "ordergate.store.memory",
+        "ordergate.venues.paper.venue",
+    ]
