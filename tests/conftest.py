@@ -22,8 +22,9 @@ SUITE_PREFIX: Final = "ORDERGATE_TEST_"
 def pytest_configure(config: pytest.Config) -> None:
     """Make the run independent of the machine's load and of how it was launched.
 
-    - Hypothesis: no deadline and no "too slow" health check for any property test (as
-      most already said one by one): a loaded machine is slow, not wrong.
+    - Hypothesis: no deadline and no "too slow" health check for any property test, said
+      here once (a test's own `settings` name only what differs): a loaded machine is
+      slow, not wrong.
     - SIGINT: a run started in the background by a non-interactive shell has SIGINT
       ignored, and every process it starts inherits that; a simulator process stopped
       with SIGINT (`simulator_process`) would then never stop. Python's own handler is

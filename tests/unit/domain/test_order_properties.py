@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fakes import BTC
 
@@ -22,9 +22,7 @@ TICK = BTC.tick_size
 
 PROPERTY_SETTINGS = settings(
     max_examples=150,
-    deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

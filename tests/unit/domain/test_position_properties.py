@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fakes import BTC, EURUSD
 
@@ -26,9 +26,7 @@ PRICE_TICKS = {BTC.symbol: (200_000, 800_000), EURUSD.symbol: (90_000, 130_000)}
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,
-    deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

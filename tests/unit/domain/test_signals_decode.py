@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ordergate.domain.errors import InvalidRequest
@@ -41,9 +41,7 @@ VALID: dict[str, Any] = {
 }
 PROPERTY_SETTINGS = settings(
     max_examples=300,
-    deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

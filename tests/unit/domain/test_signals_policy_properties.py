@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 import msgspec
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fakes import BTC, EURUSD
 
@@ -50,9 +50,7 @@ FINE = Instrument(  # a fine grid with awkward steps
 INSTRUMENTS = [BTC, EURUSD, LOTS, FINE]
 PROPERTY_SETTINGS = settings(
     max_examples=400,
-    deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine_support import D, Harness, Sessions, limit_order, market_order
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ordergate.domain.errors import OrderGateError
@@ -111,11 +111,7 @@ async def scenario(script: list[tuple[Any, ...]]) -> None:
         await sessions.close()
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@settings(max_examples=200)
 @given(script=actions)
 def test_engine_any_commands_and_fills_keep_fills_within_qty_and_position_exact(script):
     asyncio.run(scenario(script))

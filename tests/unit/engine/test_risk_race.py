@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 from engine_support import ACCOUNT, Harness, ScriptedVenue, Sessions
 from gates_support import D, fresh_market, order, start
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fakes import BTC
 
@@ -184,7 +184,7 @@ async def scenario(script: list[Any], *, ordered_terminals: bool = False) -> Non
         await sessions.close()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(script=ACTIONS)
 def test_race_any_interleaving_keeps_worst_case_within_max_position(script):
     asyncio.run(scenario(script))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fakes import BTC, EURUSD
 
@@ -456,9 +456,7 @@ def test_oms_state_replay_rebuilds_same_state_digest():
 
 PROPERTY_SETTINGS = settings(
     max_examples=120,
-    deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 ORDER_EVENT_KINDS = [
     "approve",

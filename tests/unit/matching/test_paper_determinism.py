@@ -155,7 +155,7 @@ def fill_bounds(points: Sequence[tuple[Decimal, Decimal]]) -> tuple[Decimal, Dec
     return low - slip, high + slip
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(specs=order_specs)
 def test_random_orders_fill_within_the_step_range_and_position_is_sum_of_fills(specs):
     steps = btc_steps(150)
