@@ -88,6 +88,7 @@ async def open_messaging(
     default_account: str,
     prefetch: int,
     events_window: int,
+    max_body_bytes: int,
     on_consumer_stopped: Callable[[OrderGateError], None] | None = None,
 ) -> Messaging:
     """Start the relay, then (if `queue`) the consumer; on failure stop what was started."""
@@ -107,6 +108,7 @@ async def open_messaging(
                 dead_letter_queue=dead_letter_queue,
                 prefetch=prefetch,
                 on_stopped=on_consumer_stopped,
+                max_body_bytes=max_body_bytes,
             )
             await consumer.start()
     except BaseException:

@@ -157,6 +157,7 @@ async def start_partition(
                 default_account=settings.default_account,
                 prefetch=settings.signal_prefetch,
                 events_window=settings.events_window,
+                max_body_bytes=settings.signal_max_bytes,
                 on_consumer_stopped=signals.on_consumer_stopped,
             )
     except BaseException:

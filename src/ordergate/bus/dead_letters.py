@@ -42,6 +42,7 @@ from ordergate.bus.signals_in import (
     QUEUE_HEADER,
     REASON_HEADER,
     ROUTING_KEY_HEADER,
+    SIGNAL_TOO_LARGE,
     delivery_of,
     login_of,
     republished,
@@ -178,9 +179,12 @@ def _dead_letter(message: AbstractIncomingMessage) -> DeadLetter:
     headers = message.headers or {}
     detail = headers.get(DETAIL_HEADER)
     queue = headers.get(QUEUE_HEADER) or headers.get("x-first-death-queue")
+    reason = reason_of(headers)
+    # A body refused for its size is not parsed here either: only its message id names it.
+    too_large = reason == SIGNAL_TOO_LARGE
     return DeadLetter(
-        signal_id=_signal_id(message),
-        reason=reason_of(headers),
+        signal_id=message.message_id if too_large else _signal_id(message),
+        reason=reason,
         detail=detail if isinstance(detail, str) else None,
         queue=queue if isinstance(queue, str) else None,
         body=message.body,

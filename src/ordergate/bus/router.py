@@ -16,7 +16,8 @@ for is returned by the broker and raises, instead of being confirmed and dropped
 then dead-lettered as `SIGNAL_UNROUTABLE`. A body the router cannot route (not a JSON
 object, or an `account` that is neither a string nor null) is dead-lettered as
 `SIGNAL_MALFORMED`; an absent or null account is the deployment's default account, as the
-signal decoder has it.
+signal decoder has it. A body over `max_body_bytes` is dead-lettered as `SIGNAL_TOO_LARGE`
+by the consumer underneath, before the router reads anything of it.
 A publish can hang until a reconnect (aio-pika #636), so it has a timeout; a timed-out or
 failed publish is requeued after a pause, never dead-lettered.
 """
@@ -32,7 +33,13 @@ from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobust
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, ChannelNotFoundEntity, PublishError
 
 from ordergate.bus.connection import bus_unavailable
-from ordergate.bus.signals_in import SignalConsumer, SignalDelivery, login_of, republished
+from ordergate.bus.signals_in import (
+    DEFAULT_MAX_BODY_BYTES,
+    SignalConsumer,
+    SignalDelivery,
+    login_of,
+    republished,
+)
 from ordergate.bus.topology import SignalTopology, partition_routing_key
 from ordergate.domain.errors import (
     BusError,
@@ -86,6 +93,7 @@ class SignalRouter:
         publish_timeout: float = 5.0,
         stop_timeout: float = 10.0,
         requeue_delay: float = 1.0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self._connection = connection
         self._topology = topology
@@ -103,6 +111,7 @@ class SignalRouter:
             stop_timeout=stop_timeout,
             publish_timeout=publish_timeout,
             requeue_delay=requeue_delay,
+            max_body_bytes=max_body_bytes,
         )
 
     @property

@@ -3,6 +3,7 @@
 Every message is handed to the handler in a task of its own, up to `prefetch` at once, and
 settled by what the handler does::
 
+    body over `max_body_bytes`             dead-lettered as SIGNAL_TOO_LARGE, unread, then acked
     handler …                              the message is …
     returns                                acknowledged: the outcome is journaled
     raises InvalidRequest (any subclass)   dead-lettered with the error's code, then acked
@@ -15,6 +16,13 @@ A poison message never stops the consumer: it is copied to the dead-letter queue
 reason in `x-ordergate-reason` and `x-ordergate-detail`, under publisher confirms, and only
 then acknowledged. Were it rejected or requeued instead, the queue's delivery limit would
 dead-letter it without a reason, together with the good signals prefetched behind it.
+
+A body over `max_body_bytes` is refused on its length alone: neither the handler nor the
+trace-id lookup sees it, so no JSON parser ever works on it. It has already been read into
+memory by then: aiormq assembles a message whole, and the broker's `max_message_size`
+(128 MiB by default before RabbitMQ 4.0, 16 MiB since, 512 MiB at most) is the only bound
+on that. The limit keeps a huge or hostile body from costing a decode, and from reaching
+the engine.
 
 A node that can no longer journal (fenced, or its engine stopped) must let the next owner
 consume: it stops handing messages over, waits for the handlers in flight, then closes its
@@ -63,6 +71,7 @@ from ordergate.domain.errors import (
     NotFound,
     OrderGateError,
 )
+from ordergate.domain.signal_model import SignalReason
 
 REASON_HEADER: Final = "x-ordergate-reason"
 DETAIL_HEADER: Final = "x-ordergate-detail"
@@ -71,6 +80,8 @@ EXCHANGE_HEADER: Final = "x-ordergate-exchange"
 ROUTING_KEY_HEADER: Final = "x-ordergate-routing-key"
 DELIVERY_COUNT_HEADER: Final = "x-ordergate-delivery-count"
 INTERNAL_ERROR: Final = "INTERNAL_ERROR"
+SIGNAL_TOO_LARGE: Final = SignalReason.SIGNAL_TOO_LARGE.value
+DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024  # a version 1 signal is a few hundred bytes
 DETAIL_LIMIT: Final = 1000  # characters of the error message kept in a dead letter
 BROKER_DELIVERY_COUNT: Final = "x-delivery-count"  # set by quorum queues on redelivery
 
@@ -208,7 +219,9 @@ class SignalConsumer:
     `start()` subscribes; `stop()` stops handing messages over, waits up to `stop_timeout`
     seconds for the handlers in flight (then cancels them), and closes the channels, which
     returns every unacknowledged message to the queue. When the handler says the node can
-    no longer journal, the consumer stops by itself and calls `on_stopped(error)`.
+    no longer journal, the consumer stops by itself and calls `on_stopped(error)`. A body
+    longer than `max_body_bytes` never reaches the handler: it is dead-lettered as
+    `SIGNAL_TOO_LARGE`.
     """
 
     def __init__(
@@ -223,9 +236,12 @@ class SignalConsumer:
         stop_timeout: float = 10.0,
         publish_timeout: float = 5.0,
         requeue_delay: float = 1.0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if prefetch < 1:
             raise InvalidRequest("prefetch must be at least 1", code="BUS_PREFETCH_INVALID")
+        if max_body_bytes < 1:
+            raise InvalidRequest("max_body_bytes must be at least 1", code="BUS_MAX_BODY_INVALID")
         self._connection = connection
         self._queue_name = queue
         self._handler = handler
@@ -235,6 +251,7 @@ class SignalConsumer:
         self._stop_timeout = stop_timeout
         self._publish_timeout = publish_timeout
         self._requeue_delay = requeue_delay
+        self._max_body_bytes = max_body_bytes
         self._login = login_of(connection)
         self._consume_channel: AbstractRobustChannel | None = None
         self._publish_channel: AbstractRobustChannel | None = None
@@ -323,6 +340,12 @@ class SignalConsumer:
     async def _process(self, message: AbstractIncomingMessage) -> None:
         delivery = delivery_of(message, self._queue_name)
         context: dict[str, Any] = {"queue": self._queue_name, "message_id": delivery.message_id}
+        size = len(message.body)
+        if size > self._max_body_bytes:
+            context["body_bytes"] = size
+            detail = f"the body is {size} bytes, over the limit of {self._max_body_bytes}"
+            await self._dead_letter(message, delivery, SIGNAL_TOO_LARGE, detail, context)
+            return
         trace_id = trace_id_of(message.body)
         if trace_id is not None:
             context["trace_id"] = trace_id

@@ -269,6 +269,13 @@ class Settings(BaseSettings):
         description="deliveries of one signal before the broker dead-letters it (a failover "
         "redelivers every signal in flight)",
     )
+    signal_max_bytes: int = Field(
+        default=65_536,
+        ge=1,
+        le=134_217_728,
+        description="bytes: a signal body longer than this is dead-lettered as "
+        "SIGNAL_TOO_LARGE without being decoded",
+    )
     events_window: int = Field(
         default=500, ge=1, description="events the relay keeps in flight awaiting confirms"
     )

@@ -68,6 +68,8 @@ class SignalReason(StrEnum):
     SIGNAL_OUT_OF_RANGE = "SIGNAL_OUT_OF_RANGE"
     # the engine: a valid signal for an instrument this partition does not trade
     SIGNAL_UNKNOWN_SYMBOL = "SIGNAL_UNKNOWN_SYMBOL"
+    # the consumer: a body over the size limit, dead-lettered without being decoded
+    SIGNAL_TOO_LARGE = "SIGNAL_TOO_LARGE"
 
 
 class InvalidSignal(InvalidRequest):

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from tests.amqp_support import BrokerSession, publish, take, wait_for_depth
 
+from ordergate.bus import dead_letters as dead_letters_module
 from ordergate.bus.dead_letters import dead_letters, reason_of, replay_dead_letters
 from ordergate.bus.signals_in import DETAIL_HEADER, QUEUE_HEADER, REASON_HEADER
 from ordergate.bus.topology import SignalTopology, declare_signal_queue
@@ -70,6 +71,19 @@ async def test_dead_letters_are_listed_with_their_reasons_and_left_in_place(brok
     ]
     assert shown[0].detail == "venue down"
     await wait_for_depth(broker.connection, topology.dead_letter_queue, 4)  # all back
+
+
+async def test_a_dead_letter_refused_for_its_size_is_listed_by_its_message_id_unparsed(
+    broker, topology, monkeypatch
+):
+    parsed: list[bytes] = []  # bodies read for a signal id
+    monkeypatch.setattr(dead_letters_module, "_signal_id", lambda message: parsed.append(message))
+    await dead_letter(broker, topology, signal("s-big"), {REASON_HEADER: "SIGNAL_TOO_LARGE"})
+
+    _, [shown] = await dead_letters(broker.connection, topology, limit=1)
+
+    assert (shown.signal_id, shown.reason) == ("m0", "SIGNAL_TOO_LARGE")
+    assert parsed == []
 
 
 async def test_replay_of_one_reason_sends_those_back_cleaned_and_keeps_the_rest(broker, topology):

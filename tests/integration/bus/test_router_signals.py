@@ -220,6 +220,24 @@ async def test_router_malformed_bodies_are_dead_lettered_and_the_next_routed(bro
     await wait_for_depth(broker.connection, topology.signal_queue, 0)
 
 
+async def test_router_body_over_the_limit_is_dead_lettered_unread_and_the_next_routed(
+    broker, topology
+):
+    big = json.dumps({"account": "acme", "padding": "x" * 2000}).encode()
+    await publish(broker.connection, topology.signal_queue, [big, signal("acme", 0)])
+    collector = PartitionCollector()
+    await collector.start(broker, topology)
+
+    await router_on(broker, topology, max_body_bytes=1024)
+    dead = await take(broker.connection, topology.dead_letter_queue, 1)
+    await eventually(lambda: len(collector.arrivals) == 1)
+
+    assert dead[0].body == big
+    assert dead[0].headers[REASON_HEADER] == "SIGNAL_TOO_LARGE"
+    assert collector.signals()[0][1] == json.loads(signal("acme", 0))
+    await wait_for_depth(broker.connection, topology.signal_queue, 0)
+
+
 async def test_router_unroutable_signal_is_dead_lettered_not_dropped(broker, topology):
     account = "acme"
     partition = partition_of(account, PARTITIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 import aio_pika
@@ -20,8 +21,10 @@ from tests.amqp_support import (
 )
 from tests.waiting import eventually
 
+from ordergate.bus import signals_in
 from ordergate.bus.connection import connect
 from ordergate.bus.signals_in import (
+    DEFAULT_MAX_BODY_BYTES,
     DETAIL_HEADER,
     QUEUE_HEADER,
     REASON_HEADER,
@@ -175,6 +178,65 @@ async def test_consumer_invalid_signal_is_dead_lettered_and_the_next_one_handled
     assert letter.headers[ROUTING_KEY_HEADER] == topology.signal_queue
     assert letter.headers["source"] == "model"
     await wait_for_depth(broker.connection, topology.signal_queue, 0)
+
+
+def json_of_size(size: int) -> bytes:
+    """A JSON object with a trace id, padded to exactly `size` bytes: decodable, if read."""
+    empty = json.dumps({"trace_id": "t-big", "padding": ""}).encode()
+    body = json.dumps({"trace_id": "t-big", "padding": "x" * (size - len(empty))}).encode()
+    assert len(body) == size
+    return body
+
+
+async def test_consumer_body_over_the_limit_is_dead_lettered_unread_and_the_next_handled(
+    broker, topology, monkeypatch
+):
+    limit = DEFAULT_MAX_BODY_BYTES
+    too_large, at_limit = json_of_size(limit + 1), json_of_size(limit)
+    looked_into: list[int] = []  # the length of each body the consumer parsed for a trace id
+    trace_id_of = signals_in.trace_id_of
+
+    def recording_trace_id_of(body: bytes) -> str | None:
+        looked_into.append(len(body))
+        return trace_id_of(body)
+
+    monkeypatch.setattr(signals_in, "trace_id_of", recording_trace_id_of)
+    handler = Recorder()
+    with structlog.testing.capture_logs() as logs:
+        await consumer_on(broker, topology, handler, prefetch=1)
+        await publish(broker.connection, topology.signal_queue, [too_large, at_limit, b"next"])
+        dead = await take(broker.connection, topology.dead_letter_queue, 1)
+        await eventually(lambda: handler.bodies == [at_limit, b"next"])
+
+    letter = dead[0]
+    assert letter.body == too_large
+    assert letter.message_id == "m0"
+    assert letter.headers[REASON_HEADER] == "SIGNAL_TOO_LARGE"
+    assert letter.headers[DETAIL_HEADER] == (
+        f"the body is {limit + 1} bytes, over the limit of {limit}"
+    )
+    assert letter.headers[QUEUE_HEADER] == topology.signal_queue
+    assert looked_into == [limit, len(b"next")]  # the oversized body was never parsed
+    [logged] = [entry for entry in logs if entry["event"] == "signal.dead_lettered"]
+    assert (logged["reason"], logged["body_bytes"], logged["message_id"]) == (
+        "SIGNAL_TOO_LARGE",
+        limit + 1,
+        "m0",
+    )
+    assert "trace_id" not in logged
+    await wait_for_depth(broker.connection, topology.signal_queue, 0)
+
+
+async def test_consumer_body_limit_is_the_one_it_was_given(broker, topology):
+    handler = Recorder()
+    await consumer_on(broker, topology, handler, prefetch=1, max_body_bytes=8)
+    await publish(broker.connection, topology.signal_queue, [b"123456789", b"12345678"])
+
+    dead = await take(broker.connection, topology.dead_letter_queue, 1)
+    await eventually(lambda: handler.bodies == [b"12345678"])
+
+    assert dead[0].body == b"123456789"
+    assert dead[0].headers[REASON_HEADER] == "SIGNAL_TOO_LARGE"
 
 
 async def test_consumer_unexpected_exception_is_dead_lettered_as_internal_error(broker, topology):

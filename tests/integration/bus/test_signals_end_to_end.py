@@ -25,6 +25,17 @@ from ordergate.oms import Oms
 D = Decimal
 
 
+SIGNAL_MAX_BYTES = 65_536  # the default, set explicitly in the rig
+
+
+def signal_of_size(signal_id: str, size: int) -> bytes:
+    """A valid signal padded, with a field ordergate ignores, to exactly `size` bytes."""
+    padding = size - len(signal_body(signal_id, padding=""))
+    body = signal_body(signal_id, padding="x" * padding)
+    assert len(body) == size
+    return body
+
+
 def signal_body(signal_id: str, **fields: Any) -> bytes:
     message = {
         "version": 1,
@@ -81,6 +92,7 @@ async def rig() -> AsyncIterator[Rig]:
             signals_queue=queue,
             events_exchange=exchange,
             reconcile_interval_seconds=3600,
+            signal_max_bytes=SIGNAL_MAX_BYTES,
         )
         async with Oms(settings) as oms:
             yield Rig(oms, broker, queue, f"{queue}.dlq", events)
@@ -160,3 +172,25 @@ async def test_a_signal_id_reused_for_another_signal_is_dead_lettered(rig):
 
     assert dead.headers["x-ordergate-reason"] == "IDEMPOTENCY_KEY_REUSED"
     assert [o.qty for o in await rig.orders_of("s-1")] == [D("0.010")]
+
+
+async def test_a_signal_over_the_size_limit_is_dead_lettered_unread_and_the_next_goes_on(rig):
+    too_large = signal_of_size("s-big", SIGNAL_MAX_BYTES + 1)
+    await rig.send(too_large, signal_body("s-2"))
+
+    [dead] = await take(rig.broker.connection, rig.dead_letters, count=1)
+    await eventually(lambda: rig.taken() == 1)
+
+    assert dead.body == too_large
+    assert dead.headers["x-ordergate-reason"] == "SIGNAL_TOO_LARGE"
+    assert await rig.orders_of("s-big") == []
+    assert len(await rig.orders_of("s-2")) == 1
+
+
+async def test_a_signal_of_exactly_the_size_limit_is_decoded_and_acted_on(rig):
+    await rig.send(signal_of_size("s-edge", SIGNAL_MAX_BYTES))
+
+    await eventually(lambda: rig.taken() == 1)
+
+    [order] = await rig.orders_of("s-edge")
+    assert order.trace_id == "trace-s-edge"  # read from the body: it was decoded

@@ -117,6 +117,7 @@ class Node:
                     topology,
                     default_account=self.settings.default_account,
                     prefetch=self.settings.signal_prefetch,
+                    max_body_bytes=self.settings.signal_max_bytes,
                 )
                 await self._router.start()
             self._context = NodeContext(
