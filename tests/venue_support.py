@@ -4,11 +4,11 @@ adapter connected to a Bybit simulator on a free loopback port."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ordergate.domain.limits import Rate
 from ordergate.engine.ports import Venue
@@ -69,6 +69,20 @@ class EventLog:
         return len(self.of_kind(kind, client_order_id))
 
 
+@contextmanager
+def loop_errors() -> Iterator[list[dict[str, Any]]]:
+    """What reaches the event loop's exception handler meanwhile: a callback or a task
+    that died with an exception nobody awaited (ccxt's websocket receive loop, for one)."""
+    loop = asyncio.get_running_loop()
+    seen: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    try:
+        yield seen
+    finally:
+        loop.set_exception_handler(previous)
+
+
 @asynccontextmanager
 async def recording(venue: Venue) -> AsyncIterator[EventLog]:
     """Record `venue.events()` for the duration of the block."""
@@ -84,12 +98,19 @@ async def recording(venue: Venue) -> AsyncIterator[EventLog]:
 
 @asynccontextmanager
 async def bybit_sim_venue(
-    account: str, symbol: str, cash: Decimal, passive_cap: Decimal, *, timeout_ms: int = 2_000
+    account: str,
+    symbol: str,
+    cash: Decimal,
+    passive_cap: Decimal,
+    *,
+    timeout_ms: int = 2_000,
+    **config: Any,
 ) -> AsyncIterator[tuple[BybitSimulator, CcxtVenue]]:
     """A manual-market Bybit simulator and a connected `CcxtVenue` trading `symbol` on it.
 
     Resting orders fill at most `passive_cap` per market step. Polls and follow-ups are
-    fast, so faults resolve in fractions of a second.
+    fast, so faults resolve in fractions of a second; `config` overrides any field of the
+    venue's `CcxtVenueConfig`.
     """
     sim = BybitSimulator(
         SimulatorConfig(
@@ -101,7 +122,7 @@ async def bybit_sim_venue(
     )
     await sim.start(host="127.0.0.1", port=0)
     api_key, api_secret = sim.api_credentials
-    venue = CcxtVenue(
+    venue_config = replace(
         CcxtVenueConfig(
             exchange_id="bybit",
             account=account,
@@ -116,8 +137,10 @@ async def bybit_sim_venue(
             poll_interval=0.1,
             confirm_after=0.3,
             fill_grace=0.1,
-        )
+        ),
+        **config,
     )
+    venue = CcxtVenue(venue_config)
     try:
         await venue.connect()
         yield sim, venue

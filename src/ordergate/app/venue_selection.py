@@ -266,6 +266,7 @@ def _ccxt_config(settings: Settings, **fields: Any) -> CcxtVenueConfig:
         account=settings.default_account,
         request_rate=Rate(settings.venue_request_rate, settings.venue_request_burst),
         request_timeout=settings.venue_request_timeout,
+        max_payload_bytes=settings.venue_max_payload_bytes,
         retry=settings.venue_retry,
         poll_interval=settings.venue_poll_interval,
         confirm_after=settings.venue_confirm_after,

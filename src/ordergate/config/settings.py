@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     venue_request_timeout: float = Field(
         default=10.0, gt=0, description="ccxt: seconds before one HTTP request is given up"
     )
+    venue_max_payload_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="ccxt and bybit-sim: bytes of the largest REST answer or websocket "
+        "message read from the venue; a larger one is unreadable, like one that is not JSON",
+    )
     venue_lanes: int = Field(
         default=16,
         ge=1,

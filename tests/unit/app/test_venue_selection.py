@@ -59,12 +59,23 @@ def test_retry_settings_become_the_venue_retry_policy(monkeypatch):
         {"sim_bars_per_second": -1},
         {"venue_retry_max_attempts": 0},
         {"venue_retry_multiplier": 0.5},
+        {"venue_max_payload_bytes": 1023},
+        {"venue_max_payload_bytes": 1024**3 + 1},
         {"venue": "binance"},  # a ccxt exchange is named by ORDERGATE_CCXT_EXCHANGE
     ],
 )
 def test_impossible_venue_settings_are_refused(fields):
     with pytest.raises(ValidationError):
         Settings(**fields)
+
+
+def test_the_venue_payload_limit_defaults_to_32_mib_and_is_read_from_the_environment(
+    monkeypatch,
+):
+    assert Settings().venue_max_payload_bytes == 32 * 1024 * 1024
+    monkeypatch.setenv("ORDERGATE_VENUE_MAX_PAYLOAD_BYTES", "65536")
+
+    assert Settings().venue_max_payload_bytes == 65_536
 
 
 def test_a_still_simulated_market_is_allowed():

@@ -14,8 +14,9 @@ wallet, signed and rate limited as Bybit does), the private websocket (`/v5/priv
 the paper venue's engine. Orders are plain or conditional (`triggerPrice`: worked by the
 engine's stop rule, `Untriggered` -> `Triggered` -> the plain order's statuses, see
 `conditional`). No public websocket: ccxt needs none for trading and account
-streams. Faults (latency, 5xx, rate limits, lost responses, websocket drops,
-duplicates, reordering, withheld messages) are set per test on `sim.faults`.
+streams. Faults (latency, 5xx, rate limits, lost responses, answers and messages that
+are not JSON, truncated or oversized, websocket drops, duplicates, reordering, withheld
+messages) are set per test on `sim.faults`.
 """
 
 from ordergate.simulators.bybit.ccxt_settings import RemoteSimulator, ccxt_settings

@@ -29,7 +29,7 @@ from aiohttp import web
 from ordergate.domain.errors import InvalidRequest
 from ordergate.simulators.bybit.account_payloads import position_rest, wallet_rest
 from ordergate.simulators.bybit.exchange import BybitExchange
-from ordergate.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
+from ordergate.simulators.bybit.faults import DEFAULT_OVERSIZE, FaultKind, FaultPlan, FaultRule
 from ordergate.simulators.bybit.formats import JsonObject
 from ordergate.simulators.bybit.order_payloads import execution_rest, order_rest
 from ordergate.simulators.bybit.rest import RequestSeen
@@ -131,6 +131,7 @@ class ControlApi:
                 delay=float(_number(body.get("delay", 0.0), "delay")),
                 status=int(_number(body.get("status", 503), "status")),
                 drop_connection=bool(body.get("drop_connection", True)),
+                size=int(_number(body.get("size", DEFAULT_OVERSIZE), "size")),
             )
         except ValueError as exc:
             raise InvalidRequest(f"invalid fault: {exc}") from exc
@@ -177,6 +178,7 @@ def _rule_json(rule: FaultRule) -> JsonObject:
         "delay": rule.delay,
         "status": rule.status,
         "drop_connection": rule.drop_connection,
+        "size": rule.size,
     }
 
 

@@ -14,11 +14,16 @@ order they were added; each kind's effect:
   withhold the answer until the client gives up (the order is really placed). aiohttp
   (ccxt's HTTP client) resends a GET once when the connection drops, so a dropped GET
   with `count=1` goes unnoticed; withholding, or a larger count, is seen.
+- NOT_JSON, TRUNCATED, OVERSIZED: execute the request, then answer HTTP 200 with a body
+  that is not JSON (an HTML page, as a proxy would send), with the JSON answer cut in
+  half, or with the JSON answer padded to `size` bytes (still valid JSON); see `corrupt`.
 - WS_DROP: close the private connection instead of sending the message (lost with it).
 - WS_DUPLICATE: send the message twice.
 - WS_REORDER: hold the message back and send it right after the next one on that
   connection (with no next one, it is never sent).
 - WS_WITHHOLD: never send the message, so its `seq` is missing downstream.
+- WS_NOT_JSON, WS_TRUNCATED, WS_OVERSIZED: send, instead of the message, a frame that is
+  not JSON, the message cut in half, or the message padded to `size` bytes.
 
 `fired` records every firing (kind, scope, target), for assertions and the control API.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from ordergate.domain.errors import InvalidRequest
 
@@ -41,23 +47,54 @@ class FaultKind(StrEnum):
     WS_DUPLICATE = "ws_duplicate"
     WS_REORDER = "ws_reorder"
     WS_WITHHOLD = "ws_withhold"
+    NOT_JSON = "not_json"
+    TRUNCATED = "truncated"
+    OVERSIZED = "oversized"
+    WS_NOT_JSON = "ws_not_json"
+    WS_TRUNCATED = "ws_truncated"
+    WS_OVERSIZED = "ws_oversized"
 
     @property
     def on_websocket(self) -> bool:
         return self in _WEBSOCKET_KINDS
 
+    @property
+    def corrupts(self) -> bool:
+        """Whether the fault sends something unreadable in place of an answer or message."""
+        return self in CORRUPTING_KINDS
 
+
+CORRUPTING_KINDS = frozenset(
+    (
+        FaultKind.NOT_JSON,
+        FaultKind.TRUNCATED,
+        FaultKind.OVERSIZED,
+        FaultKind.WS_NOT_JSON,
+        FaultKind.WS_TRUNCATED,
+        FaultKind.WS_OVERSIZED,
+    )
+)
 _WEBSOCKET_KINDS = frozenset(
-    (FaultKind.WS_DROP, FaultKind.WS_DUPLICATE, FaultKind.WS_REORDER, FaultKind.WS_WITHHOLD)
+    (
+        FaultKind.WS_DROP,
+        FaultKind.WS_DUPLICATE,
+        FaultKind.WS_REORDER,
+        FaultKind.WS_WITHHOLD,
+        FaultKind.WS_NOT_JSON,
+        FaultKind.WS_TRUNCATED,
+        FaultKind.WS_OVERSIZED,
+    )
 )
 _BEFORE_EXECUTION = (FaultKind.HTTP_ERROR, FaultKind.RATE_LIMIT)
+_CORRUPTING_REST = (FaultKind.NOT_JSON, FaultKind.TRUNCATED, FaultKind.OVERSIZED)
 ANY = "*"
+DEFAULT_OVERSIZE: Final = 1024 * 1024  # bytes of an OVERSIZED answer or message
 
 
 @dataclass(frozen=True, slots=True)
 class FaultRule:
     """One fault; `delay` is for LATENCY, `status` for HTTP_ERROR, `drop_connection` for
-    LOST_RESPONSE."""
+    LOST_RESPONSE, `size` (bytes) for OVERSIZED and WS_OVERSIZED."""
 
     kind: FaultKind
     scope: str = ANY
@@ -66,6 +103,7 @@ class FaultRule:
     delay: float = 0.0
     status: int = 503
     drop_connection: bool = True
+    size: int = DEFAULT_OVERSIZE
 
     def __post_init__(self) -> None:
         if self.count is not None and self.count < 1:
@@ -78,6 +116,8 @@ class FaultRule:
             raise InvalidRequest("an HTTP_ERROR fault answers a 5xx status")
         if not self.scope:
             raise InvalidRequest("a fault's scope is an endpoint path, a topic or '*'")
+        if self.size < 1:
+            raise InvalidRequest("an oversized answer or message has a size of 1 byte or more")
 
     def covers(self, target: str) -> bool:
         return self.scope in (ANY, target)
@@ -136,6 +176,10 @@ class FaultPlan:
 
     def lost_response(self, endpoint: str) -> FaultRule | None:
         return next(iter(self._fire((FaultKind.LOST_RESPONSE,), endpoint)), None)
+
+    def corrupt_answer(self, endpoint: str) -> FaultRule | None:
+        """A NOT_JSON, TRUNCATED or OVERSIZED fault to answer an executed request with."""
+        return next(iter(self._fire(_CORRUPTING_REST, endpoint)), None)
 
     def websocket(self, topic: str) -> FaultRule | None:
         """The websocket fault that applies to one delivery of a `topic` message, if any."""

@@ -6,7 +6,9 @@ signature, key and recv window (`10001`-`10004`) and the rate limit (`10006`); t
 route itself. Its result (or a `BybitError`) becomes Bybit's envelope; an unexpected
 exception becomes `10016` and is logged, so a bug answers a request instead of
 crashing the server. Last, an injected lost response may drop the connection or
-withhold the answer: the request has been executed all the same.
+withhold the answer, and a corrupting fault may answer something unreadable in its place
+(not JSON, cut short, oversized: see `corrupt`): the request has been executed all the
+same.
 
 Latency models a request that reached the exchange and is slow to be worked, so a
 client that gives up (times out, disconnects) in the meantime does not take it back:
@@ -32,6 +34,7 @@ from urllib.parse import parse_qsl
 import structlog
 from aiohttp import web
 
+from ordergate.simulators.bybit.corrupt import corrupted
 from ordergate.simulators.bybit.errors import BybitError, RetCode
 from ordergate.simulators.bybit.faults import FaultKind, FaultPlan
 from ordergate.simulators.bybit.formats import envelope
@@ -155,6 +158,14 @@ class RestApi:
                     await asyncio.wait_for(self._released.wait(), self._withhold_seconds)
             if request.transport is not None:
                 request.transport.close()
+        corruption = self._faults.corrupt_answer(route.path)
+        if corruption is not None:
+            content_type = "text/html" if corruption.kind is FaultKind.NOT_JSON else None
+            return web.Response(
+                text=corrupted(json.dumps(body), corruption),
+                content_type=content_type or "application/json",
+                headers={} if limit is None else limit.headers(),
+            )
         return self._answer(body, limit)
 
     async def _work(self, route: Route, received: _Received, delay: float) -> Outcome:

@@ -8,7 +8,8 @@ the topic. Like Bybit, a subscription gets no snapshot: only changes after it.
 
 Each connection sends from its own queue, so a slow client never blocks the exchange;
 websocket faults apply per delivery (see `faults`): a dropped connection loses what
-was queued after the drop, as a real disconnect would.
+was queued after the drop, as a real disconnect would; a corrupted message (see
+`corrupt`) is sent in place of the message, which is lost with it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ordergate.simulators.bybit.account_payloads import position_ws, wallet_ws
+from ordergate.simulators.bybit.corrupt import corrupted
 from ordergate.simulators.bybit.errors import BybitError
 from ordergate.simulators.bybit.exchange import BybitExchange
-from ordergate.simulators.bybit.faults import FaultKind, FaultPlan
+from ordergate.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
 from ordergate.simulators.bybit.formats import JsonObject
 from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.order_payloads import execution_ws, order_ws
@@ -56,8 +58,11 @@ class _Session:
     def send(self, message: JsonObject) -> None:
         self.queue.put_nowait(json.dumps(message))
 
-    def deliver(self, text: str, fault: FaultKind | None) -> None:
+    def deliver(self, text: str, rule: FaultRule | None) -> None:
         """Queue one topic message, as the fault in force (if any) says."""
+        fault = None if rule is None else rule.kind
+        if rule is not None and rule.kind.corrupts:
+            text, fault = corrupted(text, rule), None
         if fault is FaultKind.WS_WITHHOLD:
             return
         if fault is FaultKind.WS_DROP:
@@ -126,8 +131,7 @@ class PrivateStream:
             text = json.dumps({**message, "data": [data]})
             for session in self._sessions:
                 if session.authenticated and topic in session.topics:
-                    rule = self._faults.websocket(topic)
-                    session.deliver(text, None if rule is None else rule.kind)
+                    session.deliver(text, self._faults.websocket(topic))
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """The aiohttp handler of `/v5/private`."""

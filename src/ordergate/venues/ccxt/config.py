@@ -12,6 +12,10 @@ from ordergate.domain.limits import Rate
 from ordergate.engine.retry import RetryPolicy
 
 MARKET_TYPES: Final = frozenset({"spot", "swap", "future"})
+# The largest REST answer or websocket message read by default (see `payloads`).
+# Generous: the largest legitimate answers are market lists loaded once at connect,
+# megabytes on the biggest exchanges. The bound is against a broken or hostile peer.
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,8 @@ class CcxtVenueConfig:
       replace before asking the venue by REST.
     - `fill_grace`: seconds an order may report more filled than its streamed fills
       before the missing executions are fetched by REST.
+    - `max_payload_bytes`: the largest REST answer or websocket message read; a larger
+      one is unreadable, as one that is not JSON is (see `payloads`).
     """
 
     exchange_id: str
@@ -59,6 +65,7 @@ class CcxtVenueConfig:
     poll_interval: float = 1.0
     confirm_after: float = 2.0
     fill_grace: float = 0.5
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -70,7 +77,13 @@ class CcxtVenueConfig:
             raise InvalidRequest(
                 f"{self.exchange_id}: market_type must be one of {sorted(MARKET_TYPES)}"
             )
-        for name in ("request_timeout", "poll_interval", "confirm_after", "fill_grace"):
+        for name in (
+            "request_timeout",
+            "poll_interval",
+            "confirm_after",
+            "fill_grace",
+            "max_payload_bytes",
+        ):
             if getattr(self, name) <= 0:
                 raise InvalidRequest(f"{self.exchange_id}: {name} must be positive")
 

@@ -16,6 +16,11 @@ executed: timeouts, dropped connections and 5xx answers are ambiguous. A read ch
 nothing, so the same failures only make it retryable. A venue that answers "too many
 requests" refused before acting, so a rate limit is retryable either way.
 
+An answer that cannot be read (ccxt's `BadResponse`, and `UnreadablePayload`: too large,
+empty, not JSON, truncated; see `payloads`) says nothing about what the venue did. It
+carries the code `VENUE_PAYLOAD_UNREADABLE`: ambiguous on a state-changing request, never
+taken as a refusal, and retryable on a read.
+
 A duplicate client order id on create is ambiguous rather than refused: the venue holds
 an order with this id, so the id's earlier submit did land. Refusing would mark
 ordergate's order REJECTED while it works at the venue; ambiguity makes the engine ask
@@ -23,6 +28,8 @@ the venue by client order id, which answers with the order's true state.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 import ccxt  # type: ignore[import-untyped]
 
@@ -33,6 +40,14 @@ from ordergate.domain.errors import (
     VenueError,
 )
 from ordergate.domain.reasons import ReasonCode
+
+PAYLOAD_UNREADABLE: Final = "VENUE_PAYLOAD_UNREADABLE"
+
+
+class UnreadablePayload(ccxt.BadResponse):  # type: ignore[misc]
+    """Raised inside ccxt, in place of reading an answer no reading can trust: over the
+    size limit, empty, or not JSON (see `payloads`). A ccxt exception, so that it leaves
+    ccxt as ccxt's own do, and is classified with them."""
 
 
 class UnsupportedByVenue(RejectedByVenue):
@@ -83,13 +98,16 @@ def classify(exc: BaseException, *, changes_state: bool) -> VenueError:
         return AmbiguousVenueError(
             f"the venue already has an order with this client order id ({message})"
         )
+    if isinstance(exc, ccxt.BadResponse):
+        if changes_state:
+            return AmbiguousVenueError(message, code=PAYLOAD_UNREADABLE)
+        return RetryableVenueError(message, code=PAYLOAD_UNREADABLE)
     for kind, code in _REFUSALS:
         if isinstance(exc, kind):
             return RejectedByVenue(message, code=code)
-    # What is left: transport failures (NetworkError: timeouts, resets, 5xx), answers
-    # that could not be read (BadResponse), an aiohttp error ccxt wrapped as a bare
-    # ExchangeError, and venue error codes ccxt has no class for. None of them says the
-    # request was refused before it acted.
+    # What is left: transport failures (NetworkError: timeouts, resets, 5xx), an aiohttp
+    # error ccxt wrapped as a bare ExchangeError, and venue error codes ccxt has no class
+    # for. None of them says the request was refused before it acted.
     if changes_state:
         return AmbiguousVenueError(message)
     return RetryableVenueError(message)

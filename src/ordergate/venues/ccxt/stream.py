@@ -14,6 +14,11 @@ between poll and stream. Then a `VenueReconnected` goes out, and the engine reco
 whatever happened meanwhile. The loops never end on an error: an exception ccxt raises
 while handling a message counts as a drop.
 
+A message refused unread (too large, not JSON, or one ccxt's handler chokes on: see
+`payloads`) may have been any update, of any order: `unreadable` says so at once with a
+`VenueReconnected`, which marks the account in doubt and has it reconciled. The stream
+itself keeps running.
+
 Sequence numbers: Bybit's execution `seq` is a cross sequence per symbol, not a
 counter of the account's messages, and ccxt's unified structures carry no other; so
 events carry `venue_seq=None` and missed messages are found by content instead (an
@@ -32,6 +37,7 @@ import aiohttp
 import ccxt  # type: ignore[import-untyped]
 import structlog
 
+from ordergate.domain.errors import VenueError
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.venue_reports import VenueEvent, VenueReconnected
 from ordergate.venues.ccxt.dialects import Dialect
@@ -131,6 +137,13 @@ class StreamSupervisor:
                 log.exception("venue stream batch not processed", stream=kind)
                 detail = f"a batch of {kind} updates could not be processed ({exc!r})"
                 self._emit([VenueReconnected(detail, time.time_ns())])
+
+    def unreadable(self, error: VenueError) -> None:
+        """A message was lost to the stream unread: which order it concerned, and so which
+        instrument, is unknown, so the whole account is in doubt until reconciled."""
+        log.warning("venue stream message unreadable", reason=error.code, detail=error.message)
+        detail = f"{error.message}; state must be reconciled"
+        self._emit([VenueReconnected(detail, time.time_ns())])
 
     def _went_down(self, kind: str, exc: BaseException) -> None:
         self._lapsed.add(kind)

@@ -2,8 +2,10 @@
 
 REST goes through `ccxt.async_support` (one exchange, behind ordergate's request budget
 and error classification: `gateway`); the private order and execution streams through
-`ccxt.pro` (a second exchange sharing the first one's markets: `stream`). What the
-venue says comes in through one `Intake` and leaves as events on `events()`.
+`ccxt.pro` (a second exchange sharing the first one's markets: `stream`). Both are built
+strict (`payloads`): an answer or message too large or not JSON is refused before ccxt
+reads it. What the venue says comes in through one `Intake` and leaves as events on
+`events()`.
 
 A submit's receipt carries the venue order id and `accepted=False`: the acceptance (or
 the rejection) arrives on the stream, or from the follow-up lookup if the stream stays
@@ -25,7 +27,7 @@ import ccxt.async_support as ccxt_rest  # type: ignore[import-untyped]
 import ccxt.pro as ccxt_pro  # type: ignore[import-untyped]
 import structlog
 
-from ordergate.domain.errors import RejectedByVenue, RetryableVenueError
+from ordergate.domain.errors import RejectedByVenue, RetryableVenueError, VenueError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, Side
@@ -48,6 +50,7 @@ from ordergate.venues.ccxt.errors import UnsupportedByVenue
 from ordergate.venues.ccxt.gateway import Gateway
 from ordergate.venues.ccxt.intake import Intake, order_ref
 from ordergate.venues.ccxt.markets import MarketDirectory, MarketEntry, load_directory
+from ordergate.venues.ccxt.payloads import PayloadGuard, strict_exchange
 from ordergate.venues.ccxt.stream import StreamSupervisor
 from ordergate.venues.ccxt.tickers import quote_of
 from ordergate.venues.ccxt.tracker import OrderTracker
@@ -109,8 +112,11 @@ class CcxtVenue:
         settings = self._config.exchange_settings(
             self._dialect.constructor_defaults(self._config.market_type)
         )
-        rest = _exchange(ccxt_rest, self._config.exchange_id, settings)
-        ws = _exchange(ccxt_pro, self._config.exchange_id, settings)
+        guard = PayloadGuard(
+            self._config.max_payload_bytes, self._dialect.json_stream, self._unreadable
+        )
+        rest = _exchange(ccxt_rest, self._config.exchange_id, settings, guard)
+        ws = _exchange(ccxt_pro, self._config.exchange_id, settings, guard)
         if self._config.sandbox:
             rest.set_sandbox_mode(True)
             ws.set_sandbox_mode(True)
@@ -338,6 +344,13 @@ class CcxtVenue:
         for event in events:
             self._events.put_nowait(event)
 
+    def _unreadable(self, error: VenueError) -> None:
+        """A websocket message was refused unread (`payloads`): the stream's to answer."""
+        if self._session is None:
+            log.warning("venue message unreadable", venue=self.name, reason=error.code)
+            return
+        self._session.stream.unreadable(error)
+
     def _connected(self) -> _Session:
         if self._session is None:
             raise RetryableVenueError(f"venue {self.name} is not connected")
@@ -357,9 +370,9 @@ class CcxtVenue:
         return [session.markets.entry(symbol)] if session.markets.has(symbol) else []
 
 
-def _exchange(module: Any, exchange_id: str, settings: dict[str, Any]) -> Any:
+def _exchange(module: Any, exchange_id: str, settings: dict[str, Any], guard: PayloadGuard) -> Any:
     try:
         exchange_class = getattr(module, exchange_id)
     except AttributeError:
         raise UnsupportedByVenue(f"ccxt has no exchange {exchange_id!r}") from None
-    return exchange_class(settings)
+    return strict_exchange(exchange_class, settings, guard)

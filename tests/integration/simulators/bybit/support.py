@@ -4,6 +4,7 @@ and waiting on conditions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -77,17 +78,21 @@ class RawBybit:
 
 
 class PrivateReader:
-    """A raw private-stream connection that keeps every message it receives."""
+    """A raw private-stream connection that keeps every message it receives: each text
+    frame in `texts`, and parsed in `messages` unless it is not JSON."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
+        self.texts: list[str] = []
         self.messages: list[dict[str, Any]] = []
         self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         async for message in self.ws:
             if message.type is aiohttp.WSMsgType.TEXT:
-                self.messages.append(json.loads(message.data))
+                self.texts.append(message.data)
+                with contextlib.suppress(json.JSONDecodeError):  # a corrupted frame
+                    self.messages.append(json.loads(message.data))
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(message))

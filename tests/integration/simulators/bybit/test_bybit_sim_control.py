@@ -86,8 +86,23 @@ async def test_control_refuses_a_bad_quote_with_400(sim, session, body):
         assert "error" in await r.json()
 
 
+async def test_control_sets_the_size_an_oversized_fault_pads_to(sim, session):
+    rule = {"kind": "ws_oversized", "scope": "execution", "size": 4096}
+    async with session.post(f"{sim.rest_url}/sim/faults", json=rule) as r:
+        assert r.status == 200
+    async with session.get(f"{sim.rest_url}/sim/faults") as r:
+        [listed] = (await r.json())["rules"]
+
+    assert (listed["kind"], listed["scope"], listed["size"]) == ("ws_oversized", "execution", 4096)
+    [(added, _)] = sim.faults.rules()
+    assert added.size == 4096
+
+
 async def test_control_refuses_a_bad_fault_with_400(sim, session):
     async with session.post(f"{sim.rest_url}/sim/faults", json={"kind": "meteor"}) as r:
+        assert r.status == 400
+    oversized = {"kind": "oversized", "size": 0}
+    async with session.post(f"{sim.rest_url}/sim/faults", json=oversized) as r:
         assert r.status == 400
 
 
@@ -160,6 +175,12 @@ def test_fault_kinds_are_named_for_the_control_api():
         "ws_duplicate",
         "ws_reorder",
         "ws_withhold",
+        "not_json",
+        "truncated",
+        "oversized",
+        "ws_not_json",
+        "ws_truncated",
+        "ws_oversized",
     }
 
 

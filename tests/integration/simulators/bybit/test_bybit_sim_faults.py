@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -27,6 +28,7 @@ from ordergate.simulators.bybit import (
     SimulatorConfig,
     ccxt_settings,
 )
+from ordergate.simulators.bybit.corrupt import NOT_JSON_BODY, PADDING_FIELD
 
 CREATE = "/v5/order/create"
 
@@ -187,6 +189,99 @@ async def test_withheld_execution_leaves_a_gap_in_seq(sim, session, raw):
     assert [m["data"][0]["seq"] for m in reader.topic("execution")] == [2]
     assert [m["data"][0]["seq"] for m in reader.topic("position")] == [1, 2]
     assert [e.seq for e in sim.executions()] == [1, 2]
+
+
+async def _create_as_text(raw: RawBybit, client_order_id: str) -> tuple[int, str, str]:
+    """Place a limit order with a raw signed POST: the status, content type and body."""
+    body = json.dumps(
+        {
+            "category": "linear",
+            "symbol": "BTCUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.01",
+            "price": "49000",
+            "orderLinkId": client_order_id,
+        }
+    )
+    async with raw.session.post(
+        f"{raw.base}{CREATE}", data=body, headers=raw.headers(body)
+    ) as response:
+        return response.status, response.content_type, await response.text()
+
+
+async def test_a_not_json_answer_is_an_html_page_after_the_order_was_placed(sim, raw):
+    sim.faults.add(FaultRule(FaultKind.NOT_JSON, scope=CREATE, count=1))
+
+    status, content_type, text = await _create_as_text(raw, "page")
+
+    assert (status, content_type, text) == (200, "text/html", NOT_JSON_BODY)
+    assert sim.order(order_link_id="page") is not None  # executed all the same
+
+
+async def test_a_truncated_answer_is_the_first_half_of_the_json(sim, raw):
+    sim.faults.add(FaultRule(FaultKind.TRUNCATED, scope=CREATE, count=1))
+
+    status, content_type, text = await _create_as_text(raw, "cut")
+
+    assert (status, content_type) == (200, "application/json")
+    assert text.startswith('{"retCode": 0')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    placed = sim.order(order_link_id="cut")
+    assert placed is not None
+    assert placed.order_id not in text  # the half with the order id is gone
+
+
+async def test_an_oversized_answer_is_valid_json_padded_to_the_size(sim, raw):
+    sim.faults.add(FaultRule(FaultKind.OVERSIZED, scope=CREATE, count=1, size=100_000))
+
+    status, _, text = await _create_as_text(raw, "big")
+
+    answer = json.loads(text)
+    assert (status, len(text.encode())) == (200, 100_000)
+    assert answer["retCode"] == 0
+    assert answer["result"]["orderLinkId"] == "big"
+    assert set(answer) - {"retCode", "retMsg", "result", "retExtInfo", "time"} == {PADDING_FIELD}
+
+
+@pytest.mark.parametrize(
+    "kind", [FaultKind.WS_NOT_JSON, FaultKind.WS_TRUNCATED, FaultKind.WS_OVERSIZED]
+)
+async def test_a_corrupted_message_is_sent_in_place_of_the_message(sim, session, raw, kind):
+    reader = await private_reader(session, sim, "order", "wallet")
+    sim.faults.add(FaultRule(kind, scope="order", count=1, size=50_000))
+
+    await raw.create(symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="49000")
+    await raw.create(symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="48000")
+
+    # Each create's order message goes out before its wallet message, on one connection.
+    await eventually(lambda: len(reader.topic("wallet")) == 2, message="both wallet updates")
+    await reader.close()
+    unparsed = [text for text in reader.texts if not _parses(text)]
+    orders = [text for text in reader.texts if _parses(text) and '"topic": "order"' in text]
+    if kind is FaultKind.WS_OVERSIZED:
+        assert unparsed == []
+        spoiled, intact = orders
+        assert len(spoiled.encode()) == 50_000
+        assert PADDING_FIELD in json.loads(spoiled)
+        assert PADDING_FIELD not in json.loads(intact)
+        return
+    [spoiled] = unparsed
+    [_intact] = orders  # the next message is sent as it is
+    if kind is FaultKind.WS_NOT_JSON:
+        assert spoiled == NOT_JSON_BODY
+    else:
+        assert spoiled.startswith('{"id": ')
+        assert '"topic": "order"' in spoiled
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 async def test_probability_fires_the_same_requests_for_the_same_seed(session):

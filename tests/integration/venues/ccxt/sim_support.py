@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from tests.venue_support import EventLog, bybit_sim_venue, recording
 
@@ -92,11 +93,11 @@ def order(
 
 
 @asynccontextmanager
-async def bybit_rig(*, timeout_ms: int = 2_000) -> AsyncIterator[Rig]:
-    async with bybit_sim_venue(ACCOUNT, SYMBOL, CASH, PASSIVE_CAP, timeout_ms=timeout_ms) as (
-        sim,
-        venue,
-    ):
+async def bybit_rig(*, timeout_ms: int = 2_000, **config: Any) -> AsyncIterator[Rig]:
+    """`config` overrides fields of the venue's `CcxtVenueConfig`."""
+    async with bybit_sim_venue(
+        ACCOUNT, SYMBOL, CASH, PASSIVE_CAP, timeout_ms=timeout_ms, **config
+    ) as (sim, venue):
         sim.set_quote(SYMBOL, bid=BID, ask=ASK)
         async with recording(venue) as log:
             yield Rig(sim, venue, log)

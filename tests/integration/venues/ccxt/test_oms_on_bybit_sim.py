@@ -6,6 +6,9 @@ an operator would, through its control routes (`/sim/quote`, `/sim/faults`, ...)
 hold ordergate to the venue under each fault the simulator injects: one venue order per
 client order id, every execution booked once, ordergate's position equal to the
 venue's, each order in the venue's state, and no instrument left dirty.
+
+ordergate reads at most `MAX_PAYLOAD` bytes of a venue payload here, so an oversized
+fault (padded to `OVER`, still valid JSON) is refused for its size alone.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tests.venue_support import loop_errors
 from tests.waiting import eventually
 
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
-from ordergate.domain.values import OrderStatus, OrderType, Side
+from ordergate.domain.events import InstrumentMarkedDirty
+from ordergate.domain.values import DirtyCause, OrderStatus, OrderType, Side
 from ordergate.engine.views import OrderView
 from ordergate.oms import Oms
 from ordergate.simulators.bybit.process import simulator_process
@@ -30,6 +35,8 @@ from ordergate.simulators.bybit.process import simulator_process
 D = Decimal
 SYMBOL = "BTCUSDT"
 CREATE = "/v5/order/create"
+MAX_PAYLOAD = 64 * 1024
+OVER = 2 * MAX_PAYLOAD
 # Bybit's order statuses as ordergate's (a conditional order is not placed here).
 _STATUS_AT_BYBIT = {
     "New": OrderStatus.ACCEPTED,
@@ -63,6 +70,7 @@ def sim_settings(port: int, **overrides: Any) -> Settings:
         "quote_poll_interval": 0.05,
         "reconcile_interval_seconds": 3600,
         "node_id": "node-under-test",
+        "venue_max_payload_bytes": MAX_PAYLOAD,
         **overrides,
     }
     return Settings(**fields)
@@ -245,6 +253,19 @@ async def test_orders_fill_rest_and_cancel_as_the_venue_says(rig):
         pytest.param({"kind": "ws_duplicate", "scope": "*", "count": 6}, id="ws-duplicate"),
         pytest.param({"kind": "ws_reorder", "scope": "order", "count": 2}, id="ws-reorder"),
         pytest.param({"kind": "ws_withhold", "scope": "execution", "count": 1}, id="ws-skip-seq"),
+        pytest.param({"kind": "not_json", "scope": CREATE, "count": 1}, id="not-json"),
+        pytest.param({"kind": "truncated", "scope": CREATE, "count": 1}, id="truncated"),
+        pytest.param(
+            {"kind": "oversized", "scope": CREATE, "count": 1, "size": OVER}, id="oversized"
+        ),
+        pytest.param(
+            {"kind": "truncated", "scope": "/v5/market/tickers", "count": 3}, id="truncated-read"
+        ),
+        pytest.param({"kind": "ws_not_json", "scope": "order", "count": 1}, id="ws-not-json"),
+        pytest.param({"kind": "ws_truncated", "scope": "execution", "count": 1}, id="ws-truncated"),
+        pytest.param(
+            {"kind": "ws_oversized", "scope": "*", "count": 2, "size": OVER}, id="ws-oversized"
+        ),
     ],
 )
 async def test_under_a_fault_ordergate_ends_where_the_venue_is(rig, rule):
@@ -260,6 +281,9 @@ async def test_under_a_fault_ordergate_ends_where_the_venue_is(rig, rule):
     [
         pytest.param({"kind": "lost_response", "drop_connection": False}, id="answer-withheld"),
         pytest.param({"kind": "latency", "delay": 1.5}, id="executed-after-the-timeout"),
+        pytest.param({"kind": "not_json"}, id="answer-not-json"),
+        pytest.param({"kind": "truncated"}, id="answer-truncated"),
+        pytest.param({"kind": "oversized", "size": OVER}, id="answer-oversized"),
     ],
 )
 async def test_a_submit_in_doubt_is_unknown_and_dirty_until_the_venue_is_asked(rig, create_fault):
@@ -279,6 +303,31 @@ async def test_a_submit_in_doubt_is_unknown_and_dirty_until_the_venue_is_asked(r
     assert set(seen[2:4]) == {"InstrumentMarkedDirty", "OrderStatusUnknown"}
     assert "OrderRejected" not in seen
     await assert_agrees_with_the_venue(rig)
+
+
+@pytest.mark.parametrize("kind", ["ws_not_json", "ws_truncated", "ws_oversized"])
+async def test_an_unreadable_stream_message_puts_the_account_in_doubt_until_reconciled(rig, kind):
+    marks: list[InstrumentMarkedDirty] = []
+    rig.oms.subscribe(
+        lambda item: (
+            marks.append(item.event) if isinstance(item.event, InstrumentMarkedDirty) else None
+        )
+    )
+    await rig.sim.fault(kind=kind, scope="order", count=1, size=OVER)
+
+    with loop_errors() as errors:
+        order = await rig.oms.place(
+            SYMBOL, Side.BUY, D("0.010"), OrderType.LIMIT, price=D("49000.0"), idempotency_key="w1"
+        )
+        await rig.until(lambda: marks, "the dirty mark")
+        await rig.resting(order.order_id)  # and reconciled: no instrument dirty
+        await trade(rig)  # trading goes on
+
+    assert errors == []
+    [mark] = marks
+    assert (mark.symbol, mark.cause) == (None, DirtyCause.VENUE_RECONNECT)  # the whole account
+    assert "unreadable message" in mark.detail
+    assert [f["kind"] for f in await rig.sim.fired()] == [kind]
 
 
 async def test_a_slow_request_holds_up_no_other_orders_request(rig):

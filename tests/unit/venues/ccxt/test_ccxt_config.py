@@ -67,6 +67,7 @@ def test_secrets_stay_out_of_the_repr():
         {"exchange_id": ""},
         {"poll_interval": 0},
         {"request_timeout": -1},
+        {"max_payload_bytes": 0},
     ],
 )
 def test_a_config_that_cannot_work_is_refused(changes):

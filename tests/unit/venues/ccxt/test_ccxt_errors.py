@@ -7,7 +7,7 @@ import pytest
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.domain.reasons import ReasonCode
-from ordergate.venues.ccxt.errors import classify
+from ordergate.venues.ccxt.errors import PAYLOAD_UNREADABLE, UnreadablePayload, classify
 
 WRITE_AND_READ = [
     # (ccxt exception, on create/amend/cancel, on a read, reason code of a refusal)
@@ -20,6 +20,7 @@ WRITE_AND_READ = [
     (ccxt.NetworkError, AmbiguousVenueError, RetryableVenueError, None),
     (ccxt.BadResponse, AmbiguousVenueError, RetryableVenueError, None),
     (ccxt.NullResponse, AmbiguousVenueError, RetryableVenueError, None),
+    (UnreadablePayload, AmbiguousVenueError, RetryableVenueError, None),
     (ccxt.OperationFailed, AmbiguousVenueError, RetryableVenueError, None),
     (ccxt.ExchangeError, AmbiguousVenueError, RetryableVenueError, None),
     (ccxt.DuplicateOrderId, AmbiguousVenueError, RejectedByVenue, ReasonCode.VENUE_REJECTED),
@@ -61,3 +62,11 @@ def test_ccxt_exceptions_are_classified_per_kind_of_request(exception, on_write,
 def test_a_transport_error_outside_ccxt_is_ambiguous_on_a_write():
     assert type(classify(ConnectionResetError("reset"), changes_state=True)) is AmbiguousVenueError
     assert type(classify(TimeoutError(), changes_state=False)) is RetryableVenueError
+
+
+@pytest.mark.parametrize("exception", [ccxt.BadResponse, ccxt.NullResponse, UnreadablePayload])
+def test_an_unreadable_answer_says_so_in_its_code_never_as_a_refusal(exception):
+    written = classify(exception("bybit POST /v5/order/create"), changes_state=True)
+    read = classify(exception("bybit GET /v5/order/realtime"), changes_state=False)
+
+    assert (written.code, read.code) == (PAYLOAD_UNREADABLE, PAYLOAD_UNREADABLE)

@@ -78,6 +78,10 @@ class Dialect:
     trigger_param: ClassVar[str] = "triggerPrice"
     # ccxt error classes per exchange error code, laid over ccxt's own table.
     error_overrides: ClassVar[Mapping[str, Any]] = {}
+    # Every frame of the exchange's private stream is JSON, so any other frame is an
+    # unreadable message (see `payloads`). Unknown for an exchange in general: some send
+    # plain-text keepalives ("pong"), which ccxt's handlers expect as they are.
+    json_stream: ClassVar[bool] = False
 
     def constructor_defaults(self, market_type: str) -> dict[str, Any]:
         """ccxt constructor settings this exchange needs for `market_type` markets."""

@@ -68,6 +68,7 @@ class BinanceDialect(Dialect):
         "spot": {"exact": {"Duplicate order sent.": ccxt.DuplicateOrderId}},
         "linear": {"exact": {"-4116": ccxt.DuplicateOrderId}},
     }
+    json_stream: ClassVar[bool] = True
 
     def constructor_defaults(self, market_type: str) -> dict[str, Any]:
         defaults = super().constructor_defaults(market_type)

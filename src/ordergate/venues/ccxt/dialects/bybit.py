@@ -75,6 +75,7 @@ class BybitDialect(Dialect):
             "5004": ccxt.RequestTimeout,
         }
     }
+    json_stream: ClassVar[bool] = True
 
     def constructor_defaults(self, market_type: str) -> dict[str, Any]:
         defaults = super().constructor_defaults(market_type)

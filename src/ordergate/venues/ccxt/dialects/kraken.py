@@ -51,6 +51,7 @@ class KrakenDialect(Dialect):
     }
     time_in_force: ClassVar[TwoWayMap[TimeInForce, str]] = KRAKEN_TIME_IN_FORCE
     trigger_param: ClassVar[str] = "stopLossPrice"
+    json_stream: ClassVar[bool] = True
 
     def order_type(self, order: CcxtOrder) -> OrderType:
         info = order.get("info") or {}
