@@ -62,6 +62,11 @@ EXPECTED = frozenset(
         "JournalFenced",
         "EngineStopped",
         "PartitionNotOwned",
+        "MalformedRequest",
+        "PayloadTooLarge",
+        "HeadersTooLarge",
+        "RequestTimedOut",
+        "ServerBusy",
     }
 )
 

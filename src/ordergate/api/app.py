@@ -1,8 +1,9 @@
 """The FastAPI application: routers over one `Application` built at start-up.
 
-Every route needs an API key except `/health`, `/live`, `/ready` and the docs: the key
-check is a dependency of the app, so a router added with `app.include_router(router)`
-gets it with nothing more to do (see `ordergate.api.auth`).
+Every route needs an API key except `/health`, `/live`, `/ready` and the docs. Every
+router is a `guarded_router()` (`ordergate.api.edge.guard`): the key, the body's limit
+and the requests in flight are checked in front of each route, before FastAPI reads the
+body.
 
 Every request has a trace id, the caller's `X-Trace-Id` or a fresh one, bound to its logs
 and given to the orders it places (see `ordergate.api.trace_ids`).
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ordergate.api.auth import API_KEY_DEPENDENCIES, ApiAccess, install_api_keys
+from ordergate.api.edge.guard import Edge
 from ordergate.api.errors import install_error_handlers
 from ordergate.api.routers import (
     admin,
@@ -50,7 +52,7 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
             app.state.startup_refused = exc  # reported in one line (`api.startup`)
             raise
         app.state.application = application
-        app.state.api_access = ApiAccess.of(application.keys, settings)
+        app.state.edge = Edge(ApiAccess.of(application.keys, settings), settings)
         try:
             yield
         finally:

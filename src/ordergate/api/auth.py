@@ -1,21 +1,26 @@
 """API keys on the REST API: who may call which route, and how often.
 
 Every route of the app requires an `X-API-Key` header, except the `PUBLIC_PATHS`
-(`/health`, `/live`, `/ready`, and the OpenAPI document and pages). This holds for
-routers added later without any step of their own: `authorize` is a dependency of the
-app itself (`FastAPI(dependencies=API_KEY_DEPENDENCIES)`), and FastAPI adds app
-dependencies to every route included with `app.include_router(router)` or declared with
-`@app.get(...)`. To make a new route public, add its path to `PUBLIC_PATHS`.
+(`/health`, `/live`, `/ready`, and the OpenAPI document and pages). The key is checked by
+the route guard (`ordergate.api.edge.guard`), which sits in front of every route of the
+app before its body is read: a request that is not allowed never has its body read or
+parsed. `authorize`, a dependency of the app itself, hands routes the key the guard
+admitted, documents the header in OpenAPI, and checks the key itself on a route that has
+no guard (one not made by `guarded_router()`), so no route is ever open. To make a new
+route public, add its path to `PUBLIC_PATHS`.
 
 The scope a request needs comes from `required_scope(method, route path)`: the first
 matching row of `SCOPE_RULES`, else `admin` for any path with an `admin` segment, else
 `read` for GET/HEAD/OPTIONS and `trade` for every other method. Scopes nest:
 admin ⊇ trade ⊇ read. Each key has its own token bucket (`ORDERGATE_API_RATE_PER_SECOND`,
-`ORDERGATE_API_RATE_BURST`).
+`ORDERGATE_API_RATE_BURST`), and each client address a bucket of failed attempts
+(`ORDERGATE_API_AUTH_FAILURE_RATE`, `_BURST`): an address that has used it up is refused
+429 `AUTH_FAILURES` without its key being looked up, unless the key is one verified in
+the last second (a bot sharing the address with whoever is guessing keeps trading).
 
 Refusals: 401 `API_KEY_MISSING`, 401 `API_KEY_INVALID` (malformed, unknown or revoked
-alike), 403 `API_KEY_SCOPE`, 429 `RATE_LIMITED` with `Retry-After`, and 503
-`KEY_STORE_UNAVAILABLE` when a key must be looked up and the store cannot answer.
+alike), 403 `API_KEY_SCOPE`, 429 `RATE_LIMITED` or `AUTH_FAILURES` with `Retry-After`,
+and 503 `KEY_STORE_UNAVAILABLE` when a key must be looked up and the store cannot answer.
 Neither the header nor the key is ever logged; a refusal logs its code, the route and,
 once the key is known, its id.
 
@@ -43,7 +48,7 @@ from starlette.requests import HTTPConnection
 
 from ordergate.auth.keys import ApiKey, Scope
 from ordergate.auth.ports import KeyStore
-from ordergate.auth.ratelimit import RateLimiter
+from ordergate.auth.ratelimit import FailedAttempts, RateLimiter
 from ordergate.auth.verifier import KeyVerifier
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import (
@@ -58,6 +63,7 @@ from ordergate.domain.errors import (
 log = structlog.get_logger("ordergate.api.auth")
 
 API_KEY_HEADER: Final = "X-API-Key"
+API_KEY_HEADER_BYTES: Final = API_KEY_HEADER.lower().encode("latin-1")
 PUBLIC_PATHS: Final = frozenset(
     {"/health", "/live", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
@@ -99,19 +105,25 @@ def required_scope(method: str, path: str) -> Scope:
 
 
 class ApiAccess:
-    """Verify a key, count it against its rate, check its scope."""
+    """Verify a key, count it against its rate, check its scope; count failed attempts
+    per client address."""
 
-    def __init__(self, verifier: KeyVerifier, limiter: RateLimiter) -> None:
+    def __init__(
+        self, verifier: KeyVerifier, limiter: RateLimiter, failures: FailedAttempts
+    ) -> None:
         self.verifier = verifier
         self.limiter = limiter
+        self.failures = failures
 
     @classmethod
     def of(cls, keys: KeyStore, settings: Settings) -> ApiAccess:
         return cls(
-            KeyVerifier(keys), RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
+            KeyVerifier(keys),
+            RateLimiter(settings.api_rate_per_second, settings.api_rate_burst),
+            FailedAttempts(settings.api_auth_failure_rate, settings.api_auth_failure_burst),
         )
 
-    async def admit(self, presented: str | None, method: str, path: str) -> ApiKey:
+    async def admit(self, presented: str | None, method: str, path: str, address: str) -> ApiKey:
         """The caller's key, or `AccessDenied` (logged with its code, never the key).
 
         Only a cache miss on a remote (PostgreSQL) store leaves the event loop: it is
@@ -120,8 +132,24 @@ class ApiAccess:
         goes to the log, not to a caller who has not been identified.
         """
         try:
-            key = await self.verifier.averify(presented)
+            self.failures.check(address)
+        except RateLimited:
+            # An address out of attempts: only a key it has been using goes on working (one
+            # verified in the last second, from the cache); nothing else is looked up, so
+            # guessing learns nothing, and a bot behind the same address keeps trading.
+            cached = self.verifier.verify_cached(presented)
+            if cached is None:
+                raise
+            key = cached
+        else:
+            key = await self._verify(presented, method, path, address)
+        return self._within_rate_and_scope(key, method, path)
+
+    async def _verify(self, presented: str | None, method: str, path: str, address: str) -> ApiKey:
+        try:
+            return await self.verifier.averify(presented)
         except AccessDenied as exc:
+            self.failures.record(address)
             log.info("api request refused", reason_code=exc.code, method=method, path=path)
             raise
         except JournalError as exc:
@@ -136,6 +164,8 @@ class ApiAccess:
                 "API keys cannot be checked right now; try again later",
                 code="KEY_STORE_UNAVAILABLE",
             ) from exc
+
+    def _within_rate_and_scope(self, key: ApiKey, method: str, path: str) -> ApiKey:
         try:
             self.limiter.admit(key.key_id)
         except RateLimited as exc:
@@ -175,13 +205,29 @@ def route_path(connection: HTTPConnection) -> str:
 async def authorize(
     connection: HTTPConnection, presented: Annotated[str | None, Security(api_key_header)]
 ) -> ApiKey | None:
-    """The app-wide dependency: None on a public path, else the caller's verified key."""
+    """The app-wide dependency: the caller's key (None on a public path).
+
+    On a route made by `guarded_router()` the guard has checked the key already, before
+    the body was read, and this hands routes what it admitted. A route made some other
+    way (a router a plugin includes) is still never open: its key is checked here, as
+    every route's was before the guard, only after FastAPI has read its body.
+    """
+    state = connection.state
+    if getattr(state, "guarded", False):
+        admitted: ApiKey | None = getattr(state, "api_key", None)
+        return admitted
     path = route_path(connection)
     if path in PUBLIC_PATHS:
         return None
-    access: ApiAccess = connection.app.state.api_access
-    key = await access.admit(presented, connection.scope.get("method", "GET"), path)
-    connection.state.api_key = key
+    edge = connection.app.state.edge
+    client = connection.client
+    key: ApiKey = await edge.access.admit(
+        presented,
+        connection.scope.get("method", "GET"),
+        path,
+        client.host if client else "unknown",
+    )
+    state.api_key = key
     return key
 
 

@@ -9,7 +9,8 @@ order's events, its published messages and the log lines of its venue requests c
 
 A malformed header is refused with 422 `TRACE_ID_INVALID` before anything else runs, the
 API key check included: it says nothing about keys, and nothing is placed without a
-trace id that logs can be searched by.
+trace id that logs can be searched by. The refusal carries a fresh id (the one presented
+cannot be echoed), as every answer carries one.
 
 A pure ASGI middleware, not a `BaseHTTPMiddleware`: no task per request, and bodies
 stream through untouched.
@@ -94,6 +95,7 @@ async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> N
     response = JSONResponse(
         status_code=status_of(refusal),
         content={"reason_code": refusal.code, "detail": refusal.message},
+        headers={TRACE_ID_HEADER: new_trace_id()},  # the one presented cannot be echoed
     )
     await response(scope, receive, send)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ordergate.config.risk_file import load_limits
@@ -32,6 +32,9 @@ DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
 }
 
+
+MAX_BODY_LIMIT: Final = 16 * 1024 * 1024
+"""No route group may accept a body larger than this (16 MiB): a limit is a limit."""
 
 POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
 
@@ -227,6 +230,68 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=100, ge=1, description="requests an API key may make at once, above its rate"
     )
+    api_max_body_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        le=MAX_BODY_LIMIT,
+        description="largest request body a route accepts, unless api_body_limits says else",
+    )
+    api_body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="body limit per route group, by path prefix (longest wins), e.g. "
+        "ORDERGATE_API_BODY_LIMITS='{\"/v1/admin\": 4096}'",
+    )
+    api_header_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="a connection must send a request's whole header within this, from its "
+        "first byte (or from opening)",
+    )
+    api_body_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="a request's whole body must arrive within this"
+    )
+    api_keepalive_seconds: int = Field(
+        default=5, ge=1, le=300, description="an idle connection is closed after this"
+    )
+    api_max_header_bytes: int = Field(
+        default=16_384, ge=4096, le=1_048_576, description="largest request line and headers"
+    )
+    api_max_connections: int = Field(
+        default=1024, ge=1, le=100_000, description="open connections on the API listener"
+    )
+    api_max_in_flight: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="authenticated requests handled at once; more are answered 503 SERVER_BUSY",
+    )
+    api_auth_failure_rate: float = Field(
+        default=1.0,
+        gt=0,
+        description="failed key attempts a second one client address may make, on average",
+    )
+    api_auth_failure_burst: int = Field(
+        default=20,
+        ge=1,
+        description="failed key attempts one client address may make at once; past them, "
+        "every request from it is answered 429 until its rate allows",
+    )
+    admin_host: str = Field(
+        default="127.0.0.1", description="where the admin listener (health and kill switch) binds"
+    )
+    admin_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="the admin listener's port (default: the API port + 1)",
+    )
+    admin_max_connections: int = Field(
+        default=32,
+        ge=1,
+        le=10_000,
+        description="open connections on the admin listener (and admin requests at once)",
+    )
     node_id: str | None = Field(
         default=None,
         min_length=1,
@@ -359,6 +424,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [s.strip().upper() for s in value.split(",") if s.strip()]
         return value
+
+    @field_validator("api_body_limits")
+    @classmethod
+    def _check_body_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        for prefix, limit in value.items():
+            if not prefix.startswith("/"):
+                raise ValueError(f"a route group is a path prefix starting with '/': {prefix!r}")
+            if not 0 <= limit <= MAX_BODY_LIMIT:
+                raise ValueError(f"the body limit of {prefix} must be 0..{MAX_BODY_LIMIT} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _check_admin_port(self) -> Settings:
+        if self.admin_listener_port == self.port:
+            raise ValueError("the admin listener needs its own port (ORDERGATE_ADMIN_PORT)")
+        return self
+
+    @property
+    def admin_listener_port(self) -> int:
+        """Where the admin listener binds: `admin_port`, else the API's port + 1."""
+        if self.admin_port is not None:
+            return self.admin_port
+        return self.port + 1 if self.port < 65535 else self.port - 1
 
     @property
     def in_memory(self) -> bool:

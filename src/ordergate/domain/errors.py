@@ -5,7 +5,11 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
 
     OrderGateError
     ├── InvalidRequest              malformed intent: missing price, bad quantity, unknown side …
-    │   └── IdempotencyConflict     the key was used before with a different request
+    │   ├── IdempotencyConflict     the key was used before with a different request
+    │   ├── MalformedRequest        the bytes cannot be read: bad JSON, too deep, NUL  422
+    │   ├── PayloadTooLarge         the body is over its route's limit                 413
+    │   ├── HeadersTooLarge         the request line and headers are over the limit    431
+    │   └── RequestTimedOut         the body did not arrive in time                    408
     ├── AccessDenied                the caller may not make this request         (API)
     │   ├── MissingApiKey           no `X-API-Key` header                          401
     │   ├── InvalidApiKey           malformed, unknown or revoked: one answer       401
@@ -26,6 +30,7 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   ├── JournalCorrupted        the hash chain or a read model does not verify
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
     ├── EngineStopped               the single writer is not running
+    ├── ServerBusy                  the API has no room for another request now     503
     └── PartitionNotOwned           another node runs the account's partition now   503
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
@@ -60,6 +65,31 @@ class IdempotencyConflict(InvalidRequest):
     """The idempotency key was already used for a different request."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class MalformedRequest(InvalidRequest):
+    """The request's bytes cannot be read as a request: the JSON does not parse, nests
+    too deep, repeats a key, holds a control character, or the text is not UTF-8."""
+
+    code = "MALFORMED_REQUEST"
+
+
+class PayloadTooLarge(InvalidRequest):
+    """The body is larger than its route accepts; it was not read beyond the limit."""
+
+    code = "BODY_TOO_LARGE"
+
+
+class HeadersTooLarge(InvalidRequest):
+    """The request line and headers together are larger than the API accepts."""
+
+    code = "HEADERS_TOO_LARGE"
+
+
+class RequestTimedOut(InvalidRequest):
+    """The client did not send the whole request in time."""
+
+    code = "BODY_TIMEOUT"
 
 
 class AccessDenied(OrderGateError):
@@ -185,6 +215,16 @@ class EngineStopped(OrderGateError):
     """The single writer is not running (not started, stopped, or failed)."""
 
     code = "ENGINE_STOPPED"
+
+
+class ServerBusy(OrderGateError):
+    """The API is at its cap of requests in flight: nothing was done; try again shortly."""
+
+    code = "SERVER_BUSY"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PartitionNotOwned(OrderGateError):

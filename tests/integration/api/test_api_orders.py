@@ -241,13 +241,13 @@ async def test_place_malformed_body_422_validation_error_names_field(
     assert await api.orders() == []
 
 
-async def test_place_body_not_json_422_validation_error(api: Api) -> None:
+async def test_place_body_not_json_422_json_invalid(api: Api) -> None:
     response = await api.http.post(
         "/v1/orders", content=b"symbol=EURUSD", headers={"content-type": "application/json"}
     )
 
     assert response.status_code == 422
-    assert response.json()["reason_code"] == "VALIDATION_ERROR"
+    assert response.json()["reason_code"] == "JSON_INVALID"
 
 
 CROSS_FIELD_ERRORS = [

@@ -482,7 +482,7 @@ async def node(
         ) as client,
     ):
         if clock is not None:
-            app.state.api_access.verifier = KeyVerifier(keys, clock=clock)
+            app.state.edge.access.verifier = KeyVerifier(keys, clock=clock)
         yield client
 
 

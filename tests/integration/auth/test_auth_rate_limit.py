@@ -27,7 +27,7 @@ async def api(market: Path, clock: FakeClock) -> AsyncIterator[Api]:
     settings = make_settings(market, api_rate_per_second=RATE, api_rate_burst=BURST)
     async with running(settings, scope=None) as client:
         # The app's limiter, on a clock the test moves: a slow machine refills nothing.
-        access = client.app.state.api_access
+        access = client.app.state.edge.access
         access.limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, clock)
         yield client
 

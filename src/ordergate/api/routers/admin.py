@@ -6,11 +6,12 @@ import asyncio
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from ordergate.api.auth import CallerDep
 from ordergate.api.deps import TradingDep, VenueWaitDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
 from ordergate.api.trace_ids import TraceIdDep
@@ -18,7 +19,7 @@ from ordergate.domain.values import TradingState
 from ordergate.engine.commands import ArmTrading, ClearDirty, CloseAll, SetTradingState
 from ordergate.engine.results import Gates
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = guarded_router(prefix="/v1/admin", tags=["admin"])
 
 
 @router.post("/close-all")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from ordergate.api.deps import ReadsDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import SortOrder
 from ordergate.api.schemas import FillOut, FillPage, ns
 from ordergate.engine.queries import MAX_OFFSET, FillFilter, PageRequest
 
-router = APIRouter(prefix="/v1/fills", tags=["fills"])
+router = guarded_router(prefix="/v1/fills", tags=["fills"])
 
 
 @router.get("")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from ordergate.api.deps import NodeDep, TradingDep, VenueNameDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.schemas import HealthOut, iso
 
-router = APIRouter(tags=["health"])
+router = guarded_router(tags=["health"])
 
 
 @router.get("/live")

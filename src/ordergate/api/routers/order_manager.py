@@ -41,10 +41,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, BeforeValidator
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import ERRORS, SortField, SortOrder
 from ordergate.api.schemas import AmountStr, DecimalStr, ErrorOut, iso
 from ordergate.domain.errors import NotFound
@@ -53,7 +54,7 @@ from ordergate.engine.queries import MAX_OFFSET, MAX_PAGE, OrderFilter, OrderSor
 from ordergate.engine.trading import Trading, mark_price
 from ordergate.engine.views import OrderView, PositionView
 
-router = APIRouter(prefix="/api/v1", tags=["order manager (seed 002 API)"])
+router = guarded_router(prefix="/api/v1", tags=["order manager (seed 002 API)"])
 
 # The stores bind OFFSET as a signed 64-bit integer; a larger one cannot be asked for.
 

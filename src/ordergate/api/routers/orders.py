@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import Body, Query, Response, status
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPage, ReplaceIn, ns
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import InvalidRequest, NotFound
@@ -16,7 +17,7 @@ from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.queries import MAX_OFFSET, OrderFilter, OrderSort, PageRequest
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = guarded_router(prefix="/v1/orders", tags=["orders"])
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut, "description": "no such order"},

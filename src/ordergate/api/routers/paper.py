@@ -12,10 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, DecimalStr, Positive, iso
 from ordergate.api.trace_ids import TraceIdDep
@@ -25,7 +26,7 @@ from ordergate.engine.commands import CancelOrder, PlaceOrder
 from ordergate.engine.queries import OrderFilter, PageRequest
 from ordergate.engine.views import OrderView
 
-router = APIRouter(prefix="/paper", tags=["paper (seed API)"])
+router = guarded_router(prefix="/paper", tags=["paper (seed API)"])
 
 
 class PaperStatus(StrEnum):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import Body
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import (
     AccountOut,
@@ -22,7 +23,7 @@ from ordergate.domain.values import ZERO
 from ordergate.engine.commands import ClosePosition
 from ordergate.engine.trading import account_margin, mark_price
 
-router = APIRouter(tags=["positions"])
+router = guarded_router(tags=["positions"])
 
 
 @router.get("/v1/positions")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from ordergate.api.deps import LimitsDep, SettingsDep, TradingDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.orders import ERRORS
 from ordergate.api.schemas import AmountStr, OrderIn
 
-router = APIRouter(tags=["risk"])
+router = guarded_router(tags=["risk"])
 
 
 class LimitsOut(BaseModel):

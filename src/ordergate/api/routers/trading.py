@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from ordergate.api.deps import LimitsDep, TradingDep
+from ordergate.api.edge.guard import guarded_router
 from ordergate.api.routers.admin import GatesOut, gates_out
 from ordergate.api.schemas import iso
 from ordergate.domain.errors import NotFound
 from ordergate.engine.reconcile import ReconciliationReport, Scope
 
-router = APIRouter(tags=["trading health"])
+router = guarded_router(tags=["trading health"])
 
 
 class FeedOut(BaseModel):
