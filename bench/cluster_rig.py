@@ -172,6 +172,8 @@ async def start_node(
             str(names.partitions),
             "--port",
             str(free_port()),
+            "--admin-port",
+            str(free_port()),
             env={**os.environ, **env},
             stdout=handle,
             stderr=handle,

@@ -122,6 +122,8 @@ class Cluster:
             str(self.partitions),
             "--port",
             str(port),
+            "--admin-port",
+            str(free_port()),
             env={**os.environ, **self.env},
             stdout=handle,
             stderr=handle,

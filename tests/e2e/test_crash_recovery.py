@@ -60,7 +60,16 @@ class Server:
         env["ORDERGATE_API_RATE_BURST"] = "1000000"
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN), "serve", "--db", str(self.db), "--port", str(self.port)],
+                [
+                    str(BIN),
+                    "serve",
+                    "--db",
+                    str(self.db),
+                    "--port",
+                    str(self.port),
+                    "--admin-port",
+                    str(free_port()),
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -137,7 +137,17 @@ class Rig:
         with log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
                 str(BIN),
-                *("serve", "--db", str(self.db), "--port", str(port), "--amqp-url", amqp_url),
+                *(
+                    "serve",
+                    "--db",
+                    str(self.db),
+                    "--port",
+                    str(port),
+                    "--amqp-url",
+                    amqp_url,
+                    "--admin-port",
+                    str(free_port()),
+                ),
                 env=self.env,
                 stdout=out,
                 stderr=out,

@@ -6,16 +6,21 @@ import sys
 from pathlib import Path
 
 import click
-import uvicorn
 from rich.console import Console
 from rich.markup import escape
 
 from ordergate.api.app import create_app
+from ordergate.api.edge import server as api_server
 from ordergate.app.key_stores import open_key_store
 from ordergate.auth.keys import IssuedKey
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import ensure_first_key
-from ordergate.cli.process import configure_logging, tune_garbage_collector
+from ordergate.cli.process import (
+    StartupRefused,
+    configure_logging,
+    ensure_file_descriptors,
+    tune_garbage_collector,
+)
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import JournalError
 
@@ -25,6 +30,13 @@ console = Console(stderr=True)
 @click.command()
 @click.option("--host", default=None, help="interface to bind (ORDERGATE_HOST)")
 @click.option("--port", type=int, default=None, help="port (ORDERGATE_PORT)")
+@click.option(
+    "--admin-port",
+    type=int,
+    default=None,
+    help="the admin listener's port: health and the kill switch (ORDERGATE_ADMIN_PORT; "
+    "default: --port + 1)",
+)
 @click.option(
     "--db",
     default=None,
@@ -72,6 +84,7 @@ console = Console(stderr=True)
 def serve(
     host: str | None,
     port: int | None,
+    admin_port: int | None,
     db: str | None,
     venue: str | None,
     node_id: str | None,
@@ -87,6 +100,7 @@ def serve(
         for key, value in (
             ("host", host),
             ("port", port),
+            ("admin_port", admin_port),
             ("db", db),
             ("venue", venue),
             ("node_id", node_id),
@@ -103,6 +117,11 @@ def serve(
         settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
     tune_garbage_collector()
+    try:
+        ensure_file_descriptors(settings.api_max_connections + settings.admin_max_connections)
+    except StartupRefused as exc:
+        console.print(f"[red]cannot start:[/] {escape(exc.message)}")
+        sys.exit(1)
     key_store: KeyStore | None = None
     try:
         key_store = open_key_store(settings.db)
@@ -113,18 +132,16 @@ def serve(
         console.print(f"[red]cannot start:[/] {escape(exc.message)}")
         sys.exit(1)
     base = f"http://{settings.host}:{settings.port}"
+    admin = f"http://{settings.admin_host}:{settings.admin_listener_port}"
     console.print(
         f"[bold]ordergate[/] on {base}  journal: {settings.db}  venue: {settings.venue}\n"
-        f"  API docs: {base}/docs   health: {base}/health"
+        f"  API docs: {base}/docs   health: {base}/health\n"
+        f"  admin listener (health, kill switch): {admin}"
     )
     if first_key is not None:
         announce_first_key(first_key, base)
-    uvicorn.run(
-        create_app(settings, key_store),
-        host=settings.host,
-        port=settings.port,
-        log_level=uvicorn_log_level(settings.log_level),
-        access_log=False,  # off: no request line, header or key ever reaches a log
+    api_server.serve(
+        create_app(settings, key_store), settings, uvicorn_log_level(settings.log_level)
     )
 
 

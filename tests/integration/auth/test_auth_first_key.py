@@ -8,14 +8,15 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from tests.integration.auth.auth_support import ORDERGATE, cli
 from tests.waiting import eventually_sync
 
+from ordergate.api.edge.server import ApiServer
 from ordergate.cli import serve as cli_module
 from ordergate.cli.main import main as cli_main
 
@@ -35,7 +36,16 @@ def serve(db: Path, output: Path, *requests: tuple[str, dict[str, str]]) -> list
     env |= {"ORDERGATE_LOG_LEVEL": "DEBUG", "ORDERGATE_PAPER_BARS_PER_SECOND": "0"}
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [str(ORDERGATE), "serve", "--db", str(db), "--port", str(port)],
+            [
+                str(ORDERGATE),
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--admin-port",
+                str(free_port()),
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -83,17 +93,18 @@ def test_serve_fresh_db_prints_admin_key_once_later_starts_print_none(tmp_path: 
 
 
 @pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """`serve` without uvicorn (the call is recorded), logging set-up or GC tuning."""
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(cli_module.uvicorn, "run", lambda app, **kw: calls.append(kw))
+def no_server(monkeypatch: pytest.MonkeyPatch) -> list[uvicorn.Config]:
+    """`serve` without a server (its uvicorn settings are recorded), logging set-up or GC
+    tuning."""
+    calls: list[uvicorn.Config] = []
+    monkeypatch.setattr(ApiServer, "run", lambda server, *a, **kw: calls.append(server.config))
     monkeypatch.setattr(cli_module, "configure_logging", lambda *a, **kw: None)
     monkeypatch.setattr(cli_module, "tune_garbage_collector", lambda: None)
     return calls
 
 
 def test_serve_in_memory_every_start_prints_a_fresh_admin_key(
-    no_server: list[dict[str, Any]],
+    no_server: list[uvicorn.Config],
 ) -> None:
     runs = [CliRunner().invoke(cli_main, ["serve", "--db", ":memory:"]) for _ in range(2)]
 
@@ -105,19 +116,19 @@ def test_serve_in_memory_every_start_prints_a_fresh_admin_key(
 
 
 def test_serve_access_log_off_and_uvicorn_never_at_trace(
-    no_server: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    no_server: list[uvicorn.Config], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ORDERGATE_LOG_LEVEL", "TRACE")
 
     result = CliRunner().invoke(cli_main, ["serve", "--db", ":memory:"])
 
     assert result.exit_code == 0, result.output
-    assert no_server[0]["access_log"] is False
-    assert no_server[0]["log_level"] == "debug"
+    assert no_server[0].access_log is False
+    assert no_server[0].log_level == "debug"
 
 
 def test_serve_on_an_unreachable_database_says_so_and_exits_1(
-    no_server: list[dict[str, Any]],
+    no_server: list[uvicorn.Config],
 ) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
