@@ -10,8 +10,9 @@ A JSON body is then vetted by the one decoder the API trusts (`vet_json`): UTF-8
 no key twice in one object (a client that sends `quantity` twice must not have one of
 them silently win), at most `MAX_JSON_DEPTH` levels of nesting, strings of at most
 `MAX_JSON_STRING` characters, and no control character or lone surrogate in any string
-or key (they would reach the journal, the logs and PostgreSQL, which refuses NUL). FastAPI
-parses the body again afterwards; a body that passes here parses there to the same value.
+or key (they would reach the journal, the logs and PostgreSQL, which refuses NUL). The
+value it decodes is the one FastAPI validates (`guard.VettedRequest`): the body is parsed
+once.
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ def is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def vet_json(body: bytes) -> None:
-    """`MalformedRequest` (with its reason code) unless `body` is JSON the API accepts."""
+def vet_json(body: bytes) -> Any:
+    """The decoded document, or `MalformedRequest` (with its reason code) unless `body`
+    is JSON the API accepts."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -116,6 +118,7 @@ def vet_json(body: bytes) -> None:
     except ValueError as exc:  # an integer of more digits than Python converts
         raise MalformedRequest(f"the body is not usable JSON: {exc}", code="JSON_INVALID") from None
     _check_tree(value)
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

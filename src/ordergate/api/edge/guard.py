@@ -36,7 +36,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from starlette.types import Scope
+from starlette.types import Receive, Scope
 
 from ordergate.api.auth import API_KEY_HEADER_BYTES, PUBLIC_PATHS, ApiAccess, required_scope
 from ordergate.api.edge.body import (
@@ -56,6 +56,8 @@ ADMIN_LISTENER: Final = "admin"
 API_LISTENER: Final = "api"
 LISTENER_STATE_KEY: Final = "listener"
 """The listener a request came in on, in its ASGI scope's `state` (set by the server)."""
+BODY_RECEIVED: Final = "ordergate.body_received"
+"""In the ASGI scope: the server has the request's whole body already (set by the protocol)."""
 
 HEALTH_PATHS: Final = frozenset({"/health", "/live", "/ready"})
 """The probes the admin listener answers beside the admin routes."""
@@ -158,8 +160,7 @@ class GuardedRoute(APIRoute):
                 return await handle(request)
             try:
                 if policy.reads_body:
-                    body = await read_within_limits(request, policy, edge.body_timeout)
-                    request = Request(request.scope, replay(body, request.receive))
+                    request = await read_within_limits(request, policy, edge.body_timeout)
                 return await handle(request)
             finally:
                 in_flight.leave()
@@ -201,16 +202,36 @@ async def admit(scope: Scope, policy: RoutePolicy, edge: Edge) -> InFlight | Non
     return in_flight
 
 
-async def read_within_limits(request: Request, policy: RoutePolicy, timeout: float) -> bytes:
-    """Step 6: the body, read within its limit and deadline, and vetted if it is JSON."""
-    try:
-        async with asyncio.timeout(timeout):
-            body = await read_body(request.receive, policy.body_limit)
-    except TimeoutError:
-        raise body_timed_out(timeout) from None
+async def read_within_limits(request: Request, policy: RoutePolicy, timeout: float) -> Request:
+    """Step 6: the request FastAPI is given, its body read within its limit and deadline,
+    and vetted if it is JSON (FastAPI takes the vetted value rather than parse it again).
+
+    When the server has already received the whole body (`BODY_RECEIVED`, set by the
+    protocol), reading it cannot wait, and no deadline is armed for it.
+    """
+    if request.scope.get(BODY_RECEIVED):
+        body = await read_body(request.receive, policy.body_limit)
+    else:
+        try:
+            async with asyncio.timeout(timeout):
+                body = await read_body(request.receive, policy.body_limit)
+        except TimeoutError:
+            raise body_timed_out(timeout) from None
+    receive = replay(body, request.receive)
     if body and is_json(request.scope["headers"]):
-        vet_json(body)
-    return body
+        return VettedRequest(request.scope, receive, vet_json(body))
+    return Request(request.scope, receive)
+
+
+class VettedRequest(Request):
+    """A request whose JSON body has been decoded by `vet_json` already."""
+
+    def __init__(self, scope: Scope, receive: Receive, document: Any) -> None:
+        super().__init__(scope, receive)
+        self._document = document
+
+    async def json(self) -> Any:
+        return self._document
 
 
 def client_address(scope: Scope) -> str:

@@ -36,6 +36,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from ordergate.api.edge.guard import BODY_RECEIVED
 from ordergate.api.trace_ids import new_trace_id
 
 log = structlog.get_logger("ordergate.api.edge")
@@ -139,9 +140,13 @@ class GuardedH11Protocol(H11Protocol):
             self._stop_draining()  # the refused body has ended: the connection lives on
         if waiting and not self._waiting_for_head():
             self._cancel_head_deadline()
-            # The body stays in the kernel until the route guard has checked the key.
             if self.conn.their_state is h11.SEND_BODY:
+                # The body stays in the kernel until the route guard has checked the key.
                 self.flow.pause_reading()
+            else:
+                # The whole request came at once (its task has not run yet): the guard
+                # need not arm a deadline to read its body.
+                self.scope[BODY_RECEIVED] = True  # type: ignore[typeddict-unknown-key]
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
