@@ -280,6 +280,7 @@ async def test_slow_and_idle_clients_while_orders_flow_and_an_admin_halts(server
     await bot.aclose()
     await admin.aclose()
     assert halted.status_code == 200, halted.text
+    print(f"HALT answered in {halt_seconds * 1000:.0f} ms, /ready in {ready_seconds * 1000:.0f} ms")
     assert halt_seconds < 1.0
     assert ready_seconds < 1.0
     assert ready.status_code == 200
