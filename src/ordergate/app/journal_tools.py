@@ -1,4 +1,4 @@
-"""The operator's journal checks (`ordergate replay`, `ordergate verify-journal`), apart
+"""The operator's journal tools (`ordergate replay`, `verify-journal`, `export`), apart
 from how the command line shows them.
 
 A SQLite journal is one file, one partition. A PostgreSQL journal is every partition of a
@@ -9,11 +9,21 @@ anything. `JournalError` when a database cannot be read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ordergate.domain.errors import JournalError
+from ordergate.engine.jsonl import (
+    Head,
+    JsonlReport,
+    JsonlVerifier,
+    footer_line,
+    header_line,
+    record_line,
+)
+from ordergate.engine.records import JournalRecord
 from ordergate.engine.replay import (
     VerificationReport,
     replay_records,
@@ -139,3 +149,96 @@ def _partition_list(partitions: dict[int, PartitionInfo]) -> str:
     if not partitions:
         return "none"
     return "partitions " + ", ".join(str(p) for p in partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which records to export: from `from_seq` or the first at or after `from_ts`, to
+    `to_seq` or the last before the first one after `to_ts` (either end open if None).
+    A time window is cut at whole records, so the records exported stay one chain."""
+
+    from_seq: int | None = None
+    to_seq: int | None = None
+    from_ts: int | None = None
+    to_ts: int | None = None
+
+    @property
+    def after_seq(self) -> int:
+        """Where reading can start: just before `from_seq`."""
+        return max(0, (self.from_seq or 1) - 1)
+
+    def started(self, record: JournalRecord) -> bool:
+        if self.from_seq is not None and record.seq < self.from_seq:
+            return False
+        return self.from_ts is None or record.ts >= self.from_ts
+
+    def ended(self, record: JournalRecord) -> bool:
+        if self.to_seq is not None and record.seq > self.to_seq:
+            return True
+        return self.to_ts is not None and record.ts > self.to_ts
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    records: int
+    heads: list[Head]
+
+
+async def _export(
+    journals: dict[int, AsyncIterator[JournalRecord]], out: BinaryIO, window: Window
+) -> ExportSummary:
+    out.write(header_line(journals))
+    heads: list[Head] = []
+    count = 0
+    for partition, records in journals.items():
+        started = False
+        async for record in records:
+            if window.ended(record):
+                break
+            if not started and not window.started(record):
+                continue
+            started = True
+            out.write(record_line(record))
+            count += 1
+            heads.append(Head(partition, record.seq, record.hash))
+    last = {head.partition: head for head in heads}
+    out.write(footer_line(last.values(), count))
+    return ExportSummary(count, list(last.values()))
+
+
+async def export_file(path: Path, out: BinaryIO, window: Window) -> ExportSummary:
+    """Write a SQLite journal's records in `window` to `out` as JSON lines."""
+    store = _sqlite(path)
+    try:
+        records = store.records_after(window.after_seq)
+        return await _export({store.partition: records}, out, window)
+    finally:
+        await store.close()
+
+
+async def export_cluster(
+    dsn: str, out: BinaryIO, window: Window, only: int | None
+) -> ExportSummary:
+    """Write every partition's records (or `only` that one's) in `window`, read in one
+    snapshot, to `out` as JSON lines, a partition after another."""
+    async with open_snapshot(dsn, application_name="ordergate export") as snapshot:
+        partitions = sorted(snapshot.partitions)
+        if only is not None:
+            if only not in snapshot.partitions:
+                raise JournalError(
+                    f"partition {only} has no journal; the database has "
+                    f"{_partition_list(snapshot.partitions)}"
+                )
+            partitions = [only]
+        journals = {p: snapshot.journal(p).records_after(window.after_seq) for p in partitions}
+        return await _export(journals, out, window)
+
+
+def verify_jsonl(path: Path) -> JsonlReport:
+    """Check an exported file on its own: every link, every payload, the footer's heads.
+    `FileNotFoundError` if there is no such file."""
+    verifier = JsonlVerifier()
+    with path.open("rb") as lines:
+        for line in lines:
+            verifier.line(line)
+    return verifier.finish()

@@ -1,6 +1,7 @@
-"""`ordergate replay` and `ordergate verify-journal`: a journal checked by replaying it,
-SQLite or PostgreSQL (every partition, read in one snapshot). The checks are
-`app.journal_tools`; this module shows them."""
+"""`ordergate replay`, `ordergate verify-journal` and `ordergate export`: a journal checked
+by replaying it, SQLite or PostgreSQL (every partition, read in one snapshot), or written
+out as JSON lines and checked from the file alone. The work is `app.journal_tools`; this
+module shows it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,10 +19,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ordergate.app.journal_tools import (
+    Window,
+    export_cluster,
+    export_file,
     replay_cluster,
     replay_file,
     verify_cluster,
     verify_file,
+    verify_jsonl,
 )
 from ordergate.config.settings import is_postgres_url
 from ordergate.domain.errors import JournalError
@@ -106,16 +112,29 @@ def replay(db: str, partition: int | None) -> None:
 
 
 @click.command("verify-journal")
-@click.option("--db", required=True, help=_JOURNAL_DB_HELP)
-def verify_journal(db: str) -> None:
+@click.option("--db", default=None, help=_JOURNAL_DB_HELP)
+@click.option(
+    "--jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="verify a file written by `ordergate export --jsonl` instead, on its own",
+)
+def verify_journal(db: str | None, jsonl: Path | None) -> None:
     """Check the hash chain and that replay reproduces the stored read models.
 
     On PostgreSQL every partition's chain is checked (and its head row against the chain's
     end), and the shared read models must be exactly the union of the partitions' replays.
     Journals and read models are read in one REPEATABLE READ, READ ONLY transaction, so a
     live cluster's appends cannot show as differences; nothing is taken over, locked,
-    written or migrated. Exit 1 on any problem.
+    written or migrated. With `--jsonl FILE`: every record's link and payload, and the
+    heads its footer claims, from the file alone. Exit 1 on any problem.
     """
+    if (db is None) == (jsonl is None):
+        raise click.UsageError("give one of --db and --jsonl")
+    if jsonl is not None:
+        _verify_jsonl(jsonl)
+        return
+    assert db is not None
     if is_postgres_url(db):
         _run_on_postgres(_verify_postgres(db))
         return
@@ -129,6 +148,101 @@ def verify_journal(db: str) -> None:
         return
     _echo_problems(report.problems)
     sys.exit(1)
+
+
+def _verify_jsonl(path: Path) -> None:
+    try:
+        report = verify_jsonl(path)
+    except FileNotFoundError as exc:
+        raise click.BadParameter(f"{path} does not exist", param_hint="--jsonl") from exc
+    click.echo(f"records    {report.records}")
+    for head in report.heads.values():
+        start = report.starts[head.partition]
+        click.echo(f"partition  {head.partition}: seq {start}..{head.seq}, head {head.hash.hex()}")
+        if start > 1:
+            click.echo(f"           starts after seq {start - 1}: its link to it is taken on trust")
+    if report.ok:
+        click.echo("verified   every link and payload; the footer's heads match")
+        return
+    _echo_problems(report.problems)
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--db", required=True, help=_JOURNAL_DB_HELP)
+@click.option("--jsonl", "as_jsonl", is_flag=True, default=True, help="JSON lines (the format)")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="the file to write (default: standard output)",
+)
+@click.option("--from", "start", default=None, help="first seq, or a time (ISO 8601)")
+@click.option("--to", "end", default=None, help="last seq, or a time (ISO 8601)")
+@click.option(
+    "--partition",
+    type=click.IntRange(min=0),
+    default=None,
+    help="PostgreSQL: only this partition (default: every partition, one after another)",
+)
+def export(
+    db: str,
+    as_jsonl: bool,
+    output: Path | None,
+    start: str | None,
+    end: str | None,
+    partition: int | None,
+) -> None:
+    """Write journal records as JSON lines with their hashes (`verify-journal --jsonl`
+    checks such a file on its own). A time window is cut at whole records: from the first
+    at or after --from to the last before the first after --to."""
+    del as_jsonl  # the one format there is
+    window = _window(start, end)
+    if partition is not None and not is_postgres_url(db):
+        raise click.BadParameter("applies to a PostgreSQL journal only", param_hint="--partition")
+    # A file is written beside its name and renamed when whole: a failed export never
+    # leaves a half-written file, nor clobbers the one there.
+    partial = None if output is None else output.with_name(output.name + ".partial")
+    try:
+        with ExitStack() as stack:
+            out = stack.enter_context(partial.open("wb")) if partial else sys.stdout.buffer
+            if is_postgres_url(db):
+                try:
+                    summary = asyncio.run(export_cluster(db, out, window, partition))
+                except JournalError as exc:
+                    console.print(f"[red]{escape(exc.message)}[/]", soft_wrap=True)
+                    sys.exit(1)
+            else:
+                summary = _on_file(db, lambda path: export_file(path, out, window))
+        if partial is not None and output is not None:
+            partial.replace(output)
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+    heads = ", ".join(f"partition {h.partition} to seq {h.seq}" for h in summary.heads)
+    console.print(f"exported {summary.records} records" + (f" ({heads})" if heads else ""))
+
+
+def _window(start: str | None, end: str | None) -> Window:
+    first, first_ts = _bound(start, "--from")
+    last, last_ts = _bound(end, "--to")
+    return Window(from_seq=first, to_seq=last, from_ts=first_ts, to_ts=last_ts)
+
+
+def _bound(value: str | None, option: str) -> tuple[int | None, int | None]:
+    """(seq, None) for a number, (None, ns since the epoch) for a time."""
+    if value is None:
+        return None, None
+    if value.isdigit():
+        return int(value), None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter("a seq number or an ISO 8601 time", param_hint=option) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return None, int(moment.timestamp() * 1_000_000) * 1000
 
 
 def _echo_problems(problems: list[str]) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import msgspec
@@ -270,3 +271,33 @@ async def test_replay_sqlite_partition_option_refused() -> None:
 
     assert result.exit_code == 2
     assert "PostgreSQL journal only" in result.stderr
+
+
+async def test_export_postgres_every_partition_then_verify_the_file_exit_0(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    out = tmp_path / "cluster.jsonl"
+
+    exported = await cli("export", "--db", cluster.dsn, "--jsonl", "-o", str(out))
+    verified = await cli("verify-journal", "--jsonl", str(out))
+
+    assert exported.exit_code == 0, exported.output
+    assert verified.exit_code == 0, verified.output
+    for p, owner in cluster.owners.items():
+        assert f"partition  {p}: seq 1..{owner.head_seq}, head " in verified.output
+
+
+async def test_export_postgres_one_partition_holds_only_its_records(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    out = tmp_path / "one.jsonl"
+
+    exported = await cli("export", "--db", cluster.dsn, "--partition", "1", "-o", str(out))
+    lines = out.read_bytes().splitlines()
+    missing = await cli("export", "--db", cluster.dsn, "--partition", "7", "-o", str(out))
+
+    assert exported.exit_code == 0, exported.output
+    assert {msgspec.json.decode(line)["partition"] for line in lines[1:-1]} == {1}
+    assert missing.exit_code == 1
+    assert "partition 7 has no journal" in missing.output
+    assert out.read_bytes().splitlines() == lines  # a failed export leaves the file as it was
