@@ -11,7 +11,8 @@ The order is the one a restart and a takeover both need (notes/scale-out.md §5)
 4. give accounts the journal has never seen their opening cash;
 5. reconcile every account with the venue, then keep reconciling (timer, dirty marks);
 6. start the market-data feeds (paper pace, ticker polls);
-7. with RabbitMQ, start the event relay and consume the partition's signal queue.
+7. with `ORDERGATE_AUDIT_JSONL`, follow the journal into the audit file;
+8. with RabbitMQ, start the event relay and consume the partition's signal queue.
 
 `close` undoes it in the opposite order, signals first so nothing new comes in; each step
 is closed even if one before it failed, as each holds something.
@@ -36,6 +37,7 @@ from ordergate.domain.limits import LimitsBook
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import Journal
 from ordergate.engine.replay import replay_records
+from ordergate.store.audit_file import AuditFile, audit_path
 
 log = structlog.get_logger("ordergate.partition")
 
@@ -66,6 +68,7 @@ class Partition:
     engine: Engine
     wiring: VenueWiring
     messaging: Messaging | None = None
+    audit: AuditFile | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -75,6 +78,8 @@ class Partition:
         if self.messaging is not None:
             closers.append(self.messaging.aclose)
         closers += [self._cancel_tasks, self.engine.stop]
+        if self.audit is not None:
+            closers.append(self.audit.stop)  # after the engine: its last commits too
         if self.wiring.close is not None:
             closers.append(self.wiring.close)
         closers.append(self.store.close)
@@ -145,6 +150,8 @@ async def start_partition(
             asyncio.create_task(feed(), name=f"p{partition.number}-{wiring.venue.name}-feed")
             for feed in wiring.feeds
         ]
+        if settings.audit_jsonl is not None:
+            partition.audit = await open_audit_file(settings, store, engine)
         if signals is not None:
             partition.messaging = await open_messaging(
                 connection=signals.connection,
@@ -173,3 +180,18 @@ async def start_partition(
         instruments=sorted(state.instruments),
     )
     return partition
+
+
+async def open_audit_file(settings: Settings, store: PartitionStore, engine: Engine) -> AuditFile:
+    """The partition's audit file, caught up with the journal and woken by each commit."""
+    assert settings.audit_jsonl is not None
+    audit = AuditFile(
+        audit_path(settings.audit_jsonl, store.partition),
+        store,
+        store.partition,
+        max_bytes=settings.audit_jsonl_max_bytes,
+        backups=settings.audit_jsonl_backups,
+    )
+    await audit.start(store.head_seq)
+    engine.subscribe(lambda _event: audit.notify())
+    return audit

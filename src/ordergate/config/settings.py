@@ -400,6 +400,19 @@ class Settings(BaseSettings):
         validation_alias=_seed002("ENABLE_DRY_RUN"),
         description="signals run the whole path and journal what they would send, sending nothing",
     )
+    audit_jsonl: Path | None = Field(
+        default=None,
+        description="append every committed journal event to this JSON-lines file "
+        "(the format of `ordergate export --jsonl`), after commit; rotated by size",
+    )
+    audit_jsonl_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=65_536,
+        description="the audit file is rotated (to <name>.1, ...) once it is this large",
+    )
+    audit_jsonl_backups: int = Field(
+        default=5, ge=0, le=1000, description="rotated audit files kept"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
