@@ -9,7 +9,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt bench-signals clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-signals bench-history clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-ccxt: $(STAMP)
 # Needs PostgreSQL and RabbitMQ (ORDERGATE_TEST_PG_DSN, ORDERGATE_TEST_AMQP_URL or the defaults).
 bench-signals: $(STAMP)
 	$(BIN)/python -m bench.signals_end_to_end --runs 3
+
+# A journal of 200,000 filled and 20,000 resting orders, and half of it: memory, start-up
+# and verification against history (a few minutes).
+bench-history: $(STAMP)
+	$(BIN)/python -m bench.history
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
