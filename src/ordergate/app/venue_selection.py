@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,7 +28,6 @@ import structlog
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.limits import Rate
 from ordergate.domain.orders import Order
 from ordergate.domain.values import ZERO, OrderStatus
 from ordergate.engine.clock import WallClock
@@ -40,18 +38,7 @@ from ordergate.engine.state import OmsState
 from ordergate.engine.venue_reports import VenueBalance, VenueOrderReport, VenuePosition
 from ordergate.matching.market import PaperMarket, load_demo_market, load_market
 from ordergate.matching.restore import RestoredOrder
-from ordergate.simulators.bybit import (
-    DEFAULT_INSTRUMENTS,
-    BybitSimulator,
-    RemoteSimulator,
-    SimulatorConfig,
-    ccxt_settings,
-)
-from ordergate.simulators.bybit.ccxt_settings import SimulatorEndpoints
-from ordergate.simulators.bybit.rest import CLIENT_HEADER
-from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
 from ordergate.venues.paper.venue import PaperVenue
-from ordergate.venues.polled_quotes import PolledQuotes
 from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 log = structlog.get_logger("ordergate.venue_selection")
@@ -114,8 +101,14 @@ async def open_venue(
             settings = settings.model_copy(update={"paper_balances": held})
         return _paper(settings, state, session)
     if holds is None:
+        # ccxt and the simulator are imported here, on first use: they take a second to
+        # load, which a paper venue and the journal tools need not wait for.
+        from ordergate.app.ccxt_wiring import open_bybit_sim, open_ccxt
+
         return await (
-            _bybit_sim(settings, state) if settings.venue == "bybit-sim" else _ccxt(settings)
+            open_bybit_sim(settings, state)
+            if settings.venue == "bybit-sim"
+            else open_ccxt(settings)
         )
     if settings.venue == "bybit-sim" and settings.sim_url is None:
         raise InvalidRequest(
@@ -170,138 +163,6 @@ def _paper_market(settings: Settings) -> PaperMarket:
     if settings.paper_data is None:
         return load_demo_market(loop=settings.paper_loop)
     return load_market(settings.paper_data, loop=settings.paper_loop)
-
-
-async def _bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
-    if settings.sim_url is not None:
-        return await _on_simulator(settings, _remote_simulator(settings.sim_url, settings))
-    if state.last_ts:
-        raise InvalidRequest(
-            "the in-process Bybit simulator starts empty and this journal has history: "
-            "it would disagree with the venue at once. Use a new journal (or --db :memory:), "
-            "or a simulator that outlives ordergate (`ordergate simulate bybit`, --sim-url)"
-        )
-    balances = {"USDT": settings.sim_usdt}
-    pace = settings.sim_bars_per_second
-    sim_config = (
-        SimulatorConfig(balances=balances, market="replay", replay_bars_per_second=pace)
-        if pace > 0
-        else SimulatorConfig(balances=balances, market="manual")
-    )
-    simulator = BybitSimulator(sim_config)
-    await simulator.start(host="127.0.0.1", port=settings.sim_port)
-    log.info(
-        "bybit simulator started",
-        rest=simulator.rest_url,
-        control=f"{simulator.rest_url}/sim/",
-        market=sim_config.market,
-    )
-    try:
-        wiring = await _on_simulator(settings, simulator)
-    except BaseException:
-        await simulator.stop()
-        raise
-    wiring.close = simulator.stop
-    return wiring
-
-
-def _remote_simulator(url: str, settings: Settings) -> RemoteSimulator:
-    defaults = RemoteSimulator(url)
-    secret = settings.sim_api_secret
-    return RemoteSimulator(
-        url,
-        api_key=settings.sim_api_key or defaults.api_key,
-        api_secret=defaults.api_secret if secret is None else secret.get_secret_value(),
-    )
-
-
-async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> VenueWiring:
-    """ccxt's `bybit` connected to `simulator`, trading every instrument it lists."""
-    api_key, api_secret = simulator.api_credentials
-    config = _ccxt_config(
-        settings,
-        exchange_id="bybit",
-        symbols=tuple(spec.symbol for spec in DEFAULT_INSTRUMENTS),
-        market_type="swap",
-        api_key=api_key,
-        api_secret=api_secret,
-        live=False,
-        overrides={
-            **ccxt_settings(simulator, timeout_ms=int(settings.venue_request_timeout * 1000)),
-            # The simulator logs who sent each request (/sim/requests): this node.
-            "headers": {CLIENT_HEADER: settings.node_name},
-        },
-        name="bybit-sim",
-    )
-    return await _connected(settings, CcxtVenue(config))
-
-
-async def _ccxt(settings: Settings) -> VenueWiring:
-    if not settings.ccxt_exchange or not settings.ccxt_symbols:
-        raise InvalidRequest("venue ccxt needs ORDERGATE_CCXT_EXCHANGE and ORDERGATE_CCXT_SYMBOLS")
-    if settings.ccxt_api_key is None or settings.ccxt_api_secret is None:
-        raise InvalidRequest(
-            "venue ccxt needs ORDERGATE_CCXT_API_KEY and ORDERGATE_CCXT_API_SECRET"
-        )
-    if settings.ccxt_live and settings.ccxt_sandbox:
-        raise InvalidRequest("ORDERGATE_CCXT_LIVE and ORDERGATE_CCXT_SANDBOX exclude each other")
-    password = settings.ccxt_password
-    config = _ccxt_config(
-        settings,
-        exchange_id=settings.ccxt_exchange,
-        symbols=tuple(settings.ccxt_symbols),
-        market_type=settings.ccxt_market_type,
-        api_key=settings.ccxt_api_key.get_secret_value(),
-        api_secret=settings.ccxt_api_secret.get_secret_value(),
-        live=settings.ccxt_live,
-        password=None if password is None else password.get_secret_value(),
-        sandbox=settings.ccxt_sandbox,
-        options=settings.ccxt_options,
-    )
-    return await _connected(settings, CcxtVenue(config))
-
-
-def _ccxt_config(settings: Settings, **fields: Any) -> CcxtVenueConfig:
-    return CcxtVenueConfig(
-        account=settings.default_account,
-        request_rate=Rate(settings.venue_request_rate, settings.venue_request_burst),
-        request_timeout=settings.venue_request_timeout,
-        max_payload_bytes=settings.venue_max_payload_bytes,
-        retry=settings.venue_retry,
-        poll_interval=settings.venue_poll_interval,
-        confirm_after=settings.venue_confirm_after,
-        fill_grace=settings.venue_fill_grace,
-        **fields,
-    )
-
-
-async def _connected(settings: Settings, venue: CcxtVenue) -> VenueWiring:
-    """Connect, take the first prices, and wire the wall clock and the ticker poll."""
-    await venue.connect()
-    quotes = PolledQuotes(venue.fetch_quotes, settings.quote_poll_interval)
-    try:
-        await quotes.refresh()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await venue.disconnect()
-        raise
-    account = settings.default_account
-
-    async def reported(name: str) -> dict[str, Decimal]:
-        balances = await venue.get_balances(name)
-        return {b.currency: b.balance for b in balances if b.balance != ZERO}
-
-    return VenueWiring(
-        venue=venue,
-        clock=WallClock(),
-        market=quotes,
-        instruments=venue.instruments,
-        accounts=[account],
-        opening_balances=reported,
-        opening_reason=f"opening balance reported by {venue.name}",
-        feeds=[quotes.run],
-        lanes=settings.venue_lanes,
-    )
 
 
 def reseed_paper_venue(venue: PaperVenue, state: OmsState) -> None:
