@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from ordergate.domain.errors import JournalCorrupted
 from ordergate.domain.events import Event
@@ -81,6 +81,11 @@ class JournalFold:
         return event
 
 
+PROGRESS_EVERY: Final = 4096
+"""Records between two calls of a replay's `progress` (a progress bar redrawn per record
+took a sixth of the replay)."""
+
+
 async def replay_records(
     records: AsyncIterator[JournalRecord],
     partition: int,
@@ -89,6 +94,7 @@ async def replay_records(
     """Check every link while folding the events; stop at the first broken record."""
     fold = JournalFold(partition)
     report = VerificationReport()
+    events = 0
     async for record in records:
         try:
             fold.apply(record)
@@ -98,11 +104,15 @@ async def replay_records(
         except Exception as exc:  # a stored event the domain refuses is corruption too
             report.problems.append(f"seq {record.seq}: replay failed: {exc!r}")
             break
-        report.events += 1
-        report.head_seq = record.seq
+        events += 1
+        if progress is not None and events % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress is not None and events % PROGRESS_EVERY:
+        progress(events % PROGRESS_EVERY)
+    report.events = events
+    if events:
+        report.head_seq = fold.seq
         report.head_hash = fold.head_hash.hex()
-        if progress is not None:
-            progress(1)
     report.digest = state_digest(fold.state)
     return fold.state, report
 
