@@ -234,7 +234,7 @@ async def authorize(
 API_KEY_DEPENDENCIES: Final[list[DependsParam]] = [Security(authorize)]
 
 
-def caller(connection: HTTPConnection) -> ApiKey:
+async def caller(connection: HTTPConnection) -> ApiKey:
     """The key `authorize` verified for this request."""
     key: ApiKey | None = getattr(connection.state, "api_key", None)
     if key is None:

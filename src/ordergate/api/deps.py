@@ -1,6 +1,10 @@
 """The dependencies routes declare, each typed for what the route needs: the trading
 interface, the read models, the settings, the risk limits, the wait for the venue's
-answer, the cluster node. Routes never see the whole `Application`."""
+answer, the cluster node. Routes never see the whole `Application`.
+
+Each is `async def`, though none awaits: FastAPI runs a plain `def` dependency on a
+worker thread, and that hop cost about 15% of the event loop's time per order request.
+"""
 
 from __future__ import annotations
 
@@ -21,27 +25,27 @@ def _application(request: Request) -> Application:
     return application
 
 
-def get_trading(request: Request) -> Trading:
+async def get_trading(request: Request) -> Trading:
     return _application(request).trading
 
 
-def get_reads(request: Request) -> ReadModels:
+async def get_reads(request: Request) -> ReadModels:
     return _application(request).reads
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return _application(request).settings
 
 
-def get_limits(request: Request) -> LimitsBook:
+async def get_limits(request: Request) -> LimitsBook:
     return _application(request).limits
 
 
-def get_node(request: Request) -> NodeStatus | None:
+async def get_node(request: Request) -> NodeStatus | None:
     return _application(request).node
 
 
-def get_venue_name(request: Request) -> str:
+async def get_venue_name(request: Request) -> str:
     return _application(request).venue_name
 
 
@@ -57,7 +61,7 @@ class VenueWait:
         return await self._trading.wait_for_venue(order_id, self._timeout)
 
 
-def get_venue_wait(request: Request) -> VenueWait:
+async def get_venue_wait(request: Request) -> VenueWait:
     application = _application(request)
     return VenueWait(application.trading, application.settings.api_wait_ms / 1000)
 
