@@ -45,7 +45,9 @@ from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
+from starlette.types import Scope as StarletteScope
 
+from ordergate.api.errors import error_body
 from ordergate.auth.keys import ApiKey, Scope
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.ratelimit import FailedAttempts, RateLimiter
@@ -195,6 +197,12 @@ api_key_header = APIKeyHeader(
 )
 
 
+def client_address(scope: StarletteScope) -> str:
+    """The client's address, as failed key attempts are counted by."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 def route_path(connection: HTTPConnection) -> str:
     """The matched route's path template (`/v1/orders/{order_id}`), else the URL path."""
     route = connection.scope.get("route")
@@ -220,12 +228,8 @@ async def authorize(
     if path in PUBLIC_PATHS:
         return None
     edge = connection.app.state.edge
-    client = connection.client
     key: ApiKey = await edge.access.admit(
-        presented,
-        connection.scope.get("method", "GET"),
-        path,
-        client.host if client else "unknown",
+        presented, connection.scope.get("method", "GET"), path, client_address(connection.scope)
     )
     state.api_key = key
     return key
@@ -256,7 +260,7 @@ def _refusal(exc: AccessDenied) -> JSONResponse:
     headers = {"WWW-Authenticate": "APIKey"} if status == 401 else {}
     return JSONResponse(
         status_code=status,
-        content={"reason_code": exc.code, "detail": exc.message},
+        content=error_body(exc.code, exc.message),
         headers=headers,
     )
 

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ordergate.api.errors import status_of
+from ordergate.api.errors import error_body, status_of
 from ordergate.domain.errors import InvalidRequest
 
 log = structlog.get_logger("ordergate.api")
@@ -94,7 +94,7 @@ async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> N
     )
     response = JSONResponse(
         status_code=status_of(refusal),
-        content={"reason_code": refusal.code, "detail": refusal.message},
+        content=error_body(refusal.code, refusal.message),
         headers={TRACE_ID_HEADER: new_trace_id()},  # the one presented cannot be echoed
     )
     await response(scope, receive, send)

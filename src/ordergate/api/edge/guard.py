@@ -21,8 +21,10 @@ handler reads anything; in this order:
    JSON body vetted (`ordergate.api.edge.body.vet_json`);
 7. the route, given the body already read.
 
-A refusal before the body is read leaves it unread: the connection is closed once the
-answer is out (`ordergate.api.edge.protocol`), so an unwanted body is never buffered.
+A refusal before the body is read leaves it unread: the server pauses reading after
+each request head, so the body stays in the kernel, and once the answer is out at most a
+bounded remainder is read and discarded; past the bound the connection closes
+(`ordergate.api.edge.protocol`). An unwanted body is never buffered.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import Receive, Scope
 
-from ordergate.api.auth import API_KEY_HEADER_BYTES, PUBLIC_PATHS, ApiAccess, required_scope
+from ordergate.api.auth import (
+    API_KEY_HEADER_BYTES,
+    PUBLIC_PATHS,
+    ApiAccess,
+    client_address,
+    required_scope,
+)
 from ordergate.api.edge.body import (
     body_timed_out,
     declared_length,
@@ -107,7 +115,8 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class RoutePolicy:
-    """What the guard of one route needs to know, fixed when the app is built."""
+    """What the guard of one route needs to know, worked out from the settings on the
+    route's first request (`Edge.policy`) and kept."""
 
     path: str
     public: bool
@@ -232,11 +241,6 @@ class VettedRequest(Request):
 
     async def json(self) -> Any:
         return self._document
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 def check_head_size(scope: Scope, limit: int) -> None:

@@ -36,7 +36,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from ordergate.api.edge.guard import BODY_RECEIVED
+from ordergate.api.edge.guard import BODY_RECEIVED, LISTENER_STATE_KEY
+from ordergate.api.errors import error_body
 from ordergate.api.trace_ids import new_trace_id
 
 log = structlog.get_logger("ordergate.api.edge")
@@ -55,7 +56,7 @@ _REASONS: Final = {
 def canned_response(status: int, reason_code: str, detail: str) -> bytes:
     """A whole HTTP/1.1 answer in the API's error shape, that closes the connection:
     for the moments before there is a request the app could answer."""
-    body = json.dumps({"reason_code": reason_code, "detail": detail}).encode()
+    body = json.dumps(error_body(reason_code, detail)).encode()
     head = (
         f"HTTP/1.1 {status} {_REASONS[status]}\r\n"
         "content-type: application/json\r\n"
@@ -97,7 +98,8 @@ class GuardedH11Protocol(H11Protocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        super().__init__(config, server_state, {**app_state, "listener": self.listener.name}, _loop)
+        state = {**app_state, LISTENER_STATE_KEY: self.listener.name}
+        super().__init__(config, server_state, state, _loop)
         self._refused = False
         self._head_deadline: asyncio.TimerHandle | None = None
         self._drain_deadline: asyncio.TimerHandle | None = None
