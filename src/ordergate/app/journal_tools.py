@@ -91,14 +91,7 @@ async def verify_file(path: Path, progress: Progress) -> VerificationReport:
 async def replay_cluster(dsn: str, only: int | None, progress: Progress) -> list[PartitionReplay]:
     """Replay every partition of a PostgreSQL journal (or `only` that one), in one snapshot."""
     async with open_snapshot(dsn, application_name="ordergate replay") as snapshot:
-        partitions = snapshot.partitions
-        if only is not None:
-            if only not in partitions:
-                raise JournalError(
-                    f"partition {only} has no journal; the database has "
-                    f"{_partition_list(partitions)}"
-                )
-            partitions = {only: partitions[only]}
+        partitions = _chosen(snapshot.partitions, only)
         advance = progress("replaying", sum(p.records for p in partitions.values()))
         replays = []
         for p in partitions:
@@ -145,6 +138,17 @@ def _head_problems(info: PartitionInfo, report: VerificationReport) -> list[str]
     return []
 
 
+def _chosen(partitions: dict[int, PartitionInfo], only: int | None) -> dict[int, PartitionInfo]:
+    """Every partition, or `only` that one (`JournalError` if it has no journal)."""
+    if only is None:
+        return partitions
+    if only not in partitions:
+        raise JournalError(
+            f"partition {only} has no journal; the database has {_partition_list(partitions)}"
+        )
+    return {only: partitions[only]}
+
+
 def _partition_list(partitions: dict[int, PartitionInfo]) -> str:
     if not partitions:
         return "none"
@@ -188,10 +192,11 @@ async def _export(
     journals: dict[int, AsyncIterator[JournalRecord]], out: BinaryIO, window: Window
 ) -> ExportSummary:
     out.write(header_line(journals))
-    heads: list[Head] = []
+    heads: dict[int, Head] = {}  # the last record written of each partition
     count = 0
     for partition, records in journals.items():
         started = False
+        last: JournalRecord | None = None
         async for record in records:
             if window.ended(record):
                 break
@@ -200,10 +205,11 @@ async def _export(
             started = True
             out.write(record_line(record))
             count += 1
-            heads.append(Head(partition, record.seq, record.hash))
-    last = {head.partition: head for head in heads}
-    out.write(footer_line(last.values(), count))
-    return ExportSummary(count, list(last.values()))
+            last = record
+        if last is not None:
+            heads[partition] = Head(partition, last.seq, last.hash)
+    out.write(footer_line(heads.values(), count))
+    return ExportSummary(count, list(heads.values()))
 
 
 async def export_file(path: Path, out: BinaryIO, window: Window) -> ExportSummary:
@@ -222,15 +228,10 @@ async def export_cluster(
     """Write every partition's records (or `only` that one's) in `window`, read in one
     snapshot, to `out` as JSON lines, a partition after another."""
     async with open_snapshot(dsn, application_name="ordergate export") as snapshot:
-        partitions = sorted(snapshot.partitions)
-        if only is not None:
-            if only not in snapshot.partitions:
-                raise JournalError(
-                    f"partition {only} has no journal; the database has "
-                    f"{_partition_list(snapshot.partitions)}"
-                )
-            partitions = [only]
-        journals = {p: snapshot.journal(p).records_after(window.after_seq) for p in partitions}
+        journals = {
+            p: snapshot.journal(p).records_after(window.after_seq)
+            for p in sorted(_chosen(snapshot.partitions, only))
+        }
         return await _export(journals, out, window)
 
 

@@ -22,12 +22,13 @@ from typing import Protocol
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 
-from ordergate.bus.events_out import EventRelay, OutboxCursor, RecordSource
+from ordergate.bus.events_out import EventRelay, OutboxCursor
 from ordergate.bus.signals_in import SignalConsumer, SignalDelivery, SignalHandler
 from ordergate.domain.errors import OrderGateError
 from ordergate.domain.signal_model import decode_signal
 from ordergate.engine.commands import ProcessSignal
 from ordergate.engine.engine import Engine
+from ordergate.engine.ports import RecordSource
 
 log = structlog.get_logger("ordergate.messaging")
 

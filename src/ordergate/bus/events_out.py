@@ -45,6 +45,7 @@ from ordergate.domain.errors import (
     JournalCorrupted,
     JournalError,
 )
+from ordergate.engine.ports import RecordSource
 from ordergate.engine.records import JournalRecord
 
 DEFAULT_EXCHANGE: Final = "order-manager.order_events"
@@ -54,12 +55,6 @@ APP_ID: Final = "ordergate"
 _BROKER_ERRORS: Final = (*CONNECTION_EXCEPTIONS, TimeoutError)
 
 log = structlog.get_logger("ordergate.bus.events_out")
-
-
-class RecordSource(Protocol):
-    """Where the relay reads the journal (every journal store has it)."""
-
-    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]: ...
 
 
 class OutboxCursor(Protocol):

@@ -223,10 +223,6 @@ class JsonlVerifier:
         if count != self.report.records:
             self._problem(f"{where}: claims {count} records, the file holds {self.report.records}")
 
-    def _header_partitions(self) -> list[int]:
-        partitions = (self._header or {}).get("partitions", [])
-        return partitions if isinstance(partitions, list) else []
-
     def _object(self, raw: bytes, where: str) -> dict[str, Any] | None:
         try:
             value = json.loads(raw)

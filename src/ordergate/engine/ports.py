@@ -101,7 +101,16 @@ class Venue(Protocol):
 # --- journal ----------------------------------------------------------------------------
 
 
-class Journal(Protocol):
+class RecordSource(Protocol):
+    """Where a follower of the journal reads it: replay, the event relay, the audit file,
+    export (every journal store, and a PostgreSQL snapshot's partition, is one)."""
+
+    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+        """Stored records of this journal's partition after `after_seq`, in seq order."""
+        ...
+
+
+class Journal(RecordSource, Protocol):
     """Append-only, hash-chained event store of one partition, with read models in the
     same transaction.
 
@@ -114,10 +123,6 @@ class Journal(Protocol):
 
     async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
         """Durably append events and apply read-model changes atomically; return last seq."""
-        ...
-
-    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
-        """Stored records of this journal's partition after `after_seq`, in seq order."""
         ...
 
     async def close(self) -> None: ...

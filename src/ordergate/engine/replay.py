@@ -19,6 +19,7 @@ from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, check_link
 from ordergate.engine.codec import decode
 from ordergate.engine.digest import state_digest
+from ordergate.engine.ports import RecordSource
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
@@ -129,11 +130,9 @@ async def verify_store(
     return report
 
 
-class PartitionJournal(Protocol):
+class PartitionJournal(RecordSource, Protocol):
     @property
     def partition(self) -> int: ...
-
-    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]: ...
 
 
 async def verify_partitions(

@@ -28,25 +28,18 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+from typing import BinaryIO, Final
 
 import structlog
 
 from ordergate.engine.jsonl import Head, footer_line, header_line, record_line
-from ordergate.engine.records import JournalRecord
+from ordergate.engine.ports import RecordSource
 
 POLL_SECONDS: Final = 1.0
 _TAIL: Final = 1 << 20  # bytes read from the end of the file to find its last record
 
 log = structlog.get_logger("ordergate.store.audit_file")
-
-
-class RecordSource(Protocol):
-    """Where the audit file reads the journal (every journal store has it)."""
-
-    def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]: ...
 
 
 class AuditFile:
@@ -189,8 +182,8 @@ class AuditFile:
 
 
 def _seq_and_hash(line: bytes) -> tuple[int, bytes]:
-    """The seq and hash of a record line (its envelope comes before the event)."""
-    envelope = json.loads(line[: line.index(b',"event":')] + b"}")
+    """The seq and hash of a record line."""
+    envelope = json.loads(line)
     return int(envelope["seq"]), bytes.fromhex(envelope["hash"])
 
 

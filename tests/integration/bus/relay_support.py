@@ -14,7 +14,7 @@ from aio_pika.abc import AbstractConnection
 from tests.fakes import BTC
 
 from ordergate.bus.envelope import Envelope, EnvelopeFold
-from ordergate.bus.events_out import EventRelay, OutboxCursor, RecordSource
+from ordergate.bus.events_out import EventRelay, OutboxCursor
 from ordergate.domain.events import (
     BalanceAdjusted,
     Event,
@@ -26,6 +26,7 @@ from ordergate.domain.events import (
     OrderSubmitted,
 )
 from ordergate.domain.values import LiquiditySide, OrderType, Side, TimeInForce
+from ordergate.engine.ports import RecordSource
 
 D = Decimal
 T0 = 1_700_000_000_000_000_000
