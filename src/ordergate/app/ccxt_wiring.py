@@ -1,5 +1,6 @@
 """The ccxt venues: a real exchange (`venue = ccxt`) and ccxt's `bybit` against the Bybit
-simulator (`venue = bybit-sim`), connected and wired for an engine.
+simulator (`venue = bybit-sim`), connected and wired for an engine. `may_send`, a
+cluster node's partition lease, goes to the venue, which asks it as each request leaves.
 
 Apart from `venue_selection` so that ccxt (and the simulator's web server) load only when
 one of them is chosen: importing ccxt takes about a second, which `Oms` on the paper
@@ -9,6 +10,7 @@ venue, `ordergate serve` on it, and the journal tools need not pay.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,9 +38,12 @@ from ordergate.venues.polled_quotes import PolledQuotes
 log = structlog.get_logger("ordergate.venue_selection")
 
 
-async def open_bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
+async def open_bybit_sim(
+    settings: Settings, state: OmsState, may_send: Callable[[], bool] | None = None
+) -> VenueWiring:
     if settings.sim_url is not None:
-        return await _on_simulator(settings, _remote_simulator(settings.sim_url, settings))
+        remote = _remote_simulator(settings.sim_url, settings)
+        return await _on_simulator(settings, remote, may_send)
     if state.last_ts:
         raise InvalidRequest(
             "the in-process Bybit simulator starts empty and this journal has history: "
@@ -61,7 +66,7 @@ async def open_bybit_sim(settings: Settings, state: OmsState) -> VenueWiring:
         market=sim_config.market,
     )
     try:
-        wiring = await _on_simulator(settings, simulator)
+        wiring = await _on_simulator(settings, simulator, may_send)
     except BaseException:
         await simulator.stop()
         raise
@@ -79,7 +84,9 @@ def _remote_simulator(url: str, settings: Settings) -> RemoteSimulator:
     )
 
 
-async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> VenueWiring:
+async def _on_simulator(
+    settings: Settings, simulator: SimulatorEndpoints, may_send: Callable[[], bool] | None
+) -> VenueWiring:
     """ccxt's `bybit` connected to `simulator`, trading every instrument it lists."""
     api_key, api_secret = simulator.api_credentials
     config = _ccxt_config(
@@ -97,10 +104,10 @@ async def _on_simulator(settings: Settings, simulator: SimulatorEndpoints) -> Ve
         },
         name="bybit-sim",
     )
-    return await _connected(settings, CcxtVenue(config))
+    return await _connected(settings, CcxtVenue(config, may_send=may_send))
 
 
-async def open_ccxt(settings: Settings) -> VenueWiring:
+async def open_ccxt(settings: Settings, may_send: Callable[[], bool] | None = None) -> VenueWiring:
     if not settings.ccxt_exchange or not settings.ccxt_symbols:
         raise InvalidRequest("venue ccxt needs ORDERGATE_CCXT_EXCHANGE and ORDERGATE_CCXT_SYMBOLS")
     if settings.ccxt_api_key is None or settings.ccxt_api_secret is None:
@@ -122,7 +129,7 @@ async def open_ccxt(settings: Settings) -> VenueWiring:
         sandbox=settings.ccxt_sandbox,
         options=settings.ccxt_options,
     )
-    return await _connected(settings, CcxtVenue(config))
+    return await _connected(settings, CcxtVenue(config, may_send=may_send))
 
 
 def _ccxt_config(settings: Settings, **fields: Any) -> CcxtVenueConfig:

@@ -114,13 +114,14 @@ async def start_partition(
     them too). `session`: tells this run's venue client order ids apart from a previous run's where
     the venue forgets (the paper venue). `holds`: the accounts this partition runs, where
     the accounts are spread over partitions (a cluster). `may_act`: asked before every
-    append and venue request (a cluster's lease).
+    append and venue request (a cluster's lease), by the engine and again by the venue as
+    the request leaves.
     """
     try:
         state, report = await replay_records(store.records_after(), store.partition)
         if not report.ok:
             raise JournalCorrupted(f"partition {store.partition}: {report.problems[0]}")
-        wiring = await open_venue(settings, state, session, holds)
+        wiring = await open_venue(settings, state, session, holds, may_act)
     except BaseException:
         await store.close()
         raise

@@ -85,6 +85,7 @@ async def open_venue(
     state: OmsState,
     session: str,
     holds: Callable[[str], bool] | None = None,
+    may_send: Callable[[], bool] | None = None,
 ) -> VenueWiring:
     """The venue `settings` name, connected and ready for an engine over `state`.
 
@@ -94,6 +95,10 @@ async def open_venue(
     (`default_account`): the partition holding it connects, every other partition gets an
     `UnassignedVenue`. Every node of a cluster must trade on the same simulator, so
     `bybit-sim` needs `sim_url` there.
+
+    `may_send`: a cluster node's partition lease. A ccxt venue asks it again as each
+    request leaves, since a request can wait there (budget, throttle) long after the
+    engine asked; the paper venue answers in process, so the engine's asking suffices.
     """
     if settings.venue == "paper":
         if holds is not None:
@@ -106,9 +111,9 @@ async def open_venue(
         from ordergate.app.ccxt_wiring import open_bybit_sim, open_ccxt
 
         return await (
-            open_bybit_sim(settings, state)
+            open_bybit_sim(settings, state, may_send)
             if settings.venue == "bybit-sim"
-            else open_ccxt(settings)
+            else open_ccxt(settings, may_send)
         )
     if settings.venue == "bybit-sim" and settings.sim_url is None:
         raise InvalidRequest(
@@ -116,7 +121,7 @@ async def open_venue(
             "(ordergate simulate bybit) and give its URL (--sim-url)"
         )
     if holds(settings.default_account):
-        return await open_venue(settings, state, session)
+        return await open_venue(settings, state, session, may_send=may_send)
     name = "bybit-sim" if settings.venue == "bybit-sim" else settings.ccxt_exchange or "ccxt"
     return VenueWiring(
         venue=UnassignedVenue(name, live=settings.ccxt_live),

@@ -2,6 +2,9 @@
 
 `may_send`, when given, is asked right before every attempt: a node whose partition
 lease has lapsed sends nothing more (the request is withheld and `on_withheld` called).
+An attempt can still wait a long time inside the venue adapter (its request budget, the
+exchange's throttle), so an adapter given the same check asks it again as the request
+leaves, and raises `JournalFenced` when it says no: withheld the same way.
 
 Requests run on a fixed number of lanes; an order always uses the same lane, so its
 submit, cancel and replace reach the venue in the order they were decided, and no task is
@@ -29,7 +32,12 @@ from typing import Final
 import msgspec
 import structlog
 
-from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
+from ordergate.domain.errors import (
+    AmbiguousVenueError,
+    JournalFenced,
+    RejectedByVenue,
+    RetryableVenueError,
+)
 from ordergate.engine.ids import order_number_of
 from ordergate.engine.ports import Venue
 from ordergate.engine.retry import RetryPolicy
@@ -204,14 +212,11 @@ class VenueDispatcher:
         while True:
             attempt += 1
             if self._may_send is not None and not self._may_send():
-                # This node no longer owns the partition: whoever does now will ask the
-                # venue about this order before it acts. Nothing more leaves from here.
-                log.error("venue request withheld: ownership lost", order_id=request.order_id)
-                if self._on_withheld is not None:
-                    self._on_withheld()
-                return _WITHHELD
+                return self._withhold(request)
             try:
                 return await self._call(request)
+            except JournalFenced:
+                return self._withhold(request)  # the adapter's own check, as it would send
             except RetryableVenueError as exc:
                 if attempt >= self._retry.max_attempts:
                     return self._gave_up(request, exc)
@@ -235,6 +240,14 @@ class VenueDispatcher:
                 if isinstance(request, QueryRequest):
                     return QueryFailed(request.order_id, repr(exc))
                 return RequestAmbiguous(request.order_id, _KIND[type(request)], repr(exc))
+
+    def _withhold(self, request: VenueRequest) -> _Withheld:
+        # This node no longer owns the partition: whoever does now will ask the venue
+        # about this order before it acts. Nothing more leaves from here.
+        log.error("venue request withheld: ownership lost", order_id=request.order_id)
+        if self._on_withheld is not None:
+            self._on_withheld()
+        return _WITHHELD
 
     async def _call(self, request: VenueRequest) -> VenueOutcome | None:
         venue = self._venue

@@ -162,7 +162,10 @@ class PartitionLease:
         while self._lost is None:
             await asyncio.sleep(timing.heartbeat_interval)
             try:
-                # Holding the lock is what counts, not merely a live session.
+                # Holding the lock is what counts, not merely a live session. It held when
+                # the question was asked, not when the answer is read: a process frozen in
+                # between must not count the freeze as renewed time.
+                asked = time.monotonic()
                 held = await self._connection.fetchval(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                     "AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted "
@@ -179,7 +182,7 @@ class PartitionLease:
             if not held:
                 self._lose("the lock is no longer held by this session")
                 return
-            self._renewed = time.monotonic()
+            self._renewed = asked
 
     def _lose(self, reason: str) -> None:
         if self._lost is not None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from ordergate.domain.errors import VenueError
+from ordergate.domain.errors import JournalFenced, VenueError
 from ordergate.engine.venue_reports import VenueEvent, VenueFill, VenueOrderReport, VenueReconnected
 from ordergate.venues.ccxt.dialects import Dialect, OrderRef
 from ordergate.venues.ccxt.errors import UnmappedVenueValue
@@ -246,7 +246,7 @@ class Intake:
         await asyncio.sleep(delay)
         try:
             await work()
-        except VenueError as exc:
+        except (VenueError, JournalFenced) as exc:  # fenced: this node may send no more
             log.warning("venue follow-up failed", error=str(exc))
         except Exception:
             log.exception("venue follow-up crashed")

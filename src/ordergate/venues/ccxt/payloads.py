@@ -31,6 +31,14 @@ ccxt lets an unreadable payload through, and that loses or invents facts:
 
 The limit counts bytes of UTF-8 text, after aiohttp has read the whole body or message
 (it offers no bound of its own on a client response).
+
+The same subclass holds what leaves: given `may_send` (a cluster node's partition lease),
+every REST request asks it in `fetch`, after ordergate's budget and ccxt's throttle have
+let the request through and just before aiohttp sends it. Asked any earlier (when the
+engine hands the request over), a process frozen while it waits on those (SIGSTOP, a
+stalled VM) would send it on waking, long after another node took the partition over.
+When `may_send` says no, the request is not sent and `JournalFenced` is raised: nothing
+happened, and this node may send nothing more.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from ccxt.async_support.base.ws.functions import (  # type: ignore[import-untype
     is_json_encoded_object,
 )
 
-from ordergate.domain.errors import AmbiguousVenueError, VenueError
+from ordergate.domain.errors import AmbiguousVenueError, JournalFenced, VenueError
 from ordergate.venues.ccxt.errors import PAYLOAD_UNREADABLE, UnreadablePayload
 
 log = structlog.get_logger("ordergate.venues.ccxt")
@@ -151,17 +159,41 @@ class StrictClient(Client):  # type: ignore[misc]
             guard.refuse_frame(f"a message ccxt could not handle ({type(exc).__name__}: {exc})")
 
 
-def strict_exchange(exchange_class: Any, settings: dict[str, Any], guard: PayloadGuard) -> Any:
-    """An exchange of `exchange_class` (REST or websocket) whose payloads `guard` holds."""
+def strict_exchange(
+    exchange_class: Any,
+    settings: dict[str, Any],
+    guard: PayloadGuard,
+    may_send: Callable[[], bool] | None = None,
+) -> Any:
+    """An exchange of `exchange_class` (REST or websocket) whose payloads `guard` holds
+    and whose REST requests `may_send` (None: always) lets out."""
     exchange = _strict_class(exchange_class)(settings)
     exchange.payload_guard = guard
+    exchange.may_send = may_send
     return exchange
 
 
 @functools.cache
 def _strict_class(exchange_class: Any) -> Any:
-    """A subclass of a ccxt exchange class with three hooks of ccxt's overridden: the
-    REST body before it is parsed, the parser itself, and the websocket client."""
+    """A subclass of a ccxt exchange class with four hooks of ccxt's overridden: the REST
+    request as it leaves, the REST body before it is parsed, the parser itself, and the
+    websocket client."""
+
+    async def fetch(
+        self: Any,
+        url: str,
+        method: str = "GET",
+        headers: Any = None,
+        body: Any = None,
+    ) -> Any:
+        # ccxt's fetch awaits nothing before it hands the request to aiohttp: past here,
+        # only aiohttp's own connecting stands between this check and the send.
+        if self.may_send is not None and not self.may_send():
+            raise JournalFenced(
+                f"{method} {url.partition('?')[0]} withheld: "
+                "this node may no longer act for the partition"
+            )
+        return await exchange_class.fetch(self, url, method, headers, body)
 
     def on_rest_response(
         self: Any,
@@ -199,6 +231,8 @@ def _strict_class(exchange_class: Any) -> Any:
         (exchange_class,),
         {
             "__module__": __name__,
+            "may_send": None,
+            "fetch": fetch,
             "on_rest_response": on_rest_response,
             "on_json_response": staticmethod(parse_answer),
             "client": client,

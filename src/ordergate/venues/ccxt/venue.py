@@ -11,6 +11,10 @@ A submit's receipt carries the venue order id and `accepted=False`: the acceptan
 the rejection) arrives on the stream, or from the follow-up lookup if the stream stays
 silent. Orders are named to the venue by their client order id throughout.
 `fetch_quotes` reads the venue's tickers for `PolledQuotes`, under the same budget.
+
+A cluster node gives the venue its partition lease as `may_send`: every REST request asks
+it as the request leaves (`payloads`), not when the engine hands it over, and one it
+withholds raises `JournalFenced` with nothing sent.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,7 +31,12 @@ import ccxt.async_support as ccxt_rest  # type: ignore[import-untyped]
 import ccxt.pro as ccxt_pro  # type: ignore[import-untyped]
 import structlog
 
-from ordergate.domain.errors import RejectedByVenue, RetryableVenueError, VenueError
+from ordergate.domain.errors import (
+    JournalFenced,
+    RejectedByVenue,
+    RetryableVenueError,
+    VenueError,
+)
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, Side
@@ -74,8 +83,13 @@ class _Session:
 class CcxtVenue:
     """One exchange account through ccxt, as an ordergate `Venue`."""
 
-    def __init__(self, config: CcxtVenueConfig) -> None:
+    def __init__(
+        self, config: CcxtVenueConfig, *, may_send: Callable[[], bool] | None = None
+    ) -> None:
+        """`may_send`: asked as each REST request leaves; once it says no, nothing more
+        is sent (None: always send)."""
         self._config = config
+        self._may_send = may_send
         self._dialect: Dialect = dialect_for(config.exchange_id)
         self._budget = RequestBudget(config.request_rate)
         self._events: asyncio.Queue[VenueEvent] = asyncio.Queue()
@@ -115,8 +129,9 @@ class CcxtVenue:
         guard = PayloadGuard(
             self._config.max_payload_bytes, self._dialect.json_stream, self._unreadable
         )
-        rest = _exchange(ccxt_rest, self._config.exchange_id, settings, guard)
-        ws = _exchange(ccxt_pro, self._config.exchange_id, settings, guard)
+        exchange_id, may_send = self._config.exchange_id, self._may_send
+        rest = _exchange(ccxt_rest, exchange_id, settings, guard, may_send)
+        ws = _exchange(ccxt_pro, exchange_id, settings, guard, may_send)
         if self._config.sandbox:
             rest.set_sandbox_mode(True)
             ws.set_sandbox_mode(True)
@@ -193,7 +208,7 @@ class CcxtVenue:
                     entry.ccxt_symbol, call.type, call.side, call.amount, call.price, call.params
                 ),
             )
-        except (RejectedByVenue, RetryableVenueError):
+        except (RejectedByVenue, RetryableVenueError, JournalFenced):
             self._tracker.refused(request.client_order_id)  # nothing to track at the venue
             raise
         venue_order_id = order.get("id") or None
@@ -233,7 +248,7 @@ class CcxtVenue:
             await self._dialect.amend(
                 session.gateway, entry, ref, order_type, side, qty, price, stop_price
             )
-        except (RejectedByVenue, RetryableVenueError):
+        except (RejectedByVenue, RetryableVenueError, JournalFenced):
             self._tracker.replace_requested(client_order_id, symbol, None)  # nothing changed
             raise
         session.intake.confirm_later(client_order_id, symbol, self._config.confirm_after)
@@ -370,9 +385,15 @@ class CcxtVenue:
         return [session.markets.entry(symbol)] if session.markets.has(symbol) else []
 
 
-def _exchange(module: Any, exchange_id: str, settings: dict[str, Any], guard: PayloadGuard) -> Any:
+def _exchange(
+    module: Any,
+    exchange_id: str,
+    settings: dict[str, Any],
+    guard: PayloadGuard,
+    may_send: Callable[[], bool] | None,
+) -> Any:
     try:
         exchange_class = getattr(module, exchange_id)
     except AttributeError:
         raise UnsupportedByVenue(f"ccxt has no exchange {exchange_id!r}") from None
-    return strict_exchange(exchange_class, settings, guard)
+    return strict_exchange(exchange_class, settings, guard, may_send)
