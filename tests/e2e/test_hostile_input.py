@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -331,11 +332,16 @@ async def test_a_flood_of_unauthenticated_requests_turns_into_cheap_429s(server:
         memory_watched(server),
         httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": server.key}) as http,
     ):
+        started = time.monotonic()
         await asyncio.gather(*(flood(answers) for _ in range(50)))
+        flooded_for = time.monotonic() - started
         bot = await http.get("/v1/account")
 
-    assert answers.count(401) <= 21  # the default burst of failed attempts
-    assert answers.count(429) >= 5000 - 21
+    # The default burst of failed attempts, and one more a second (the default rate) for
+    # as long as the flood lasted: a loaded machine makes it last longer.
+    allowed = 20 + 1 + math.ceil(flooded_for)
+    assert answers.count(401) <= allowed
+    assert answers.count(429) >= 5000 - allowed
     assert bot.status_code == 200  # another address is not held to the flood's failures
 
 
