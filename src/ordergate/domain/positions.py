@@ -8,7 +8,7 @@ position snapshots are compared with the book (reconciliation), never copied int
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,10 +55,14 @@ class FillEffect:
 
 
 class PositionBook:
-    def __init__(self) -> None:
+    def __init__(self, *, dedupe: bool = True) -> None:
+        """`dedupe`: remember every trade id to apply each once (the engine's book, fed
+        by venues that resend); a book fed only fills it made itself, each once (the
+        paper venue's ledger), need not hold one id per fill ever made."""
         self._positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, list[Position]] = {}
         self._seen_trades: set[tuple[str, str, str]] = set()
+        self._dedupe = dedupe
 
     def __iter__(self) -> Iterator[Position]:
         return iter(self._positions.values())
@@ -77,12 +81,28 @@ class PositionBook:
     def has_fill(self, account: str, order_id: str, trade_id: str) -> bool:
         return (account, order_id, trade_id) in self._seen_trades
 
+    def restore(self, position: Position) -> None:
+        """Hold a position as a checkpoint had it (after the positions opened before it)."""
+        self._positions[(position.account, position.symbol)] = position
+        self._by_account.setdefault(position.account, []).append(position)
+
+    def forget_trades(self, account: str, order_id: str, trade_ids: Iterable[str]) -> None:
+        """Stop holding a retired order's trade ids: its order holds them, and the order
+        comes back with them (`remember_trades`) before any fill of it is applied."""
+        seen = self._seen_trades
+        for trade_id in trade_ids:
+            seen.discard((account, order_id, trade_id))
+
+    def remember_trades(self, account: str, order_id: str, trade_ids: Iterable[str]) -> None:
+        self._seen_trades.update((account, order_id, trade_id) for trade_id in trade_ids)
+
     def apply_fill(self, fill: OrderFilled, instrument: Instrument) -> FillEffect | None:
         """Apply a fill; return None, changing nothing, if its trade id was seen before."""
-        trade_key = (fill.account, fill.order_id, fill.trade_id)
-        if trade_key in self._seen_trades:
-            return None
-        self._seen_trades.add(trade_key)
+        if self._dedupe:
+            trade_key = (fill.account, fill.order_id, fill.trade_id)
+            if trade_key in self._seen_trades:
+                return None
+            self._seen_trades.add(trade_key)
         key = (fill.account, fill.symbol)
         position = self._positions.get(key)
         if position is None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Final
 
 from ordergate.domain.errors import InvalidRequest, RejectedByVenue
 from ordergate.domain.instruments import Instrument
@@ -69,6 +70,11 @@ from ordergate.matching.restore import RestoredOrder, check_restored_order
 from ordergate.matching.rules import ExecutionRules, taker_price
 from ordergate.matching.working import WorkingOrders
 
+# Closed orders the venue still answers for (queries, duplicate client order ids), and how
+# often (in orders placed) it forgets the older ones.
+CLOSED_ORDER_HISTORY: Final = 10_000
+FORGET_EVERY: Final = 1024
+
 
 class MatchingEngine:
     """A simulated exchange: orders, cash and positions, moved by steps of market data."""
@@ -81,9 +87,11 @@ class MatchingEngine:
         session: str,
         rules: Mapping[str, ExecutionRules] | None = None,
         start_ns: int = 0,
+        history: int = CLOSED_ORDER_HISTORY,
     ) -> None:
         """Create the books: `balances` is the cash per account and currency, `session`
-        makes ids unique across restarts, `start_ns` is the time before the first step."""
+        makes ids unique across restarts, `start_ns` is the time before the first step,
+        `history` how many closed orders it still answers for (a venue forgets too)."""
         by_symbol = {instrument.symbol: instrument for instrument in instruments}
         if len(by_symbol) != len(instruments):
             raise InvalidRequest("instruments repeat a symbol")
@@ -103,6 +111,7 @@ class MatchingEngine:
         self._session = session
         self._order_count = 0
         self._priority = 0
+        self._history = history
         self._orders: dict[tuple[str, str], PaperOrder] = {}
         self._venue_order_ids: set[str] = set()
 
@@ -151,6 +160,8 @@ class MatchingEngine:
         )
         self._orders[key] = order
         self._venue_order_ids.add(order.venue_order_id)
+        if self._order_count % FORGET_EVERY == 0:
+            self._forget_closed()
         reference = order.reserve_price
         point = self._working.point(request.symbol)
         if reference is None and point is not None:
@@ -378,6 +389,20 @@ class MatchingEngine:
         if not order.is_open:
             raise RejectedByVenue(f"order {client_order_id!r} is {order.status}", code=ORDER_CLOSED)
         return order
+
+    def _forget_closed(self) -> None:
+        """Forget the oldest closed orders beyond `history`, as a venue's order history
+        ends somewhere: memory stays bounded by what is open and recent."""
+        excess = len(self._orders) - self._working.open_count() - self._history
+        forgotten = []
+        for key, order in self._orders.items():
+            if excess <= 0:
+                break
+            if not order.is_open:
+                forgotten.append(key)
+                excess -= 1
+        for key in forgotten:
+            self._venue_order_ids.discard(self._orders.pop(key).venue_order_id)
 
     def _next_priority(self) -> int:
         self._priority += 1

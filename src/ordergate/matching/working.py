@@ -127,6 +127,9 @@ class WorkingOrders:
         """Open orders of `account` by priority (arrival order)."""
         return self._open.get(account, {})
 
+    def open_count(self) -> int:
+        return sum(len(orders) for orders in self._open.values())
+
     def reserved_margin(self, order: PaperOrder) -> Decimal:
         """Margin an open order reserves: its remainder at its own price (none if unpriced)."""
         price = order.reserve_price

@@ -17,6 +17,7 @@ from ordergate.matching import (
     SymbolUpdate,
     parse_timestamp_ns,
 )
+from ordergate.matching.core import CLOSED_ORDER_HISTORY
 
 D = Decimal
 T0 = parse_timestamp_ns("2024-01-02 00:00:00")  # a Tuesday, 00:00 UTC
@@ -55,8 +56,16 @@ def make_engine(
     rules: Mapping[str, ExecutionRules] | None = None,
     instruments: Sequence[Instrument] = (BTC, EURUSD),
     session: str = "s1",
+    history: int = CLOSED_ORDER_HISTORY,
 ) -> MatchingEngine:
-    return MatchingEngine(instruments, balances, session=session, rules=rules, start_ns=T0 - MINUTE)
+    return MatchingEngine(
+        instruments,
+        balances,
+        session=session,
+        rules=rules,
+        start_ns=T0 - MINUTE,
+        history=history,
+    )
 
 
 def points(*prices: str) -> tuple[PricePoint, ...]:

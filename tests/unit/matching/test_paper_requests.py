@@ -31,6 +31,7 @@ from ordergate.matching import (
     ExecutionRules,
     MarketDataError,
 )
+from ordergate.matching.core import FORGET_EVERY
 
 BUY, SELL = Side.BUY, Side.SELL
 LIMIT, MARKET, STOP = OrderType.LIMIT, OrderType.MARKET, OrderType.STOP
@@ -315,3 +316,20 @@ def test_step_earlier_than_venue_time_is_refused():
 
     with pytest.raises(MarketDataError, match="before the venue's time"):
         walk(engine, 4, "100.0")
+
+
+def test_closed_orders_beyond_the_history_are_forgotten_and_open_ones_kept():
+    """A venue's order history ends somewhere: memory follows what is open and recent."""
+    engine = make_engine(history=10)
+    walk(engine, 0, "100.0")
+    submit(engine, request("resting", BUY, LIMIT, "1", "50.0"))
+    placed = FORGET_EVERY + 5
+    for n in range(placed):
+        submit(engine, request(f"m{n}", BUY, MARKET, "0.001"))
+
+    assert engine.order_report("acc", "BTCUSDT", "resting") is not None
+    assert engine.order_report("acc", "BTCUSDT", "m0") is None  # forgotten
+    assert engine.order_report("acc", "BTCUSDT", f"m{placed - 1}") is not None
+    # Forgetting runs every FORGET_EVERY orders: between sweeps the history overshoots
+    # by less than that.
+    assert len(engine._orders) <= 1 + 10 + FORGET_EVERY

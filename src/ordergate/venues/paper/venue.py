@@ -18,6 +18,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Final
 
 from ordergate.domain.errors import InvalidRequest, RetryableVenueError
 from ordergate.domain.instruments import Instrument
@@ -32,7 +33,7 @@ from ordergate.engine.venue_reports import (
     VenueOrderRequest,
     VenuePosition,
 )
-from ordergate.matching.core import MatchingEngine
+from ordergate.matching.core import CLOSED_ORDER_HISTORY, MatchingEngine
 from ordergate.matching.feed import FeedStep, ReplayFeed
 from ordergate.matching.market import PaperMarket
 from ordergate.matching.restore import RestoredOrder
@@ -41,6 +42,10 @@ from ordergate.matching.rules import ExecutionRules
 # Behind schedule by more than this, the pacing loop starts a new schedule instead of
 # replaying the backlog in one burst.
 _MAX_LAG_SECONDS = 1.0
+
+
+# Executions per account the venue still lists (`get_fills`), as many as closed orders.
+FILL_HISTORY: Final = CLOSED_ORDER_HISTORY
 
 
 class PaperVenue:
@@ -67,9 +72,9 @@ class PaperVenue:
         self._name = name
         self._connected = False
         self._queue: deque[VenueEvent] = deque()
-        # Every execution since this venue started, per account (a restart forgets them,
-        # as the rest of its memory).
-        self._fills: dict[str, list[VenueFill]] = {}
+        # The latest executions since this venue started, per account (a restart forgets
+        # them, as the rest of its memory; a venue's execution history ends somewhere).
+        self._fills: dict[str, deque[VenueFill]] = {}
         self._ready = asyncio.Event()
 
     @classmethod
@@ -243,7 +248,10 @@ class PaperVenue:
             self._ready.set()
             for event in events:
                 if isinstance(event, VenueFill):
-                    self._fills.setdefault(event.account, []).append(event)
+                    fills = self._fills.get(event.account)
+                    if fills is None:
+                        fills = self._fills[event.account] = deque(maxlen=FILL_HISTORY)
+                    fills.append(event)
 
     def _require_connection(self) -> None:
         if not self._connected:
