@@ -39,6 +39,7 @@ ENGINE_SURFACE = frozenset(
         "engine.records",
         "engine.codec",
         "engine.chain",
+        "engine.checkpoint",
         "engine.jsonl",
         "engine.replay",
         "engine.views",

@@ -59,6 +59,7 @@ EXPECTED = frozenset(
         "EventPublishFailed",
         "JournalError",
         "JournalCorrupted",
+        "CheckpointUnreadable",
         "JournalFenced",
         "EngineStopped",
         "PartitionNotOwned",

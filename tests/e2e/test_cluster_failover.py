@@ -71,7 +71,9 @@ def cluster_env(broker: BrokerSession, tag: str, **extra: str) -> tuple[dict[str
 async def test_three_nodes_lose_one_under_load_and_every_signal_has_exactly_one_order(
     dsn: str, broker: BrokerSession, tmp_path: Path
 ):
-    env, queue = cluster_env(broker, "kill")
+    # Checkpoints every few signals: the survivors take the victim's partitions over from
+    # its checkpoints, not from their first events.
+    env, queue = cluster_env(broker, "kill", ORDERGATE_CHECKPOINT_EVERY_EVENTS="20")
     cluster = Cluster(dsn, 16, env, tmp_path)
     try:
         for node_id in ("n1", "n2", "n3"):
@@ -117,10 +119,19 @@ async def test_three_nodes_lose_one_under_load_and_every_signal_has_exactly_one_
         journaled = await cluster.signals_journaled()
         orders = await cluster.orders_by_signal()
         reports = await cluster.verify()
+        taken_over = {
+            line["partition"]: line.get("from_checkpoint")
+            for node in (cluster.nodes["n1"], cluster.nodes["n3"])
+            for line in node.lines()
+            if line.get("event") == "partition started" and line["partition"] in victim_partitions
+        }
     finally:
         await cluster.stop()
 
     assert victim_partitions, "the killed node owned no partition: the test proved nothing"
+    assert set(taken_over) == victim_partitions
+    # (a partition with fewer events than a checkpoint's worth has none to go on from)
+    assert any(taken_over.values()), f"every takeover replayed from seq 1: {taken_over}"
     assert sorted(journaled) == sorted(signal_ids)  # each exactly once
     assert orders == dict.fromkeys(signal_ids, 1)  # exactly one order each
     assert {p: r.problems for p, r in reports.items()} == {p: [] for p in range(16)}

@@ -324,8 +324,19 @@ class HealthOut(BaseModel):
     venue: str
     market_time: datetime | None
     journal_events: int
-    orders: int
+    orders: int = Field(
+        description="orders held in memory: the open ones and the finished ones retention keeps"
+    )
     open_orders: int
+    retired_orders: int = Field(
+        description="finished orders retired from memory; the journal and queries keep them"
+    )
+    events_since_checkpoint: int = Field(
+        description="events a restart would replay after the newest checkpoint"
+    )
+    checkpoint_age_seconds: float | None = Field(
+        description="age of the newest checkpoint this process wrote (null: none yet)"
+    )
     node: str | None = Field(None, description="a cluster node: its id")
     partitions: list[int] | None = Field(
         None, description="a cluster node: the partitions it runs now (counts above are theirs)"

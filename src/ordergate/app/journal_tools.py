@@ -30,6 +30,7 @@ from ordergate.engine.replay import (
     verify_partitions,
     verify_store,
 )
+from ordergate.engine.resume import resume
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.snapshot import PartitionInfo, open_snapshot
@@ -44,6 +45,8 @@ class PartitionReplay:
     partition: int
     state: OmsState
     report: VerificationReport
+    checkpoint_seq: int = 0  # went on from this checkpoint (0: from seq 1)
+    passed_over: tuple[str, ...] = ()  # checkpoints not used, and why
 
     @property
     def open_positions(self) -> int:
@@ -68,11 +71,23 @@ def _sqlite(path: Path) -> SqliteStore:
     return SqliteStore(path)
 
 
-async def replay_file(path: Path, progress: Progress) -> PartitionReplay:
-    """Replay a SQLite journal. `FileNotFoundError` if there is no such file."""
+async def replay_file(
+    path: Path, progress: Progress, from_checkpoint: bool = False
+) -> PartitionReplay:
+    """Replay a SQLite journal, from seq 1 or (`from_checkpoint`) as a start does.
+    `FileNotFoundError` if there is no such file."""
     store = _sqlite(path)
     try:
         advance = progress("replaying", store.count())
+        if from_checkpoint:
+            resumed = await resume(store, advance)
+            return PartitionReplay(
+                store.partition,
+                resumed.state,
+                resumed.report,
+                resumed.checkpoint_seq,
+                tuple(resumed.passed_over),
+            )
         state, report = await replay_records(store.records_after(), store.partition, advance)
     finally:
         await store.close()
@@ -80,10 +95,14 @@ async def replay_file(path: Path, progress: Progress) -> PartitionReplay:
 
 
 async def verify_file(path: Path, progress: Progress) -> VerificationReport:
-    """Check a SQLite journal's chain and that replay reproduces its read models."""
+    """Check a SQLite journal's chain, that replay reproduces its read models, and that
+    each checkpoint it keeps is the replayed state at its seq."""
     store = _sqlite(path)
     try:
-        return await verify_store(store, progress("verifying", store.count()))
+        checkpoints = [
+            c for seq in await store.checkpoint_seqs() if (c := await store.checkpoint(seq))
+        ]
+        return await verify_store(store, progress("verifying", store.count()), checkpoints)
     finally:
         await store.close()
 

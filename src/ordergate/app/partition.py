@@ -36,7 +36,7 @@ from ordergate.domain.errors import JournalCorrupted, OrderGateError
 from ordergate.domain.limits import LimitsBook
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import Journal
-from ordergate.engine.replay import replay_records
+from ordergate.engine.resume import resume
 from ordergate.store.audit_file import AuditFile, audit_path
 
 log = structlog.get_logger("ordergate.partition")
@@ -118,7 +118,8 @@ async def start_partition(
     the request leaves.
     """
     try:
-        state, report = await replay_records(store.records_after(), store.partition)
+        resumed = await resume(store)
+        state, report = resumed.state, resumed.report
         if not report.ok:
             raise JournalCorrupted(f"partition {store.partition}: {report.problems[0]}")
         wiring = await open_venue(settings, state, session, holds, may_act)
@@ -140,6 +141,9 @@ async def start_partition(
         reconcile_interval=settings.reconcile_interval_seconds,
         signal_policy=settings.signal_policy,
         may_act=may_act,
+        retention=settings.retention_policy(),
+        checkpoints=settings.checkpoint_policy(),
+        checkpointed_seq=resumed.checkpoint_seq,
     )
     partition = Partition(store.partition, store, engine, wiring)
     try:
@@ -178,6 +182,8 @@ async def start_partition(
         events=store.head_seq,
         orders=len(state.orders),
         open_orders=len(state.open_orders),
+        retired_orders=state.retired_count,
+        from_checkpoint=resumed.checkpoint_seq or None,
         instruments=sorted(state.instruments),
     )
     return partition

@@ -41,6 +41,7 @@ from ordergate.domain.events import (
     InstrumentUpdated,
     OrderEvent,
     OrderFilled,
+    RetiredOrderRecalled,
 )
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.replay import JournalFold
@@ -325,16 +326,18 @@ class EnvelopeFold:
     def _subject(self, event: Event) -> tuple[str | None, str | None, str | None]:
         """(account, symbol, trace id) an event is about.
 
-        Order events take their order's (most of them name only the order); an instrument
-        update its instrument's symbol; every other event its own `account`, `symbol` and
-        `trace_id` fields where it has them, so a new event type is routed without a
-        change here.
+        Order events take their order's (most of them name only the order), and so does a
+        recall; an instrument update its instrument's symbol; every other event its own
+        `account`, `symbol` and `trace_id` fields where it has them, so a new event type
+        is routed without a change here.
         """
         if isinstance(event, OrderEvent):
             order = self._state.orders[event.order_id]
             return order.account, order.symbol, order.trace_id
         if isinstance(event, InstrumentUpdated):
             return None, event.instrument.symbol, None
+        if isinstance(event, RetiredOrderRecalled):
+            return event.order.account, event.order.symbol, event.order.trace_id
         return (
             _text_field(event, "account"),
             _text_field(event, "symbol"),

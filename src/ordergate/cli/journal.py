@@ -85,8 +85,16 @@ _JOURNAL_DB_HELP = (
     default=None,
     help="PostgreSQL: replay only this partition (default: every partition)",
 )
-def replay(db: str, partition: int | None) -> None:
+@click.option(
+    "--from-checkpoint",
+    is_flag=True,
+    help="SQLite: go on from the newest checkpoint, as a start does (default: from seq 1)",
+)
+def replay(db: str, partition: int | None, from_checkpoint: bool) -> None:
     """Rebuild the state from the journal alone and print its digest.
+
+    With `--from-checkpoint`, as a start does: from the newest checkpoint that matches the
+    chain, then the events after it; the digest must be the full replay's.
 
     On PostgreSQL each partition is replayed on its own and printed with its digest, then a
     total. Every partition is read in one REPEATABLE READ, READ ONLY transaction: a
@@ -94,16 +102,24 @@ def replay(db: str, partition: int | None) -> None:
     writing or migrating anything.
     """
     if is_postgres_url(db):
+        if from_checkpoint:
+            raise click.BadParameter(
+                "applies to a SQLite journal only", param_hint="--from-checkpoint"
+            )
         _run_on_postgres(_replay_postgres(db, partition))
         return
     if partition is not None:
         raise click.BadParameter("applies to a PostgreSQL journal only", param_hint="--partition")
     with _progress() as progress:
-        replayed = _on_file(db, lambda path: replay_file(path, progress))
+        replayed = _on_file(db, lambda path: replay_file(path, progress, from_checkpoint))
     report, state = replayed.report, replayed.state
     if not report.ok:
         console.print(f"[red]replay stopped:[/] {report.problems[0]}")
         sys.exit(1)
+    for passed in replayed.passed_over:
+        console.print(f"[yellow]checkpoint passed over:[/] {escape(passed)}")
+    if from_checkpoint:
+        click.echo(f"from checkpoint {replayed.checkpoint_seq or 'none: seq 1'}")
     click.echo(f"events     {report.events}")
     click.echo(f"head       {report.head_seq} {report.head_hash}")
     click.echo(f"orders     {len(state.orders)} ({len(state.open_orders)} open)")
@@ -145,6 +161,8 @@ def verify_journal(db: str | None, jsonl: Path | None) -> None:
     click.echo(f"digest     {report.digest}")
     if report.ok:
         click.echo("verified   chain intact; read models match the replay")
+        if report.checkpoints:
+            click.echo(f"           {report.checkpoints} checkpoints: each the replay at its seq")
         return
     _echo_problems(report.problems)
     sys.exit(1)

@@ -25,7 +25,9 @@ from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.signal_policy import SignalPolicy
 from ordergate.domain.values import OrderType
+from ordergate.engine.checkpoint import CheckpointPolicy
 from ordergate.engine.reconcile import ReconcilePolicy, Remedy
+from ordergate.engine.retention import RetentionPolicy
 from ordergate.engine.retry import RetryPolicy
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
@@ -219,6 +221,27 @@ class Settings(BaseSettings):
         description="remedy per difference, e.g. ORDERGATE_RECONCILE__POSITION_MISMATCH=ALERT",
     )
     max_batch: int = Field(default=4096, ge=1)
+    retention_max_age_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="finished orders leave the engine's memory this long after finishing",
+    )
+    checkpoint_every_events: int | None = Field(
+        default=100_000,
+        ge=1,
+        description="checkpoint the engine's state after this many events (a start replays "
+        "only the events after the newest checkpoint)",
+    )
+    checkpoint_interval_seconds: float | None = Field(
+        default=300.0,
+        gt=0,
+        description="and at least this often while events are journaled",
+    )
+    retention_max_finished: int = Field(
+        default=10_000,
+        ge=0,
+        description="and beyond this many finished orders held, the oldest leave at once",
+    )
     api_wait_ms: int = Field(
         default=2000,
         ge=0,
@@ -484,6 +507,18 @@ class Settings(BaseSettings):
         if set(self.allowed_order_types) != set(OrderType):
             overrides["allowed_order_types"] = [str(t) for t in self.allowed_order_types]
         return load_limits(self.risk_file, overrides)
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            max_age_seconds=self.retention_max_age_seconds,
+            max_finished=self.retention_max_finished,
+        )
+
+    def checkpoint_policy(self) -> CheckpointPolicy:
+        return CheckpointPolicy(
+            every_events=self.checkpoint_every_events,
+            every_seconds=self.checkpoint_interval_seconds,
+        )
 
     def reconcile_policy(self) -> ReconcilePolicy:
         try:

@@ -28,6 +28,7 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   └── EventPublishFailed      it did not confirm an event; the relay publishes it again
     ├── JournalError                the journal refused or failed an append; the engine stops
     │   ├── JournalCorrupted        the hash chain or a read model does not verify
+    │   ├── CheckpointUnreadable    a checkpoint does not decode or match: use an older one
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
     ├── EngineStopped               the single writer is not running
     ├── ServerBusy                  the API has no room for another request now     503
@@ -203,6 +204,13 @@ class JournalError(OrderGateError):
 
 class JournalCorrupted(JournalError):
     code = "JOURNAL_CORRUPTED"
+
+
+class CheckpointUnreadable(JournalError):
+    """A stored checkpoint that does not decode, or does not match the journal's chain:
+    start-up takes an older one, or replays from the beginning."""
+
+    code = "CHECKPOINT_UNREADABLE"
 
 
 class JournalFenced(JournalError):

@@ -17,6 +17,7 @@ from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import (
     DirtyCause,
     LiquiditySide,
+    OrderStatus,
     OrderType,
     Side,
     TimeInForce,
@@ -222,6 +223,74 @@ class OrderStatusUnknown(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class OrderSnapshot(msgspec.Struct, frozen=True, gc=False):
+    """An order's whole state, as `Order` holds it: what a retired order is kept as, and
+    what brings it back (`RetiredOrderRecalled`). `children` are the bracket orders it spawned."""
+
+    order_id: str
+    client_order_id: str
+    account: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    time_in_force: TimeInForce
+    reduce_only: bool
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    strategy: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    parent_order_id: str | None
+    trace_id: str | None
+    external: bool
+    priced_by_offset: bool
+    signal_id: str | None
+    status: OrderStatus
+    filled_qty: Decimal
+    overfill_qty: Decimal
+    avg_fill_price: Decimal | None
+    venue_order_id: str | None
+    venue_acknowledged: bool
+    cancel_requested: bool
+    awaited_fill_qty: Decimal
+    reason_code: str | None
+    reason: str | None
+    reference_price: Decimal | None
+    pending_replace: OrderReplaceRequested | None
+    flags: tuple[str, ...]
+    trade_ids: tuple[str, ...]
+    created_ts: int
+    updated_ts: int
+    children: tuple[str, ...] = ()
+
+
+class FinishedOrdersRetired(msgspec.Struct, frozen=True, gc=False):
+    """Finished orders leave the engine's hot state (retention: `engine.retention`).
+
+    Nothing about them is forgotten: their events stay in the journal, their rows in the
+    read models, and their final state in the retired-orders store, from which
+    `RetiredOrderRecalled` brings one back when the venue or a client names it again. Journaled,
+    so that replay retires exactly what the engine retired and the state stays the fold.
+    """
+
+    VERSION: ClassVar[int] = 1
+    order_ids: tuple[str, ...]
+    ts: int
+
+
+class RetiredOrderRecalled(msgspec.Struct, frozen=True, gc=False):
+    """A retired order back in the hot state, as it was retired: a late fill, a duplicate
+    execution or a cancel ack for it, an old idempotency key, or reconciliation named it.
+    It carries the whole order, so replay needs nothing but the journal."""
+
+    VERSION: ClassVar[int] = 1
+    order: OrderSnapshot
+    ts: int
+
+
 class TradingStateChanged(msgspec.Struct, frozen=True, gc=False):
     """A trading state set for an account, an instrument, or both (None: every one)."""
 
@@ -371,8 +440,16 @@ ControlEvent = (
     | OperatorActed
     | ReconciliationRecorded
 )
+# Retention: orders leaving the hot state and coming back (not about one order's life).
+RetentionEvent = FinishedOrdersRetired | RetiredOrderRecalled
 Event = (
-    JournalOpened | InstrumentUpdated | BalanceAdjusted | SignalReceived | ControlEvent | OrderEvent
+    JournalOpened
+    | InstrumentUpdated
+    | BalanceAdjusted
+    | SignalReceived
+    | RetentionEvent
+    | ControlEvent
+    | OrderEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -402,6 +479,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AlertRaised,
     OperatorActed,
     ReconciliationRecorded,
+    FinishedOrdersRetired,
+    RetiredOrderRecalled,
 )
 
 
@@ -415,4 +494,8 @@ def stream_of(event: Event) -> str:
         return f"account:{event.account}"
     if isinstance(event, ControlEvent):
         return f"control:{event.account or '*'}"
+    if isinstance(event, FinishedOrdersRetired):
+        return "retention"
+    if isinstance(event, RetiredOrderRecalled):
+        return f"order:{event.order.order_id}"
     return f"order:{event.order_id}"

@@ -73,7 +73,9 @@ def adjust_siblings(ctx: DecisionContext, child: Order) -> None:
     for sibling_id in ctx.state.children.get(parent_id, ()):
         if sibling_id == child.order_id:
             continue
-        sibling = ctx.state.orders[sibling_id]
+        sibling = ctx.state.orders.get(sibling_id)
+        if sibling is None:
+            continue  # retired: finished, so nothing to cancel or resize
         if remaining == ZERO or child.status is OrderStatus.FILLED:
             if can_request_cancel(sibling.status):
                 request_cancel(ctx, sibling, ReasonCode.OCO_SIBLING_FILLED)

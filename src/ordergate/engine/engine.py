@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import cast
@@ -22,6 +23,7 @@ from typing import cast
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.signal_policy import SignalPolicy
+from ordergate.engine.checkpoint import CheckpointPolicy
 from ordergate.engine.commands import (
     AdjustBalance,
     ArmTrading,
@@ -52,6 +54,7 @@ from ordergate.engine.reconcile import (
     ReconciliationReport,
     Scope,
     VenueSnapshot,
+    settled_by_retired,
 )
 from ordergate.engine.results import (
     CloseAllResult,
@@ -60,13 +63,14 @@ from ordergate.engine.results import (
     SignalResult,
     venue_has_answered,
 )
+from ordergate.engine.retention import RetentionPolicy
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import OmsState
 from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import Quote
 from ordergate.engine.views import OrderView
-from ordergate.engine.writer import Published, Writer
+from ordergate.engine.writer import Published, RecallOrders, Writer
 
 
 class Engine:
@@ -89,12 +93,18 @@ class Engine:
         watch_interval: float | None = 1.0,
         signal_policy: SignalPolicy | None = None,
         may_act: Callable[[], bool] | None = None,
+        retention: RetentionPolicy | None = None,
+        checkpoints: CheckpointPolicy | None = None,
+        checkpointed_seq: int = 0,
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), the engine appends and sends nothing more and
         stops with `JournalFenced`. `reconcile_interval`: seconds between reconciliations
         of every account once `start_reconciling` ran (None: only on demand and when an
-        account goes dirty)."""
+        account goes dirty). `retention`: when finished orders leave the hot state (the
+        watch and the writer sweep; see `engine.retention`). `checkpoints`: when to write a
+        checkpoint of the state (None: never); `checkpointed_seq`: the newest one's seq."""
+        retention = retention or RetentionPolicy()
         self._ctx = DecisionContext(
             state,
             clock,
@@ -117,6 +127,7 @@ class Engine:
             venue_name=venue.name,
             reconcile_policy=reconcile_policy or ReconcilePolicy(),
             signal_policy=signal_policy or SignalPolicy(),
+            retention=retention,
         )
         self._writer = Writer(
             self._ctx,
@@ -130,6 +141,9 @@ class Engine:
             venue_lanes=venue_lanes,
             retry=retry,
             may_act=may_act,
+            retention=retention,
+            checkpoints=checkpoints,
+            checkpointed_seq=checkpointed_seq,
         )
         self._reconciler = Reconciler(
             venue,
@@ -162,11 +176,26 @@ class Engine:
 
     @property
     def order_count(self) -> int:
+        """Orders held in the hot state (open ones and the finished ones retention keeps)."""
         return len(self._ctx.state.orders)
+
+    @property
+    def retired_order_count(self) -> int:
+        """Orders retired from the hot state (kept in the journal and the stores)."""
+        return self._ctx.state.retired_count
 
     @property
     def open_order_count(self) -> int:
         return len(self._ctx.state.open_orders)
+
+    @property
+    def checkpoint_lag(self) -> tuple[int, float | None]:
+        """(events since the newest checkpoint, its age in seconds or None if this engine
+        has written none yet). The events count from the one it started from."""
+        written = self._writer.last_checkpoint
+        seq = self._writer.checkpointed_seq if written is None else written[0]
+        age = None if written is None else (time.time_ns() - written[1]) / 1e9
+        return self._ctx.state.event_count - seq, age
 
     @property
     def unmatched_venue_events(self) -> int:
@@ -214,6 +243,11 @@ class Engine:
     # --- public commands ------------------------------------------------------------------
 
     async def place(self, command: PlaceOrder) -> PlaceResult:
+        """Place an order, or answer with the one its idempotency key names: a retired
+        order is recalled first, so a key of any age places nothing new."""
+        key = command.idempotency_key
+        if key is not None and self._writer.may_be_retired(command.account, key):
+            await self._writer.recall_by_key(command.account, key)
         return cast("PlaceResult", await self._writer.submit(command))
 
     async def process_signal(self, command: ProcessSignal) -> SignalResult:
@@ -246,7 +280,18 @@ class Engine:
         return cast("Gates", await self._writer.submit(command))
 
     async def reconcile(self, snapshot: VenueSnapshot, scope: Scope) -> ReconciliationReport:
-        """Compare a venue snapshot with the journaled state and apply the policy."""
+        """Compare a venue snapshot with the journaled state and apply the policy.
+
+        The venue's history names retired orders too: a fill of one whose trade id it
+        holds is known, and is left out; an order it reports open, or a fill it lacks,
+        brings it back first, so the comparison meets it as it was."""
+        named = [r.client_order_id for r in snapshot.open_orders]
+        named += [f.client_order_id for f in snapshot.fills]
+        retired = await self._writer.retired_among(named)
+        if retired:
+            snapshot, recall = settled_by_retired(snapshot, retired)
+            if recall:
+                await self._writer.submit(RecallOrders(recall))
         return cast("ReconciliationReport", await self._writer.submit(Reconcile(snapshot, scope)))
 
     async def reconcile_accounts(

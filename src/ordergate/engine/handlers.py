@@ -40,6 +40,7 @@ from ordergate.engine.reconcile import (
     remedy,
 )
 from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalResult
+from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.venue_events import VenueEventTranslator, recover
 from ordergate.engine.views import OrderView
 from ordergate.engine.writer import Handler, Published
@@ -63,8 +64,8 @@ class PreviewOrder:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """Compare open positions' losses with their warning thresholds, and cancel signal
-    orders that went stale."""
+    """Compare open positions' losses with their warning thresholds, cancel signal orders
+    that went stale, and retire finished orders retention no longer keeps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class CommandHandlers:
         venue_name: str,
         reconcile_policy: ReconcilePolicy,
         signal_policy: SignalPolicy,
+        retention: RetentionPolicy,
     ) -> None:
         self._ctx = ctx
         self._views = published.views
@@ -99,6 +101,7 @@ class CommandHandlers:
         self._venue_name = venue_name
         self._reconcile_policy = reconcile_policy
         self._signal_policy = signal_policy
+        self._retention = retention
         self._loss_watch = LossWatch()
         self._reconcile_memory = ReconcileMemory()
 
@@ -200,6 +203,7 @@ class CommandHandlers:
     def _watch(self, _: Watch) -> Callable[[], None]:
         self._loss_watch.check(self._ctx)
         signals.cancel_stale_orders(self._ctx, self._signal_policy)
+        retire_finished(self._ctx, self._retention)
         return _nothing
 
     def _recover(self, _: Recover) -> Callable[[], None]:

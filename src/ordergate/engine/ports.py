@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from ordergate.domain.events import Event
+from ordergate.domain.events import Event, OrderSnapshot
+from ordergate.engine.checkpoint import StoredCheckpoint
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.venue_reports import (
     Quote,
@@ -42,6 +43,8 @@ class Venue(Protocol):
     """One execution venue. Requests raise `VenueError` subclasses, classified:
     `RetryableVenueError` (nothing happened), `RejectedByVenue` (refused for good),
     `AmbiguousVenueError` (it may have happened: ask by client order id before resending).
+    A venue built with a `may_send` check (a cluster node's lease) asks it again as each
+    request leaves, and raises `JournalFenced` instead of sending when it says no.
     State changes arrive on `events()`, in the venue's order.
     """
 
@@ -110,7 +113,38 @@ class RecordSource(Protocol):
         ...
 
 
-class Journal(RecordSource, Protocol):
+class RetiredOrders(Protocol):
+    """Where retired orders are kept (`engine.retention`), read off the writer's path."""
+
+    async def retired_orders(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        """The retired orders among these client order ids, by client order id."""
+        ...
+
+    async def retired_order_by_key(
+        self, account: str, idempotency_key: str
+    ) -> OrderSnapshot | None: ...
+
+
+class Checkpoints(Protocol):
+    """Where a partition's checkpoints are kept (`engine.checkpoint`): derived data, the
+    newest few only, each with the hash of the journal record at its seq."""
+
+    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
+        """Keep the state at `seq` (a journaled seq) and drop all but the newest few."""
+        ...
+
+    async def checkpoint_seqs(self) -> list[int]:
+        """The seqs of the checkpoints kept, newest first."""
+        ...
+
+    async def checkpoint(self, seq: int) -> StoredCheckpoint | None: ...
+
+    async def record_hash(self, seq: int) -> bytes | None:
+        """The hash of the journal record at `seq` (None: there is none)."""
+        ...
+
+
+class Journal(RecordSource, RetiredOrders, Checkpoints, Protocol):
     """Append-only, hash-chained event store of one partition, with read models in the
     same transaction.
 
@@ -122,7 +156,9 @@ class Journal(RecordSource, Protocol):
     def partition(self) -> int: ...
 
     async def append(self, events: Sequence[Event], changes: ReadModelChanges) -> int:
-        """Durably append events and apply read-model changes atomically; return last seq."""
+        """Durably append events and apply read-model changes atomically; return last seq.
+        Retired orders (`changes.retired`) are kept by client order id and idempotency key,
+        the newest snapshot of an order replacing an older one."""
         ...
 
     async def close(self) -> None: ...

@@ -6,21 +6,30 @@ against the hash chain before its event is decoded and applied. Start-up replays
 (`replay_records`), `ordergate verify-journal` checks with it (`verify_store`,
 `verify_partitions`), and the event relay follows the journal with it to describe each
 event as the engine saw it.
+
+Replay reads every record there is, so where the records offer it (`CheckedRecords`) it
+takes them a checked page at a time rather than one `JournalRecord` at a time: the same
+checks, made in a tight loop, or in another process while this one folds (SQLite); the
+fold then applies a page's records in order, and a problem still stops it at the first
+record it concerns, with the records before it applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from ordergate.domain.errors import JournalCorrupted
+from ordergate.domain.errors import CheckpointUnreadable, JournalCorrupted
 from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, check_link
+from ordergate.engine.checkpoint import StoredCheckpoint
+from ordergate.engine.checkpoint import decode as decode_checkpoint
 from ordergate.engine.codec import decode
 from ordergate.engine.digest import state_digest
 from ordergate.engine.ports import RecordSource
-from ordergate.engine.records import JournalRecord
+from ordergate.engine.records import CheckedPage, CheckedRecords, JournalRecord
 from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
 
@@ -40,6 +49,7 @@ class VerificationReport:
     head_seq: int = 0
     head_hash: str = GENESIS.hex()
     digest: str = ""
+    checkpoints: int = 0  # checkpoints compared with the replay (verification)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +67,15 @@ class JournalFold:
         self.state = OmsState(partition)
         self._seq = 0
         self._head_hash = GENESIS
+
+    @classmethod
+    def resumed(cls, state: OmsState, seq: int, head_hash: bytes) -> JournalFold:
+        """A fold that has folded the journal up to `seq` into `state` (a checkpoint's)."""
+        fold = cls(state.partition)
+        fold.state = state
+        fold._seq = seq
+        fold._head_hash = head_hash
+        return fold
 
     @property
     def seq(self) -> int:
@@ -81,6 +100,34 @@ class JournalFold:
         self._head_hash = head_hash
         return event
 
+    def apply_page(self, page: CheckedPage) -> None:
+        """Decode and apply the events of records whose links are checked already, which
+        must follow this fold's last record.
+
+        As `apply` does for each, in order: a payload that does not decode raises
+        `JournalCorrupted`, an event the state refuses what the state raised; either way
+        the records before it are applied (`seq` is the last of them) and this fold must
+        not be used again.
+        """
+        if page.first_seq != self._seq + 1:
+            raise JournalCorrupted(
+                f"seq {page.first_seq} where {self._seq + 1} was expected (a page of records)"
+            )
+        apply = self.state.apply
+        applied = 0
+        try:
+            for type_name, version, payload in zip(
+                page.types, page.versions, page.payloads, strict=True
+            ):
+                apply(decode(type_name, version, payload))
+                applied += 1
+        finally:
+            if applied:
+                self._seq += applied
+                self._head_hash = page.hashes[applied - 1]
+
+
+Stops = Mapping[int, Callable[[JournalFold], None]]
 
 PROGRESS_EVERY: Final = 4096
 """Records between two calls of a replay's `progress` (a progress bar redrawn per record
@@ -91,43 +138,186 @@ async def replay_records(
     records: AsyncIterator[JournalRecord],
     partition: int,
     progress: Callable[[int], None] | None = None,
+    fold: JournalFold | None = None,
+    *,
+    keep_changes: bool = False,
+    stops: Stops | None = None,
 ) -> tuple[OmsState, VerificationReport]:
-    """Check every link while folding the events; stop at the first broken record."""
-    fold = JournalFold(partition)
+    """Check every link while folding the events; stop at the first broken record.
+    `fold`: where to go on from (a checkpoint's state), `records` being those after it.
+    `keep_changes`: leave every read-model row the fold changed pending (verification
+    compares them with the stored ones); otherwise they are dropped as it goes. `stops`:
+    called with the fold as it is just after the record at each of these seqs."""
+    fold = fold if fold is not None else JournalFold(partition)
     report = VerificationReport()
-    events = 0
-    async for record in records:
-        try:
-            fold.apply(record)
-        except JournalCorrupted as exc:
-            report.problems.append(str(exc))
-            break
-        except Exception as exc:  # a stored event the domain refuses is corruption too
-            report.problems.append(f"seq {record.seq}: replay failed: {exc!r}")
-            break
-        events += 1
-        if progress is not None and events % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
-    if progress is not None and events % PROGRESS_EVERY:
-        progress(events % PROGRESS_EVERY)
-    report.events = events
-    if events:
+    ticks = _Ticks(progress, None if keep_changes else fold.state.discard_changes, fold.seq)
+    stops = stops or {}
+    if isinstance(records, CheckedRecords):
+        problem = await _fold_pages(fold, records, ticks, stops)
+    else:
+        problem = await _fold_records(fold, records, ticks, stops)
+    ticks.finish(fold.seq)
+    if problem is not None:
+        report.problems.append(problem)
+    report.events = fold.seq  # the fold starts at seq 1 and stops before a broken record
+    if fold.seq:
         report.head_seq = fold.seq
         report.head_hash = fold.head_hash.hex()
     report.digest = state_digest(fold.state)
     return fold.state, report
 
 
+async def _fold_records(
+    fold: JournalFold, records: AsyncIterator[JournalRecord], ticks: _Ticks, stops: Stops
+) -> str | None:
+    """Fold record by record; return the problem that stopped it (None: none did)."""
+    async for record in records:
+        try:
+            fold.apply(record)
+        except Exception as exc:
+            return _problem(fold, exc)
+        if stops and fold.seq in stops:
+            stops[fold.seq](fold)
+        ticks.advance(fold.seq)
+    return None
+
+
+def _apply_stopping(fold: JournalFold, page: CheckedPage, stops: Stops) -> None:
+    """Apply a page, in pieces that end at the stops within it."""
+    last = page.first_seq + len(page) - 1
+    start = 0
+    for seq in sorted(s for s in stops if page.first_seq <= s <= last):
+        end = seq - page.first_seq + 1
+        fold.apply_page(_piece(page, start, end))
+        stops[seq](fold)
+        start = end
+    if start < len(page):
+        fold.apply_page(_piece(page, start, len(page)))
+
+
+def _piece(page: CheckedPage, start: int, end: int) -> CheckedPage:
+    if (start, end) == (0, len(page)):
+        return page
+    return CheckedPage(
+        page.first_seq + start,
+        page.types[start:end],
+        page.versions[start:end],
+        page.payloads[start:end],
+        page.hashes[start:end],
+    )
+
+
+async def _fold_pages(
+    fold: JournalFold, records: CheckedRecords, ticks: _Ticks, stops: Stops
+) -> str | None:
+    """Fold checked page by checked page; return the problem that stopped it (None: none
+    did). A record that does not link is the pages' problem (`JournalCorrupted`, after the
+    pages before it); anything else they raise is a failure to read, and propagates."""
+    async with aclosing(records.checked_pages(fold.seq, fold.head_hash)) as pages:
+        while True:
+            try:
+                page = await anext(pages)
+            except StopAsyncIteration:
+                return None
+            except JournalCorrupted as exc:
+                return str(exc)
+            try:
+                if stops:
+                    _apply_stopping(fold, page, stops)
+                else:
+                    fold.apply_page(page)
+            except Exception as exc:
+                return _problem(fold, exc)
+            ticks.advance(fold.seq)
+
+
+def _problem(fold: JournalFold, exc: Exception) -> str:
+    """What stopped the fold just before its next record."""
+    if isinstance(exc, JournalCorrupted):
+        return str(exc)
+    # A stored event the domain refuses is corruption too.
+    return f"seq {fold.seq + 1}: replay failed: {exc!r}"
+
+
+class _Ticks:
+    """What a replay does every `PROGRESS_EVERY` records or so: call its `progress`, and
+    `discard` the read-model rows it changed (unless it keeps them to compare)."""
+
+    __slots__ = ("_discard", "_progress", "_reported")
+
+    def __init__(
+        self,
+        progress: Callable[[int], None] | None,
+        discard: Callable[[], None] | None,
+        start: int,
+    ) -> None:
+        self._progress = progress
+        self._discard = discard
+        self._reported = start
+
+    def advance(self, seq: int) -> None:
+        if seq - self._reported >= PROGRESS_EVERY:
+            self._tick(seq)
+
+    def finish(self, seq: int) -> None:
+        self._tick(seq)
+
+    def _tick(self, seq: int) -> None:
+        if self._discard is not None:
+            self._discard()
+        if self._progress is not None and seq > self._reported:
+            self._progress(seq - self._reported)
+        self._reported = seq
+
+
 async def verify_store(
-    store: VerifiableStore, progress: Callable[[int], None] | None = None
+    store: VerifiableStore,
+    progress: Callable[[int], None] | None = None,
+    checkpoints: Sequence[StoredCheckpoint] = (),
 ) -> VerificationReport:
-    state, report = await replay_records(store.records_after(), store.partition, progress)
+    """The chain, the read models against the replay, and each of `checkpoints` against
+    the replayed state at its seq (field by field, and its hash against the chain's)."""
+    checkpoint_problems: list[str] = []
+    stops = {c.seq: _checkpoint_check(c, checkpoint_problems) for c in checkpoints}
+    state, report = await replay_records(
+        store.records_after(), store.partition, progress, keep_changes=True, stops=stops
+    )
+    report.problems.extend(checkpoint_problems)
+    report.checkpoints = len(checkpoints)
+    missed = sorted(seq for seq in stops if seq > report.events)
+    if report.ok and missed:
+        report.problems.append(f"checkpoint at seq {missed[0]}: beyond the journal's end")
     if not report.ok:
         return report
     expected = state.take_changes()
     stored = await store.snapshot()
     report.problems.extend(_diff_read_models(expected, stored))
     return report
+
+
+def _checkpoint_check(
+    stored: StoredCheckpoint, problems: list[str]
+) -> Callable[[JournalFold], None]:
+    def check(fold: JournalFold) -> None:
+        where = f"checkpoint at seq {stored.seq}"
+        if stored.head_hash != fold.head_hash:
+            problems.append(f"{where}: its hash is not the chain's")
+            return
+        try:
+            kept = decode_checkpoint(stored.payload)
+        except CheckpointUnreadable as exc:
+            problems.append(f"{where}: {exc}")
+            return
+        replayed = fold.state.checkpoint()
+        if kept != replayed:
+            fields = [
+                name
+                for name in kept.__struct_fields__
+                if getattr(kept, name) != getattr(replayed, name)
+            ]
+            problems.append(f"{where}: differs from the replay in {', '.join(fields)}")
+
+    return check
 
 
 class PartitionJournal(RecordSource, Protocol):
@@ -146,7 +336,9 @@ async def verify_partitions(
     reports: dict[int, VerificationReport] = {}
     expected = ReadModelChanges()
     for journal in sorted(journals, key=lambda j: j.partition):
-        state, report = await replay_records(journal.records_after(), journal.partition, progress)
+        state, report = await replay_records(
+            journal.records_after(), journal.partition, progress, keep_changes=True
+        )
         reports[journal.partition] = report
         if report.ok:
             changes = state.take_changes()
@@ -154,6 +346,7 @@ async def verify_partitions(
             expected.fills.extend(changes.fills)
             expected.positions.extend(changes.positions)
             expected.balances.extend(changes.balances)
+            expected.retired.extend(changes.retired)
     if reports and all(r.ok for r in reports.values()):
         reports[min(reports)].problems.extend(_diff_read_models(expected, snapshot))
     return reports
@@ -190,5 +383,10 @@ def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> l
         "balance",
         {(b.account, b.currency): b for b in expected.balances},
         {(b.account, b.currency): b for b in stored.balances},
+    )
+    compare(  # the newest snapshot of an order retired more than once
+        "retired order",
+        {r.order_id: r for r in expected.retired},
+        {r.order_id: r for r in stored.retired},
     )
     return problems

@@ -18,6 +18,7 @@ from ordergate.domain.events import (
     BalanceAdjusted,
     ControlEvent,
     Event,
+    FinishedOrdersRetired,
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
@@ -25,7 +26,9 @@ from ordergate.domain.events import (
     OrderEvent,
     OrderFilled,
     OrderInitialized,
+    OrderSnapshot,
     ReconciliationRecorded,
+    RetiredOrderRecalled,
     SignalReceived,
     TradingArmed,
     TradingStateChanged,
@@ -34,6 +37,14 @@ from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
 from ordergate.domain.positions import Position, PositionBook
 from ordergate.domain.values import ZERO, Side, TradingState
+from ordergate.engine.bloom import BloomFilter
+from ordergate.engine.checkpoint import VERSION as CHECKPOINT_VERSION
+from ordergate.engine.checkpoint import (
+    AccountRecord,
+    CountedRecord,
+    PositionRecord,
+    StateCheckpoint,
+)
 from ordergate.engine.ids import order_id_for, order_number_of
 from ordergate.engine.views import (
     BalanceView,
@@ -44,6 +55,11 @@ from ordergate.engine.views import (
 )
 
 MarkOf = Callable[[str], Decimal | None]
+
+
+def retired_key(account: str, idempotency_key: str) -> str:
+    """How an idempotency key is named in `OmsState.retired_keys`."""
+    return f"{account}\x1f{idempotency_key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +101,8 @@ class OmsState:
         self.open_count: dict[tuple[str, str, Side], int] = {}
         self._order_symbols: dict[str, dict[str, int]] = {}
         self._counted: dict[str, _Counted] = {}
+        self._keys: dict[tuple[str, str, Side], tuple[str, str, Side]] = {}
+        self._margin_keys: dict[tuple[str, str], tuple[str, str]] = {}
         # Gates, keyed by (account, symbol); None in either place means "every one".
         self.trading_states: dict[tuple[str | None, str | None], TradingStateChanged] = {}
         self.dirty: dict[tuple[str, str | None], InstrumentMarkedDirty] = {}
@@ -92,6 +110,12 @@ class OmsState:
         self.last_reconciliation: dict[str, ReconciliationRecorded] = {}
         # Every trading signal taken, by id: a redelivered one is answered from here.
         self.signals: dict[str, SignalReceived] = {}
+        # Retention (`engine.retention`): finished orders in the order they finished, with
+        # when (the candidates to retire); and the idempotency keys of retired ones.
+        self.finished: dict[str, int] = {}
+        self.retired_keys = BloomFilter()
+        self.retired_count = 0
+        self._retired: list[OrderSnapshot] = []
         self._changed_orders: dict[str, Order] = {}
         self._new_fills: list[OrderFilled] = []
         self._changed_positions: dict[tuple[str, str], Position] = {}
@@ -130,6 +154,10 @@ class OmsState:
             self._changed_accounts[account.account_id] = account
         elif isinstance(event, ControlEvent):
             self._apply_control(event)
+        elif isinstance(event, FinishedOrdersRetired):
+            self._retire(event)
+        elif isinstance(event, RetiredOrderRecalled):
+            self._recall(event.order, event.ts)
         else:
             self._apply_order_event(event)
         self.event_count += 1
@@ -155,13 +183,68 @@ class OmsState:
             raise InvalidRequest(f"fill {event.trade_id} for unknown instrument {event.symbol}")
         order.apply(event)  # raises before changing anything if the table refuses
         self._recount(order)
+        order_id = order.order_id
         if order.status.is_open:
-            self.open_orders[order.order_id] = order
+            self.open_orders[order_id] = order
         else:
-            self.open_orders.pop(order.order_id, None)
+            self.open_orders.pop(order_id, None)
+        if order.finished:
+            # To the end, at the journal's time (a venue's own timestamps may lag or skew).
+            self.finished.pop(order_id, None)
+            self.finished[order_id] = max(self.last_ts, event.ts)
+        elif order_id in self.finished:
+            del self.finished[order_id]  # a late fill's flag, say: never back to open
         self._changed_orders[order.order_id] = order
         if isinstance(event, OrderFilled):
             self._book_fill(event)
+
+    def _retire(self, event: FinishedOrdersRetired) -> None:
+        """Drop finished orders from the hot state, keeping each as a snapshot (a read-model
+        row) and its idempotency key in `retired_keys`. A bracket's children go with their
+        parent, in the same event: the fold refuses to split them."""
+        retiring = set(event.order_ids)
+        if len(retiring) != len(event.order_ids):
+            raise InvalidRequest("an order is named twice in one retirement")
+        for order_id in event.order_ids:
+            order = self.orders.get(order_id)
+            if order is None or not order.finished:
+                raise InvalidRequest(f"order {order_id} is not a finished order to retire")
+            parent = order.parent_order_id
+            if parent is not None and parent in self.orders and parent not in retiring:
+                raise InvalidRequest(f"order {order_id} retires only with its parent {parent}")
+            children = self.children.get(order_id, ())
+            if any(c in self.orders and c not in retiring for c in children):
+                raise InvalidRequest(f"order {order_id} retires only with its children")
+        for order_id in event.order_ids:
+            order = self.orders.pop(order_id)
+            self._retired.append(order.snapshot(tuple(self.children.pop(order_id, ()))))
+            del self.by_client_id[order.client_order_id]
+            del self.finished[order_id]
+            if order.idempotency_key is not None:
+                key = (order.account, order.idempotency_key)
+                if self.by_idempotency_key.get(key) is order:
+                    del self.by_idempotency_key[key]
+                self.retired_keys.add(retired_key(*key))
+            self.book.forget_trades(order.account, order_id, order.trade_ids)
+        self.retired_count += len(event.order_ids)
+
+    def _recall(self, snapshot: OrderSnapshot, ts: int) -> None:
+        """Bring a retired order back exactly as it was retired."""
+        order_id = snapshot.order_id
+        if order_id in self.orders or snapshot.client_order_id in self.by_client_id:
+            raise InvalidRequest(f"order {order_id} is not retired: it cannot be recalled")
+        order = Order.restore(snapshot)
+        self.orders[order_id] = order
+        self.by_client_id[order.client_order_id] = order
+        if order.idempotency_key is not None:
+            self.by_idempotency_key[(order.account, order.idempotency_key)] = order
+        if snapshot.children:
+            self.children[order_id] = list(snapshot.children)
+        self.book.remember_trades(order.account, order_id, order.trade_ids)
+        self._changed_orders[order_id] = order  # published again, as it was
+        if order.finished:
+            self.finished[order_id] = max(self.last_ts, ts)
+        self.retired_count -= 1
 
     def _book_fill(self, fill: OrderFilled) -> None:
         instrument = self.instruments[fill.symbol]
@@ -193,7 +276,7 @@ class OmsState:
                 self.reserved[counted.margin_key] -= counted.margin
             if counted.pending:
                 self._count_open(counted.exposure_key, -1)
-        key = (order.account, order.symbol, order.side)
+        key = self._interned(order.account, order.symbol, order.side)
         pending = order.status.is_open
         if pending:
             self._count_open(key, +1)
@@ -202,7 +285,7 @@ class OmsState:
                 self._counted[order.order_id] = _Counted(key, ZERO, None, ZERO, True)
             return
         if order.status.is_open:
-            leaves = order.qty - order.filled_qty
+            leaves = order.qty - order.filled_qty if order.filled_qty else order.qty
         elif order.awaited_fill_qty > ZERO:
             leaves = order.awaited_fill_qty  # done, but fills the venue reported are due
         else:
@@ -214,10 +297,20 @@ class OmsState:
         price = order.reserve_price
         instrument = self.instruments.get(order.symbol)
         if price is not None and instrument is not None:
-            margin_key = (order.account, instrument.quote_currency)
+            margin_key = self._interned_margin(order.account, instrument.quote_currency)
             margin = instrument.initial_margin(leaves, price)
             self.reserved[margin_key] = self.reserved.get(margin_key, ZERO) + margin
         self._counted[order.order_id] = _Counted(exposure_key, leaves, margin_key, margin, pending)
+
+    def _interned(self, account: str, symbol: str, side: Side) -> tuple[str, str, Side]:
+        """One tuple per (account, symbol, side), shared by every open order counted under
+        it (a tuple per order cost 64 bytes each)."""
+        key = (account, symbol, side)
+        return self._keys.setdefault(key, key)
+
+    def _interned_margin(self, account: str, currency: str) -> tuple[str, str]:
+        key = (account, currency)
+        return self._margin_keys.setdefault(key, key)
 
     def _count_open(self, key: tuple[str, str, Side], step: int) -> None:
         self.open_count[key] = self.open_count.get(key, 0) + step
@@ -243,6 +336,126 @@ class OmsState:
             self.armed[event.account] = event
         elif isinstance(event, ReconciliationRecorded):
             self.last_reconciliation[event.account] = event
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def checkpoint(self) -> StateCheckpoint:
+        """The state as data (`engine.checkpoint`), at the last event folded (read-model
+        rows still to be taken are not state: a checkpoint is taken whatever they are)."""
+        children = self.children
+        return StateCheckpoint(
+            version=CHECKPOINT_VERSION,
+            partition=self.partition,
+            seq=self.event_count,
+            journal_id=self.journal_id,
+            instruments=list(self.instruments.values()),
+            orders=[o.snapshot(tuple(children.get(i, ()))) for i, o in self.orders.items()],
+            open_order_ids=list(self.open_orders),
+            positions=[
+                PositionRecord(
+                    p.account,
+                    p.symbol,
+                    p.qty,
+                    p.avg_price,
+                    p.realized_pnl,
+                    p.fees,
+                    p.updated_ts,
+                    p.openings,
+                )
+                for p in self.book
+            ],
+            accounts=[
+                AccountRecord(a.account_id, list(a.balances.items()), a.updated_ts)
+                for a in self.accounts.values()
+            ],
+            order_count=self.order_count,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            reserved=[(a, c, m) for (a, c), m in self.reserved.items()],
+            open_qty=[(a, s, side, q) for (a, s, side), q in self.open_qty.items()],
+            open_count=[(a, s, side, n) for (a, s, side), n in self.open_count.items()],
+            order_symbols=[(a, list(n.items())) for a, n in self._order_symbols.items()],
+            counted=[
+                CountedRecord(
+                    order_id,
+                    *c.exposure_key,
+                    c.qty,
+                    None if c.margin_key is None else c.margin_key[1],
+                    c.margin,
+                    c.pending,
+                )
+                for order_id, c in self._counted.items()
+            ],
+            trading_states=list(self.trading_states.values()),
+            dirty=list(self.dirty.values()),
+            armed=list(self.armed.values()),
+            last_reconciliation=list(self.last_reconciliation.values()),
+            signals=list(self.signals.values()),
+            finished=list(self.finished.items()),
+            retired_keys=self.retired_keys.dump(),
+            retired_count=self.retired_count,
+        )
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: StateCheckpoint) -> OmsState:
+        """The state a checkpoint was taken of: the fold of the journal to its seq."""
+        state = cls(checkpoint.partition)
+        state.journal_id = checkpoint.journal_id
+        state.instruments = {i.symbol: i for i in checkpoint.instruments}
+        for snapshot in checkpoint.orders:
+            order = Order.restore(snapshot)
+            state.orders[order.order_id] = order
+            state.by_client_id[order.client_order_id] = order
+            if order.idempotency_key is not None:
+                state.by_idempotency_key[(order.account, order.idempotency_key)] = order
+            if snapshot.children:
+                state.children[order.order_id] = list(snapshot.children)
+            state.book.remember_trades(order.account, order.order_id, order.trade_ids)
+        state.open_orders = {i: state.orders[i] for i in checkpoint.open_order_ids}
+        for p in checkpoint.positions:
+            state.book.restore(
+                Position(
+                    p.account,
+                    p.symbol,
+                    p.qty,
+                    p.avg_price,
+                    p.realized_pnl,
+                    p.fees,
+                    p.updated_ts,
+                    p.openings,
+                )
+            )
+        for record in checkpoint.accounts:
+            account = state.accounts[record.account_id] = Account(record.account_id)
+            account.balances = dict(record.balances)
+            account.updated_ts = record.updated_ts
+        state.order_count = checkpoint.order_count
+        state.event_count = checkpoint.seq
+        state.first_ts = checkpoint.first_ts
+        state.last_ts = checkpoint.last_ts
+        state.reserved = {(a, c): m for a, c, m in checkpoint.reserved}
+        state.open_qty = {(a, s, side): q for a, s, side, q in checkpoint.open_qty}
+        state.open_count = {(a, s, side): n for a, s, side, n in checkpoint.open_count}
+        state._order_symbols = {a: dict(n) for a, n in checkpoint.order_symbols}
+        state._counted = {
+            c.order_id: _Counted(
+                (c.account, c.symbol, c.side),
+                c.qty,
+                None if c.margin_currency is None else (c.account, c.margin_currency),
+                c.margin,
+                c.pending,
+            )
+            for c in checkpoint.counted
+        }
+        state.trading_states = {(e.account, e.symbol): e for e in checkpoint.trading_states}
+        state.dirty = {(e.account or "", e.symbol): e for e in checkpoint.dirty}
+        state.armed = {e.account: e for e in checkpoint.armed}
+        state.last_reconciliation = {e.account: e for e in checkpoint.last_reconciliation}
+        state.signals = {e.signal_id: e for e in checkpoint.signals}
+        state.finished = dict(checkpoint.finished)
+        state.retired_keys = BloomFilter.load(checkpoint.retired_keys)
+        state.retired_count = checkpoint.retired_count
+        return state
 
     # --- gates -------------------------------------------------------------------------
 
@@ -287,12 +500,23 @@ class OmsState:
             fills=[FillView.of(f) for f in self._new_fills],
             positions=[PositionView.of(p) for p in self._changed_positions.values()],
             balances=[b for a in self._changed_accounts.values() for b in BalanceView.all_of(a)],
+            retired=self._retired,
         )
+        self._retired = []
         self._changed_orders = {}
         self._new_fills = []
         self._changed_positions = {}
         self._changed_accounts = {}
         return changes
+
+    def discard_changes(self) -> None:
+        """Forget what changed without building rows: a start-up replay's changes are in
+        the read models already, and holding them would hold every order ever folded."""
+        self._changed_orders = {}
+        self._new_fills = []
+        self._changed_positions = {}
+        self._changed_accounts = {}
+        self._retired = []
 
     # --- queries used by decisions --------------------------------------------------------
 

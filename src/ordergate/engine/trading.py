@@ -107,10 +107,23 @@ class Trading(Protocol):
     def event_count(self) -> int: ...
 
     @property
-    def order_count(self) -> int: ...
+    def order_count(self) -> int:
+        """Orders held in memory: the open ones and the finished ones retention keeps."""
+        ...
 
     @property
     def open_order_count(self) -> int: ...
+
+    @property
+    def retired_order_count(self) -> int:
+        """Orders retired from memory (the journal and the read models keep them)."""
+        ...
+
+    @property
+    def checkpoint_lag(self) -> tuple[int, float | None]:
+        """(events journaled since the newest checkpoint written, its age in seconds;
+        None: none written by this process yet), the worst over what runs here."""
+        ...
 
 
 def mark_price(trading: Trading, symbol: str) -> Decimal | None:

@@ -82,6 +82,9 @@ class VenueEventTranslator:
         # The venue's last sequence number seen (in memory: a restart or a reconnect
         # starts afresh, and both mark every account dirty anyway).
         self.last_venue_seq: int | None = None
+        # Asked about an item naming an order not held: True if it will come back once a
+        # retired order is recalled (the writer's), False to count it unmatched now.
+        self.defer_unknown: Callable[[str, object], bool] = lambda _coid, _item: False
         self._handlers: dict[type, Callable[[Any], None]] = {
             VenueReconnected: self._reconnected,
             VenueOrderAccepted: self._accepted,
@@ -99,9 +102,11 @@ class VenueEventTranslator:
             QueryFailed: self._query_failed,
         }
 
-    def handle(self, item: VenueEvent | VenueOutcome) -> None:
+    def handle(self, item: VenueEvent | VenueOutcome, *, resumed: bool = False) -> None:
+        """Turn one item into events. `resumed`: it was held (`defer_unknown`) and its
+        sequence number was checked when it arrived."""
         seq = getattr(item, "venue_seq", None)
-        if seq is not None:
+        if seq is not None and not resumed:
             self._check_sequence(seq)
         self._handlers[type(item)](item)
 
@@ -135,8 +140,12 @@ class VenueEventTranslator:
         after_change(self._ctx, order)
 
     def _matched(self, client_order_id: str, source: object) -> Order | None:
+        """The order the venue item names; None if it names none held, in which case
+        the item may be deferred until a retired order is recalled (`defer_unknown`)."""
         order = self._ctx.state.by_client_id.get(client_order_id)
         if order is None:
+            if self.defer_unknown(client_order_id, source):
+                return None
             self.unmatched += 1
             log.warning(
                 "venue event for an order ordergate does not know",
@@ -235,8 +244,23 @@ class VenueEventTranslator:
 
     # --- outcomes of our own requests -----------------------------------------------------
 
+    def _requester(self, outcome: VenueOutcome) -> Order | None:
+        """The order whose request this answers; None once it is retired: it was finished
+        when it left the hot state, so nothing a late answer says can change it."""
+        order = self._ctx.state.orders.get(outcome.order_id)
+        if order is None:
+            self.dropped += 1
+            log.info(
+                "answer to a request of a retired order; nothing to do",
+                order_id=outcome.order_id,
+                outcome=type(outcome).__name__,
+            )
+        return order
+
     def _submit_answered(self, outcome: SubmitAnswered) -> None:
-        order = self._ctx.state.orders[outcome.order_id]
+        order = self._requester(outcome)
+        if order is None:
+            return
         if order.venue_acknowledged:
             return  # an ack or a fill overtook the answer: it says nothing new
         event: OrderEvent
@@ -247,7 +271,9 @@ class VenueEventTranslator:
         self._apply(order, event, outcome)
 
     def _request_refused(self, outcome: RequestRefused) -> None:
-        order = self._ctx.state.orders[outcome.order_id]
+        order = self._requester(outcome)
+        if order is None:
+            return
         ts = self._ctx.now()
         event: OrderEvent
         if outcome.request == "submit":
@@ -264,7 +290,9 @@ class VenueEventTranslator:
             self._ctx.send(query_of(order))
 
     def _request_ambiguous(self, outcome: RequestAmbiguous) -> None:
-        order = self._ctx.state.orders[outcome.order_id]
+        order = self._requester(outcome)
+        if order is None:
+            return
         detail = f"{outcome.request} of order {order.order_id} is ambiguous: {outcome.reason}"
         mark_dirty(self._ctx, order.account, order.symbol, DirtyCause.AMBIGUOUS_REQUEST, detail)
         event = OrderStatusUnknown(
@@ -275,7 +303,9 @@ class VenueEventTranslator:
         self._ctx.send(query_of(order))
 
     def _query_failed(self, outcome: QueryFailed) -> None:
-        order = self._ctx.state.orders[outcome.order_id]
+        order = self._requester(outcome)
+        if order is None:
+            return
         log.warning(
             "order query failed; asking again",
             order_id=order.order_id,
@@ -285,7 +315,9 @@ class VenueEventTranslator:
         self._ctx.send_later(self._query_retry_delay, query_of(order))
 
     def _query_answered(self, outcome: QueryAnswered) -> None:
-        order = self._ctx.state.orders[outcome.order_id]
+        order = self._requester(outcome)
+        if order is None:
+            return
         now = self._ctx.now()
         in_doubt = order.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTED)
         if (

@@ -13,7 +13,7 @@ from decimal import Decimal
 import msgspec
 
 from ordergate.domain.accounts import Account
-from ordergate.domain.events import OrderFilled
+from ordergate.domain.events import OrderFilled, OrderSnapshot
 from ordergate.domain.orders import Order
 from ordergate.domain.positions import Position
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
@@ -157,3 +157,5 @@ class ReadModelChanges:
     fills: list[FillView] = field(default_factory=list)
     positions: list[PositionView] = field(default_factory=list)
     balances: list[BalanceView] = field(default_factory=list)
+    # Orders retired from the engine's hot state, as they were: kept for recall.
+    retired: list[OrderSnapshot] = field(default_factory=list)

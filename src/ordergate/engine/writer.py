@@ -14,8 +14,9 @@ journal, and only a restart (which replays the journal) makes them agree again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,12 +24,16 @@ from typing import Any
 import structlog
 
 from ordergate.domain.errors import EngineStopped, JournalFenced, NotFound, OrderGateError
-from ordergate.domain.events import ControlEvent
+from ordergate.domain.events import ControlEvent, OrderSnapshot, RetiredOrderRecalled
+from ordergate.engine.checkpoint import CheckpointPolicy, StateCheckpoint
+from ordergate.engine.checkpoint import encode as encode_checkpoint
 from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
 from ordergate.engine.ports import Journal, Venue
 from ordergate.engine.results import Gates
+from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.state import retired_key
 from ordergate.engine.subscriptions import Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import VenueEvent
@@ -58,6 +63,22 @@ class Barrier:
     """A command answered once every item queued before it is journaled."""
 
 
+@dataclass(frozen=True, slots=True)
+class RecallOrders:
+    """Bring retired orders back into the hot state (those not back already)."""
+
+    snapshots: tuple[OrderSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _LookedUp:
+    """What the retired-orders store said of a client order id the venue named, and the
+    venue items that waited for the answer."""
+
+    client_order_id: str
+    snapshot: OrderSnapshot | None
+
+
 class _Reply:
     """A caller waiting for its command; answered only after the batch is journaled."""
 
@@ -78,6 +99,8 @@ class _ClosedBatch:
     replies: list[_Reply]
     reserved: dict[tuple[str, str], Decimal] | None
     gates: Gates | None
+    look_up: list[str]
+    checkpoint: StateCheckpoint | None
 
 
 class Writer:
@@ -98,19 +121,45 @@ class Writer:
         venue_lanes: int,
         retry: RetryPolicy | None,
         may_act: Callable[[], bool] | None,
+        retention: RetentionPolicy,
+        checkpoints: CheckpointPolicy | None,
+        checkpointed_seq: int,
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), nothing more is appended or sent and the writer
-        stops with `JournalFenced`."""
+        stops with `JournalFenced`. `retention`: a sweep runs in the batch whenever the
+        finished orders held exceed it by a whole sweep (the watch sweeps by age).
+        `checkpoints`: when to checkpoint the state (None: never); `checkpointed_seq`: the
+        seq of the newest checkpoint the journal holds (0: none)."""
         self._ctx = ctx
         self._published = published
         self._journal = journal
         self._venue = venue
-        self._handlers: dict[type, Handler] = {**handlers, Barrier: lambda _: lambda: None}
+        self._handlers: dict[type, Handler] = {
+            **handlers,
+            Barrier: lambda _: _nothing,
+            RecallOrders: self._recall_orders,
+        }
         self._translator = translator
         self._subscriptions = subscriptions
         self._max_batch = max_batch
         self._may_act = may_act
+        self._retention = retention
+        self._checkpoints = checkpoints
+        self.checkpointed_seq = checkpointed_seq  # the one the state went on from
+        self._checkpoint_seq = checkpointed_seq
+        self._checkpoint_taken = time.monotonic()
+        self._pending_checkpoint: StateCheckpoint | None = None
+        self._checkpoint_writes: set[asyncio.Task[None]] = set()
+        # (seq, wall-clock ns) of the newest checkpoint this writer has written.
+        self.last_checkpoint: tuple[int, int] | None = None
+        translator.defer_unknown = self._defer_unknown
+        # Venue items naming an order not held, by client order id, waiting for the
+        # retired-orders store (asked once the batch that deferred them is journaled).
+        self._recalling: dict[str, list[Any]] = {}
+        self._to_look_up: list[str] = []
+        self._answering: set[str] = set()
+        self._lookups: set[asyncio.Task[None]] = set()
         self._dispatcher = VenueDispatcher(
             venue,
             self._deliver,
@@ -165,8 +214,18 @@ class Writer:
         self._wakeup.set()
         writer, pump = self._tasks
         await asyncio.gather(writer, return_exceptions=True)
+        state = self._ctx.state
+        if (
+            self._checkpoints is not None
+            and self.failure is None
+            and state.event_count > self._checkpoint_seq
+        ):
+            self._spawn_checkpoint_write(state.checkpoint())  # a clean stop: start fast
+        await asyncio.gather(*self._checkpoint_writes, return_exceptions=True)
         pump.cancel()
-        await asyncio.gather(pump, return_exceptions=True)
+        for lookup in self._lookups:
+            lookup.cancel()
+        await asyncio.gather(pump, *self._lookups, return_exceptions=True)
         await self._dispatcher.stop()
         self._running = False
 
@@ -217,6 +276,7 @@ class Writer:
                 and not self._open_items
                 and self._inflight is None
                 and self._dispatcher.backlog == 0
+                and not self._recalling
             )
             # Idle twice in a row with nothing journaled in between: a venue event already
             # streamed but not yet pumped would have shown up within one round.
@@ -224,6 +284,118 @@ class Writer:
             if quiet >= 2:
                 return
         raise EngineStopped(f"engine did not settle within {rounds} rounds")
+
+    # --- checkpoints -----------------------------------------------------------------------------
+
+    def _checkpoint_if_due(self) -> None:
+        """Take the state as data now, in the open batch: it is the fold up to the last
+        event decided, so it is written once that batch is journaled (and never if the
+        append fails). Building it is the writer's only cost; encoding and writing run
+        beside it."""
+        policy = self._checkpoints
+        if policy is None or self._pending_checkpoint is not None:
+            return
+        seq = self._ctx.state.event_count
+        now = time.monotonic()
+        if policy.due(seq - self._checkpoint_seq, now - self._checkpoint_taken):
+            self._pending_checkpoint = self._ctx.state.checkpoint()
+            self._checkpoint_seq = seq
+            self._checkpoint_taken = now
+
+    def _spawn_checkpoint_write(self, checkpoint: StateCheckpoint) -> None:
+        task = asyncio.create_task(self._write_checkpoint(checkpoint), name="engine-checkpoint")
+        self._checkpoint_writes.add(task)
+        task.add_done_callback(self._checkpoint_writes.discard)
+
+    async def _write_checkpoint(self, checkpoint: StateCheckpoint) -> None:
+        try:
+            payload = await asyncio.to_thread(encode_checkpoint, checkpoint)
+            written_ns = time.time_ns()
+            await self._journal.write_checkpoint(checkpoint.seq, written_ns, payload)
+        except Exception:
+            # Derived data: a start without it replays from the previous one.
+            log.warning("checkpoint not written", seq=checkpoint.seq, exc_info=True)
+            return
+        if self.last_checkpoint is None or checkpoint.seq > self.last_checkpoint[0]:
+            self.last_checkpoint = (checkpoint.seq, written_ns)
+        log.info("checkpoint written", seq=checkpoint.seq, bytes=len(payload))
+
+    # --- retired orders named again ------------------------------------------------------------
+
+    def may_be_retired(self, account: str, idempotency_key: str) -> bool:
+        """The key names no order held, but may name a retired one."""
+        state = self._ctx.state
+        return (account, idempotency_key) not in state.by_idempotency_key and (
+            retired_key(account, idempotency_key) in state.retired_keys
+        )
+
+    async def recall_by_key(self, account: str, idempotency_key: str) -> bool:
+        """Bring back the retired order an idempotency key names, if there is one.
+
+        Waits until everything queued before is journaled (a retirement still in a batch
+        is not in the store yet), asks the store off the writer's path, then journals the
+        recall through the writer."""
+        await self.submit(Barrier())
+        snapshot = await self._journal.retired_order_by_key(account, idempotency_key)
+        if snapshot is None:
+            return False
+        await self.submit(RecallOrders((snapshot,)))
+        return True
+
+    async def retired_among(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        """The retired orders among these client order ids (none held now), as stored once
+        everything queued before is journaled."""
+        held = self._ctx.state.by_client_id
+        wanted = sorted({c for c in client_order_ids if c not in held})
+        if not wanted:
+            return {}
+        await self.submit(Barrier())
+        return await self._journal.retired_orders(wanted)
+
+    def _defer_unknown(self, client_order_id: str, item: object) -> bool:
+        """Hold a venue item naming an order not held until the store has said whether it
+        is a retired one (then recalled first); False once it has said no."""
+        if client_order_id in self._answering:
+            return False
+        waiting = self._recalling.get(client_order_id)
+        if waiting is None:
+            self._recalling[client_order_id] = [item]
+            self._to_look_up.append(client_order_id)
+        else:
+            waiting.append(item)
+        return True
+
+    async def _look_up(self, client_order_ids: list[str]) -> None:
+        try:
+            found = await self._journal.retired_orders(client_order_ids)
+        except Exception:
+            log.exception("retired orders could not be read; their venue items go unmatched")
+            found = {}
+        for client_order_id in client_order_ids:
+            self._inbox.append(_LookedUp(client_order_id, found.get(client_order_id)))
+        self._wakeup.set()
+
+    def _recalled(self, looked_up: _LookedUp) -> None:
+        """Recall the order (unless something recalled it meanwhile), then handle the venue
+        items that waited for it, in their order, as if it had never left."""
+        client_order_id = looked_up.client_order_id
+        items = self._recalling.pop(client_order_id, [])
+        snapshot = looked_up.snapshot
+        if snapshot is not None and client_order_id not in self._ctx.state.by_client_id:
+            self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
+        self._answering.add(client_order_id)
+        try:
+            for item in items:
+                self._handle(item, resumed=True)
+        finally:
+            self._answering.discard(client_order_id)
+
+    def _recall_orders(self, command: RecallOrders) -> Callable[[], None]:
+        held = self._ctx.state.by_client_id
+        for snapshot in command.snapshots:
+            if snapshot.client_order_id not in held:
+                self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
+        return _nothing
 
     def _deliver(self, item: VenueEvent | VenueOutcome) -> None:
         self._inbox.append(item)
@@ -255,6 +427,9 @@ class Writer:
                     for _ in range(take):
                         self._handle(inbox.popleft())
                     self._open_items += take
+                    if self._retention.due(len(self._ctx.state.finished)):
+                        retire_finished(self._ctx, self._retention)
+                    self._checkpoint_if_due()
                     continue
                 if self._open_items and inflight is None:
                     self._inflight = asyncio.create_task(self._commit(self._close_batch()))
@@ -279,13 +454,16 @@ class Writer:
         finally:
             self._inflight = None
 
-    def _handle(self, item: Any) -> None:
+    def _handle(self, item: Any, *, resumed: bool = False) -> None:
         """Decide one item. A decision that fails before emitting anything is refused
         alone; one that fails after emitting stops the writer (its state is suspect)."""
         emitted = len(self._ctx.batch.events)
+        if type(item) is _LookedUp:
+            self._recalled(item)
+            return
         if type(item) is not tuple:
             try:
-                self._translator.handle(item)
+                self._translator.handle(item, resumed=resumed)
             except Exception:
                 if len(self._ctx.batch.events) != emitted:
                     raise
@@ -313,7 +491,10 @@ class Writer:
         reserved = dict(state.reserved) if changes.orders else None
         batch = self._ctx.take_batch()
         control = any(isinstance(e, ControlEvent) for e in batch.events)
-        return _ClosedBatch(batch, changes, replies, reserved, Gates.of(state) if control else None)
+        gates = Gates.of(state) if control else None
+        look_up, self._to_look_up = self._to_look_up, []
+        checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
+        return _ClosedBatch(batch, changes, replies, reserved, gates, look_up, checkpoint)
 
     async def _commit(self, closed: _ClosedBatch) -> None:
         batch, changes, replies = closed.batch, closed.changes, closed.replies
@@ -331,6 +512,8 @@ class Writer:
         views = self._published.views
         for view in changes.orders:
             views[view.order_id] = view
+        for retired in changes.retired:
+            views.pop(retired.order_id, None)
         if closed.reserved is not None:
             self._published.reserved = closed.reserved
         for reply in replies:
@@ -339,7 +522,19 @@ class Writer:
             if reply.error is not None:
                 reply.future.set_exception(reply.error)
             elif reply.build is not None:
-                reply.future.set_result(reply.build())
+                try:
+                    reply.future.set_result(reply.build())
+                except Exception as exc:  # a defect: answer it rather than leave it waiting
+                    log.exception("an answer could not be built")
+                    reply.future.set_exception(
+                        OrderGateError(f"internal error: {exc!r}", code="INTERNAL_ERROR")
+                    )
+        if closed.look_up:
+            task = asyncio.create_task(self._look_up(closed.look_up), name="engine-recall")
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
+        if closed.checkpoint is not None:
+            self._spawn_checkpoint_write(closed.checkpoint)
         for request in batch.requests:
             self._dispatcher.send(request)
         if batch.delayed:
@@ -378,3 +573,7 @@ class Writer:
                 future.set_exception(error)
         self._replies = []
         self._inbox.clear()
+
+
+def _nothing() -> None:
+    return None

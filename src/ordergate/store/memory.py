@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TypeVar
 
-from ordergate.domain.events import Event
+from ordergate.domain.events import Event, OrderSnapshot
 from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.checkpoint import CHECKPOINTS_KEPT, StoredCheckpoint
 from ordergate.engine.codec import decode
 from ordergate.engine.queries import (
     Cursor,
@@ -42,6 +43,10 @@ class MemoryStore:
         self._fills: list[FillView] = []
         self._positions: dict[tuple[str, str], PositionView] = {}
         self._balances: dict[tuple[str, str], BalanceView] = {}
+        self._retired: dict[str, OrderSnapshot] = {}
+        self._retired_by_client_id: dict[str, OrderSnapshot] = {}
+        self._retired_by_key: dict[tuple[str, str], OrderSnapshot] = {}
+        self._checkpoints: dict[int, StoredCheckpoint] = {}
         self._outbox_cursor = 0
 
     # --- Journal ---------------------------------------------------------------------------
@@ -62,6 +67,39 @@ class MemoryStore:
             self._positions[(position.account, position.symbol)] = position
         for balance in changes.balances:
             self._balances[(balance.account, balance.currency)] = balance
+        for retired in changes.retired:
+            self._retired[retired.order_id] = retired
+            self._retired_by_client_id[retired.client_order_id] = retired
+            if retired.idempotency_key is not None:
+                self._retired_by_key[(retired.account, retired.idempotency_key)] = retired
+
+    # --- RetiredOrders ---------------------------------------------------------------------
+
+    async def retired_orders(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        found = self._retired_by_client_id
+        return {c: found[c] for c in client_order_ids if c in found}
+
+    async def retired_order_by_key(
+        self, account: str, idempotency_key: str
+    ) -> OrderSnapshot | None:
+        return self._retired_by_key.get((account, idempotency_key))
+
+    # --- Checkpoints -------------------------------------------------------------------------
+
+    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
+        head_hash = self._records[seq - 1].hash if seq else GENESIS
+        self._checkpoints[seq] = StoredCheckpoint(seq, head_hash, ts, payload)
+        for old in sorted(self._checkpoints)[:-CHECKPOINTS_KEPT]:
+            del self._checkpoints[old]
+
+    async def checkpoint_seqs(self) -> list[int]:
+        return sorted(self._checkpoints, reverse=True)
+
+    async def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        return self._checkpoints.get(seq)
+
+    async def record_hash(self, seq: int) -> bytes | None:
+        return self._records[seq - 1].hash if 0 < seq <= len(self._records) else None
 
     def records(self, after_seq: int = 0) -> Iterator[JournalRecord]:
         return iter(self._records[after_seq:])
@@ -98,6 +136,7 @@ class MemoryStore:
             fills=list(self._fills),
             positions=[p for _, p in sorted(self._positions.items())],
             balances=[b for _, b in sorted(self._balances.items())],
+            retired=[r for _, r in sorted(self._retired.items())],
         )
 
     # --- ReadModels ------------------------------------------------------------------------

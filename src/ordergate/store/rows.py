@@ -29,6 +29,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final, Protocol
 
+import msgspec
+
+from ordergate.domain.events import OrderSnapshot
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.ids import order_id_parts
 from ordergate.engine.records import JournalRecord
@@ -202,3 +205,27 @@ def balance_row(b: BalanceView) -> tuple[Any, ...]:
 
 def balance_view(r: Row) -> BalanceView:
     return BalanceView(r["account"], r["currency"], Decimal(r["balance"]), r["updated_ts"])
+
+
+# --- retired orders -----------------------------------------------------------------------
+# A retired order is kept whole, as the JSON of its `OrderSnapshot` (the codec's encoding:
+# decimals as strings), beside the columns it is looked up by.
+
+_SNAPSHOT_DECODER: Final = msgspec.json.Decoder(OrderSnapshot)
+
+
+def retired_row(snapshot: OrderSnapshot) -> tuple[Any, ...]:
+    """(order_id, partition, client_order_id, account, idempotency_key, snapshot)."""
+    partition, _ = order_id_parts(snapshot.order_id)
+    return (
+        snapshot.order_id,
+        partition,
+        snapshot.client_order_id,
+        snapshot.account,
+        snapshot.idempotency_key,
+        msgspec.json.encode(snapshot),
+    )
+
+
+def retired_snapshot(payload: bytes) -> OrderSnapshot:
+    return _SNAPSHOT_DECODER.decode(payload)

@@ -33,6 +33,7 @@ from ordergate.domain.events import (
     AlertRaised,
     BalanceAdjusted,
     Event,
+    FinishedOrdersRetired,
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
@@ -52,6 +53,7 @@ from ordergate.domain.events import (
     OrderStatusUnknown,
     OrderSubmitted,
     ReconciliationRecorded,
+    RetiredOrderRecalled,
     SignalReceived,
     TradingArmed,
     TradingStateChanged,
@@ -59,6 +61,7 @@ from ordergate.domain.events import (
 from ordergate.domain.values import DirtyCause, OrderType, Side, TradingState
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.records import JournalRecord
+from ordergate.engine.state import OmsState
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.memory import MemoryStore
 
@@ -161,6 +164,12 @@ def every_kind_of_event() -> list[Event]:
         lambda t: OrderApproved("0-5", D("50000"), t),
         lambda t: OrderStatusUnknown("0-5", "timeout", t),
         lambda t: OrderExpired("0-5", "DAY_ORDER_EXPIRED", t),
+    )
+    # 0-2 and 0-3 are finished: retired from memory; 0-3 is named again and recalled
+    rejected = OmsState.replay(events).orders["0-3"].snapshot()
+    then(
+        lambda t: FinishedOrdersRetired(("0-2", "0-3"), t),
+        lambda t: RetiredOrderRecalled(rejected, t),
     )
     # 0-6: an account whose name needs sanitizing, half filled on a sell
     order("0-6", account=ODD_ACCOUNT, side=Side.SELL)
@@ -291,6 +300,10 @@ def test_order_events_carry_the_orders_trace_id_and_others_their_own(published: 
         if "order" in fields or envelope.part == "position":
             order_id = fields["event"]["order_id"]
             assert fields["trace_id"] == envelope.trace_id == f"trace-{order_id}"
+        elif envelope.type == "RetiredOrderRecalled":
+            recalled = fields["event"]["order"]
+            assert fields["trace_id"] == envelope.trace_id == recalled["trace_id"] == "trace-0-3"
+            assert (fields["account"], fields["symbol"]) == (recalled["account"], "BTCUSDT")
         else:
             assert fields["trace_id"] == envelope.trace_id == fields["event"].get("trace_id")
     [signal] = of_type(published, "SignalReceived")

@@ -26,23 +26,21 @@ TICK = D(10)
 index = st.integers(0, 40)
 steps = st.integers(1, 20)
 offset = st.integers(-20, 20)
-actions = st.lists(
-    st.one_of(
-        st.tuples(
-            st.just("place"),
-            st.sampled_from(["MARKET", "LIMIT"]),
-            st.sampled_from(Side),
-            steps,
-            offset,
-        ),
-        st.tuples(st.just("cancel"), index),
-        st.tuples(st.just("replace"), index, steps, offset),
-        st.tuples(st.just("fill"), index, steps),
-        st.tuples(st.just("resend"), index),
-        st.just(("settle",)),
+action = st.one_of(
+    st.tuples(
+        st.just("place"),
+        st.sampled_from(["MARKET", "LIMIT"]),
+        st.sampled_from(Side),
+        steps,
+        offset,
     ),
-    max_size=30,
+    st.tuples(st.just("cancel"), index),
+    st.tuples(st.just("replace"), index, steps, offset),
+    st.tuples(st.just("fill"), index, steps),
+    st.tuples(st.just("resend"), index),
+    st.just(("settle",)),
 )
+actions = st.lists(action, max_size=30)
 
 
 def check_filled_within_qty(h: Harness, executed: dict[str, Decimal]) -> None:

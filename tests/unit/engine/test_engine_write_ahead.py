@@ -28,6 +28,7 @@ from ordergate.domain.events import (
     OrderCancelRequested,
     OrderInitialized,
     OrderReplaceRequested,
+    OrderSnapshot,
 )
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
@@ -73,6 +74,14 @@ class JournalInFront:
 
     def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
         return self.store.records_after(after_seq)
+
+    async def retired_orders(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        return await self.store.retired_orders(client_order_ids)
+
+    async def retired_order_by_key(
+        self, account: str, idempotency_key: str
+    ) -> OrderSnapshot | None:
+        return await self.store.retired_order_by_key(account, idempotency_key)
 
     async def close(self) -> None:
         await self.store.close()

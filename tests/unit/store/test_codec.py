@@ -16,6 +16,7 @@ from ordergate.domain.events import (
     AlertRaised,
     BalanceAdjusted,
     Event,
+    FinishedOrdersRetired,
     InstrumentCleared,
     InstrumentMarkedDirty,
     InstrumentUpdated,
@@ -38,11 +39,13 @@ from ordergate.domain.events import (
     OrderSubmitted,
     PlannedOrder,
     ReconciliationRecorded,
+    RetiredOrderRecalled,
     SignalReceived,
     TradingArmed,
     TradingStateChanged,
     stream_of,
 )
+from ordergate.domain.orders import Order
 from ordergate.domain.values import (
     DirtyCause,
     LiquiditySide,
@@ -151,7 +154,11 @@ SAMPLES: list[Event] = [
         ts=TS,
     ),
     JournalOpened("5f0c3a9e1d2b4c6a", TS),
+    FinishedOrdersRetired(("0-1", "0-2"), TS),
 ]
+# A recall carries the whole order, exponents and all: here, the sample initialized.
+assert isinstance(SAMPLES[2], OrderInitialized)
+SAMPLES.append(RetiredOrderRecalled(Order(SAMPLES[2]).snapshot(("0-9",)), TS))
 
 
 def decimal_texts(value: object) -> dict[str, str]:

@@ -75,6 +75,6 @@ async def test_replay_records_partition_mismatch_not_checked_by_seq_alone():
 
 async def test_replay_records_fill_events_counted_once():
     fills = [e for e in EVENTS if isinstance(e, OrderFilled)]
-    state, _ = await replay_records(stream(seal(EVENTS, 0, 0, GENESIS)), 0)
+    state, _ = await replay_records(stream(seal(EVENTS, 0, 0, GENESIS)), 0, keep_changes=True)
 
     assert len(state.take_changes().fills) == len(fills)

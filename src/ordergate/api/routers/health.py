@@ -34,6 +34,7 @@ async def health(
     if not running:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     market_time = trading.now_ns()
+    events_since_checkpoint, checkpoint_age = trading.checkpoint_lag
     return HealthOut(
         status="ok" if running else "failed",
         engine_running=running,
@@ -42,6 +43,9 @@ async def health(
         journal_events=trading.event_count,
         orders=trading.order_count,
         open_orders=trading.open_order_count,
+        retired_orders=trading.retired_order_count,
+        events_since_checkpoint=events_since_checkpoint,
+        checkpoint_age_seconds=None if checkpoint_age is None else round(checkpoint_age, 3),
         node=None if node is None else node.node_id,
         partitions=None if node is None else node.running_partitions,
     )

@@ -209,6 +209,18 @@ class ClusterEngines:
     def open_order_count(self) -> int:
         return sum(engine.open_order_count for engine in self._local())
 
+    @property
+    def retired_order_count(self) -> int:
+        return sum(engine.retired_order_count for engine in self._local())
+
+    @property
+    def checkpoint_lag(self) -> tuple[int, float | None]:
+        lags = [engine.checkpoint_lag for engine in self._local()]
+        events = max((e for e, _ in lags), default=0)
+        ages = [a for _, a in lags]
+        age = None if not ages or None in ages else max(a for a in ages if a is not None)
+        return events, age
+
     # --- market data and time, for marks and health ------------------------------------
 
     def quote(self, symbol: str) -> Quote | None:

@@ -14,6 +14,7 @@ from ordergate.engine.reconcile.diffs import (
     Scope,
     VenueSnapshot,
     find_diffs,
+    settled_by_retired,
 )
 from ordergate.engine.reconcile.remedies import (
     ReconcileMemory,
@@ -35,4 +36,5 @@ __all__ = [
     "VenueSnapshot",
     "find_diffs",
     "remedy",
+    "settled_by_retired",
 ]

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import msgspec
 
+from ordergate.domain.events import OrderSnapshot
 from ordergate.domain.values import ZERO, OrderStatus
 from ordergate.engine.state import OmsState
 from ordergate.engine.venue_reports import VenueFill, VenueOrderReport, VenuePosition
@@ -98,6 +99,29 @@ def find_diffs(state: OmsState, snapshot: VenueSnapshot, scope: Scope) -> list[D
         ]
         diffs += _position_diffs(state, account, snapshot.positions, missing)
     return diffs
+
+
+def settled_by_retired(
+    snapshot: VenueSnapshot, retired: dict[str, OrderSnapshot]
+) -> tuple[VenueSnapshot, tuple[OrderSnapshot, ...]]:
+    """Split what a snapshot says of retired orders (by client order id): fills whose trade
+    id the retired order holds are known, and leave the snapshot; an order the venue has
+    open, or a fill it lacks, names an order to recall before comparing."""
+    recall: dict[str, OrderSnapshot] = {}
+    fills = []
+    for fill in snapshot.fills:
+        order = retired.get(fill.client_order_id)
+        if order is None:
+            fills.append(fill)
+        elif fill.trade_id not in order.trade_ids:
+            fills.append(fill)
+            recall[order.client_order_id] = order
+    for report in snapshot.open_orders:
+        order = retired.get(report.client_order_id)
+        if order is not None:
+            recall[order.client_order_id] = order
+    kept = msgspec.structs.replace(snapshot, fills=fills)
+    return kept, tuple(recall.values())
 
 
 def _journaled(state: OmsState, account: str, fill: VenueFill) -> bool:

@@ -69,3 +69,12 @@ BALANCE_COLUMNS: Final[Columns] = (
     ("balance", "text"),
     ("updated_ts", "bigint"),
 )
+
+RETIRED_COLUMNS: Final[Columns] = (
+    ("order_id", "text"),
+    ("partition_id", "integer"),
+    ("client_order_id", "text"),
+    ("account", "text"),
+    ("idempotency_key", "text"),
+    ("snapshot", "bytea"),
+)

@@ -8,7 +8,7 @@ client may page through either store. Text keys sort in the "C" collation (see
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -16,6 +16,7 @@ from asyncpg import Connection, Pool, Record
 from asyncpg.pool import PoolConnectionProxy
 
 from ordergate.domain.errors import JournalError
+from ordergate.domain.events import OrderSnapshot
 from ordergate.engine.queries import (
     FillFilter,
     OrderFilter,
@@ -39,7 +40,13 @@ from ordergate.store.paging import (
     page_query,
 )
 from ordergate.store.postgres.connection import DRIVER_ERRORS
-from ordergate.store.rows import balance_view, fill_view, order_view, position_view
+from ordergate.store.rows import (
+    balance_view,
+    fill_view,
+    order_view,
+    position_view,
+    retired_snapshot,
+)
 
 _POSITIONS: Final = (
     "SELECT * FROM positions WHERE ($1::text IS NULL OR account = $1) "
@@ -111,6 +118,26 @@ class PostgresReadModels:
             rows = await self._pool.fetch(_BALANCES, account)
         return [balance_view(r) for r in rows]
 
+    async def retired_orders(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        async with translated("reading retired orders"):
+            rows = await self._pool.fetch(
+                "SELECT client_order_id, snapshot FROM retired_orders "
+                "WHERE client_order_id = ANY($1::text[])",
+                list(client_order_ids),
+            )
+        return {r["client_order_id"]: retired_snapshot(r["snapshot"]) for r in rows}
+
+    async def retired_order_by_key(
+        self, account: str, idempotency_key: str
+    ) -> OrderSnapshot | None:
+        async with translated("reading a retired order"):
+            payload = await self._pool.fetchval(
+                "SELECT snapshot FROM retired_orders WHERE account = $1 AND idempotency_key = $2",
+                account,
+                idempotency_key,
+            )
+        return None if payload is None else retired_snapshot(payload)
+
     async def snapshot(self) -> ReadModelChanges:
         """Every read-model row, for verification against a replay: one consistent
         snapshot, though other partitions' writers keep committing meanwhile."""
@@ -130,9 +157,11 @@ async def read_model_rows(
     fills = await conn.fetch("SELECT * FROM fills ORDER BY fill_no")
     positions = await conn.fetch(_POSITIONS, None, None)
     balances = await conn.fetch(_BALANCES, None)
+    retired = await conn.fetch("SELECT snapshot FROM retired_orders ORDER BY order_id")
     return ReadModelChanges(
         orders=[order_view(r) for r in orders],
         fills=[fill_view(r) for r in fills],
         positions=[position_view(r) for r in positions],
         balances=[balance_view(r) for r in balances],
+        retired=[retired_snapshot(r["snapshot"]) for r in retired],
     )

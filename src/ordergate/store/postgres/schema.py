@@ -152,6 +152,29 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE fills ADD CONSTRAINT fills_account_order_trade_key
         UNIQUE (account, order_id, trade_id);
     """,
+    # 5: orders retired from the engines' hot state, whole, by what names them again; and
+    # checkpoints of each partition's state (derived: a start replays what follows one).
+    """
+    CREATE TABLE retired_orders (
+        order_id text COLLATE "C" PRIMARY KEY,
+        partition_id integer NOT NULL,
+        client_order_id text COLLATE "C" NOT NULL,
+        account text COLLATE "C" NOT NULL,
+        idempotency_key text COLLATE "C",
+        snapshot bytea NOT NULL
+    );
+    CREATE INDEX retired_by_client_order_id ON retired_orders (client_order_id);
+    CREATE INDEX retired_by_key ON retired_orders (account, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE TABLE checkpoints (
+        partition_id integer NOT NULL,
+        seq bigint NOT NULL,
+        head_hash bytea NOT NULL,
+        ts bigint NOT NULL,
+        payload bytea NOT NULL,
+        PRIMARY KEY (partition_id, seq)
+    );
+    """,
 )
 
 _CREATE_MIGRATIONS_TABLE: Final = """

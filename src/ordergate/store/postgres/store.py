@@ -27,6 +27,7 @@ from asyncpg import Pool, Record
 from ordergate.domain.errors import JournalError, JournalFenced
 from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.checkpoint import CHECKPOINTS_KEPT, StoredCheckpoint
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import (
@@ -63,6 +64,29 @@ _RECORDS: Final = (
     "FROM journal WHERE partition_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
 )
 _OUTBOX_CURSOR: Final = "SELECT seq FROM outbox_cursor WHERE partition_id = $1"
+# A checkpoint takes its head hash from the journal row at its seq, in the statement that
+# writes it; the newest `CHECKPOINTS_KEPT` of the partition stay.
+_WRITE_CHECKPOINT: Final = """
+    WITH written AS (
+        INSERT INTO checkpoints (partition_id, seq, head_hash, ts, payload)
+        SELECT partition_id, seq, hash, $3, $4 FROM journal
+        WHERE partition_id = $1 AND seq = $2
+        ON CONFLICT (partition_id, seq) DO UPDATE
+        SET head_hash = excluded.head_hash, ts = excluded.ts, payload = excluded.payload
+        RETURNING seq
+    ), pruned AS (
+        DELETE FROM checkpoints WHERE partition_id = $1 AND seq < $2 AND seq NOT IN (
+            SELECT seq FROM checkpoints WHERE partition_id = $1 AND seq < $2
+            ORDER BY seq DESC LIMIT $5
+        )
+    )
+    SELECT count(*) FROM written
+"""
+_CHECKPOINT_SEQS: Final = "SELECT seq FROM checkpoints WHERE partition_id = $1 ORDER BY seq DESC"
+_CHECKPOINT: Final = (
+    "SELECT seq, head_hash, ts, payload FROM checkpoints WHERE partition_id = $1 AND seq = $2"
+)
+_RECORD_HASH: Final = "SELECT hash FROM journal WHERE partition_id = $1 AND seq = $2"
 _ADVANCE_OUTBOX_CURSOR: Final = """
     INSERT INTO outbox_cursor AS c (partition_id, seq, updated_at)
     VALUES ($1, $2, coalesce($3, now()))
@@ -376,6 +400,35 @@ class PostgresStore(PostgresReadModels):
             if len(page) < PAGE_SIZE:
                 return
             seq = page[-1]["seq"]
+
+    # --- checkpoints -------------------------------------------------------------------------
+
+    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
+        """Keep a checkpoint (through the read pool: it is derived data, so it needs no
+        fence; its hash comes from the chain, whoever writes it)."""
+        async with translated(f"writing a checkpoint of partition {self._partition}"):
+            written = await self._pool.fetchval(
+                _WRITE_CHECKPOINT, self._partition, seq, ts, payload, CHECKPOINTS_KEPT - 1
+            )
+        if written != 1:
+            raise JournalError(f"no journal record at seq {seq} to checkpoint")
+
+    async def checkpoint_seqs(self) -> list[int]:
+        async with translated("listing checkpoints"):
+            rows = await self._pool.fetch(_CHECKPOINT_SEQS, self._partition)
+        return [r["seq"] for r in rows]
+
+    async def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        async with translated("reading a checkpoint"):
+            row = await self._pool.fetchrow(_CHECKPOINT, self._partition, seq)
+        if row is None:
+            return None
+        return StoredCheckpoint(row["seq"], bytes(row["head_hash"]), row["ts"], row["payload"])
+
+    async def record_hash(self, seq: int) -> bytes | None:
+        async with translated("reading a journal hash"):
+            value = await self._pool.fetchval(_RECORD_HASH, self._partition, seq)
+        return None if value is None else bytes(value)
 
     # --- the event relay's progress ----------------------------------------------------------
 

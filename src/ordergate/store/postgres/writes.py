@@ -4,7 +4,7 @@
                    WHERE partition_id = $1 AND epoch = $2 AND head_seq = $3 RETURNING 1),
          journal_rows AS (INSERT INTO journal ... SELECT ... FROM fence, unnest(...)),
          order_rows AS (INSERT INTO orders ... FROM fence, unnest(...) ON CONFLICT DO UPDATE),
-         ... fills, positions, balances alike ...
+         ... fills, positions, balances, retired orders alike ...
     SELECT count(*) FROM fence
 
 Every insert reads its rows through `fence`, so when the fence does not hold (another node
@@ -27,9 +27,17 @@ from ordergate.store.postgres.columns import (
     FILL_COLUMNS,
     ORDER_COLUMNS,
     POSITION_COLUMNS,
+    RETIRED_COLUMNS,
     Columns,
 )
-from ordergate.store.rows import ORDER_MUTABLE, balance_row, fill_row, order_row, position_row
+from ordergate.store.rows import (
+    ORDER_MUTABLE,
+    balance_row,
+    fill_row,
+    order_row,
+    position_row,
+    retired_row,
+)
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -97,6 +105,12 @@ def _build_append_sql() -> str:
         + _upsert(BALANCE_COLUMNS, "balances", first, "account, currency", balance_mutable)
         + ")"
     )
+    first += len(BALANCE_COLUMNS)
+    parts.append(
+        "retired_rows AS ("
+        + _upsert(RETIRED_COLUMNS, "retired_orders", first, "order_id", ["snapshot"])
+        + ")"
+    )
     return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM fence"
 
 
@@ -140,6 +154,7 @@ def append_arguments(
     balances = [
         balance_row(b) for b in _last_per_key(changes.balances, lambda b: (b.account, b.currency))
     ]
+    retired = [retired_row(r) for r in _last_per_key(changes.retired, lambda r: r.order_id)]
     return [
         partition,
         epoch,
@@ -151,4 +166,5 @@ def append_arguments(
         *_arrays(fills, len(FILL_COLUMNS)),
         *_arrays(positions, len(POSITION_COLUMNS)),
         *_arrays(balances, len(BALANCE_COLUMNS)),
+        *_arrays(retired, len(RETIRED_COLUMNS)),
     ]

@@ -10,8 +10,10 @@ the file is local and a page is at most `MAX_PAGE` rows.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
+from ordergate.domain.events import OrderSnapshot
 from ordergate.engine.queries import (
     FillFilter,
     OrderFilter,
@@ -34,7 +36,16 @@ from ordergate.store.paging import (
     order_page,
     page_query,
 )
-from ordergate.store.rows import balance_view, fill_view, order_view, position_view
+from ordergate.store.rows import (
+    balance_view,
+    fill_view,
+    order_view,
+    position_view,
+    retired_snapshot,
+)
+
+# Bound parameters per `IN (...)`: SQLite allows 32,766 per statement since 3.32.
+_IN_LIMIT = 500
 
 
 class _SqliteWhere(Where):
@@ -99,4 +110,31 @@ class SqliteReadModels:
             fills=[fill_view(r) for r in con.execute("SELECT * FROM fills ORDER BY fill_no")],
             positions=await self.positions(),
             balances=await self.balances(),
+            retired=[
+                retired_snapshot(r[0])
+                for r in con.execute("SELECT snapshot FROM retired_orders ORDER BY order_id")
+            ],
         )
+
+    # --- RetiredOrders ---------------------------------------------------------------------
+
+    async def retired_orders(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
+        found: dict[str, OrderSnapshot] = {}
+        for start in range(0, len(client_order_ids), _IN_LIMIT):
+            chunk = client_order_ids[start : start + _IN_LIMIT]
+            rows = self._reader.execute(
+                "SELECT client_order_id, snapshot FROM retired_orders "
+                f"WHERE client_order_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((r[0], retired_snapshot(r[1])) for r in rows)
+        return found
+
+    async def retired_order_by_key(
+        self, account: str, idempotency_key: str
+    ) -> OrderSnapshot | None:
+        row = self._reader.execute(
+            "SELECT snapshot FROM retired_orders WHERE account = ? AND idempotency_key = ?",
+            (account, idempotency_key),
+        ).fetchone()
+        return None if row is None else retired_snapshot(row[0])

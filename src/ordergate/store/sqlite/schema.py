@@ -134,6 +134,29 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX fills_by_ts ON fills (ts, fill_no);
     CREATE INDEX fills_by_order ON fills (order_id);
     """,
+    # 4: orders retired from the engine's hot state, whole, by what names them again; and
+    # checkpoints of the engine's state (derived: a start replays only what follows one).
+    """
+    CREATE TABLE retired_orders (
+        order_id TEXT PRIMARY KEY,
+        partition INTEGER NOT NULL,
+        client_order_id TEXT NOT NULL,
+        account TEXT NOT NULL,
+        idempotency_key TEXT,
+        snapshot BLOB NOT NULL
+    );
+    CREATE INDEX retired_by_client_order_id ON retired_orders (client_order_id);
+    CREATE INDEX retired_by_key ON retired_orders (account, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE TABLE checkpoints (
+        partition INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        head_hash BLOB NOT NULL,
+        ts INTEGER NOT NULL,
+        payload BLOB NOT NULL,
+        PRIMARY KEY (partition, seq)
+    ) WITHOUT ROWID;
+    """,
 )
 
 # The columns of `orders` and `fills` in the order of `ordergate.store.rows`' tuples.

@@ -10,17 +10,21 @@ the storage level too (`schema.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ordergate.domain.events import Event
 from ordergate.engine.chain import GENESIS, seal
+from ordergate.engine.checkpoint import StoredCheckpoint
 from ordergate.engine.codec import decode
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.rows import journal_record
+from ordergate.store.sqlite import checkpoints
+from ordergate.store.sqlite.checker import SqliteRecords
+from ordergate.store.sqlite.checkpoints import write_checkpoint
 from ordergate.store.sqlite.connection import SYNCHRONOUS_MODES, Synchronous, connect
 from ordergate.store.sqlite.reads import SqliteReadModels
 from ordergate.store.sqlite.schema import migrate
@@ -83,18 +87,53 @@ class SqliteStore(SqliteReadModels):
     def events(self) -> Iterator[Event]:
         return (decode(r.type, r.version, r.payload) for r in self.records())
 
-    async def records_after(self, after_seq: int = 0) -> AsyncIterator[JournalRecord]:
+    def records_after(
+        self, after_seq: int = 0, *, check_elsewhere: bool | None = None
+    ) -> SqliteRecords:
         """The records after `after_seq`, a page at a time (the file is local: each page is
-        read in-line, between the event loop's other work)."""
+        read in-line, between the event loop's other work). Replay takes them checked: in a
+        process of their own when there are many (`checker.py`), or as `check_elsewhere`
+        says."""
+        return SqliteRecords(
+            self._pages_after,
+            self.path,
+            self.partition,
+            after_seq,
+            self._head_seq,
+            check_elsewhere,
+        )
+
+    async def _pages_after(self, after_seq: int) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         seq = after_seq
+        cursor = self._reader.cursor()
+        cursor.row_factory = None  # plain tuples: nothing looks a journal row up by name
         while True:
-            page = self._reader.execute(_RECORDS_PAGE, (self.partition, seq, _PAGE)).fetchall()
-            for r in page:
-                yield journal_record(r)
+            page = cursor.execute(_RECORDS_PAGE, (self.partition, seq, _PAGE)).fetchall()
+            if page:
+                yield page
             if len(page) < _PAGE:
                 return
-            seq = page[-1]["seq"]
+            seq = page[-1][1]
             await asyncio.sleep(0)
+
+    # --- Checkpoints -------------------------------------------------------------------------
+
+    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(
+            self._executor, write_checkpoint, self._writer, self.partition, seq, ts, payload
+        )
+
+    async def checkpoint_seqs(self) -> list[int]:
+        return [r[0] for r in self._reader.execute(checkpoints.SEQS, (self.partition,))]
+
+    async def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        row = self._reader.execute(checkpoints.ONE, (self.partition, seq)).fetchone()
+        return None if row is None else checkpoints.stored_checkpoint(row)
+
+    async def record_hash(self, seq: int) -> bytes | None:
+        row = self._reader.execute(checkpoints.RECORD_HASH, (self.partition, seq)).fetchone()
+        return None if row is None else bytes(row[0])
 
     async def outbox_cursor(self) -> int:
         """The last seq the event relay has had confirmed (0: none)."""

@@ -23,6 +23,7 @@ from ordergate.store.rows import (
     fill_row,
     order_row,
     position_row,
+    retired_row,
 )
 from ordergate.store.sqlite.schema import FILL_COLUMNS, ORDER_COLUMNS
 
@@ -42,6 +43,10 @@ UPSERT_POSITION: Final = (
 UPSERT_BALANCE: Final = (
     "INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account, currency) DO UPDATE "
     "SET balance = excluded.balance, updated_ts = excluded.updated_ts"
+)
+UPSERT_RETIRED: Final = (
+    "INSERT INTO retired_orders VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE "
+    "SET snapshot = excluded.snapshot"
 )
 ADVANCE_OUTBOX_CURSOR: Final = (
     "INSERT INTO outbox_cursor VALUES (?, ?, ?) ON CONFLICT (partition) DO UPDATE "
@@ -82,6 +87,8 @@ def write_batch(
             con.executemany(UPSERT_POSITION, [position_row(p) for p in changes.positions])
         if changes.balances:
             con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
+        if changes.retired:
+            con.executemany(UPSERT_RETIRED, [retired_row(r) for r in changes.retired])
         con.execute("COMMIT")
     except sqlite3.Error as exc:
         if con.in_transaction:
