@@ -23,10 +23,17 @@ from ordergate.domain.events import (
     InstrumentMarkedDirty,
     InstrumentUpdated,
     JournalOpened,
+    OrderAccepted,
+    OrderCancelRejected,
+    OrderCancelRequested,
     OrderEvent,
     OrderFilled,
     OrderInitialized,
+    OrderReplaceRejected,
+    OrderReplaceRequested,
     OrderSnapshot,
+    OrderStatusUnknown,
+    OrderSubmitted,
     ReconciliationRecorded,
     RetiredOrderRecalled,
     SignalReceived,
@@ -55,6 +62,20 @@ from ordergate.engine.views import (
 )
 
 MarkOf = Callable[[str], Decimal | None]
+
+# Events that change none of what an open order is counted with (its quantities, prices,
+# awaited fills): while it stays open, recounting it would release and count the same.
+_COUNTS_UNCHANGED: frozenset[type] = frozenset(
+    {
+        OrderSubmitted,
+        OrderAccepted,
+        OrderCancelRequested,
+        OrderCancelRejected,
+        OrderReplaceRequested,
+        OrderReplaceRejected,
+        OrderStatusUnknown,
+    }
+)
 
 
 def retired_key(account: str, idempotency_key: str) -> str:
@@ -181,10 +202,13 @@ class OmsState:
         order = self.orders[event.order_id]
         if isinstance(event, OrderFilled) and event.symbol not in self.instruments:
             raise InvalidRequest(f"fill {event.trade_id} for unknown instrument {event.symbol}")
+        was_open = order.status.is_open
         order.apply(event)  # raises before changing anything if the table refuses
-        self._recount(order)
+        is_open = order.status.is_open
+        if not (was_open and is_open and type(event) in _COUNTS_UNCHANGED):
+            self._recount(order)
         order_id = order.order_id
-        if order.status.is_open:
+        if is_open:
             self.open_orders[order_id] = order
         else:
             self.open_orders.pop(order_id, None)
