@@ -300,15 +300,46 @@ class Order:
 
     @classmethod
     def restore(cls, snapshot: OrderSnapshot) -> Order:
-        """The order a `snapshot` was taken of, field for field."""
+        """The order a `snapshot` was taken of, field for field (spelled out: a start
+        restores every order a checkpoint holds, and a loop over the slots took 3x)."""
         order = cls.__new__(cls)
-        for name in cls.__slots__:
-            value = getattr(snapshot, name)
-            if name == "flags":
-                value = {OrderFlag(flag) for flag in value} if value else _NO_FLAGS
-            elif name == "trade_ids":
-                value = set(value) if value else _NO_TRADES
-            setattr(order, name, value)
+        order.order_id = snapshot.order_id
+        order.client_order_id = snapshot.client_order_id
+        order.account = snapshot.account
+        order.symbol = snapshot.symbol
+        order.side = snapshot.side
+        order.type = snapshot.type
+        order.qty = snapshot.qty
+        order.price = snapshot.price
+        order.stop_price = snapshot.stop_price
+        order.time_in_force = snapshot.time_in_force
+        order.reduce_only = snapshot.reduce_only
+        order.stop_loss = snapshot.stop_loss
+        order.take_profit = snapshot.take_profit
+        order.strategy = snapshot.strategy
+        order.idempotency_key = snapshot.idempotency_key
+        order.request_hash = snapshot.request_hash
+        order.parent_order_id = snapshot.parent_order_id
+        order.trace_id = snapshot.trace_id
+        order.external = snapshot.external
+        order.priced_by_offset = snapshot.priced_by_offset
+        order.signal_id = snapshot.signal_id
+        order.status = snapshot.status
+        order.filled_qty = snapshot.filled_qty
+        order.overfill_qty = snapshot.overfill_qty
+        order.avg_fill_price = snapshot.avg_fill_price
+        order.venue_order_id = snapshot.venue_order_id
+        order.venue_acknowledged = snapshot.venue_acknowledged
+        order.cancel_requested = snapshot.cancel_requested
+        order.awaited_fill_qty = snapshot.awaited_fill_qty
+        order.reason_code = snapshot.reason_code
+        order.reason = snapshot.reason
+        order.reference_price = snapshot.reference_price
+        order.pending_replace = snapshot.pending_replace
+        order.flags = {OrderFlag(f) for f in snapshot.flags} if snapshot.flags else _NO_FLAGS
+        order.trade_ids = set(snapshot.trade_ids) if snapshot.trade_ids else _NO_TRADES
+        order.created_ts = snapshot.created_ts
+        order.updated_ts = snapshot.updated_ts
         return order
 
     @property
