@@ -262,8 +262,12 @@ async def test_slow_and_idle_clients_while_orders_flow_and_an_admin_halts(server
             *(slow_upload(i) for i in range(2000)), *(idle(i) for i in range(2000))
         )
         attacked = len(placed)
-        # Orders go on flowing with the 4,000 hostile connections open.
-        await eventually(lambda: len(placed) >= attacked + 20, timeout=20)
+        # Orders go on flowing with the 4,000 hostile connections open (how fast is the
+        # bench's business: on a loaded machine a few a second).
+        await eventually(
+            lambda: len(placed) >= attacked + 10,
+            message=lambda: f"orders to flow: {len(placed) - attacked} since the attack",
+        )
 
         started = time.monotonic()
         halted = await admin.post("/v1/admin/state", json={"state": "HALTED", "reason": "drill"})

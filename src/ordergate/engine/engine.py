@@ -247,7 +247,10 @@ class Engine:
         order is recalled first, so a key of any age places nothing new."""
         key = command.idempotency_key
         if key is not None and self._writer.may_be_retired(command.account, key):
-            await self._writer.recall_by_key(command.account, key)
+            retired = await self._writer.retired_by_key(command.account, key)
+            if retired is not None:
+                recalled = RecallOrders((retired,), then=command)
+                return cast("PlaceResult", await self._writer.submit(recalled))
         return cast("PlaceResult", await self._writer.submit(command))
 
     async def process_signal(self, command: ProcessSignal) -> SignalResult:
@@ -288,11 +291,11 @@ class Engine:
         named = [r.client_order_id for r in snapshot.open_orders]
         named += [f.client_order_id for f in snapshot.fills]
         retired = await self._writer.retired_among(named)
+        command: Reconcile | RecallOrders = Reconcile(snapshot, scope)
         if retired:
             snapshot, recall = settled_by_retired(snapshot, retired)
-            if recall:
-                await self._writer.submit(RecallOrders(recall))
-        return cast("ReconciliationReport", await self._writer.submit(Reconcile(snapshot, scope)))
+            command = RecallOrders(recall, then=Reconcile(snapshot, scope))
+        return cast("ReconciliationReport", await self._writer.submit(command))
 
     async def reconcile_accounts(
         self, accounts: Sequence[str] | None = None, scope: Scope = Scope.ALL

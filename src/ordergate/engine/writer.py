@@ -65,9 +65,11 @@ class Barrier:
 
 @dataclass(frozen=True, slots=True)
 class RecallOrders:
-    """Bring retired orders back into the hot state (those not back already)."""
+    """Bring retired orders back into the hot state (those not back already), then decide
+    `then` in the same step: no sweep can retire them again in between."""
 
     snapshots: tuple[OrderSnapshot, ...]
+    then: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,18 +331,12 @@ class Writer:
             retired_key(account, idempotency_key) in state.retired_keys
         )
 
-    async def recall_by_key(self, account: str, idempotency_key: str) -> bool:
-        """Bring back the retired order an idempotency key names, if there is one.
-
-        Waits until everything queued before is journaled (a retirement still in a batch
-        is not in the store yet), asks the store off the writer's path, then journals the
-        recall through the writer."""
+    async def retired_by_key(self, account: str, idempotency_key: str) -> OrderSnapshot | None:
+        """The retired order an idempotency key names, if there is one: asked of the store
+        off the writer's path, once everything queued before is journaled (a retirement
+        still in a batch is not in the store yet). Recall it with `RecallOrders`."""
         await self.submit(Barrier())
-        snapshot = await self._journal.retired_order_by_key(account, idempotency_key)
-        if snapshot is None:
-            return False
-        await self.submit(RecallOrders((snapshot,)))
-        return True
+        return await self._journal.retired_order_by_key(account, idempotency_key)
 
     async def retired_among(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
         """The retired orders among these client order ids (none held now), as stored once
@@ -390,12 +386,20 @@ class Writer:
         finally:
             self._answering.discard(client_order_id)
 
-    def _recall_orders(self, command: RecallOrders) -> Callable[[], None]:
+    def _recall_orders(self, command: RecallOrders) -> Callable[[], Any]:
         held = self._ctx.state.by_client_id
         for snapshot in command.snapshots:
             if snapshot.client_order_id not in held:
                 self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
-        return _nothing
+        if command.then is None:
+            return _nothing
+        emitted = len(self._ctx.batch.events)
+        try:
+            return self._handlers[type(command.then)](command.then)
+        except OrderGateError as refusal:
+            if len(self._ctx.batch.events) != emitted:
+                raise  # refused after deciding something: the state is suspect
+            return _raising(refusal)  # the recalls stand; the command alone is refused
 
     def _deliver(self, item: VenueEvent | VenueOutcome) -> None:
         self._inbox.append(item)
@@ -524,6 +528,8 @@ class Writer:
             elif reply.build is not None:
                 try:
                     reply.future.set_result(reply.build())
+                except OrderGateError as refusal:  # decided in the batch, answered now
+                    reply.future.set_exception(refusal)
                 except Exception as exc:  # a defect: answer it rather than leave it waiting
                     log.exception("an answer could not be built")
                     reply.future.set_exception(
@@ -577,3 +583,10 @@ class Writer:
 
 def _nothing() -> None:
     return None
+
+
+def _raising(error: OrderGateError) -> Callable[[], Any]:
+    def answer() -> Any:
+        raise error
+
+    return answer

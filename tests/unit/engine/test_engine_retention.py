@@ -39,6 +39,7 @@ from ordergate.domain.values import OrderStatus
 from ordergate.engine.commands import AdjustBalance, CancelOrder
 from ordergate.engine.digest import state_digest
 from ordergate.engine.retention import RetentionPolicy
+from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.venue_reports import VenueOrderCanceled
 from ordergate.engine.views import ReadModelChanges
 
@@ -322,3 +323,27 @@ async def test_reconciliation_knows_the_history_of_retired_orders_and_adopts_not
     assert h.events(RetiredOrderRecalled) == []
     assert all(not e.external for e in h.events(OrderInitialized))
     assert h.position() == D("0.03")
+
+
+async def test_a_sweep_right_after_a_recall_cannot_part_an_old_key_from_its_order(sessions):
+    """The recall and the decision on the key are one step: a sweep queued the moment the
+    recall is journaled (here, by a subscriber) comes after the answer, not between."""
+    h = await start(sessions)
+    first = await h.engine.place(market_order(idempotency_key="k1"))
+    await h.settle()
+    await retire_now(h)
+    sweeps: list[asyncio.Task[None]] = []
+
+    def sweep_on_recall(journaled: JournaledEvent) -> None:
+        if isinstance(journaled.event, RetiredOrderRecalled):
+            sweeps.append(asyncio.ensure_future(h.engine.watch_now()))
+
+    h.engine.subscribe(sweep_on_recall)
+    again = await h.engine.place(market_order(idempotency_key="k1"))
+    await asyncio.gather(*sweeps)
+    await h.settle()
+
+    assert sweeps, "the recall was never heard"
+    assert not again.created
+    assert again.order.order_id == first.order.order_id
+    assert len(h.events(OrderInitialized)) == 1
