@@ -40,10 +40,25 @@ def server(tmp_path: Path) -> Iterator[Server]:
         tmp_path,
         api_header_timeout_seconds=str(HEADER_TIMEOUT),
         api_body_timeout_seconds=str(BODY_TIMEOUT),
+        # A bot's connection must outlive the pauses a loaded test process makes while it
+        # opens thousands of hostile connections: once closed, the bot could not get back
+        # in past the connection cap the attack fills (nothing here tests keep-alive).
+        api_keepalive_seconds="120",
     )
     server.start()
     yield server
     server.stop()
+
+
+@asynccontextmanager
+async def _closing(writers: list[asyncio.StreamWriter]) -> AsyncIterator[None]:
+    """Close the attack's connections however the test ends (a writer left to the garbage
+    collector warns in whichever later test it is collected)."""
+    try:
+        yield
+    finally:
+        for writer in writers:
+            writer.close()
 
 
 @asynccontextmanager
@@ -255,7 +270,7 @@ async def test_slow_and_idle_clients_while_orders_flow_and_an_admin_halts(server
             return
         attackers.append(writer)
 
-    async with memory_watched(server):
+    async with memory_watched(server), _closing(attackers):
         await bot.get("/v1/account")  # the bot's connection is open before the attack
         trading = asyncio.create_task(trade())
         await asyncio.gather(
@@ -279,8 +294,6 @@ async def test_slow_and_idle_clients_while_orders_flow_and_an_admin_halts(server
         stop_bot.set()
         await trading
         after_halt = await bot.post("/v1/orders", json=ORDER)
-        for writer in attackers:
-            writer.close()
 
     await bot.aclose()
     await admin.aclose()
