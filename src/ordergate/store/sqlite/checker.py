@@ -34,10 +34,12 @@ from ordergate.store.sqlite.check_process import BROKEN, FAILED, HEADER, PAGE
 
 log = structlog.get_logger("ordergate.store.sqlite")
 
-CHECK_ELSEWHERE_FROM: Final = 20_000
+CHECK_ELSEWHERE_FROM: Final = 50_000
 """Records from which a child process checks them. Its start (a Python process and a few
-imports) costs ~0.1 s; checking in-line costs ~3 µs a record more than decoding what the
-child sends (bench/replay.py)."""
+imports) delays the first page by 0.1-0.15 s; reading and checking here costs ~3.5 µs a
+record more than decoding what the child sends. On 2 cores (bench/replay.py) it was no
+faster than checking here at 43,007 records, and faster at 215,007 only with a core to
+spare: on a machine busy with other work it costs more CPU than it saves time."""
 
 _READ_AHEAD: Final = 8 * 1024 * 1024  # bytes of frames buffered ahead of the fold
 _PAGE_DECODER: Final = msgspec.msgpack.Decoder(CheckedPage)
