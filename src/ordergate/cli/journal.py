@@ -28,6 +28,7 @@ from ordergate.app.journal_tools import (
     verify_file,
     verify_jsonl,
 )
+from ordergate.cli.process import tune_garbage_collector
 from ordergate.config.settings import is_postgres_url
 from ordergate.domain.errors import JournalError
 
@@ -101,6 +102,7 @@ def replay(db: str, partition: int | None, from_checkpoint: bool) -> None:
     consistent snapshot of a live cluster, read without taking a partition over, locking,
     writing or migrating anything.
     """
+    tune_garbage_collector()  # a replay allocates as the engine does: collect as rarely
     if is_postgres_url(db):
         if from_checkpoint:
             raise click.BadParameter(
@@ -147,6 +149,7 @@ def verify_journal(db: str | None, jsonl: Path | None) -> None:
     """
     if (db is None) == (jsonl is None):
         raise click.UsageError("give one of --db and --jsonl")
+    tune_garbage_collector()
     if jsonl is not None:
         _verify_jsonl(jsonl)
         return
