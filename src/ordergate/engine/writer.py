@@ -69,7 +69,7 @@ class RecallOrders:
     `then` in the same step: no sweep can retire them again in between."""
 
     snapshots: tuple[OrderSnapshot, ...]
-    then: Any = None
+    then: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,9 +376,8 @@ class Writer:
         items that waited for it, in their order, as if it had never left."""
         client_order_id = looked_up.client_order_id
         items = self._recalling.pop(client_order_id, [])
-        snapshot = looked_up.snapshot
-        if snapshot is not None and client_order_id not in self._ctx.state.by_client_id:
-            self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
+        if looked_up.snapshot is not None:
+            self._recall(looked_up.snapshot)
         self._answering.add(client_order_id)
         try:
             for item in items:
@@ -386,13 +385,14 @@ class Writer:
         finally:
             self._answering.discard(client_order_id)
 
+    def _recall(self, snapshot: OrderSnapshot) -> None:
+        """Journal the order's recall, unless something brought it back meanwhile."""
+        if snapshot.client_order_id not in self._ctx.state.by_client_id:
+            self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
+
     def _recall_orders(self, command: RecallOrders) -> Callable[[], Any]:
-        held = self._ctx.state.by_client_id
         for snapshot in command.snapshots:
-            if snapshot.client_order_id not in held:
-                self._ctx.emit(RetiredOrderRecalled(snapshot, self._ctx.now()))
-        if command.then is None:
-            return _nothing
+            self._recall(snapshot)
         emitted = len(self._ctx.batch.events)
         try:
             return self._handlers[type(command.then)](command.then)
