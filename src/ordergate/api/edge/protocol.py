@@ -9,7 +9,8 @@ app did not read is read off the socket to its end. This protocol adds, per conn
   `SERVER_BUSY` at once and closed, so it holds a file descriptor for microseconds;
 - a **header deadline**: a request's head must arrive whole within
   `api_header_timeout_seconds` of the connection opening, or of the first byte after the
-  previous answer; otherwise 408 `HEADER_TIMEOUT` (or a silent close if nothing came);
+  previous answer; otherwise 408 `HEADER_TIMEOUT` (or a silent close if nothing came).
+  Between requests a connection is idle, and `api_keepalive_seconds` (uvicorn's) governs;
 - **reading paused after every request head**: the body stays in the kernel until the
   app asks for it, which the route guard does only after the key is checked, so an
   unauthenticated body is never read;
@@ -157,8 +158,8 @@ class GuardedH11Protocol(H11Protocol):
         if self.conn.their_state is h11.SEND_BODY:  # answered before its body was read
             self._drained = 0
             self._drain_deadline = self.loop.call_later(DRAIN_SECONDS, self.transport.close)
-        elif self._waiting_for_head():
-            self._await_head()
+        elif self._waiting_for_head() and self.conn.trailing_data[0]:
+            self._await_head()  # the next head has begun already (pipelined)
 
     def send_400_response(self, msg: str) -> None:
         head, _ = self.conn.trailing_data
