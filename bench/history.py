@@ -4,7 +4,10 @@
     make bench-history
 
 For the whole history and for half of it, on a fresh SQLite journal (synchronous=FULL,
-the paper venue, the bundled demo market held still):
+the paper venue, the bundled demo market held still). Half the history is half the
+filled orders beside the same resting ones: the history is what was traded and is done,
+the resting orders are what is open now, and issue 13 asks for a footprint that follows
+the second, not the first.
 
 1. **build**: a process places `--filled` market orders (buys and sells alternating,
    each filled at once and finished) and `--resting` limit buys far below the market
@@ -225,7 +228,7 @@ def report(half: dict[str, float], whole: dict[str, float], per_open: float) -> 
     print(
         f"RSS per open order (a build of {whole['resting']:,.0f} resting only): {per_open:,.0f} B"
     )
-    # The whole build also holds more open orders than the half: take them out first.
+    # Should the two builds hold different open orders, take those out first.
     extra_open = (whole["resting"] - half["resting"]) * per_open
     growth = (whole["rss_built"] - half["rss_built"] - extra_open) / (
         whole["filled"] - half["filled"]
@@ -241,7 +244,7 @@ def main() -> None:
     parser.add_argument("--filled", type=int, default=200_000)
     parser.add_argument("--resting", type=int, default=20_000)
     options = parser.parse_args()
-    half = measure(options.filled // 2, options.resting // 2)
+    half = measure(options.filled // 2, options.resting)
     whole = measure(options.filled, options.resting)
     report(half, whole, measure_open(options.resting))
 
