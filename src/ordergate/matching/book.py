@@ -1,14 +1,18 @@
 """Orders at the paper venue, and the index of one symbol's resting orders by price.
 
 The index answers one question per step cheaply: which resting orders could act
-somewhere within the step's price range? Each order sits in one of five lists, sorted
-so that the orders a range reaches form a prefix:
+somewhere within the step's price range? Each order sits in one of five lists, each
+sorted by price, lowest first, so that the orders a range reaches are a prefix or a
+suffix:
 
-- buy limits by price, highest first (touched when the lowest ask reaches them);
-- sell limits by price, lowest first (touched when the highest bid reaches them);
-- buy stops by stop price, lowest first (triggered when the highest ask reaches them);
-- sell stops by stop price, highest first (triggered when the lowest bid reaches them);
+- buy limits (touched when the lowest ask falls to them: a suffix);
+- sell limits (touched when the highest bid rises to them: a prefix);
+- buy stops, by stop price (triggered when the highest ask rises to them: a prefix);
+- sell stops, by stop price (triggered when the lowest bid falls to them: a suffix);
 - market orders that arrived before the symbol had a price (all act at the next point).
+
+Keys hold the order's own price objects, never a negated copy: a resting order costs
+no Decimal of its own in the index.
 
 Ties are broken by `priority` (arrival order), so the result never depends on dict or
 set order; candidates come back in priority order.
@@ -24,7 +28,9 @@ from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side, TimeInFo
 from ordergate.engine.venue_reports import VenueOrderReport
 
 _Key = tuple[Decimal, int]
-# Sorts after every priority: (bound, _AFTER_ALL) follows every key priced at `bound`.
+# Sort before and after every priority: (bound, _BEFORE_ALL) precedes every key priced at
+# `bound`, (bound, _AFTER_ALL) follows them.
+_BEFORE_ALL = -1
 _AFTER_ALL = 2**63
 
 
@@ -145,10 +151,10 @@ class RestingOrders:
             return []
         keys = [
             *self._unpriced,
-            *_prefix(self._buy_limits, -min_ask),
-            *_prefix(self._sell_limits, max_bid),
-            *_prefix(self._buy_stops, max_ask),
-            *_prefix(self._sell_stops, -min_bid),
+            *_at_least(self._buy_limits, min_ask),
+            *_at_most(self._sell_limits, max_bid),
+            *_at_most(self._buy_stops, max_ask),
+            *_at_least(self._sell_stops, min_bid),
         ]
         priorities = sorted(key[1] for key in keys)
         return [self._orders[priority] for priority in priorities]
@@ -158,16 +164,23 @@ class RestingOrders:
         if order.is_stop_pending and order.stop_price is not None:
             if buy:
                 return self._buy_stops, (order.stop_price, order.priority)
-            return self._sell_stops, (-order.stop_price, order.priority)
+            return self._sell_stops, (order.stop_price, order.priority)
         if order.price is None:
             return self._unpriced, (ZERO, order.priority)
         if buy:
-            return self._buy_limits, (-order.price, order.priority)
+            return self._buy_limits, (order.price, order.priority)
         return self._sell_limits, (order.price, order.priority)
 
 
-def _prefix(index: list[_Key], bound: Decimal) -> list[_Key]:
-    """The keys whose price part is at most `bound`: those a step's range reaches."""
+def _at_most(index: list[_Key], bound: Decimal) -> list[_Key]:
+    """The keys priced at most `bound`."""
     if not index or index[0][0] > bound:
         return []
     return index[: bisect.bisect_right(index, (bound, _AFTER_ALL))]
+
+
+def _at_least(index: list[_Key], bound: Decimal) -> list[_Key]:
+    """The keys priced at least `bound`."""
+    if not index or index[-1][0] < bound:
+        return []
+    return index[bisect.bisect_left(index, (bound, _BEFORE_ALL)) :]
