@@ -113,7 +113,9 @@ class MatchingEngine:
         self._priority = 0
         self._history = history
         self._orders: dict[tuple[str, str], PaperOrder] = {}
-        self._venue_order_ids: set[str] = set()
+        # Venue order ids of restored orders (an earlier run's may share this session's
+        # prefix). Ids made for submits need no set: the counter keeps them unique.
+        self._restored_ids: set[str] = set()
 
     @property
     def now_ns(self) -> int:
@@ -159,7 +161,6 @@ class MatchingEngine:
             ts=now,
         )
         self._orders[key] = order
-        self._venue_order_ids.add(order.venue_order_id)
         if self._order_count % FORGET_EVERY == 0:
             self._forget_closed()
         reference = order.reserve_price
@@ -322,7 +323,7 @@ class MatchingEngine:
         key = (report.account, report.client_order_id)
         check_restored_order(item, self._instruments.get(report.symbol), key in self._orders)
         venue_order_id = report.venue_order_id or self._next_order_id()
-        if venue_order_id in self._venue_order_ids:
+        if venue_order_id in self._restored_ids:  # restore comes before any submit
             raise InvalidRequest(f"venue order id {venue_order_id} restored twice")
         avg = report.avg_fill_price
         order = PaperOrder(
@@ -346,7 +347,7 @@ class MatchingEngine:
         )
         self._ledger.open_account(order.account)
         self._orders[key] = order
-        self._venue_order_ids.add(venue_order_id)
+        self._restored_ids.add(venue_order_id)
         self._working.reinstate(order, events)
 
     # --- helpers -----------------------------------------------------------------------------
@@ -402,7 +403,7 @@ class MatchingEngine:
                 forgotten.append(key)
                 excess -= 1
         for key in forgotten:
-            self._venue_order_ids.discard(self._orders.pop(key).venue_order_id)
+            self._restored_ids.discard(self._orders.pop(key).venue_order_id)
 
     def _next_priority(self) -> int:
         self._priority += 1
@@ -412,5 +413,5 @@ class MatchingEngine:
         while True:
             self._order_count += 1
             venue_order_id = f"{self._session}-O{self._order_count}"
-            if venue_order_id not in self._venue_order_ids:
+            if venue_order_id not in self._restored_ids:
                 return venue_order_id

@@ -234,6 +234,22 @@ def test_restore_refuses_duplicate_client_order_ids():
         engine.restore([report(venue_order_id="a"), report(venue_order_id="b")], [], [CASH])
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("s1-O7", "s1-O7"), (None, "s1-O1")],
+    ids=["the same id twice", "an id this restore already handed out"],
+)
+def test_restore_refuses_a_venue_order_id_it_holds_already(first: str | None, second: str) -> None:
+    engine = make_engine(session="s1")
+    orders = [
+        RestoredOrder(report("c1", venue_order_id=first)),
+        RestoredOrder(report("c2", venue_order_id=second, ts=T0 - 5 * MINUTE)),
+    ]
+
+    with pytest.raises(InvalidRequest, match="restored twice"):
+        engine.restore(orders, [POSITION], [CASH])
+
+
 def test_restore_needs_known_instrument_for_positions():
     engine = make_engine(instruments=(BTC,))
 
