@@ -59,8 +59,12 @@ class PaperOrder:
     # Passive fills of the current step, for the per-step liquidity cap.
     cap_step_ts: int = -1
     cap_used: Decimal = ZERO
-    # The margin this order is counted with in its account's reserved total.
-    counted_margin: Decimal = ZERO
+    # What this order's margin is counted at in its account's reserved total: the qty,
+    # filled qty and price it was valued with (the order's own numbers, so an open order
+    # holds no margin Decimal of its own; `WorkingOrders.counted_margin` values them).
+    counted_qty: Decimal = ZERO
+    counted_filled: Decimal = ZERO
+    counted_price: Decimal | None = None
 
     @property
     def leaves_qty(self) -> Decimal:

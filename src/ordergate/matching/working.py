@@ -142,16 +142,29 @@ class WorkingOrders:
     ) -> Decimal:
         """Margin the account's open orders reserve in `currency` (less `exclude`'s)."""
         total = self._reserved.get((account, currency), ZERO)
-        return total - exclude.counted_margin if exclude is not None else total
+        return total - self.counted_margin(exclude) if exclude is not None else total
+
+    def counted_margin(self, order: PaperOrder) -> Decimal:
+        """The margin `order` is counted with in its account's reserved total: valued again,
+        exactly as when it was counted (the same numbers; the paper venue's instruments do
+        not change)."""
+        if order.counted_price is None:
+            return ZERO
+        leaves = order.counted_qty - order.counted_filled
+        return self._instruments[order.symbol].initial_margin(leaves, order.counted_price)
 
     def _sync(self, order: PaperOrder) -> None:
         """Bring the reserved total in step with `order` after it changed (idempotent)."""
         margin = self.reserved_margin(order)
-        delta = margin - order.counted_margin
+        delta = margin - self.counted_margin(order)
         if delta:
             key = (order.account, self._instruments[order.symbol].quote_currency)
             self._reserved[key] = self._reserved.get(key, ZERO) + delta
-            order.counted_margin = margin
+            if margin:  # valued as `reserved_margin` valued it
+                order.counted_qty, order.counted_filled = order.qty, order.filled_qty
+                order.counted_price = order.reserve_price
+            else:
+                order.counted_price = None
 
     def accept(self, order: PaperOrder, events: list[VenueEvent]) -> None:
         """Start working a new order: fill, trigger or rest it at the current price."""
