@@ -8,6 +8,7 @@ leaves the process before the batch is journaled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ordergate.domain.events import Event
@@ -37,8 +38,12 @@ class DecisionContext:
     venue_name: str = ""
     guards: Guards = field(default_factory=Guards)
     batch: Batch = field(default_factory=Batch)
+    # Told of each event before it changes the state (the writer's published orders).
+    before_emit: Callable[[Event], None] | None = None
 
     def emit(self, event: Event) -> None:
+        if self.before_emit is not None:
+            self.before_emit(event)
         self.state.apply(event)  # raises, changing nothing, if the event does not fit
         self.batch.events.append(event)
 

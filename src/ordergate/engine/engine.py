@@ -48,6 +48,7 @@ from ordergate.engine.handlers import (
 )
 from ordergate.engine.placement import Preview
 from ordergate.engine.ports import Clock, Journal, MarketData, Venue
+from ordergate.engine.published import Published, PublishedOrders
 from ordergate.engine.reconcile import (
     ReconcilePolicy,
     Reconciler,
@@ -70,7 +71,7 @@ from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptio
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import Quote
 from ordergate.engine.views import OrderView
-from ordergate.engine.writer import Published, RecallOrders, Writer
+from ordergate.engine.writer import RecallOrders, Writer
 
 
 class Engine:
@@ -119,7 +120,8 @@ class Engine:
         self._watch_task: asyncio.Task[None] | None = None
         self._subscriptions = Subscriptions()
         self._translator = VenueEventTranslator(self._ctx, query_retry_delay)
-        self._published = Published()
+        self._published = Published(PublishedOrders(state))
+        self._ctx.before_emit = self._published.orders.before
         handlers = CommandHandlers(
             self._ctx,
             self._published,
@@ -348,7 +350,7 @@ class Engine:
 
     def order(self, order_id: str) -> OrderView | None:
         """The order as last journaled."""
-        return self._published.views.get(order_id)
+        return self._published.orders.get(order_id)
 
     def order_margin(self, account: str) -> dict[str, Decimal]:
         """Margin the account's open orders reserve, per currency, as last journaled."""

@@ -31,6 +31,7 @@ from ordergate.engine.commands import (
 from ordergate.engine.context import DecisionContext
 from ordergate.engine.control import LossWatch
 from ordergate.engine.placement import Preview
+from ordergate.engine.published import Published
 from ordergate.engine.reconcile import (
     ReconcileMemory,
     ReconcilePolicy,
@@ -43,7 +44,7 @@ from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalR
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.venue_events import VenueEventTranslator, recover
 from ordergate.engine.views import OrderView
-from ordergate.engine.writer import Handler, Published
+from ordergate.engine.writer import Handler
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class CommandHandlers:
         retention: RetentionPolicy,
     ) -> None:
         self._ctx = ctx
-        self._views = published.views
+        self._views = published.orders
         self._published = published
         self._translator = translator
         self._venue_name = venue_name

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from ordergate.engine.checkpoint import encode as encode_checkpoint
 from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
 from ordergate.engine.ports import Journal, Venue
+from ordergate.engine.published import Published
 from ordergate.engine.results import Gates
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.retry import RetryPolicy
@@ -45,17 +46,6 @@ log = structlog.get_logger("ordergate.engine")
 # (from journaled views only).
 Handler = Callable[[Any], Callable[[], Any]]
 Waiter = tuple[Callable[[OrderView], bool], "asyncio.Future[OrderView]"]
-
-
-@dataclass(slots=True)
-class Published:
-    """What the writer publishes after each commit, as journaled: the order views, the
-    margin open orders reserve, and the gates. The facade reads it; command handlers
-    build their answers from it."""
-
-    views: dict[str, OrderView] = field(default_factory=dict)
-    reserved: dict[tuple[str, str], Decimal] = field(default_factory=dict)
-    gates: Gates = field(default_factory=Gates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +93,7 @@ class _ClosedBatch:
     gates: Gates | None
     look_up: list[str]
     checkpoint: StateCheckpoint | None
+    order_ends: dict[str, OrderView | None]
 
 
 class Writer:
@@ -198,7 +189,6 @@ class Writer:
         state = self._ctx.state
         state.take_changes()  # a replay's changes are in the read models already
         published = self._published
-        published.views.update((oid, OrderView.of(o)) for oid, o in state.orders.items())
         published.reserved = dict(state.reserved)
         published.gates = Gates.of(state)
         self._running = True
@@ -246,7 +236,7 @@ class Writer:
         self, order_id: str, predicate: Callable[[OrderView], bool], timeout: float
     ) -> OrderView:
         """Wait until the journaled order satisfies `predicate`; on timeout, return it as is."""
-        views = self._published.views
+        views = self._published.orders
         view = views.get(order_id)
         if view is None:
             raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
@@ -498,7 +488,8 @@ class Writer:
         gates = Gates.of(state) if control else None
         look_up, self._to_look_up = self._to_look_up, []
         checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
-        return _ClosedBatch(batch, changes, replies, reserved, gates, look_up, checkpoint)
+        ends = self._published.orders.close(changes)
+        return _ClosedBatch(batch, changes, replies, reserved, gates, look_up, checkpoint, ends)
 
     async def _commit(self, closed: _ClosedBatch) -> None:
         batch, changes, replies = closed.batch, closed.changes, closed.replies
@@ -513,11 +504,7 @@ class Writer:
             self._subscriptions.publish(last_seq, batch.events)
             if closed.gates is not None:
                 self._published.gates = closed.gates
-        views = self._published.views
-        for view in changes.orders:
-            views[view.order_id] = view
-        for retired in changes.retired:
-            views.pop(retired.order_id, None)
+        self._published.orders.committed(closed.order_ends, changes.orders)
         if closed.reserved is not None:
             self._published.reserved = closed.reserved
         for reply in replies:
@@ -558,7 +545,7 @@ class Writer:
     def _trace_of(self, order_id: str) -> str | None:
         """The order's trace id, for the logs of its venue requests (sent after commit, so
         its journaled view is there)."""
-        view = self._published.views.get(order_id)
+        view = self._published.orders.get(order_id)
         return None if view is None else view.trace_id
 
     def _fence(self) -> None:

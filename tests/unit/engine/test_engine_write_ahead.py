@@ -34,7 +34,7 @@ from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
 from ordergate.engine.ports import Journal
 from ordergate.engine.records import JournalRecord
-from ordergate.engine.views import ReadModelChanges
+from ordergate.engine.views import OrderView, ReadModelChanges
 
 T = TypeVar("T")
 J = TypeVar("J", bound="JournalInFront")
@@ -228,6 +228,44 @@ async def test_place_while_journal_append_blocks_venue_sees_nothing_and_place_wa
     filled = await h.engine.wait_for(order_id, is_status(OrderStatus.FILLED), TIMEOUT)
     assert filled.status is OrderStatus.FILLED
     assert h.venue.requests("submit") == [result.order.client_order_id]
+
+
+async def test_queries_while_appends_are_held_answer_only_what_is_journaled(sessions):
+    """An order a batch has changed answers as last journaled until that batch is: through
+    one append held and a second batch decided behind it."""
+    h, journal = await start_through(sessions, GatedJournal)
+    resting = await h.place(limit_order())
+    await h.settle()
+    journaled = h.engine.order(resting.order_id)
+    assert journaled is not None
+    assert journaled.status is OrderStatus.ACCEPTED
+    known = set(h.engine._ctx.state.orders)
+    journal.gate.clear()
+    journal.entered.clear()
+
+    cancel = asyncio.create_task(h.engine.cancel(CancelOrder(resting.order_id)))
+    try:
+        await asyncio.wait_for(journal.entered.wait(), TIMEOUT)  # the cancel is appending
+        behind = asyncio.create_task(h.engine.place(limit_order(price="39000")))
+        await spin()  # the place is decided in the next batch, behind the held append
+        live = h.engine._ctx.state
+        new_ids = set(live.orders) - known
+
+        assert live.orders[resting.order_id].status is OrderStatus.PENDING_CANCEL
+        assert h.engine.order(resting.order_id) == journaled
+        assert len(new_ids) == 1
+        assert [h.engine.order(i) for i in new_ids] == [None]
+    finally:
+        journal.gate.set()
+    canceling = await answer(cancel)
+    placed = (await answer(behind)).order
+    await h.settle()
+
+    assert canceling.status is OrderStatus.PENDING_CANCEL
+    assert {placed.order_id} == new_ids
+    assert h.engine._published.orders.held_count == 0  # nothing pending holds a view
+    for order_id in (resting.order_id, placed.order_id):  # all journaled: live is journaled
+        assert h.engine.order(order_id) == OrderView.of(h.engine._ctx.state.orders[order_id])
 
 
 async def test_journal_failure_pending_commands_get_engine_stopped_and_nothing_is_sent(
