@@ -42,6 +42,7 @@ from ordergate.engine.checkpoint import CheckpointPolicy
 from ordergate.engine.reconcile import ReconcilePolicy, Remedy
 from ordergate.engine.retention import RetentionPolicy
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.watch import WatchPolicy
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
@@ -609,6 +610,13 @@ class Settings(BaseSettings):
         return CheckpointPolicy(
             every_events=self.checkpoint_every_events,
             every_seconds=self.checkpoint_interval_seconds,
+        )
+
+    def watch_policy(self) -> WatchPolicy:
+        return WatchPolicy(
+            position_snapshot_interval=self.position_snapshot_interval,
+            position_validation_interval=self.position_validation_interval,
+            order_execution_timeout=self.order_execution_timeout,
         )
 
     def reconcile_policy(self) -> ReconcilePolicy:
