@@ -29,7 +29,9 @@ if TYPE_CHECKING:
         BusError,
         BusUnavailable,
         CheckpointUnreadable,
+        ConfigurationError,
         Conflict,
+        ConflictingSettings,
         DuplicateFill,
         EngineStopped,
         EventPublishFailed,
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
         RequestTimedOut,
         RetryableVenueError,
         ServerBusy,
+        UnknownSetting,
         VenueError,
     )
     from ordergate.domain.reasons import ReasonCode
@@ -123,6 +126,9 @@ _HOMES: dict[str, str] = {
             "HeadersTooLarge",
             "RequestTimedOut",
             "ServerBusy",
+            "ConfigurationError",
+            "UnknownSetting",
+            "ConflictingSettings",
         ),
         "ordergate.domain.errors",
     ),
@@ -137,7 +143,9 @@ __all__ = [
     "BusUnavailable",
     "CheckpointUnreadable",
     "CloseAllResult",
+    "ConfigurationError",
     "Conflict",
+    "ConflictingSettings",
     "CurrencyMargin",
     "DuplicateFill",
     "EngineStopped",
@@ -177,6 +185,7 @@ __all__ = [
     "Side",
     "TimeInForce",
     "TradingState",
+    "UnknownSetting",
     "VenueError",
 ]
 

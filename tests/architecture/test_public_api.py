@@ -68,6 +68,9 @@ EXPECTED = frozenset(
         "HeadersTooLarge",
         "RequestTimedOut",
         "ServerBusy",
+        "ConfigurationError",
+        "UnknownSetting",
+        "ConflictingSettings",
     }
 )
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 from tests.waiting import eventually_sync
 
+from ordergate.config.environment import SEED_002, ordergate_name
+
 BIN = Path(sys.executable).parent / "ordergate"
 
 
@@ -42,10 +44,13 @@ def free_ports(count: int) -> list[int]:
 class Server:
     """`ordergate serve` on a fresh SQLite journal, its first admin key read off stderr."""
 
-    def __init__(self, workdir: Path, **settings: str) -> None:
-        """`settings`: ORDERGATE_ variables by their lower-case names, beside the defaults."""
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None, **settings: str) -> None:
+        """`settings`: ORDERGATE_ variables by their lower-case names, beside the defaults.
+        `env`: more variables, verbatim (seed 002's ORDERMANAGER_ names, say); a default of
+        this class whose seed 002 twin is among them is left out, as the two would conflict."""
         self.workdir = workdir
         self.settings = settings
+        self.env = env or {}
         self.port, self.admin_port = free_ports(2)
         self.log = workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -71,11 +76,16 @@ class Server:
     def _start(self) -> bool:
         """False if a port was taken; else True once ready."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERGATE_", "OMS_"))}
-        env |= {
+        defaults = {
             "ORDERGATE_LOG_LEVEL": "WARNING",
             "ORDERGATE_API_RATE_PER_SECOND": "100000",  # the bot's own rate is not on trial
             "ORDERGATE_API_RATE_BURST": "100000",
+        }
+        twins = {ordergate_name(SEED_002[n]) for n in self.env if n in SEED_002}
+        env |= {k: v for k, v in defaults.items() if k not in twins}
+        env |= {
             **{f"ORDERGATE_{name.upper()}": value for name, value in self.settings.items()},
+            **self.env,
         }
         command = [str(BIN), "serve", "--db", str(self.workdir / "og.db")]
         command += ["--port", str(self.port)]

@@ -48,7 +48,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope as StarletteScope
 
 from ordergate.api.errors import error_body
-from ordergate.auth.keys import ApiKey, Scope
+from ordergate.auth.keys import ApiKey, Scope, configured_key, utc_now
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.ratelimit import FailedAttempts, RateLimiter
 from ordergate.auth.verifier import KeyVerifier
@@ -119,8 +119,16 @@ class ApiAccess:
 
     @classmethod
     def of(cls, keys: KeyStore, settings: Settings) -> ApiAccess:
+        configured = None
+        if settings.api_key is not None:
+            configured = configured_key(
+                settings.api_key.get_secret_value(),
+                Scope(settings.api_key_scope),
+                "ORDERGATE_API_KEY",
+                utc_now(),
+            )
         return cls(
-            KeyVerifier(keys),
+            KeyVerifier(keys, configured=configured),
             RateLimiter(settings.api_rate_per_second, settings.api_rate_burst),
             FailedAttempts(settings.api_auth_failure_rate, settings.api_auth_failure_burst),
         )

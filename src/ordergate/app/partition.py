@@ -144,6 +144,7 @@ async def start_partition(
         retention=settings.retention_policy(),
         checkpoints=settings.checkpoint_policy(),
         checkpointed_seq=resumed.checkpoint_seq,
+        watch=settings.watch_policy(),
     )
     partition = Partition(store.partition, store, engine, wiring)
     try:

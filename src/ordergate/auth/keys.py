@@ -18,6 +18,8 @@ from typing import Final, Literal
 from ordergate.domain.errors import InvalidRequest
 
 PREFIX: Final = "og"
+CONFIGURED_KEY_ID: Final = "configured"
+"""The id of the key set in the configuration (`configured_key`), in logs and rate limits."""
 _KEY: Final = re.compile(r"og_(?P<key_id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
 _SECRET_BYTES: Final = 32  # token_urlsafe(32): 43 characters
 
@@ -98,6 +100,13 @@ def issue_key(key_id: str, scope: Scope, label: str, created_at: datetime) -> Is
     secret = secrets.token_urlsafe(_SECRET_BYTES)
     record = ApiKey(key_id, label, scope, hash_secret(secret), created_at)
     return IssuedKey(record, f"{PREFIX}_{key_id}_{secret}")
+
+
+def configured_key(plaintext: str, scope: Scope, label: str, created_at: datetime) -> ApiKey:
+    """The record of a key set in the configuration rather than issued (seed 002's one
+    `ORDERMANAGER_API_KEY`): any text, matched whole by its hash; it lives as long as the
+    setting does, so it is revoked by removing it and restarting."""
+    return ApiKey(CONFIGURED_KEY_ID, label, scope, hash_secret(plaintext), created_at)
 
 
 def split_key(presented: str) -> tuple[str, str] | None:

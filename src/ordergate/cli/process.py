@@ -31,8 +31,9 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """JSON lines on stderr by default; readable console output with `json=False`."""
+def configure_logging(level: str = "INFO", json: bool = True, service: str | None = None) -> None:
+    """JSON lines on stderr by default; readable console output with `json=False`.
+    `service`: named on every line (`service`), so one log can hold several services'."""
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r}")
@@ -41,6 +42,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
     structlog.configure(
         processors=[
+            *([_ServiceName(service)] if service is not None else []),
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -51,6 +53,19 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+class _ServiceName:
+    """A structlog processor: `service` on every line."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(
+        self, _logger: object, _method: str, event_dict: structlog.typing.EventDict
+    ) -> structlog.typing.EventDict:
+        event_dict.setdefault("service", self.name)
+        return event_dict
 
 
 # Descriptors the process needs beside its connections: the journal, the venue's and the

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -22,7 +23,7 @@ from ordergate.cli.process import (
     tune_garbage_collector,
 )
 from ordergate.config.settings import Settings
-from ordergate.domain.errors import JournalError
+from ordergate.domain.errors import ConfigurationError, JournalError
 
 console = Console(stderr=True)
 
@@ -111,11 +112,8 @@ def serve(
         )
         if value is not None
     }
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-    if bars_per_second is not None:
-        pace = "sim_bars_per_second" if settings.venue == "bybit-sim" else "paper_bars_per_second"
-        settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
-    configure_logging(settings.log_level, settings.log_json)
+    settings = load_settings(overrides, bars_per_second)
+    configure_logging(settings.log_level, settings.log_json, settings.service_name)
     tune_garbage_collector()
     try:
         ensure_file_descriptors(settings.api_max_connections + settings.admin_max_connections)
@@ -143,6 +141,29 @@ def serve(
     api_server.serve(
         create_app(settings, key_store), settings, uvicorn_log_level(settings.log_level)
     )
+
+
+def load_settings(overrides: dict[str, object], bars_per_second: float | None) -> Settings:
+    """The settings, or exit non-zero saying plainly which variable is wrong (an unknown
+    or conflicting name, a value out of range): never a traceback, never a silent default."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        if bars_per_second is not None:
+            on_sim = settings.venue == "bybit-sim"
+            pace = "sim_bars_per_second" if on_sim else "paper_bars_per_second"
+            settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
+    except ConfigurationError as exc:
+        console.print(f"[red]cannot start ({exc.code}):[/] {escape(exc.message)}")
+        sys.exit(2)
+    except ValidationError as exc:
+        console.print(f"[red]cannot start (INVALID_CONFIGURATION):[/] {escape(str(exc))}")
+        sys.exit(2)
+    if settings.api_key is not None and settings.api_key_is_placeholder:
+        console.print(
+            "[yellow]warning:[/] the configured API key (ORDERGATE_API_KEY / "
+            "ORDERMANAGER_API_KEY) is a placeholder; set a secret of your own"
+        )
+    return settings
 
 
 def announce_first_key(issued: IssuedKey, base: str) -> None:

@@ -5,12 +5,17 @@ Venue retries are named like seed 002's (`ORDERGATE_VENUE_RETRY_MAX_ATTEMPTS`,
 order requests and a ccxt adapter's own reads.
 
 The seed paper OMS's own names `OMS_MIN_QTY` and `OMS_ALLOWED_SYMBOLS` are accepted as
-aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`, and seed 002's signal
-settings under their own `ORDERMANAGER_` names (`ORDERMANAGER_ENABLE_DRY_RUN`, ...).
+aliases of `ORDERGATE_MIN_QTY` and `ORDERGATE_ALLOWED_SYMBOLS`, and every variable of seed
+002's environment block under its own `ORDERMANAGER_` name (`config.environment`, which
+also refuses any unknown `ORDERGATE_`/`ORDERMANAGER_` variable at start-up).
+
+`env.example` and `docs/configuration.md` are generated from this class
+(`ordergate config reference`); a test fails when they are stale.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from decimal import Decimal
@@ -18,8 +23,16 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from ordergate.config.environment import Seed002Source
 from ordergate.config.risk_file import load_limits
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import LimitsBook
@@ -29,6 +42,7 @@ from ordergate.engine.checkpoint import CheckpointPolicy
 from ordergate.engine.reconcile import ReconcilePolicy, Remedy
 from ordergate.engine.retention import RetentionPolicy
 from ordergate.engine.retry import RetryPolicy
+from ordergate.engine.watch import WatchPolicy
 
 DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
     "default": {"USD": Decimal(100_000), "USDT": Decimal(100_000)}
@@ -38,6 +52,9 @@ DEFAULT_BALANCES: dict[str, dict[str, Decimal]] = {
 MAX_BODY_LIMIT: Final = 16 * 1024 * 1024
 """No route group may accept a body larger than this (16 MiB): a limit is a limit."""
 
+PLACEHOLDER_SECRETS: Final = frozenset({"your-api-key-here", "changeme", "change-me", "secret"})
+"""Example secrets: accepted on paper and the simulator (with a warning), refused live."""
+
 POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
 
 
@@ -45,11 +62,6 @@ def is_postgres_url(db: str) -> bool:
     """Whether the journal `db` names a PostgreSQL database (`postgresql://...`, the scheme
     in any case) rather than a SQLite file."""
     return db.lower().startswith(POSTGRES_SCHEMES)
-
-
-def _seed002(name: str) -> AliasChoices:
-    """Accept seed 002's own variable (`ORDERMANAGER_<NAME>`) beside `ORDERGATE_<NAME>`."""
-    return AliasChoices(f"ORDERGATE_{name}", f"ORDERMANAGER_{name}")
 
 
 class Settings(BaseSettings):
@@ -62,8 +74,8 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
     )
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = Field(default="127.0.0.1", description="the interface the API listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="the API's port")
     db: str = Field(
         default="ordergate.db",
         description="SQLite journal path, or ':memory:' for a journal that is not kept",
@@ -122,15 +134,19 @@ class Settings(BaseSettings):
     ccxt_exchange: str | None = Field(
         default=None, description="ccxt: the exchange id (bybit, binance, kraken, ...)"
     )
-    ccxt_api_key: SecretStr | None = None
-    ccxt_api_secret: SecretStr | None = None
+    ccxt_api_key: SecretStr | None = Field(default=None, description="ccxt: the exchange API key")
+    ccxt_api_secret: SecretStr | None = Field(
+        default=None, description="ccxt: the exchange API secret"
+    )
     ccxt_password: SecretStr | None = Field(
         default=None, description="ccxt: the passphrase some exchanges require"
     )
     ccxt_symbols: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="ccxt: comma-separated venue symbols (BTCUSDT)"
     )
-    ccxt_market_type: Literal["spot", "swap", "future"] = "swap"
+    ccxt_market_type: Literal["spot", "swap", "future"] = Field(
+        default="swap", description="ccxt: the kind of market the symbols name"
+    )
     ccxt_live: bool = Field(
         default=False,
         description="ccxt: the account trades real money (orders need the venue armed)",
@@ -201,7 +217,8 @@ class Settings(BaseSettings):
         description="comma-separated; default: every configured instrument",
     )
     allowed_order_types: Annotated[list[OrderType], NoDecode] = Field(
-        default_factory=lambda: list(OrderType)
+        default_factory=lambda: list(OrderType),
+        description="comma-separated order types a global limit allows (default: all)",
     )
     risk_file: Path | None = Field(
         default=None,
@@ -220,7 +237,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="remedy per difference, e.g. ORDERGATE_RECONCILE__POSITION_MISMATCH=ALERT",
     )
-    max_batch: int = Field(default=4096, ge=1)
+    max_batch: int = Field(
+        default=4096, ge=1, description="commands the single writer decides per journal commit"
+    )
     retention_max_age_seconds: float = Field(
         default=3600.0,
         ge=0,
@@ -378,49 +397,43 @@ class Settings(BaseSettings):
         default=Decimal("0.9"),
         ge=0,
         le=1,
-        validation_alias=_seed002("MARKET_ORDER_CONFIDENCE_THRESHOLD"),
         description="a signal this confident (and a tight spread) becomes a market order",
     )
     market_order_spread_threshold: Decimal = Field(
         default=Decimal("0.1"),
         ge=0,
-        validation_alias=_seed002("MARKET_ORDER_SPREAD_THRESHOLD"),
         description="percent of the mid: a wider spread makes a limit order",
     )
     limit_order_price_offset_ratio: Decimal = Field(
         default=Decimal("0.5"),
         ge=0,
         le=1,
-        validation_alias=_seed002("LIMIT_ORDER_PRICE_OFFSET_RATIO"),
         description="a limit's place across the spread from its own side (0.5: the mid)",
     )
     max_single_order_size: Decimal = Field(
         default=Decimal(10000),
         gt=0,
-        validation_alias=_seed002("MAX_SINGLE_ORDER_SIZE"),
         description="quote-currency notional above which a signal's order is split",
     )
     enable_order_splitting: bool = Field(
-        default=False, validation_alias=_seed002("ENABLE_ORDER_SPLITTING")
+        default=False,
+        description="split a signal's order above max_single_order_size into several",
     )
     max_split_orders: int = Field(
         default=100, ge=1, le=9999, description="most orders one signal may be split into"
     )
     cancel_opposite_orders_only: bool = Field(
         default=False,
-        validation_alias=_seed002("CANCEL_OPPOSITE_ORDERS_ONLY"),
         description="a signal cancels the strategy's orders on the other side only "
         "(default: on both sides) before placing",
     )
     cancel_stale_order_timeout: int | None = Field(
         default=3600,
         ge=0,
-        validation_alias=_seed002("CANCEL_STALE_ORDER_TIMEOUT"),
         description="seconds after which a signal order still working is canceled; 0: never",
     )
     enable_dry_run: bool = Field(
         default=False,
-        validation_alias=_seed002("ENABLE_DRY_RUN"),
         description="signals run the whole path and journal what they would send, sending nothing",
     )
     audit_jsonl: Path | None = Field(
@@ -436,8 +449,72 @@ class Settings(BaseSettings):
     audit_jsonl_backups: int = Field(
         default=5, ge=0, le=1000, description="rotated audit files kept"
     )
-    log_level: str = "INFO"
-    log_json: bool = True
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    log_json: bool = Field(default=True, description="JSON lines; false: readable console lines")
+    service_name: str = Field(
+        default="ordergate",
+        min_length=1,
+        max_length=64,
+        description="named as `service` on every log line (seed 002's ORDERMANAGER_SERVICE_NAME)",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        min_length=8,
+        description="a key configured here rather than issued (seed 002's "
+        "ORDERMANAGER_API_KEY), sent as X-API-Key as it is; issued keys keep working",
+    )
+    api_key_scope: Literal["read", "trade", "admin"] = Field(
+        default="admin",
+        description="the configured api_key's scope (seed 002's one key could do everything)",
+    )
+    position_snapshot_interval: float | None = Field(
+        default=None,
+        gt=0,
+        description="seconds of engine time between journaled snapshots of every open "
+        "position (PositionsSnapshotted); unset: none",
+    )
+    position_validation_interval: float | None = Field(
+        default=None,
+        gt=0,
+        description="seconds of engine time between validations of positions against the "
+        "venue (a positions-only reconciliation), beside reconcile_interval_seconds; unset: none",
+    )
+    order_execution_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="seconds of engine time a SUBMITTED order may wait for the venue to "
+        "confirm it; then it is UNKNOWN, its instrument dirty, and the venue is asked",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags, the environment, the `.env` file, each followed by seed 002's names in
+        it; every source's ORDERGATE_/ORDERMANAGER_ names are checked (`environment`)."""
+        assert isinstance(env_settings, EnvSettingsSource)
+        assert isinstance(dotenv_settings, DotEnvSettingsSource)
+        return (
+            init_settings,
+            env_settings,
+            Seed002Source(settings_cls, env_settings.env_vars, "the environment"),
+            dotenv_settings,
+            Seed002Source(settings_cls, dotenv_settings.env_vars, "the .env file"),
+            file_secret_settings,
+        )
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}")
+        return level
 
     @field_validator("allowed_symbols", mode="before")
     @classmethod
@@ -476,6 +553,21 @@ class Settings(BaseSettings):
         if self.admin_listener_port == self.port:
             raise ValueError("the admin listener needs its own port (ORDERGATE_ADMIN_PORT)")
         return self
+
+    @model_validator(mode="after")
+    def _check_api_key(self) -> Settings:
+        if self.api_key_is_placeholder and self.venue == "ccxt" and self.ccxt_live:
+            raise ValueError(
+                "the configured API key is a placeholder; a live venue needs a real secret"
+            )
+        return self
+
+    @property
+    def api_key_is_placeholder(self) -> bool:
+        """Whether the configured key is an example's text (seed 002's `your-api-key-here`)."""
+        if self.api_key is None:
+            return False
+        return self.api_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
 
     @property
     def admin_listener_port(self) -> int:
@@ -518,6 +610,13 @@ class Settings(BaseSettings):
         return CheckpointPolicy(
             every_events=self.checkpoint_every_events,
             every_seconds=self.checkpoint_interval_seconds,
+        )
+
+    def watch_policy(self) -> WatchPolicy:
+        return WatchPolicy(
+            position_snapshot_interval=self.position_snapshot_interval,
+            position_validation_interval=self.position_validation_interval,
+            order_execution_timeout=self.order_execution_timeout,
         )
 
     def reconcile_policy(self) -> ReconcilePolicy:

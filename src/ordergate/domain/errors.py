@@ -32,7 +32,10 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
     ├── EngineStopped               the single writer is not running
     ├── ServerBusy                  the API has no room for another request now     503
-    └── PartitionNotOwned           another node runs the account's partition now   503
+    ├── PartitionNotOwned           another node runs the account's partition now   503
+    └── ConfigurationError          the settings cannot be used; the process does not start
+        ├── UnknownSetting          an ORDERGATE_ / ORDERMANAGER_ variable no setting reads
+        └── ConflictingSettings     two names of one setting given different values
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
 `ReasonCode`, and the order ends in `DENIED`.
@@ -240,3 +243,29 @@ class PartitionNotOwned(OrderGateError):
     takeover, none does): the request belongs on that node."""
 
     code = "PARTITION_NOT_OWNED"
+
+
+class ConfigurationError(OrderGateError):
+    """The configuration cannot be used as given; the process refuses to start."""
+
+    code = "INVALID_CONFIGURATION"
+
+
+class UnknownSetting(ConfigurationError):
+    """A variable in ordergate's namespace that no setting reads: most likely a typo, and
+    a misspelt risk limit must not run as no limit at all."""
+
+    code = "UNKNOWN_SETTING"
+
+    def __init__(self, name: str, source: str, suggestion: str | None) -> None:
+        hint = f"; did you mean {suggestion}?" if suggestion else ""
+        super().__init__(f"unknown setting {name} (in {source}){hint}")
+        self.name = name
+        self.suggestion = suggestion
+
+
+class ConflictingSettings(ConfigurationError):
+    """One setting given two different values under its two names (`ORDERGATE_...` and
+    seed 002's `ORDERMANAGER_...`): neither may silently win."""
+
+    code = "CONFLICTING_SETTINGS"

@@ -345,6 +345,28 @@ class AlertRaised(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class PositionLine(msgspec.Struct, frozen=True, gc=False):
+    """One position in a snapshot; `mark` and `unrealized_pnl` are None without a quote."""
+
+    symbol: str
+    qty: Decimal
+    avg_price: Decimal
+    realized_pnl: Decimal
+    mark: Decimal | None
+    unrealized_pnl: Decimal | None
+
+
+class PositionsSnapshotted(msgspec.Struct, frozen=True, gc=False):
+    """Every open position of an account at one moment, taken every
+    `position_snapshot_interval` (seed 002's periodic position snapshots): a record of
+    what was held and at what mark, for history and consumers; it changes no state."""
+
+    VERSION: ClassVar[int] = 1
+    account: str
+    positions: tuple[PositionLine, ...]
+    ts: int
+
+
 class OperatorActed(msgspec.Struct, frozen=True, gc=False):
     """An operator's action that is not a state of its own (close-all): who, what, why."""
 
@@ -439,6 +461,7 @@ ControlEvent = (
     | AlertRaised
     | OperatorActed
     | ReconciliationRecorded
+    | PositionsSnapshotted
 )
 # Retention: orders leaving the hot state and coming back (not about one order's life).
 RetentionEvent = FinishedOrdersRetired | RetiredOrderRecalled
@@ -479,6 +502,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AlertRaised,
     OperatorActed,
     ReconciliationRecorded,
+    PositionsSnapshotted,
     FinishedOrdersRetired,
     RetiredOrderRecalled,
 )

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import cast
 
+import structlog
+
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
 from ordergate.domain.signal_policy import SignalPolicy
@@ -71,7 +73,10 @@ from ordergate.engine.subscriptions import Callback, JournaledEvent, Subscriptio
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import Quote
 from ordergate.engine.views import OrderView
+from ordergate.engine.watch import Due, WatchPolicy
 from ordergate.engine.writer import RecallOrders, Writer
+
+log = structlog.get_logger("ordergate.engine")
 
 
 class Engine:
@@ -97,6 +102,7 @@ class Engine:
         retention: RetentionPolicy | None = None,
         checkpoints: CheckpointPolicy | None = None,
         checkpointed_seq: int = 0,
+        watch: WatchPolicy | None = None,
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), the engine appends and sends nothing more and
@@ -104,7 +110,10 @@ class Engine:
         of every account once `start_reconciling` ran (None: only on demand and when an
         account goes dirty). `retention`: when finished orders leave the hot state (the
         watch and the writer sweep; see `engine.retention`). `checkpoints`: when to write a
-        checkpoint of the state (None: never); `checkpointed_seq`: the newest one's seq."""
+        checkpoint of the state (None: never); `checkpointed_seq`: the newest one's seq.
+        `watch`: the watch's timed duties (position snapshots and validation, the order
+        execution timeout; `engine.watch`), on the engine's clock, run every
+        `watch_interval` seconds of wall time."""
         retention = retention or RetentionPolicy()
         self._ctx = DecisionContext(
             state,
@@ -130,7 +139,9 @@ class Engine:
             reconcile_policy=reconcile_policy or ReconcilePolicy(),
             signal_policy=signal_policy or SignalPolicy(),
             retention=retention,
+            watch=watch,
         )
+        self._validate_positions = Due((watch or WatchPolicy()).position_validation_interval)
         self._writer = Writer(
             self._ctx,
             self._published,
@@ -311,9 +322,16 @@ class Engine:
 
     async def watch_now(self) -> None:
         """Run the watch once, now, and return once its outcome is journaled: compare open
-        positions' losses with their warning thresholds, cancel stale signal orders. The
-        engine runs it every `watch_interval`; tests and tools drive it with this."""
+        positions' losses with their warning thresholds, flag orders past the execution
+        timeout, snapshot positions and validate them against the venue when due, cancel
+        stale signal orders. The engine runs it every `watch_interval`; tests and tools
+        drive it with this."""
         await self._writer.submit(Watch())
+        if self._validate_positions(self._ctx.clock.now_ns()):
+            try:
+                await self.reconcile_accounts(scope=Scope.POSITIONS)
+            except Exception as exc:  # the venue may be down: the next interval tries again
+                log.warning("position validation failed", error=repr(exc))
 
     async def _watch(self) -> None:
         assert self._watch_interval is not None

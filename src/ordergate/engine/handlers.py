@@ -44,6 +44,7 @@ from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalR
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.venue_events import VenueEventTranslator, recover
 from ordergate.engine.views import OrderView
+from ordergate.engine.watch import PositionSnapshots, WatchPolicy, flag_unconfirmed
 from ordergate.engine.writer import Handler
 
 
@@ -65,8 +66,10 @@ class PreviewOrder:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """Compare open positions' losses with their warning thresholds, cancel signal orders
-    that went stale, and retire finished orders retention no longer keeps."""
+    """Compare open positions' losses with their warning thresholds, put in doubt orders
+    the venue left unconfirmed past the execution timeout, snapshot positions when due,
+    cancel signal orders that went stale, and retire finished orders retention no longer
+    keeps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class CommandHandlers:
         reconcile_policy: ReconcilePolicy,
         signal_policy: SignalPolicy,
         retention: RetentionPolicy,
+        watch: WatchPolicy | None = None,
     ) -> None:
         self._ctx = ctx
         self._views = published.orders
@@ -104,6 +108,8 @@ class CommandHandlers:
         self._signal_policy = signal_policy
         self._retention = retention
         self._loss_watch = LossWatch()
+        self._watch_policy = watch or WatchPolicy()
+        self._snapshots = PositionSnapshots(self._watch_policy.position_snapshot_interval)
         self._reconcile_memory = ReconcileMemory()
 
     def table(self) -> dict[type, Handler]:
@@ -203,6 +209,8 @@ class CommandHandlers:
 
     def _watch(self, _: Watch) -> Callable[[], None]:
         self._loss_watch.check(self._ctx)
+        flag_unconfirmed(self._ctx, self._watch_policy.order_execution_timeout)
+        self._snapshots.check(self._ctx)
         signals.cancel_stale_orders(self._ctx, self._signal_policy)
         retire_finished(self._ctx, self._retention)
         return _nothing

@@ -52,6 +52,8 @@ from ordergate.domain.events import (
     OrderReplaceRequested,
     OrderStatusUnknown,
     OrderSubmitted,
+    PositionLine,
+    PositionsSnapshotted,
     ReconciliationRecorded,
     RetiredOrderRecalled,
     SignalReceived,
@@ -187,6 +189,9 @@ def every_kind_of_event() -> list[Event]:
         lambda t: AlertRaised("UNREALIZED_LOSS", ACCOUNT, BTC.symbol, "-5%", t),
         lambda t: OperatorActed(None, "close_all", "ops", "end of day", t),
         lambda t: ReconciliationRecorded(ACCOUNT, "orders", (), t),
+        lambda t: PositionsSnapshotted(
+            ACCOUNT, (PositionLine(BTC.symbol, D("1"), D("50000"), D("0"), None, None),), t
+        ),
     )
     return events
 

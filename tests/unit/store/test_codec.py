@@ -38,6 +38,8 @@ from ordergate.domain.events import (
     OrderStatusUnknown,
     OrderSubmitted,
     PlannedOrder,
+    PositionLine,
+    PositionsSnapshotted,
     ReconciliationRecorded,
     RetiredOrderRecalled,
     SignalReceived,
@@ -117,6 +119,14 @@ SAMPLES: list[Event] = [
     TradingArmed("acct-1", "bybit", "admin:k1", TS),
     AlertRaised("UNREALIZED_LOSS", "acct-1", "BTCUSDT", "loss 12% of notional", TS),
     ReconciliationRecorded("acct-1", "all", ("position BTCUSDT: ours 1, venue 2",), TS),
+    PositionsSnapshotted(
+        "acct-1",
+        (
+            PositionLine("BTCUSDT", D("-0.5"), D("50000.0"), D("12.5"), D("49000"), D("500.0")),
+            PositionLine("ETHUSDT", D("2"), D("3000"), D("0"), None, None),
+        ),
+        TS,
+    ),
     OperatorActed(None, "CLOSE_ALL", "key:abc123", "flatten before the halt", TS),
     SignalReceived(
         signal_id="sig-1",
