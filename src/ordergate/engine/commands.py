@@ -81,6 +81,9 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
     price_at_offset: bool = False
     # The trading signal this order is placed for (set by the signal path, seed 002).
     signal_id: str | None = None
+    # The entry point's own order types, checked as the risk limits' are (seed 000's
+    # /paper is market-only): another type is DENIED with UNSUPPORTED_ORDER_TYPE.
+    allowed_types: frozenset[OrderType] | None = None
 
     def __post_init__(self) -> None:
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)

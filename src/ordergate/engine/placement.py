@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import msgspec
@@ -62,7 +63,7 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
     state = ctx.state
     order_id = state.next_order_id()
     ts = ctx.now()
-    limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
+    limits = limits_for(ctx, command)
     price = command.price
     unpriced: str | None = None
     if command.price_at_offset:
@@ -161,6 +162,17 @@ def _armed_here(ctx: DecisionContext, account: str) -> bool:
     """Armed for this account on this very venue: arming testnet is not arming mainnet."""
     armed = ctx.state.armed.get(account)
     return armed is not None and armed.venue == ctx.venue_name
+
+
+def limits_for(ctx: DecisionContext, command: PlaceOrder) -> RiskLimits:
+    """The limits that apply: the account's, symbol's and strategy's, narrowed to the
+    order types the entry point allows."""
+    limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
+    entry = command.allowed_types
+    if entry is None:
+        return limits
+    allowed = entry if limits.allowed_order_types is None else entry & limits.allowed_order_types
+    return replace(limits, allowed_order_types=allowed)
 
 
 def spam_key(order: Order) -> SpamKey:
@@ -287,7 +299,7 @@ def preview(ctx: DecisionContext, command: PlaceOrder) -> Preview:
     spent: throttles and spam windows are consulted, not consumed.
     """
     state = ctx.state
-    limits = ctx.limits.resolve(command.account, command.symbol, command.strategy)
+    limits = limits_for(ctx, command)
     price, unpriced = command.price, None
     if command.price_at_offset:
         price, unpriced = offset_price(ctx, command, limits)

@@ -97,8 +97,9 @@ async def test_list_orders_filters_work(seed_api: Api) -> None:
     eur_filled = await api.paper_place(symbol="EURUSD", side="BUY", qty="0.10")
     btc_filled = await api.paper_place(symbol="BTCUSDT", side="BUY", qty="0.100")
     eur_rejected = await api.paper_place(symbol="EURUSD", side="BUY", qty="0.01")
-    eur_new = await api.paper_place(
-        symbol="EURUSD", side="BUY", qty="0.10", type="limit", price="1.09000"
+    # /paper is market-only: a resting order of the default account comes from /v1.
+    eur_new = await api.place(
+        symbol="EURUSD", side="BUY", qty="0.10", type="LIMIT", price="1.09000"
     )
 
     async def ids(**params: str) -> set[str]:
@@ -120,9 +121,8 @@ async def test_list_orders_filters_work(seed_api: Api) -> None:
 
 async def test_cancel_new_order(seed_api: Api) -> None:
     api = seed_api
-    order = await api.paper_place(
-        symbol="EURUSD", side="BUY", qty="0.10", type="limit", price="1.09000"
-    )
+    placed = await api.place(symbol="EURUSD", side="BUY", qty="0.10", type="LIMIT", price="1.09")
+    order = (await api.http.get(f"/paper/orders/{placed['id']}")).json()
     assert order["status"] == "NEW"
 
     canceled = await api.http.post(f"/paper/orders/{order['id']}/cancel")
@@ -234,14 +234,26 @@ async def test_paper_order_visible_in_v1_api(api: Api) -> None:
     assert v1["type"] == "MARKET"
 
 
-async def test_paper_resting_limit_fills_when_market_reaches_it(api: Api) -> None:
+async def test_paper_limit_order_is_rejected_as_the_seed_is_market_only(api: Api) -> None:
     order = await api.paper_place(
         symbol="EURUSD", side="BUY", qty="0.10", type="limit", price="1.09800"
     )
-    assert order["status"] == "NEW"
+
+    assert order["status"] == "REJECTED"
+    assert order["reason_code"] == "UNSUPPORTED_ORDER_TYPE"
+    assert "MARKET" in order["reject_reason"]
+    assert Decimal(order["filled_qty"]) == 0
+    await api.advance(3)  # 1.10200, 1.10400, then 1.09800: it would have been touched
+    assert (await api.http.get(f"/paper/orders/{order['id']}")).json()["status"] == "REJECTED"
+    assert await api.fills() == []
+
+
+async def test_v1_limit_order_of_the_default_account_shows_on_paper_and_fills(api: Api) -> None:
+    placed = await api.place(symbol="EURUSD", side="BUY", qty="0.10", type="LIMIT", price="1.09800")
 
     await api.advance(3)  # 1.10200, 1.10400, then 1.09800: touched
 
-    filled = (await api.http.get(f"/paper/orders/{order['id']}")).json()
+    filled = (await api.http.get(f"/paper/orders/{placed['id']}")).json()
     assert filled["status"] == "FILLED"
+    assert filled["type"] == "limit"
     assert Decimal(filled["fill_price"]) == Decimal("1.09800")

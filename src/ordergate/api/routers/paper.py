@@ -4,6 +4,10 @@ It runs over the same engine as /v1: an order placed here is an ordinary orderga
 in the default account. The seed's four statuses are a view of ordergate's thirteen:
 FILLED; REJECTED (denied by a pre-trade check or rejected by the venue); CANCELED
 (canceled or expired); NEW (everything still working or in flight).
+
+As the seed's OMS validates it, /paper is market-only: a limit request is journaled and
+answered REJECTED with `UNSUPPORTED_ORDER_TYPE`, and never reaches the venue (/v1 takes
+every type). Times are the bar's close, not its open: see decision 0024.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from ordergate.engine.queries import OrderFilter, PageRequest
 from ordergate.engine.views import OrderView
 
 router = guarded_router(prefix="/paper", tags=["paper (seed API)"])
+
+MARKET_ONLY: Final = frozenset({OrderType.MARKET})
 
 
 class PaperStatus(StrEnum):
@@ -70,7 +76,9 @@ class PaperOrderIn(BaseModel):
     side: Side
     qty: Positive
     type: PaperOrderType = PaperOrderType.market
-    price: Positive | None = Field(default=None, description="limit price (limit orders only)")
+    price: Positive | None = Field(
+        default=None, description="limit price: a limit order is REJECTED here (market-only)"
+    )
     stop_loss: Positive | None = None
     take_profit: Positive | None = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
@@ -125,7 +133,8 @@ async def place_paper_order(
     response: Response,
     trace_id: TraceIdDep,
 ) -> PaperOrderOut:
-    """Place an order; it is FILLED, NEW (resting limit) or REJECTED with a reason."""
+    """Place a market order; it is FILLED, or REJECTED with a reason (a limit order is
+    REJECTED with `UNSUPPORTED_ORDER_TYPE`: the seed's OMS is market-only)."""
     result = await trading.place(
         PlaceOrder(
             account=settings.default_account,
@@ -138,6 +147,7 @@ async def place_paper_order(
             take_profit=body.take_profit,
             idempotency_key=body.idempotency_key,
             trace_id=trace_id,
+            allowed_types=MARKET_ONLY,
         )
     )
     if not result.created:
