@@ -189,5 +189,14 @@ def test_blotter_page_has_strict_csp_and_no_inline_script(server: Server) -> Non
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None, "an inline script"
-    assert httpx.get(f"{server.url}/blotter/../auth.py", timeout=10).status_code == 404
+    for name in ("live.py", "..%2Fauth.py", "index.htm"):  # only the page's own files
+        assert httpx.get(f"{server.url}/blotter/{name}", timeout=10).status_code == 404, name
+    script = httpx.get(f"{server.url}/blotter/blotter.js", timeout=10)
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    # Neither the page nor the stream is served on the admin listener.
+    for path in ("/", "/v1/stream"):
+        refused = httpx.get(f"{server.admin_url}{path}", headers={"X-API-Key": server.key})
+        assert refused.status_code == 404, path
+        assert refused.json()["reason_code"] == "NOT_ON_ADMIN_LISTENER", path
     assert httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"].get("/") is None
