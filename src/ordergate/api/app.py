@@ -21,6 +21,7 @@ from ordergate.api.edge.guard import Edge
 from ordergate.api.errors import install_error_handlers
 from ordergate.api.routers import (
     admin,
+    blotter,
     fills,
     health,
     order_manager,
@@ -28,6 +29,7 @@ from ordergate.api.routers import (
     paper,
     positions,
     risk,
+    stream,
     trading,
 )
 from ordergate.api.startup import StartupFailureMiddleware
@@ -71,4 +73,6 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     app.add_middleware(StartupFailureMiddleware)
     for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):
         app.include_router(module.router)
+    app.include_router(stream.router)
+    app.include_router(blotter.router)
     return app

@@ -133,6 +133,7 @@ def serve(
     admin = f"http://{settings.admin_host}:{settings.admin_listener_port}"
     console.print(
         f"[bold]ordergate[/] on {base}  journal: {settings.db}  venue: {settings.venue}\n"
+        f"  blotter: [bold]{base}/[/] (the web page: log in with your key)\n"
         f"  API docs: {base}/docs   health: {base}/health\n"
         f"  admin listener (health, kill switch): {admin}"
     )

@@ -308,6 +308,20 @@ class Settings(BaseSettings):
         le=100_000,
         description="authenticated requests handled at once; more are answered 503 SERVER_BUSY",
     )
+    api_max_streams: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="live event streams (GET /v1/stream, the blotter's) open at once on the "
+        "API listener; each also holds one of its api_max_connections",
+    )
+    api_stream_queue: int = Field(
+        default=2000,
+        ge=10,
+        le=1_000_000,
+        description="events one stream may hold for a reader that falls behind; past it they "
+        "are dropped and the reader told to resync",
+    )
     api_auth_failure_rate: float = Field(
         default=1.0,
         gt=0,

@@ -56,6 +56,7 @@ from ordergate.api.edge.body import (
     replay,
     vet_json,
 )
+from ordergate.api.live import StreamSlots
 from ordergate.auth.keys import Scope as KeyScope
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import HeadersTooLarge, MalformedRequest, NotFound, ServerBusy
@@ -90,8 +91,9 @@ class InFlight:
 
 
 class Edge:
-    """What every guard shares: the key check, the requests in flight per listener, and
-    each route's policy (worked out on its first request, from the settings)."""
+    """What every guard shares: the key check, the requests in flight per listener, the
+    event streams open, and each route's policy (worked out on its first request, from
+    the settings)."""
 
     def __init__(self, access: ApiAccess, settings: Settings) -> None:
         self.access = access
@@ -102,6 +104,7 @@ class Edge:
             API_LISTENER: InFlight(settings.api_max_in_flight),
             ADMIN_LISTENER: InFlight(settings.admin_max_connections),
         }
+        self.streams = StreamSlots(settings.api_max_streams)
         self._policies: dict[tuple[str, frozenset[str]], RoutePolicy] = {}
 
     def policy(self, path: str, methods: frozenset[str], reads_body: bool) -> RoutePolicy:

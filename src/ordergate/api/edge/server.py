@@ -22,6 +22,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from ordergate.api.edge.guard import ADMIN_LISTENER, API_LISTENER
 from ordergate.api.edge.protocol import GuardedH11Protocol, Listener
+from ordergate.api.live import STREAMS_CLOSING_STATE_KEY
 from ordergate.config.settings import Settings
 
 
@@ -53,6 +54,9 @@ class ApiServer(uvicorn.Server):
         self.admin_address = (settings.admin_host, settings.admin_listener_port)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # Set at shutdown: an endless event stream ends, or the server would wait for it.
+        self.streams_closing = asyncio.Event()
+        self.lifespan.state[STREAMS_CLOSING_STATE_KEY] = self.streams_closing
         await super().startup(sockets)
         if self.should_exit or not self.started:
             return
@@ -78,6 +82,10 @@ class ApiServer(uvicorn.Server):
         uvicorn.server.logger.info(
             "admin listener (health, kill switch) on http://%s:%d", host, port
         )
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.streams_closing.set()
+        await super().shutdown(sockets)
 
 
 def serve(app: Any, settings: Settings, log_level: str) -> None:
