@@ -73,7 +73,8 @@ def test_alert_router_same_subject_within_window_delivered_once() -> None:
     now[0] = 61.0
     later = router.raise_alert("VENUE_DOWN", "venue", "venue is down", "reset")
 
-    assert first is not None and later is not None
+    assert first is not None
+    assert later is not None
     assert again is None
     assert first.delivery_id != later.delivery_id
     assert len(sink.alerts) == 2
