@@ -1,4 +1,5 @@
-"""The sample Grafana dashboard asks only for metrics ordergate exports."""
+"""The sample Grafana dashboard asks only for metrics ordergate exports; every alert's
+runbook link names a section the runbook has."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from ordergate.app.observability.alerts import OTHER_SECTION, RUNBOOK_SECTIONS
 from ordergate.app.observability.metrics import MetricsBook, MetricsCollector
 
 DASHBOARD = Path(__file__).parents[3] / "docs" / "grafana" / "ordergate.json"
@@ -39,3 +41,20 @@ def test_dashboard_shows_every_exported_family() -> None:
     used = {family_of(n) for n in re.findall(r"ordergate_[a-z_]+", text)}
 
     assert exported_families() - used == set()
+
+
+RUNBOOK = Path(__file__).parents[3] / "docs" / "runbook.md"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_runbook_every_alert_kind_links_to_a_section_that_exists() -> None:
+    headings = {
+        anchor(line[3:]) for line in RUNBOOK.read_text().splitlines() if line.startswith("## ")
+    }
+
+    assert {*RUNBOOK_SECTIONS.values(), OTHER_SECTION} - headings == set()
