@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.amqp_support import BrokerSession
+from prometheus_client.parser import text_string_to_metric_families
+from tests.amqp_support import BrokerSession, publish
 from tests.integration.api.support import Api, make_settings, running, write_market
 from tests.integration.observability.outage import Outage
 from tests.waiting import eventually
@@ -22,6 +23,48 @@ async def readiness(api: Api) -> tuple[int, dict[str, Any]]:
     response: httpx.Response = await api.http.get("/ready")
     body: dict[str, Any] = response.json()
     return response.status_code, body
+
+
+async def samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = (await api.http.get("/metrics")).text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_metrics_signals_and_relay_with_a_broker(
+    broker: BrokerSession, isolated_environment: Path
+) -> None:
+    queue = broker.unique("og-obs-signals")
+    exchange = broker.unique("og-obs-events")
+    broker.track(queues=(queue, f"{queue}.dlq"), exchanges=(exchange, f"{queue}.dlx"))
+    market = isolated_environment / "market"
+    market.mkdir()
+    settings = make_settings(
+        write_market(market), amqp_url=broker.url, signals_queue=queue, events_exchange=exchange
+    )
+    async with running(settings) as api:
+        await publish(broker.connection, queue, [b"not json"])
+
+        async def dead_lettered() -> float:
+            return sum(
+                value
+                for (name, _), value in (await samples(api)).items()
+                if name == "ordergate_signals_dead_lettered_total"
+            )
+
+        assert await eventually(dead_lettered, message="the bad signal to be dead-lettered") == 1
+        seen = await samples(api)
+        assert seen[("ordergate_signals_consumed_total", ())] == 1
+        assert seen[("ordergate_signals_redelivered_total", ())] == 0
+        await eventually(lambda: relay_lag_is_zero(api), message="the relay to publish every event")
+
+
+async def relay_lag_is_zero(api: Api) -> bool:
+    lag = (await samples(api)).get(("ordergate_relay_lag_events", (("partition", "0"),)))
+    return lag == 0
 
 
 async def test_ready_broker_stopped_503_naming_it_then_ready_when_back(

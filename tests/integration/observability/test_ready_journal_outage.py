@@ -75,6 +75,13 @@ async def test_ready_postgres_stopped_503_naming_the_journal_then_ready_when_bac
             journal = next(d for d in health["dependencies"] if d["name"] == "journal")
             assert journal["state"] == "down"
             assert journal["reason"]
+            # The node cannot renew its lease either: the partition stops, and says so.
+            await eventually(
+                lambda: api.application.observability.book.alerts.get(  # type: ignore[union-attr]
+                    ("LEASE_LOST", "raised")
+                ),
+                message="a LEASE_LOST alert",
+            )
 
             await proxy.listen_again()
 

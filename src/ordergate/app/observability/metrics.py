@@ -208,7 +208,7 @@ class EngineMetrics:
                 now = now or time.perf_counter()
                 if started is not None:
                     book.place_acknowledged.observe(now - started)
-                elif kind is not OrderFilled or order_id not in self._answered_early:
+                else:  # the placement has not returned yet (or was not `Engine.place`)
                     self._answer_early(order_id, now)
             elif kind in NO_ANSWER_COMING and awaiting:
                 awaiting.pop(event.order_id, None)  # type: ignore[union-attr]
