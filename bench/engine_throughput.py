@@ -33,6 +33,7 @@ from pathlib import Path
 
 import asyncpg
 
+from ordergate.app.observability.metrics import EngineMetrics, MetricsBook
 from ordergate.cli.process import tune_garbage_collector
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
@@ -107,6 +108,7 @@ async def run_once(
     series: PriceSeries | None,
     limits: LimitsBook | None = None,
     pg_dsn: str | None = None,
+    metrics: bool = True,
 ) -> dict[str, float]:
     venue, btc = paper_venue(series)
     venue.advance()
@@ -129,6 +131,8 @@ async def run_once(
         market_data=venue,
         limits=limits,
         watch_interval=None,
+        # As `ordergate serve` runs it: the metrics observer counts every journaled event.
+        observer=EngineMetrics(MetricsBook(), venue.name, 0, None) if metrics else None,
     )
     await engine.start()
     await engine.adjust_balance(AdjustBalance(ACCOUNT, "USDT", Decimal(10) ** 12, "bench"))
@@ -222,6 +226,11 @@ def main() -> None:
         help="both: memory and sqlite; durable: sqlite and postgres (needs --pg-dsn)",
     )
     parser.add_argument("--pg-dsn", default=None, help="PostgreSQL for --journal postgres")
+    parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="run the engine without its metrics observer (to measure what it costs)",
+    )
     args = parser.parse_args()
     tune_garbage_collector()  # as `ordergate serve` does
     series, source = btc_series()
@@ -239,7 +248,13 @@ def main() -> None:
             results = [
                 asyncio.run(
                     run_once(
-                        journal, orders, window, args.advance_every, series, pg_dsn=args.pg_dsn
+                        journal,
+                        orders,
+                        window,
+                        args.advance_every,
+                        series,
+                        pg_dsn=args.pg_dsn,
+                        metrics=not args.no_metrics,
                     )
                 )
                 for _ in range(args.runs)

@@ -67,7 +67,16 @@ log = structlog.get_logger("ordergate.api.auth")
 API_KEY_HEADER: Final = "X-API-Key"
 API_KEY_HEADER_BYTES: Final = API_KEY_HEADER.lower().encode("latin-1")
 PUBLIC_PATHS: Final = frozenset(
-    {"/health", "/live", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        "/health",
+        "/live",
+        "/ready",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
     | {"/", "/blotter/{asset}"}  # the web blotter's page and files: no data, it asks for a key
 )
 READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ordergate.app.application import Application, NodeStatus
+from ordergate.app.observability import Observability
 from ordergate.config.settings import Settings
 from ordergate.domain.limits import LimitsBook
 from ordergate.engine.queries import ReadModels
@@ -45,6 +46,10 @@ async def get_node(request: Request) -> NodeStatus | None:
     return _application(request).node
 
 
+async def get_observability(request: Request) -> Observability | None:
+    return _application(request).observability
+
+
 async def get_venue_name(request: Request) -> str:
     return _application(request).venue_name
 
@@ -72,4 +77,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LimitsDep = Annotated[LimitsBook, Depends(get_limits)]
 NodeDep = Annotated["NodeStatus | None", Depends(get_node)]
 VenueNameDep = Annotated[str, Depends(get_venue_name)]
+ObservabilityDep = Annotated["Observability | None", Depends(get_observability)]
 VenueWaitDep = Annotated[VenueWait, Depends(get_venue_wait)]

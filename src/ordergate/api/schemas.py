@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -318,6 +318,13 @@ class CloseAllOut(BaseModel):
     closing: list[OrderOut]
 
 
+class DependencyOut(BaseModel):
+    name: str = Field(description="journal, broker or venue")
+    state: Literal["up", "down"]
+    latency_ms: float = Field(description="how long the probe took")
+    reason: str | None = Field(None, description="why it is down")
+
+
 class HealthOut(BaseModel):
     status: str
     engine_running: bool
@@ -340,4 +347,7 @@ class HealthOut(BaseModel):
     node: str | None = Field(None, description="a cluster node: its id")
     partitions: list[int] | None = Field(
         None, description="a cluster node: the partitions it runs now (counts above are theirs)"
+    )
+    dependencies: list[DependencyOut] = Field(
+        default_factory=list, description="each dependency probed now: state and latency"
     )

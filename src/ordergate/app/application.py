@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ordergate.app.observability import Observability
 from ordergate.app.partition import Partition
 from ordergate.auth.ports import KeyStore
 from ordergate.config.settings import Settings
@@ -48,6 +49,7 @@ class Application:
     partition: Partition | None = None
     node: NodeStatus | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    observability: Observability | None = None
 
     async def aclose(self) -> None:
         for close in self.closers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -25,6 +26,7 @@ from ordergate.app.application import Application
 from ordergate.app.cluster.engines import ClusterEngines
 from ordergate.app.cluster.node import Node
 from ordergate.app.key_stores import open_key_store
+from ordergate.app.observability import Observability, broker_probe
 from ordergate.app.partition import SignalWiring, start_partition
 from ordergate.auth.ports import KeyStore
 from ordergate.bus.connection import connect
@@ -57,6 +59,7 @@ def open_store(settings: Settings) -> MemoryStore | SqliteStore:
 async def build_single(settings: Settings, keys: KeyStore | None = None) -> Application:
     """One process, one partition: the journal in SQLite (or memory)."""
     limits = settings.limits_book()  # one book: the engine enforces what the API shows
+    observability = Observability(settings, settings.node_name)
     store = open_store(settings)
     connection: AbstractRobustConnection | None = None
     signals: SignalWiring | None = None
@@ -68,15 +71,29 @@ async def build_single(settings: Settings, keys: KeyStore | None = None) -> Appl
         raise
     try:
         partition = await start_partition(
-            settings, store, limits=limits, session=f"s{store.head_seq}", signals=signals
+            settings,
+            store,
+            limits=limits,
+            session=f"s{store.head_seq}",
+            signals=signals,
+            observability=observability,
         )
     except BaseException:
         if connection is not None:
             await _close_quietly(connection)
+        await observability.aclose()
         raise
-    closers: list[Callable[[], Awaitable[None]]] = [partition.close]
+    observability.add_probe("journal", _store_probe(store))
+    if connection is not None:
+        observability.add_probe("broker", functools.partial(broker_probe, connection))
+    observability.add_probe("venue", observability.venue_probe)
+    observability.start()
+    # The monitor first (a closing dependency is no outage); the alert sinks last, so an
+    # alert raised while closing is still delivered.
+    closers: list[Callable[[], Awaitable[None]]] = [observability.stop_monitor, partition.close]
     if connection is not None:
         closers.append(lambda: _close_quietly(connection))
+    closers.append(observability.aclose)
     application = Application(
         settings=settings,
         trading=partition.engine,
@@ -86,6 +103,7 @@ async def build_single(settings: Settings, keys: KeyStore | None = None) -> Appl
         venue_name=partition.wiring.venue.name,
         partition=partition,
         closers=closers,
+        observability=observability,
     )
     log.info("ordergate started", db=settings.db, venue=application.venue_name)
     return application
@@ -95,14 +113,20 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
     """Join the cluster on the PostgreSQL journal, run this node's share of the partitions,
     and answer queries over every partition's read models."""
     limits = settings.limits_book()  # a bad risk file fails before the node joins
+    observability = Observability(settings, settings.node_name)
     node = Node(
         settings,
         dsn=settings.db,
         node_id=settings.node_name,
         cluster=settings.cluster_name,
         partitions=settings.partitions,
+        observability=observability,
     )
-    await node.start()
+    try:
+        await node.start()
+    except BaseException:
+        await observability.aclose()
+        raise
     try:
         reads = await PostgresStore.open(
             settings.db,
@@ -113,8 +137,14 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
         )
     except BaseException:
         await node.stop()
+        await observability.aclose()
         raise
     engines = ClusterEngines(node, settings.partitions)
+    observability.add_probe("journal", functools.partial(_pool_probe, node))
+    if settings.amqp_url is not None:
+        observability.add_probe("broker", lambda: broker_probe(node.amqp))
+    observability.add_probe("venue", observability.venue_probe)
+    observability.start()
     log.info(
         "ordergate node started",
         node=node.node_id,
@@ -130,8 +160,28 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
         limits=limits,
         venue_name=settings.venue,
         node=engines,
-        closers=[node.stop, reads.close],
+        closers=[observability.stop_monitor, node.stop, reads.close, observability.aclose],
+        observability=observability,
     )
+
+
+def _store_probe(store: MemoryStore | SqliteStore) -> Callable[[], Awaitable[str | None]]:
+    """A read of the journal store's own row (the relay's cursor): cheap, and a real query
+    on SQLite."""
+
+    async def probe() -> str | None:
+        await store.outbox_cursor()
+        return None
+
+    return probe
+
+
+async def _pool_probe(node: Node) -> str | None:
+    """`SELECT 1` on the node's read pool: a broken connection is replaced on acquire, so
+    this answers once the server does again."""
+    async with node.read_pool.acquire() as connection:
+        await connection.fetchval("SELECT 1")
+    return None
 
 
 async def _open_signals(settings: Settings) -> tuple[AbstractRobustConnection, SignalWiring]:

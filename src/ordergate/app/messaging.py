@@ -23,7 +23,12 @@ import structlog
 from aio_pika.abc import AbstractRobustConnection
 
 from ordergate.bus.events_out import EventRelay, OutboxCursor
-from ordergate.bus.signals_in import SignalConsumer, SignalDelivery, SignalHandler
+from ordergate.bus.signals_in import (
+    SignalConsumer,
+    SignalDelivery,
+    SignalHandler,
+    SignalObserver,
+)
 from ordergate.domain.errors import OrderGateError
 from ordergate.domain.signal_model import decode_signal
 from ordergate.engine.commands import ProcessSignal
@@ -91,6 +96,7 @@ async def open_messaging(
     events_window: int,
     max_body_bytes: int,
     on_consumer_stopped: Callable[[OrderGateError], None] | None = None,
+    signal_observer: SignalObserver | None = None,
 ) -> Messaging:
     """Start the relay, then (if `queue`) the consumer; on failure stop what was started."""
     relay = EventRelay(
@@ -110,6 +116,7 @@ async def open_messaging(
                 prefetch=prefetch,
                 on_stopped=on_consumer_stopped,
                 max_body_bytes=max_body_bytes,
+                observer=signal_observer,
             )
             await consumer.start()
     except BaseException:

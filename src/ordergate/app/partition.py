@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from aio_pika.abc import AbstractRobustConnection
@@ -38,6 +38,9 @@ from ordergate.engine.engine import Engine
 from ordergate.engine.ports import Journal
 from ordergate.engine.resume import resume
 from ordergate.store.audit_file import AuditFile, audit_path
+
+if TYPE_CHECKING:
+    from ordergate.app.observability import Observability
 
 log = structlog.get_logger("ordergate.partition")
 
@@ -70,10 +73,13 @@ class Partition:
     messaging: Messaging | None = None
     audit: AuditFile | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    observability: Observability | None = None
 
     async def close(self) -> None:
         """Stop taking signals, stop the feeds, stop the engine (it finishes its inbox and
         disconnects the venue), close what the venue needs, then the journal."""
+        if self.observability is not None:
+            self.observability.detach(self)
         closers: list[Callable[[], Awaitable[None]]] = []
         if self.messaging is not None:
             closers.append(self.messaging.aclose)
@@ -106,6 +112,7 @@ async def start_partition(
     holds: Callable[[str], bool] | None = None,
     may_act: Callable[[], bool] | None = None,
     signals: SignalWiring | None = None,
+    observability: Observability | None = None,
 ) -> Partition:
     """Start the partition whose journal `store` is; on failure close all it opened,
     the store included.
@@ -115,7 +122,8 @@ async def start_partition(
     the venue forgets (the paper venue). `holds`: the accounts this partition runs, where
     the accounts are spread over partitions (a cluster). `may_act`: asked before every
     append and venue request (a cluster's lease), by the engine and again by the venue as
-    the request leaves.
+    the request leaves. `observability`: gives the engine its metrics observer, and
+    holds the started partition for the scrape-time levels and the venue probe.
     """
     try:
         resumed = await resume(store)
@@ -145,8 +153,11 @@ async def start_partition(
         checkpoints=settings.checkpoint_policy(),
         checkpointed_seq=resumed.checkpoint_seq,
         watch=settings.watch_policy(),
+        observer=None
+        if observability is None
+        else observability.engine_observer(wiring.venue.name, store.partition),
     )
-    partition = Partition(store.partition, store, engine, wiring)
+    partition = Partition(store.partition, store, engine, wiring, observability=observability)
     try:
         await engine.start()
         await open_accounts(engine, wiring)
@@ -172,7 +183,10 @@ async def start_partition(
                 events_window=settings.events_window,
                 max_body_bytes=settings.signal_max_bytes,
                 on_consumer_stopped=signals.on_consumer_stopped,
+                signal_observer=None if observability is None else observability.signal_observer(),
             )
+        if observability is not None:
+            observability.attach(partition)
     except BaseException:
         await partition.close()
         raise

@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aio_pika
 import msgspec
@@ -125,6 +125,14 @@ class SignalDelivery:
 
 SignalHandler = Callable[[bytes, SignalDelivery], Awaitable[None]]
 StopHandler = Callable[[OrderGateError], None]
+
+
+class SignalObserver(Protocol):
+    """Told how each message was settled, for the metrics: `acked` (its outcome is
+    journaled), `dead_lettered` (with the reason code) or `requeued`; `redelivered`: the
+    broker had delivered it before."""
+
+    def signal_settled(self, outcome: str, reason_code: str | None, redelivered: bool) -> None: ...
 
 
 def delivery_of(message: AbstractIncomingMessage, queue: str) -> SignalDelivery:
@@ -237,6 +245,7 @@ class SignalConsumer:
         publish_timeout: float = 5.0,
         requeue_delay: float = 1.0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        observer: SignalObserver | None = None,
     ) -> None:
         if prefetch < 1:
             raise InvalidRequest("prefetch must be at least 1", code="BUS_PREFETCH_INVALID")
@@ -252,6 +261,7 @@ class SignalConsumer:
         self._publish_timeout = publish_timeout
         self._requeue_delay = requeue_delay
         self._max_body_bytes = max_body_bytes
+        self._observer = observer
         self._login = login_of(connection)
         self._consume_channel: AbstractRobustChannel | None = None
         self._publish_channel: AbstractRobustChannel | None = None
@@ -365,6 +375,7 @@ class SignalConsumer:
         except OrderGateError as exc:
             if isinstance(exc, BusUnavailable):
                 await self._requeue(message, exc, context)
+                self._observe("requeued", exc.code, delivery)
             else:
                 log.error("signal.failed", reason=exc.code, detail=exc.message, **context)
                 await self._dead_letter(message, delivery, exc.code, exc.message, context)
@@ -374,6 +385,11 @@ class SignalConsumer:
             await self._dead_letter(message, delivery, INTERNAL_ERROR, detail, context)
         else:
             await self._settle(message, requeue=None, context=context)
+            self._observe("acked", None, delivery)
+
+    def _observe(self, outcome: str, reason: str | None, delivery: SignalDelivery) -> None:
+        if self._observer is not None:
+            self._observer.signal_settled(outcome, reason, delivery.redelivered)
 
     async def _dead_letter(
         self,
@@ -415,6 +431,7 @@ class SignalConsumer:
         except (TimeoutError, *CONNECTION_EXCEPTIONS) as exc:
             error = bus_unavailable(f"cannot dead-letter to {self._dead_letter_queue!r}", exc)
             await self._requeue(message, error, context)
+            self._observe("requeued", error.code, delivery)
             return
         log.warning(
             "signal.dead_lettered",
@@ -424,6 +441,7 @@ class SignalConsumer:
             **context,
         )
         await self._settle(message, requeue=None, context=context)
+        self._observe("dead_lettered", reason, delivery)
 
     async def _requeue(
         self, message: AbstractIncomingMessage, error: OrderGateError, context: dict[str, Any]

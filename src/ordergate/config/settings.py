@@ -22,7 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    HttpUrl,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -498,6 +505,36 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds of engine time a SUBMITTED order may wait for the venue to "
         "confirm it; then it is UNKNOWN, its instrument dirty, and the venue is asked",
+    )
+
+    # --- observability (issue 18): health probes and alert sinks -------------------------
+    health_probe_timeout_seconds: float = Field(
+        default=1.0, gt=0, le=30, description="each dependency probe's deadline"
+    )
+    health_interval_seconds: float = Field(
+        default=5.0, gt=0, description="how often the monitor probes, for alerts and metrics"
+    )
+    alert_log: bool = Field(default=True, description="log every alert (WARNING/ERROR)")
+    alert_webhook_url: HttpUrl | None = Field(
+        default=None, description="POST each alert as JSON here (http or https)"
+    )
+    alert_webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="each webhook POST's deadline"
+    )
+    alert_webhook_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="webhook attempts per alert, the first included"
+    )
+    alert_webhook_backoff_seconds: float = Field(
+        default=0.5, ge=0, le=60, description="first retry's pause; doubled for each next one"
+    )
+    alert_dedupe_seconds: float = Field(
+        default=300.0, ge=0, description="one alert per kind and subject within this window"
+    )
+    alert_rate_per_minute: int = Field(default=10, ge=1, description="alerts a minute, per kind")
+    alert_runbook_url: str = Field(
+        default="docs/runbook.md",
+        min_length=1,
+        description="the runbook each alert links to (a section anchor is appended)",
     )
 
     @classmethod

@@ -39,6 +39,7 @@ from ordergate.domain.errors import (
     RetryableVenueError,
 )
 from ordergate.engine.ids import order_number_of
+from ordergate.engine.observer import EngineObserver
 from ordergate.engine.ports import Venue
 from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.venue_reports import VenueOrderReport, VenueOrderRequest
@@ -118,6 +119,17 @@ _WITHHELD: Final = _Withheld()
 
 _KIND = {SubmitRequest: "submit", CancelRequest: "cancel", ReplaceRequest: "replace"}
 _LOGGED_KIND = {**_KIND, QueryRequest: "query"}
+# What became of a request, by the type of its outcome (None: a cancel or replace the
+# venue took; its effect streams in). A word per type keeps metric labels bounded.
+_OUTCOME: Final[dict[type, str]] = {
+    SubmitAnswered: "answered",
+    RequestRefused: "refused",
+    RequestAmbiguous: "ambiguous",
+    QueryAnswered: "answered",
+    QueryFailed: "failed",
+    _Withheld: "withheld",
+    type(None): "sent",
+}
 
 
 class VenueDispatcher:
@@ -131,14 +143,17 @@ class VenueDispatcher:
         may_send: Callable[[], bool] | None = None,
         on_withheld: Callable[[], None] | None = None,
         trace_of: Callable[[str], str | None] | None = None,
+        observer: EngineObserver | None = None,
     ) -> None:
-        """`trace_of`: the trace id of an order, by order id (None: it has none)."""
+        """`trace_of`: the trace id of an order, by order id (None: it has none).
+        `observer`: told how each request ended and how long it took."""
         if lanes < 1:
             raise ValueError("lanes must be >= 1")
         self._venue = venue
         self._may_send = may_send
         self._on_withheld = on_withheld
         self._trace_of = trace_of
+        self._observer = observer
         self._deliver = deliver
         self._retry = retry or RetryPolicy()
         self._rng = random.Random()
@@ -188,13 +203,14 @@ class VenueDispatcher:
 
     async def _perform(self, request: VenueRequest) -> VenueOutcome | None:
         trace_id = None if self._trace_of is None else self._trace_of(request.order_id)
+        observer = self._observer
+        started = time.perf_counter() if observer is not None or trace_id is not None else 0.0
         if trace_id is None:
-            result = await self._attempt(request)
+            result, error_class = await self._attempt(request)
         else:
             tokens = structlog.contextvars.bind_contextvars(trace_id=trace_id)
             try:
-                started = time.perf_counter()
-                result = await self._attempt(request)
+                result, error_class = await self._attempt(request)
                 log.info(
                     "venue request",
                     request=_LOGGED_KIND[type(request)],
@@ -204,31 +220,45 @@ class VenueDispatcher:
                 )
             finally:
                 structlog.contextvars.reset_contextvars(**tokens)
+        if observer is not None:
+            observer.venue_request(
+                _LOGGED_KIND[type(request)],
+                _OUTCOME[type(result)],
+                error_class,
+                time.perf_counter() - started,
+            )
         return None if isinstance(result, _Withheld) else result
 
-    async def _attempt(self, request: VenueRequest) -> VenueOutcome | _Withheld | None:
-        """Send `request`, again while the venue says that certainly did nothing."""
+    async def _attempt(
+        self, request: VenueRequest
+    ) -> tuple[VenueOutcome | _Withheld | None, str | None]:
+        """Send `request`, again while the venue says that certainly did nothing; return
+        the outcome and the class of the error it ended in (None: none)."""
         attempt = 0
         while True:
             attempt += 1
             if self._may_send is not None and not self._may_send():
-                return self._withhold(request)
+                return self._withhold(request), None
             try:
-                return await self._call(request)
+                return await self._call(request), None
             except JournalFenced:
-                return self._withhold(request)  # the adapter's own check, as it would send
+                return self._withhold(request), None  # the adapter's own check, as it would send
             except RetryableVenueError as exc:
                 if attempt >= self._retry.max_attempts:
-                    return self._gave_up(request, exc)
+                    return self._gave_up(request, exc), "retryable"
                 await asyncio.sleep(self._retry.delay(attempt, self._rng))
             except RejectedByVenue as exc:
                 if isinstance(request, QueryRequest):
-                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}")
-                return RequestRefused(request.order_id, _KIND[type(request)], exc.code, exc.message)
+                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}"), "rejected"
+                refused = RequestRefused(
+                    request.order_id, _KIND[type(request)], exc.code, exc.message
+                )
+                return refused, "rejected"
             except AmbiguousVenueError as exc:
                 if isinstance(request, QueryRequest):
-                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}")
-                return RequestAmbiguous(request.order_id, _KIND[type(request)], exc.message)
+                    return QueryFailed(request.order_id, f"{exc.code}: {exc.message}"), "ambiguous"
+                ambiguous = RequestAmbiguous(request.order_id, _KIND[type(request)], exc.message)
+                return ambiguous, "ambiguous"
             except Exception as exc:
                 # An adapter that raises something unclassified broke its contract; the
                 # request may have left, so treat it as ambiguous rather than as refused.
@@ -238,8 +268,9 @@ class VenueDispatcher:
                     error=repr(exc),
                 )
                 if isinstance(request, QueryRequest):
-                    return QueryFailed(request.order_id, repr(exc))
-                return RequestAmbiguous(request.order_id, _KIND[type(request)], repr(exc))
+                    return QueryFailed(request.order_id, repr(exc)), "unclassified"
+                unclassified = RequestAmbiguous(request.order_id, _KIND[type(request)], repr(exc))
+                return unclassified, "unclassified"
 
     def _withhold(self, request: VenueRequest) -> _Withheld:
         # This node no longer owns the partition: whoever does now will ask the venue

@@ -48,8 +48,9 @@ from ordergate.engine.handlers import (
     Recover,
     Watch,
 )
+from ordergate.engine.observer import EngineObserver
 from ordergate.engine.placement import Preview
-from ordergate.engine.ports import Clock, Journal, MarketData, Venue
+from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueConnection
 from ordergate.engine.published import Published, PublishedOrders
 from ordergate.engine.reconcile import (
     ReconcilePolicy,
@@ -103,6 +104,7 @@ class Engine:
         checkpoints: CheckpointPolicy | None = None,
         checkpointed_seq: int = 0,
         watch: WatchPolicy | None = None,
+        observer: EngineObserver | None = None,
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), the engine appends and sends nothing more and
@@ -113,7 +115,9 @@ class Engine:
         checkpoint of the state (None: never); `checkpointed_seq`: the newest one's seq.
         `watch`: the watch's timed duties (position snapshots and validation, the order
         execution timeout; `engine.watch`), on the engine's clock, run every
-        `watch_interval` seconds of wall time."""
+        `watch_interval` seconds of wall time.
+        `observer`: told what only the moment knows (append and venue request latencies,
+        reconnects, when placements began; see `engine.observer`)."""
         retention = retention or RetentionPolicy()
         self._ctx = DecisionContext(
             state,
@@ -125,6 +129,7 @@ class Engine:
         )
         self._instruments = tuple(instruments)
         self._venue = venue
+        self._observer = observer
         self._watch_interval = watch_interval
         self._watch_task: asyncio.Task[None] | None = None
         self._subscriptions = Subscriptions()
@@ -157,6 +162,7 @@ class Engine:
             retention=retention,
             checkpoints=checkpoints,
             checkpointed_seq=checkpointed_seq,
+            observer=observer,
         )
         self._reconciler = Reconciler(
             venue,
@@ -258,13 +264,17 @@ class Engine:
     async def place(self, command: PlaceOrder) -> PlaceResult:
         """Place an order, or answer with the one its idempotency key names: a retired
         order is recalled first, so a key of any age places nothing new."""
+        started = time.perf_counter()
         key = command.idempotency_key
         if key is not None and self._writer.may_be_retired(command.account, key):
             retired = await self._writer.retired_by_key(command.account, key)
             if retired is not None:
                 recalled = RecallOrders((retired,), then=command)
                 return cast("PlaceResult", await self._writer.submit(recalled))
-        return cast("PlaceResult", await self._writer.submit(command))
+        result = cast("PlaceResult", await self._writer.submit(command))
+        if result.created and self._observer is not None:
+            self._observer.order_placed(result.order.order_id, started)
+        return result
 
     async def process_signal(self, command: ProcessSignal) -> SignalResult:
         """Act on a trading signal; return once its outcome is journaled (a redelivered
@@ -352,6 +362,11 @@ class Engine:
     @property
     def venue_live(self) -> bool:
         return self._ctx.venue_live
+
+    def venue_problem(self) -> str | None:
+        """What is wrong with the venue's connection now (None: nothing known)."""
+        venue = self._venue
+        return venue.connection_problem() if isinstance(venue, VenueConnection) else None
 
     @property
     def accounts(self) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ordergate.domain.events import Event, OrderSnapshot
 from ordergate.engine.checkpoint import StoredCheckpoint
@@ -102,6 +102,16 @@ class Venue(Protocol):
 
 
 # --- journal ----------------------------------------------------------------------------
+
+
+@runtime_checkable
+class VenueConnection(Protocol):
+    """A venue that can say whether its connection works, for the health checks. A venue
+    that is not one (the paper venue, in the process) has no connection to lose."""
+
+    def connection_problem(self) -> str | None:
+        """What is wrong with the connection now (None: it works)."""
+        ...
 
 
 class RecordSource(Protocol):

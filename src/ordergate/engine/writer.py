@@ -29,6 +29,7 @@ from ordergate.engine.checkpoint import CheckpointPolicy, StateCheckpoint
 from ordergate.engine.checkpoint import encode as encode_checkpoint
 from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
+from ordergate.engine.observer import EngineObserver
 from ordergate.engine.ports import Journal, Venue
 from ordergate.engine.published import Published
 from ordergate.engine.results import Gates
@@ -37,7 +38,7 @@ from ordergate.engine.retry import RetryPolicy
 from ordergate.engine.state import retired_key
 from ordergate.engine.subscriptions import Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator
-from ordergate.engine.venue_reports import VenueEvent
+from ordergate.engine.venue_reports import VenueEvent, VenueReconnected
 from ordergate.engine.views import OrderView, ReadModelChanges
 
 log = structlog.get_logger("ordergate.engine")
@@ -117,14 +118,17 @@ class Writer:
         retention: RetentionPolicy,
         checkpoints: CheckpointPolicy | None,
         checkpointed_seq: int,
+        observer: EngineObserver | None = None,
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), nothing more is appended or sent and the writer
         stops with `JournalFenced`. `retention`: a sweep runs in the batch whenever the
         finished orders held exceed it by a whole sweep (the watch sweeps by age).
         `checkpoints`: when to checkpoint the state (None: never); `checkpointed_seq`: the
-        seq of the newest checkpoint the journal holds (0: none)."""
+        seq of the newest checkpoint the journal holds (0: none). `observer`: told how long
+        each append took and of the venue's reconnects (see `engine.observer`)."""
         self._ctx = ctx
+        self._observer = observer
         self._published = published
         self._journal = journal
         self._venue = venue
@@ -161,6 +165,7 @@ class Writer:
             may_send=may_act,
             on_withheld=self._fence,
             trace_of=self._trace_of,
+            observer=observer,
         )
         self.reconcile_hook: Callable[[set[str]], None] | None = None
         self._inbox: deque[Any] = deque()
@@ -396,7 +401,10 @@ class Writer:
         self._wakeup.set()
 
     async def _pump(self) -> None:
+        observer = self._observer
         async for event in self._venue.events():
+            if observer is not None and type(event) is VenueReconnected:
+                observer.venue_reconnected()
             self._inbox.append(event)
             self._wakeup.set()
 
@@ -497,7 +505,13 @@ class Writer:
             try:
                 if self._may_act is not None and not self._may_act():
                     raise JournalFenced("this node's lease on the partition lapsed")
+                observer = self._observer
+                started = time.perf_counter() if observer is not None else 0.0
                 last_seq = await self._journal.append(batch.events, changes)
+                if observer is not None:
+                    observer.journal_committed(
+                        last_seq, batch.events, time.perf_counter() - started
+                    )
             except BaseException:
                 self._replies.extend(replies)  # so the failure answers them too
                 raise

@@ -20,6 +20,7 @@ ROUTES = {
     "/health": {"get"},
     "/live": {"get"},
     "/ready": {"get"},
+    "/metrics": {"get"},
     "/paper/order": {"post"},
     "/paper/orders": {"get"},
     "/paper/orders/{order_id}": {"get"},
@@ -93,7 +94,10 @@ async def test_ready_engine_stopped_503_and_orders_refused(api: Api) -> None:
     place = await api.http.post("/v1/orders", json={"symbol": "EURUSD", "side": "BUY", "qty": "1"})
 
     assert ready.status_code == 503
-    assert ready.json() == {"status": "not ready"}
+    assert ready.json() == {
+        "status": "not ready",
+        "failing": [{"name": "engine", "reason": "the engine is not running"}],
+    }
     assert health.status_code == 503
     assert health.json()["engine_running"] is False
     assert live.status_code == 200

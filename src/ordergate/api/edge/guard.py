@@ -68,8 +68,8 @@ LISTENER_STATE_KEY: Final = "listener"
 BODY_RECEIVED: Final = "ordergate.body_received"
 """In the ASGI scope: the server has the request's whole body already (set by the protocol)."""
 
-HEALTH_PATHS: Final = frozenset({"/health", "/live", "/ready"})
-"""The probes the admin listener answers beside the admin routes."""
+HEALTH_PATHS: Final = frozenset({"/health", "/live", "/ready", "/metrics"})
+"""The probes (and the metrics) the admin listener answers beside the admin routes."""
 
 _CONTROL_BYTES: Final = re.compile(rb"[\x00-\x1f\x7f]")
 

@@ -20,6 +20,7 @@ import structlog
 from aio_pika.abc import AbstractRobustConnection
 from asyncpg import Pool, Record
 
+from ordergate.app.observability import Observability
 from ordergate.app.partition import Partition, SignalWiring, start_partition
 from ordergate.bus.topology import SignalTopology
 from ordergate.config.settings import Settings
@@ -44,6 +45,7 @@ class NodeContext:
     topology: SignalTopology | None
     # Shared by every partition's store: a partition holds only its writer and its lease.
     read_pool: Pool[Record]
+    observability: Observability | None = None
 
 
 @dataclass
@@ -90,6 +92,7 @@ async def start_leased(ctx: NodeContext, number: int, lease: PartitionLease) -> 
         holds=lambda account: partition_of(account, ctx.partitions) == number,
         may_act=lambda: lease.valid,
         signals=signals,
+        observability=ctx.observability,
     )
     log.info("partition taken over", partition=number, epoch=store.epoch, node=ctx.node_id)
     return LeasedPartition(partition, lease)

@@ -25,6 +25,7 @@ from asyncpg import Pool, Record
 
 from ordergate.app.cluster.balance import owner_of, partitions_of
 from ordergate.app.cluster.leased import LeasedPartition, NodeContext, start_leased
+from ordergate.app.observability import Observability
 from ordergate.bus.connection import connect
 from ordergate.bus.router import SignalRouter
 from ordergate.bus.topology import SignalTopology, declare_partitions, declare_signal_queue
@@ -55,8 +56,12 @@ class Node:
         partitions: int,
         rebalance_interval: float = 1.0,
         timing: LeaseTiming | None = None,
+        observability: Observability | None = None,
     ) -> None:
+        """`observability`: given to every partition the node starts; told when a
+        partition's lease is lost."""
         self.settings = settings
+        self._observability = observability
         self.node_id = node_id
         self._dsn = dsn
         self._cluster = cluster
@@ -128,6 +133,7 @@ class Node:
                 self._amqp,
                 topology,
                 self._read_pool,
+                self._observability,
             )
             await self.rebalance()
         except BaseException:
@@ -194,10 +200,17 @@ class Node:
         nodes (None before the first): where to send a request this node cannot serve."""
         return owner_of(partition, self._live, self._partitions) if self._live else None
 
+    @property
+    def amqp(self) -> AbstractRobustConnection | None:
+        """The node's broker connection (None: no broker configured, or not started)."""
+        return self._amqp
+
     def _halt(self, partition: int, reason: str) -> None:
         leased = self._running.pop(partition, None)
         if leased is None:
             return
+        if self._observability is not None:
+            self._observability.alerts.lease_lost(partition, reason)
         task = asyncio.create_task(leased.halt(), name=f"halt-p{partition}")
         self._halting.add(task)
         task.add_done_callback(self._halting.discard)

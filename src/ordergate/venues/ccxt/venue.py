@@ -117,6 +117,14 @@ class CcxtVenue:
         """The configured markets as ordergate instruments (known once connected)."""
         return [e.instrument for e in self._connected().markets.entries]
 
+    def connection_problem(self) -> str | None:
+        """Not connected, or the private stream is down (orders are polled meanwhile)."""
+        if self._session is None:
+            return "not connected"
+        if self._session.stream.down:
+            return "the private stream is down; polling by REST until it is back"
+        return None
+
     # --- lifecycle --------------------------------------------------------------------------
 
     async def connect(self) -> None:
