@@ -17,7 +17,23 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get(
+    "/ready",
+    responses={
+        503: {
+            "description": "the engine is not running",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"status": {"type": "string"}},
+                        "required": ["status"],
+                    }
+                }
+            },
+        }
+    },
+)
 async def ready(trading: TradingDep, response: Response) -> dict[str, str]:
     """The engine runs and accepts commands."""
     if not trading.running:
@@ -26,7 +42,9 @@ async def ready(trading: TradingDep, response: Response) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get("/health")
+@router.get(
+    "/health", responses={503: {"model": HealthOut, "description": "the engine is not running"}}
+)
 async def health(
     trading: TradingDep, node: NodeDep, venue_name: VenueNameDep, response: Response
 ) -> HealthOut:
