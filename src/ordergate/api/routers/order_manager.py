@@ -42,7 +42,7 @@ from enum import StrEnum
 from typing import Annotated, Final
 
 from fastapi import Query
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep
 from ordergate.api.edge.guard import guarded_router
@@ -122,13 +122,23 @@ class PositionSide(StrEnum):
     flat = "flat"
 
 
+def _split_commas(values: object) -> object:
+    """Accept `status=a,b` as well as `status=a&status=b`; blanks are dropped."""
+    if not isinstance(values, list):
+        return values
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
 SEED_STATUS_LIST_PATTERN: Final = any_case_list_pattern(s.value for s in SeedStatus)
-SeedStatusList = Annotated[str, StringConstraints(pattern=SEED_STATUS_LIST_PATTERN)]
-"""`status=a,b` as well as `status=a&status=b`, names in any case."""
-
-
-def _seed_statuses(values: list[str]) -> list[SeedStatus]:
-    return [SeedStatus(part.strip()) for value in values for part in value.split(",")]
+SeedStatuses = Annotated[
+    list[SeedStatus] | None,
+    BeforeValidator(_split_commas),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "string", "pattern": SEED_STATUS_LIST_PATTERN}}
+    ),
+]
+"""`status=a,b` as well as `status=a&status=b`, names in any case, blanks dropped: the
+pattern states what the split and the enum (`SeedStatus`, any case) accept."""
 
 
 class SeedOrderOut(BaseModel):
@@ -240,7 +250,7 @@ async def list_seed_orders(
     reads: ReadsDep,
     asset: Filter = None,
     status_: Annotated[
-        list[SeedStatusList] | None,
+        SeedStatuses,
         Query(alias="status", description="seed status names, comma-separated or repeated"),
     ] = None,
     side: SeedSide | None = None,
@@ -253,9 +263,7 @@ async def list_seed_orders(
 ) -> SeedOrderPage:
     """List orders, newest first by default; `has_more` says whether a next page exists."""
     statuses = (
-        frozenset(s for name in _seed_statuses(status_) for s in ORDERGATE_STATUSES_OF[name])
-        if status_
-        else None
+        frozenset(s for name in status_ for s in ORDERGATE_STATUSES_OF[name]) if status_ else None
     )
     page = await reads.orders(
         OrderFilter(

@@ -58,12 +58,13 @@ Cursor = Annotated[
 
 
 def any_case_list_pattern(names: Iterable[str]) -> str:
-    """A comma-separated list of `names` in any case, spaces around the commas allowed."""
+    """A comma-separated list of `names` in any case; spaces around the commas and blank
+    items are allowed (and ignored)."""
     words = "|".join(
         "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in name)
         for name in sorted(names, key=len, reverse=True)
     )
-    return f"^ *(?:{words})(?: *, *(?:{words}))* *$"
+    return f"^ *(?:{words})? *(?:, *(?:{words})? *)*$"
 
 
 STATUS_LIST_PATTERN: Final = any_case_list_pattern(s.value for s in OrderStatus)
@@ -90,7 +91,10 @@ def parse_statuses(values: list[str] | None) -> frozenset[OrderStatus] | None:
         if not _STATUS_LIST.fullmatch(value):
             raise InvalidRequest(f"unknown status in {value!r}", code="BAD_STATUS")
     return frozenset(
-        OrderStatus(part.strip().upper()) for value in values for part in value.split(",")
+        OrderStatus(part.strip().upper())
+        for value in values
+        for part in value.split(",")
+        if part.strip()
     )
 
 
