@@ -108,7 +108,7 @@ ENGINE_DOWN: Final = Refusal(
     ("ENGINE_STOPPED", "PARTITION_NOT_OWNED", "JOURNAL_ERROR", "VENUE_ERROR"),
 )
 QUERY_REFUSED: Final = Refusal(
-    422, "a cursor or time this server cannot page from", ("BAD_CURSOR", "BAD_STATUS", "BAD_TIME")
+    422, "a cursor or a status list this server cannot read", ("BAD_CURSOR", "BAD_STATUS")
 )
 
 
