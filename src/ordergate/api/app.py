@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from ordergate.api.auth import API_KEY_DEPENDENCIES, ApiAccess, install_api_keys
 from ordergate.api.edge.guard import Edge
 from ordergate.api.errors import install_error_handlers
+from ordergate.api.openapi import install_openapi
 from ordergate.api.routers import (
     admin,
     blotter,
@@ -69,6 +70,7 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_api_keys(app)
+    install_openapi(app, settings)
     app.add_middleware(TraceIdMiddleware)
     app.add_middleware(StartupFailureMiddleware)
     for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):

@@ -4,9 +4,14 @@ ordergate's own errors map from the one hierarchy to an HTTP status by class. Th
 framework's answers take the same shape: request validation (422 `VALIDATION_ERROR`,
 `detail` the list of problems), an unknown path (404 `ROUTE_NOT_FOUND`), a method the
 route does not take (405 `METHOD_NOT_ALLOWED`, with `Allow`), and anything that escapes
-a route (500 `INTERNAL_ERROR`, the connection closed). Every one of them echoes the
+a route (500 `INTERNAL_ERROR`, the connection closed); any other status the framework
+raises is `HTTP_ERROR`. Every one of them echoes the
 request's `X-Trace-Id`: the 500 is answered outside the trace middleware, so it sets the
 header itself.
+
+An idempotency key used before for a different request is 409, not 422 like the rest of
+`InvalidRequest`: the request is valid, the key's history conflicts with it. 422 means a
+rule the OpenAPI document states was broken (docs/decisions/0021-openapi-tells-the-truth.md).
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from ordergate.domain.errors import (
     Conflict,
     EngineStopped,
     HeadersTooLarge,
+    IdempotencyConflict,
     InvalidRequest,
     JournalError,
     NotFound,
@@ -40,6 +48,7 @@ _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
     (PayloadTooLarge, 413),
     (HeadersTooLarge, 431),
     (RequestTimedOut, 408),
+    (IdempotencyConflict, 409),
     (InvalidRequest, 422),
     (NotFound, 404),
     (Conflict, 409),
@@ -51,12 +60,16 @@ _STATUS: tuple[tuple[type[OrderGateError], int], ...] = (
     (JournalError, 503),
 )
 
-_HTTP_CODES: Final = {
+HTTP_CODES: Final = {
     400: "BAD_REQUEST",
     404: "ROUTE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "BODY_TOO_LARGE",
 }
+"""The reason codes of the framework's own `HTTPException`s, by status."""
+HTTP_ERROR: Final = "HTTP_ERROR"
+VALIDATION_ERROR: Final = "VALIDATION_ERROR"
+INTERNAL_ERROR: Final = "INTERNAL_ERROR"
 
 
 def status_of(exc: OrderGateError) -> int:
@@ -64,6 +77,21 @@ def status_of(exc: OrderGateError) -> int:
         if isinstance(exc, cls):
             return status
     return 500
+
+
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Every method the routes of `app` take at `path`, as OpenAPI reads paths: the routes
+    of a concrete path (`/v1/orders/preview`) before templated ones (`/v1/orders/{id}`).
+
+    Starlette's 405 names the methods of the first route it matched; `/v1/orders` has one
+    route for GET and another for POST, and `Allow` must name both.
+    """
+    by_parameters: dict[int, set[str]] = {}
+    for route in iter_route_contexts(app.routes):
+        if route.path is not None and compile_path(route.path)[0].match(path):
+            methods = by_parameters.setdefault(route.path.count("{"), set())
+            methods |= set(route.methods or ())
+    return by_parameters[min(by_parameters)] if by_parameters else set()
 
 
 def error_body(reason_code: str, detail: object) -> dict[str, object]:
@@ -84,16 +112,17 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return JSONResponse(
             status_code=422,
-            content=error_body("VALIDATION_ERROR", jsonable_encoder(exc.errors())),
+            content=error_body(VALIDATION_ERROR, jsonable_encoder(exc.errors())),
         )
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+        code = HTTP_CODES.get(exc.status_code, HTTP_ERROR)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(allowed_methods(request.app, request.url.path)))
         return JSONResponse(
-            status_code=exc.status_code,
-            content=error_body(code, exc.detail),
-            headers=dict(exc.headers or {}),
+            status_code=exc.status_code, content=error_body(code, exc.detail), headers=headers
         )
 
     async def internal_error(request: Request, _: Exception) -> JSONResponse:
@@ -103,7 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["X-Trace-Id"] = trace_id
         return JSONResponse(
             status_code=500,
-            content=error_body("INTERNAL_ERROR", "an internal error; it has been logged"),
+            content=error_body(INTERNAL_ERROR, "an internal error; it has been logged"),
             headers=headers,
         )
 

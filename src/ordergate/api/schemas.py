@@ -2,27 +2,40 @@
 
 Prices and quantities are decimals; responses send them as strings so no float ever
 touches them. Requests accept JSON numbers or strings. Times are ISO 8601 UTC.
+
+Each rule a request must meet is written once, as a constraint that pydantic enforces and
+the OpenAPI document states with the same pattern (`Positive`, `Name`, `Key`, `Text`): a
+request the document calls valid is never refused as malformed. Names (accounts, symbols,
+strategies, idempotency keys) are printable ASCII, no edge spaces; free text holds no
+control character (the edge refuses them anywhere in a request). See
+docs/decisions/0021-openapi-tells-the-truth.md.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
-from ordergate.domain.errors import InvalidRequest
+from ordergate.api.reason_codes import REASON_CODES
 from ordergate.domain.values import (
     MAX_DECIMALS,
+    MAX_DIGITS_BEFORE_POINT,
     MAX_MAGNITUDE,
     OrderStatus,
     OrderType,
@@ -30,7 +43,12 @@ from ordergate.domain.values import (
     TimeInForce,
     is_reasonable,
 )
-from ordergate.engine.commands import PlaceOrder, price_field_problem
+from ordergate.engine.commands import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    PlaceOrder,
+    price_field_problem,
+)
 from ordergate.engine.views import BalanceView, FillView, OrderView
 
 
@@ -51,10 +69,108 @@ def _reasonable(value: Decimal) -> Decimal:
     return value
 
 
+def _positive_decimal_pattern() -> str:
+    """A decimal above 0 and below 1e15 with at most 12 decimals, as plain digits."""
+    whole = f"0*[1-9][0-9]{{0,{MAX_DIGITS_BEFORE_POINT - 1}}}(?:\\.[0-9]{{1,{MAX_DECIMALS}}})?"
+    # below 1: the first non-zero digit at each of the 12 places, then what fits after it
+    places = [f"{'0' * k}[1-9][0-9]{{0,{MAX_DECIMALS - 1 - k}}}" for k in range(MAX_DECIMALS)]
+    return f"^(?:{whole}|0+\\.(?:{'|'.join(places)}))$"
+
+
+POSITIVE_DECIMAL_PATTERN: Final = _positive_decimal_pattern()
+_POSITIVE_DECIMAL = re.compile(POSITIVE_DECIMAL_PATTERN)
+POSITIVE_DECIMAL_SCHEMA: Final[dict[str, Any]] = {
+    "anyOf": [
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": int(MAX_MAGNITUDE),
+            "multipleOf": float(Decimal(1).scaleb(-MAX_DECIMALS)),
+        },
+        {"type": "string", "pattern": POSITIVE_DECIMAL_PATTERN},
+    ],
+    "description": f"above 0, below 1E{MAX_DIGITS_BEFORE_POINT}, at most {MAX_DECIMALS} "
+    "decimals: a JSON number, or a string of plain digits (`0.25`, no exponent or sign)",
+}
+
+
+def _decimal_text(value: object) -> object:
+    if isinstance(value, str) and not _POSITIVE_DECIMAL.fullmatch(value):
+        raise ValueError(
+            f"a decimal string is plain digits above 0 and below 1E{MAX_DIGITS_BEFORE_POINT}, "
+            f"with at most {MAX_DECIMALS} decimals"
+        )
+    return value
+
+
 DecimalStr = Annotated[Decimal, PlainSerializer(_plain, return_type=str)]
 AmountStr = Annotated[Decimal, PlainSerializer(_amount, return_type=str)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_reasonable)]
+Positive = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_text),
+    Field(gt=0, allow_inf_nan=False),
+    AfterValidator(_reasonable),
+    WithJsonSchema(POSITIVE_DECIMAL_SCHEMA, mode="validation"),
+]
+"""A quantity or price in a request: the same rule for JSON numbers and strings."""
 
+NAME_BODY: Final = "[!-~](?:[ -~]*[!-~])?"
+NAME_PATTERN: Final = f"^{NAME_BODY}$"
+"""Printable ASCII without edge spaces: what the engine's names are, stated as a pattern
+(the engine also takes other printable Unicode, which no portable pattern can state)."""
+TEXT_PATTERN: Final = "^[^\\x00-\\x1f\\x7f]*$"
+"""No control character: what the edge lets through in any string of a request."""
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN)]
+"""An account, symbol or strategy."""
+Key = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=NAME_PATTERN)]
+"""An idempotency key."""
+
+
+def text(max_length: int) -> Any:
+    """Free text of at most `max_length` characters (`Field` options)."""
+    return Field(max_length=max_length, pattern=TEXT_PATTERN)
+
+
+def _naive_time_pattern() -> str:
+    """A date and time without an offset, as ISO 8601 writes it, valid on the calendar
+    (the 29th of February left out: a pattern cannot tell leap years)."""
+    year = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+    day = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    day += "|(?:0[13578]|1[02])-31)"
+    clock = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+    return f"^{year}-{day}[Tt]{clock}$"
+
+
+NAIVE_TIME_PATTERN: Final = _naive_time_pattern()
+_NAIVE_TIME: Final = re.compile(NAIVE_TIME_PATTERN)
+_TIME_WITH_OFFSET: Final = re.compile(
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _time_text(value: object) -> object:
+    if isinstance(value, str) and not (
+        _TIME_WITH_OFFSET.fullmatch(value) or _NAIVE_TIME.fullmatch(value)
+    ):
+        raise ValueError("a time is an RFC 3339 date-time; without an offset, it is UTC")
+    return value
+
+
+TimeBound = Annotated[
+    datetime,
+    BeforeValidator(_time_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": NAIVE_TIME_PATTERN},
+            ],
+            "description": "an RFC 3339 date-time; without an offset, UTC",
+        }
+    ),
+]
+"""A query's time bound: RFC 3339, or the same without an offset (UTC); not a number."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -68,43 +184,113 @@ _LATEST = datetime(2262, 1, 1, tzinfo=UTC)  # nanoseconds fit in 64 bits until 2
 
 
 def ns(moment: datetime) -> int:
-    """A datetime (naive means UTC) as nanoseconds since the epoch."""
+    """A query's time bound (naive means UTC) as nanoseconds since the epoch.
+
+    A bound outside what the journal holds (1970-01-01 .. 2262-01-01) is moved to that
+    edge, which selects the same rows: nothing was journaled before 1970 or after 2262.
+    So every date-time the OpenAPI document allows is answered.
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    if not _EPOCH <= moment < _LATEST:
-        raise InvalidRequest(
-            f"{moment.isoformat()} is outside 1970-01-01 .. 2262-01-01", code="BAD_TIME"
-        )
+    moment = min(max(moment, _EPOCH), _LATEST)
     delta = moment - _EPOCH
     return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
 
 
+class ValidationProblem(BaseModel):
+    """One problem FastAPI found validating a request (pydantic's error, as JSON)."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
 class ErrorOut(BaseModel):
-    reason_code: str
-    detail: str | list[dict[str, object]]
+    """Every answer that is not a success: a reason code, and what went wrong (text, or
+    the list of problems of a request that failed validation: `VALIDATION_ERROR`)."""
+
+    reason_code: Annotated[str, Field(json_schema_extra={"enum": list(REASON_CODES)})]
+    detail: str | list[ValidationProblem]
+
+
+_NULL: Final[dict[str, Any]] = {"type": "null"}
+
+
+def price_rules(
+    types: Mapping[str, OrderType], *, default: str, offset: bool, stop_price: bool = True
+) -> dict[str, Any]:
+    """The JSON schema of the engine's price rule (`price_field_problem`): each order type
+    (`types`: by the name the request gives it) with the prices it needs and no other,
+    one of them; with `offset`, LIMIT may instead come without a price and
+    `price_at_offset` true. `type` names the order type, `default` when absent."""
+    variants: list[dict[str, Any]] = []
+    for name, order_type in types.items():
+        needs = {"price": order_type.needs_price}
+        if stop_price:
+            needs["stop_price"] = order_type.needs_stop_price
+        properties: dict[str, Any] = {"type": {"const": name}}
+        for field, need in needs.items():
+            properties[field] = copy.deepcopy(POSITIVE_DECIMAL_SCHEMA if need else _NULL)
+        required = [] if name == default else ["type"]
+        required += [field for field, need in needs.items() if need]
+        if offset:
+            properties["price_at_offset"] = {"const": False}
+        variants.append({"properties": properties, "required": required})
+    if offset:
+        variants.append(
+            {
+                "properties": {
+                    "type": {"const": OrderType.LIMIT.value},
+                    "price": _NULL,
+                    "stop_price": _NULL,
+                    "price_at_offset": {"const": True},
+                },
+                "required": ["type", "price_at_offset"],
+            }
+        )
+    return {"oneOf": variants}
+
+
+def _order_rules(schema: dict[str, Any]) -> None:
+    reduce_only_rule = {
+        "anyOf": [
+            {"properties": {"reduce_only": {"const": False}}},
+            {"properties": {"stop_loss": _NULL, "take_profit": _NULL}},
+        ]
+    }
+    schema["allOf"] = [
+        price_rules({t.value: t for t in OrderType}, default=OrderType.MARKET, offset=True),
+        reduce_only_rule,
+    ]
 
 
 class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """An order. The engine's rules between fields are stated in `allOf`: the prices each
+    type needs (and no others), and no stop-loss or take-profit on a reduce-only order."""
 
-    symbol: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_order_rules)
+
+    symbol: Name
     side: Side
     qty: Positive
     type: OrderType = OrderType.MARKET
     # Declared before `price`, whose check reads it.
     price_at_offset: bool = Field(
+        strict=True,
         default=False,
         description="LIMIT without a price: priced at the configured offset from the touch",
     )
     price: Positive | None = Field(default=None, validate_default=True)
     stop_price: Positive | None = Field(default=None, validate_default=True)
     time_in_force: TimeInForce = TimeInForce.GTC
-    reduce_only: bool = False
+    reduce_only: bool = Field(default=False, strict=True)
     stop_loss: Positive | None = None
     take_profit: Positive | None = None
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
-    strategy: str | None = Field(default=None, min_length=1, max_length=64)
-    account: str | None = Field(default=None, min_length=1, max_length=64)
+    idempotency_key: Key | None = None
+    strategy: Name | None = None
+    account: Name | None = None
 
     @field_validator("price", "stop_price", mode="after")
     @classmethod
@@ -145,8 +331,17 @@ class OrderIn(BaseModel):
         )
 
 
+def _replace_rules(schema: dict[str, Any]) -> None:
+    schema["anyOf"] = [
+        {"properties": {name: copy.deepcopy(POSITIVE_DECIMAL_SCHEMA)}, "required": [name]}
+        for name in ("qty", "price", "stop_price")
+    ]
+
+
 class ReplaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """At least one of `qty`, `price`, `stop_price`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_replace_rules)
 
     qty: Positive | None = None
     price: Positive | None = None
@@ -156,7 +351,7 @@ class ReplaceIn(BaseModel):
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Annotated[str, text(200)] | None = None
 
 
 class OrderOut(BaseModel):
@@ -301,16 +496,16 @@ class BalanceOut(BaseModel):
 class ClosePositionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account: str | None = Field(default=None, min_length=1, max_length=64)
+    account: Name | None = None
     qty: Positive | None = None
-    strategy: str | None = Field(default=None, min_length=1, max_length=64)
+    strategy: Name | None = None
 
 
 class CloseAllIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account: str | None = Field(default=None, min_length=1, max_length=64)
-    reason: str | None = Field(default=None, max_length=200)
+    account: Name | None = None
+    reason: Annotated[str, text(200)] | None = None
 
 
 class CloseAllOut(BaseModel):

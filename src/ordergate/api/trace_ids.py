@@ -18,6 +18,7 @@ stream through untouched.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Final
 
@@ -35,13 +36,16 @@ log = structlog.get_logger("ordergate.api")
 TRACE_ID_HEADER: Final = "X-Trace-Id"
 MAX_TRACE_ID_LENGTH: Final = 64
 _HEADER_KEY: Final = TRACE_ID_HEADER.lower().encode("latin-1")
+TRACE_ID_PATTERN: Final = f"^[!-~](?:[ -~]{{0,{MAX_TRACE_ID_LENGTH - 2}}}[!-~])?$"
+"""The rule, as the OpenAPI document states it: printable ASCII, no edge spaces, 1..64."""
+_TRACE_ID: Final = re.compile(TRACE_ID_PATTERN)
 
 
 def trace_id_problem(value: str) -> str | None:
-    """Why `value` cannot be a trace id, if it cannot."""
+    """Why `value` cannot be a trace id (`TRACE_ID_PATTERN`), if it cannot."""
     if not 1 <= len(value) <= MAX_TRACE_ID_LENGTH:
         return f"{TRACE_ID_HEADER} must be 1..{MAX_TRACE_ID_LENGTH} characters"
-    if not (value.isascii() and value.isprintable()) or value != value.strip():
+    if not _TRACE_ID.fullmatch(value):
         return f"{TRACE_ID_HEADER} must be printable ASCII without leading or trailing spaces"
     return None
 
@@ -106,6 +110,7 @@ async def request_trace_id(
         str | None,
         Header(
             alias=TRACE_ID_HEADER,
+            pattern=TRACE_ID_PATTERN,
             description="The trace id of the orders this request places (1..64 printable "
             "ASCII characters); made up when absent. Echoed in the response.",
         ),

@@ -112,14 +112,14 @@ async def test_place_same_key_qty_written_differently_same_order(api: Api) -> No
     assert second["id"] == first["id"]
 
 
-async def test_place_same_key_different_body_422_idempotency_key_reused(api: Api) -> None:
+async def test_place_same_key_different_body_409_idempotency_key_reused(api: Api) -> None:
     await api.place(**EUR_MARKET, idempotency_key="k")
 
     response = await api.http.post(
         "/v1/orders", json={**EUR_MARKET, "qty": "0.20", "idempotency_key": "k"}
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["reason_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert len(await api.orders()) == 1
     assert len(await api.fills()) == 1

@@ -182,7 +182,7 @@ async def test_paper_seed_curl_body_twice_same_order_one_fill(api: Api) -> None:
     assert len(await api.fills()) == 1
 
 
-async def test_paper_idempotency_key_other_body_422(api: Api) -> None:
+async def test_paper_idempotency_key_other_body_409(api: Api) -> None:
     await api.paper_place(symbol="EURUSD", side="BUY", qty="0.10", idempotency_key="k")
 
     response = await api.http.post(
@@ -190,7 +190,7 @@ async def test_paper_idempotency_key_other_body_422(api: Api) -> None:
         json={"symbol": "EURUSD", "side": "SELL", "qty": "0.10", "idempotency_key": "k"},
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["reason_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert len(await api.fills()) == 1
 

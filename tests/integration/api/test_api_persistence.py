@@ -108,13 +108,13 @@ async def test_restart_same_idempotency_key_200_same_order_no_new_fill(
     assert len(orders) == len(first_session.orders)
 
 
-async def test_restart_same_key_different_body_still_422(
+async def test_restart_same_key_different_body_still_409(
     market: Path, db: Path, first_session: Snapshot
 ) -> None:
     async with running(make_settings(market, db=str(db))) as api:
         response = await api.http.post("/v1/orders", json={**KEYED, "side": "SELL"})
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["reason_code"] == "IDEMPOTENCY_KEY_REUSED"
 
 

@@ -12,8 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from ordergate.api.auth import CallerDep
 from ordergate.api.deps import TradingDep, VenueWaitDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.routers.orders import ERRORS
-from ordergate.api.schemas import CloseAllIn, CloseAllOut, OrderOut, iso
+from ordergate.api.openapi import ARM_CONFIRMATION, ENGINE_DOWN, WRONG_VENUE, declares
+from ordergate.api.schemas import (
+    NAME_BODY,
+    NAME_PATTERN,
+    TEXT_PATTERN,
+    CloseAllIn,
+    CloseAllOut,
+    Name,
+    OrderOut,
+    iso,
+)
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.values import TradingState
 from ordergate.engine.commands import ArmTrading, ClearDirty, CloseAll, SetTradingState
@@ -22,7 +31,7 @@ from ordergate.engine.results import Gates
 router = guarded_router(prefix="/v1/admin", tags=["admin"])
 
 
-@router.post("/close-all")
+@router.post("/close-all", responses=declares(ENGINE_DOWN))
 async def close_all(
     trading: TradingDep,
     wait_for_venue: VenueWaitDep,
@@ -93,10 +102,10 @@ def gates_out(gates: Gates) -> GatesOut:
 class TradingStateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account: str | None = Field(default=None, min_length=1, max_length=64)
-    symbol: str | None = Field(default=None, min_length=1, max_length=64)
+    account: Name | None = None
+    symbol: Name | None = None
     state: TradingState
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NAME_PATTERN)
 
 
 @router.get("/state")
@@ -105,7 +114,7 @@ async def get_state(trading: TradingDep) -> GatesOut:
     return gates_out(trading.gates)
 
 
-@router.post("/state", responses=ERRORS)
+@router.post("/state", responses=declares(ENGINE_DOWN))
 async def set_state(trading: TradingDep, key: CallerDep, body: TradingStateIn) -> GatesOut:
     """Set ACTIVE, REDUCING (SAFE mode: cancels and reduce-only) or HALTED (kill switch:
     cancels only) for an account, an instrument (all accounts), or both. Journaled with
@@ -125,12 +134,15 @@ async def set_state(trading: TradingDep, key: CallerDep, body: TradingStateIn) -
 class ArmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account: str = Field(min_length=1, max_length=64)
-    venue: str = Field(min_length=1, max_length=64)
-    confirmation: str = Field(description="exactly `ARM <account> ON <venue>`")
+    account: Name
+    venue: Name
+    confirmation: str = Field(
+        pattern=f"^ARM {NAME_BODY} ON {NAME_BODY}$",
+        description="exactly `ARM <account> ON <venue>`, repeating the two fields",
+    )
 
 
-@router.post("/arm", responses=ERRORS)
+@router.post("/arm", responses=declares(WRONG_VENUE, ARM_CONFIRMATION, ENGINE_DOWN))
 async def arm(trading: TradingDep, key: CallerDep, body: ArmIn) -> GatesOut:
     """Arm live trading for an account: until then a live venue takes no new orders."""
     gates = await trading.arm(
@@ -142,12 +154,12 @@ async def arm(trading: TradingDep, key: CallerDep, body: ArmIn) -> GatesOut:
 class ClearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account: str = Field(min_length=1, max_length=64)
-    symbol: str | None = Field(default=None, min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    account: Name
+    symbol: Name | None = None
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)
 
 
-@router.post("/clear-dirty", responses=ERRORS)
+@router.post("/clear-dirty", responses=declares(ENGINE_DOWN))
 async def clear_dirty(trading: TradingDep, key: CallerDep, body: ClearIn) -> GatesOut:
     """Vouch for an account's positions (or one instrument's) without a reconciliation."""
     gates = await trading.clear_dirty(

@@ -29,7 +29,36 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get(
+    "/ready",
+    responses={
+        503: {
+            "description": "the engine is not running, or a dependency is down",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "status": {"type": "string"},
+                            "failing": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "reason": {"type": "string"},
+                                    },
+                                    "required": ["name", "reason"],
+                                },
+                            },
+                        },
+                        "required": ["status"],
+                    }
+                }
+            },
+        }
+    },
+)
 async def ready(
     trading: TradingDep, observability: ObservabilityDep, response: Response
 ) -> dict[str, Any]:
@@ -49,7 +78,9 @@ async def ready(
     return {"status": "ready"}
 
 
-@router.get("/health")
+@router.get(
+    "/health", responses={503: {"model": HealthOut, "description": "the engine is not running"}}
+)
 async def health(
     trading: TradingDep,
     node: NodeDep,

@@ -42,12 +42,19 @@ from enum import StrEnum
 from typing import Annotated, Final
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.routers.orders import ERRORS, SortField, SortOrder
-from ordergate.api.schemas import AmountStr, DecimalStr, ErrorOut, iso
+from ordergate.api.openapi import ORDER_NOT_FOUND, POSITION_NOT_FOUND, declares
+from ordergate.api.routers.orders import (
+    Filter,
+    PathSegment,
+    SortField,
+    SortOrder,
+    any_case_list_pattern,
+)
+from ordergate.api.schemas import AmountStr, DecimalStr, iso
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import ZERO, OrderStatus, Side, TimeInForce
 from ordergate.engine.queries import MAX_OFFSET, MAX_PAGE, OrderFilter, OrderSort, PageRequest
@@ -57,10 +64,6 @@ from ordergate.engine.views import OrderView, PositionView
 router = guarded_router(prefix="/api/v1", tags=["order manager (seed 002 API)"])
 
 # The stores bind OFFSET as a signed 64-bit integer; a larger one cannot be asked for.
-
-POSITION_ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorOut, "description": "the account never held the asset"},
-}
 
 
 class _AnyCase(StrEnum):
@@ -124,6 +127,18 @@ def _split_commas(values: object) -> object:
     if not isinstance(values, list):
         return values
     return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+SEED_STATUS_LIST_PATTERN: Final = any_case_list_pattern(s.value for s in SeedStatus)
+SeedStatuses = Annotated[
+    list[SeedStatus] | None,
+    BeforeValidator(_split_commas),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "string", "pattern": SEED_STATUS_LIST_PATTERN}}
+    ),
+]
+"""`status=a,b` as well as `status=a&status=b`, names in any case, blanks dropped: the
+pattern states what the split and the enum (`SeedStatus`, any case) accept."""
 
 
 class SeedOrderOut(BaseModel):
@@ -230,18 +245,17 @@ def _marked(trading: Trading, p: PositionView) -> SeedPositionOut:
     )
 
 
-@router.get("/orders", responses=ERRORS)
+@router.get("/orders")
 async def list_seed_orders(
     reads: ReadsDep,
-    asset: str | None = None,
+    asset: Filter = None,
     status_: Annotated[
-        list[SeedStatus] | None,
+        SeedStatuses,
         Query(alias="status", description="seed status names, comma-separated or repeated"),
-        BeforeValidator(_split_commas),
     ] = None,
     side: SeedSide | None = None,
-    account: str | None = None,
-    strategy: str | None = None,
+    account: Filter = None,
+    strategy: Filter = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     sort_by: SortField = SortField.created_at,
@@ -271,8 +285,8 @@ async def list_seed_orders(
     )
 
 
-@router.get("/orders/{order_id}", responses=ERRORS)
-async def get_seed_order(reads: ReadsDep, order_id: str) -> SeedOrderOut:
+@router.get("/orders/{order_id}", responses=declares(ORDER_NOT_FOUND))
+async def get_seed_order(reads: ReadsDep, order_id: PathSegment) -> SeedOrderOut:
     """One order by its ordergate id (the `id` field, not the venue's `order_id`)."""
     view = await reads.order(order_id)
     if view is None:
@@ -285,8 +299,8 @@ async def list_seed_positions(
     trading: TradingDep,
     reads: ReadsDep,
     settings: SettingsDep,
-    asset: str | None = None,
-    account: str | None = None,
+    asset: Filter = None,
+    account: Filter = None,
     include_flat: bool = False,
 ) -> list[SeedPositionOut]:
     """The account's positions (the default account unless given), marked to the price now."""
@@ -294,13 +308,13 @@ async def list_seed_positions(
     return [_marked(trading, p) for p in held if include_flat or p.qty != ZERO]
 
 
-@router.get("/positions/{asset}", responses=POSITION_ERRORS)
+@router.get("/positions/{asset}", responses=declares(POSITION_NOT_FOUND))
 async def get_seed_position(
     trading: TradingDep,
     settings: SettingsDep,
     reads: ReadsDep,
-    asset: str,
-    account: str | None = None,
+    asset: PathSegment,
+    account: Filter = None,
 ) -> SeedPositionOut:
     """One position; a closed one is answered as flat, one never opened is 404."""
     account_id = account or settings.default_account

@@ -2,29 +2,74 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Body, Query, Response, status
+from pydantic import WithJsonSchema
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.schemas import CancelIn, ErrorOut, OrderIn, OrderOut, OrderPage, ReplaceIn, ns
+from ordergate.api.openapi import (
+    ENGINE_DOWN,
+    KEY_REUSED,
+    ORDER_NOT_FOUND,
+    ORDER_STATE,
+    QUERY_REFUSED,
+    declares,
+)
+from ordergate.api.schemas import (
+    TEXT_PATTERN,
+    CancelIn,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    ReplaceIn,
+    TimeBound,
+    ns,
+)
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import InvalidRequest, NotFound
 from ordergate.domain.values import OrderStatus, Side
 from ordergate.engine.commands import CancelOrder, ReplaceOrder
-from ordergate.engine.queries import MAX_OFFSET, OrderFilter, OrderSort, PageRequest
+from ordergate.engine.queries import (
+    CURSOR_PATTERN,
+    MAX_OFFSET,
+    OrderFilter,
+    OrderSort,
+    PageRequest,
+)
 
 router = guarded_router(prefix="/v1/orders", tags=["orders"])
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorOut, "description": "no such order"},
-    409: {"model": ErrorOut, "description": "not allowed in the order's state"},
-    422: {"model": ErrorOut, "description": "malformed request"},
-    503: {"model": ErrorOut, "description": "the engine is not running"},
-}
+Filter = Annotated[str | None, Query(pattern=TEXT_PATTERN)]
+"""A free-text filter: any text the edge lets through (no control character)."""
+PathSegment = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": "^[^/\\x00-\\x1f\\x7f]+$"})
+]
+"""An id or name in a path: one segment, no control character (the edge refuses those)."""
+Cursor = Annotated[
+    str,
+    WithJsonSchema({"type": "string", "pattern": CURSOR_PATTERN, "description": "a `next_cursor`"}),
+]
+"""A page's `next_cursor`; `Cursor.decode` enforces the same pattern (`BAD_CURSOR`)."""
+
+
+def any_case_list_pattern(names: Iterable[str]) -> str:
+    """A comma-separated list of `names` in any case; spaces around the commas and blank
+    items are allowed (and ignored)."""
+    words = "|".join(
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in sorted(names, key=len, reverse=True)
+    )
+    return f"^ *(?:{words})? *(?:, *(?:{words})? *)*$"
+
+
+STATUS_LIST_PATTERN: Final = any_case_list_pattern(s.value for s in OrderStatus)
+_STATUS_LIST: Final = re.compile(STATUS_LIST_PATTERN)
+StatusList = Annotated[str, WithJsonSchema({"type": "string", "pattern": STATUS_LIST_PATTERN})]
 
 
 class SortField(StrEnum):
@@ -38,20 +83,28 @@ class SortOrder(StrEnum):
 
 
 def parse_statuses(values: list[str] | None) -> frozenset[OrderStatus] | None:
-    """Accept `status=A&status=B` and `status=A,B`, case-insensitively."""
+    """Accept `status=A&status=B` and `status=A,B`, case-insensitively
+    (`STATUS_LIST_PATTERN`, which the OpenAPI document states)."""
     if not values:
         return None
-    names = [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
-    try:
-        return frozenset(OrderStatus(name) for name in names)
-    except ValueError as exc:
-        raise InvalidRequest(f"unknown status in {names}", code="BAD_STATUS") from exc
+    for value in values:
+        if not _STATUS_LIST.fullmatch(value):
+            raise InvalidRequest(f"unknown status in {value!r}", code="BAD_STATUS")
+    return frozenset(
+        OrderStatus(part.strip().upper())
+        for value in values
+        for part in value.split(",")
+        if part.strip()
+    )
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": OrderOut, "description": "idempotency key seen before"}, **ERRORS},
+    responses={
+        200: {"model": OrderOut, "description": "idempotency key seen before"},
+        **declares(KEY_REUSED, ENGINE_DOWN),
+    },
 )
 async def place_order(
     trading: TradingDep,
@@ -75,19 +128,19 @@ async def place_order(
     return OrderOut.of(order)
 
 
-@router.get("", responses=ERRORS)
+@router.get("", responses=declares(QUERY_REFUSED))
 async def list_orders(
     reads: ReadsDep,
-    symbol: str | None = None,
-    status_: Annotated[list[str] | None, Query(alias="status")] = None,
-    strategy: str | None = None,
+    symbol: Filter = None,
+    status_: Annotated[list[StatusList] | None, Query(alias="status")] = None,
+    strategy: Filter = None,
     side: Side | None = None,
-    account: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    account: Filter = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
     sort: SortField = SortField.created_at,
     order: SortOrder = SortOrder.desc,
 ) -> OrderPage:
@@ -108,19 +161,19 @@ async def list_orders(
     return OrderPage(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{order_id}", responses=ERRORS)
-async def get_order(reads: ReadsDep, order_id: str) -> OrderOut:
+@router.get("/{order_id}", responses=declares(ORDER_NOT_FOUND))
+async def get_order(reads: ReadsDep, order_id: PathSegment) -> OrderOut:
     view = await reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return OrderOut.of(view)
 
 
-@router.post("/{order_id}/cancel", responses=ERRORS)
+@router.post("/{order_id}/cancel", responses=declares(ORDER_NOT_FOUND, ORDER_STATE, ENGINE_DOWN))
 async def cancel_order(
     trading: TradingDep,
     wait_for_venue: VenueWaitDep,
-    order_id: str,
+    order_id: PathSegment,
     body: Annotated[CancelIn | None, Body()] = None,
     wait: bool = True,
 ) -> OrderOut:
@@ -131,11 +184,11 @@ async def cancel_order(
     return OrderOut.of(view)
 
 
-@router.post("/{order_id}/replace", responses=ERRORS)
+@router.post("/{order_id}/replace", responses=declares(ORDER_NOT_FOUND, ORDER_STATE, ENGINE_DOWN))
 async def replace_order(
     trading: TradingDep,
     wait_for_venue: VenueWaitDep,
-    order_id: str,
+    order_id: PathSegment,
     body: ReplaceIn,
     wait: bool = True,
 ) -> OrderOut:

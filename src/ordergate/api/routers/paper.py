@@ -14,20 +14,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.routers.orders import ERRORS
-from ordergate.api.schemas import AmountStr, DecimalStr, Positive, iso
+from ordergate.api.openapi import ENGINE_DOWN, KEY_REUSED, ORDER_NOT_FOUND, ORDER_STATE, declares
+from ordergate.api.routers.orders import Filter, PathSegment
+from ordergate.api.schemas import (
+    AmountStr,
+    DecimalStr,
+    Key,
+    Name,
+    Positive,
+    iso,
+    price_rules,
+)
 from ordergate.api.trace_ids import TraceIdDep
 from ordergate.domain.errors import NotFound
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import CancelOrder, PlaceOrder
-from ordergate.engine.queries import OrderFilter, PageRequest
+from ordergate.engine.queries import MAX_OFFSET, OrderFilter, PageRequest
 from ordergate.engine.views import OrderView
 
 router = guarded_router(prefix="/paper", tags=["paper (seed API)"])
@@ -69,10 +78,25 @@ class PaperOrderType(StrEnum):
         return cls.__members__.get(value.lower()) if isinstance(value, str) else None
 
 
-class PaperOrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+ORDER_TYPE_OF: Final[dict[PaperOrderType, OrderType]] = {
+    PaperOrderType.market: OrderType.MARKET,
+    PaperOrderType.limit: OrderType.LIMIT,
+}
 
-    symbol: str = Field(min_length=1, max_length=64)
+
+def _paper_price_rule(schema: dict[str, Any]) -> None:
+    types = {name.value: ORDER_TYPE_OF[name] for name in PaperOrderType}
+    schema["allOf"] = [
+        price_rules(types, default=PaperOrderType.market.value, offset=False, stop_price=False)
+    ]
+
+
+class PaperOrderIn(BaseModel):
+    """A market order, or a limit order with its price (`allOf` says so)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_paper_price_rule)
+
+    symbol: Name
     side: Side
     qty: Positive
     type: PaperOrderType = PaperOrderType.market
@@ -81,7 +105,7 @@ class PaperOrderIn(BaseModel):
     )
     stop_loss: Positive | None = None
     take_profit: Positive | None = None
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+    idempotency_key: Key | None = None
 
 
 class PaperOrderOut(BaseModel):
@@ -124,7 +148,14 @@ class PaperOrderOut(BaseModel):
         )
 
 
-@router.post("/order", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post(
+    "/order",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": PaperOrderOut, "description": "idempotency key seen before"},
+        **declares(KEY_REUSED, ENGINE_DOWN),
+    },
+)
 async def place_paper_order(
     trading: TradingDep,
     settings: SettingsDep,
@@ -141,7 +172,7 @@ async def place_paper_order(
             symbol=body.symbol,
             side=body.side,
             qty=body.qty,
-            type=OrderType.MARKET if body.type is PaperOrderType.market else OrderType.LIMIT,
+            type=ORDER_TYPE_OF[body.type],
             price=body.price,
             stop_loss=body.stop_loss,
             take_profit=body.take_profit,
@@ -159,10 +190,10 @@ async def place_paper_order(
 async def list_paper_orders(
     reads: ReadsDep,
     settings: SettingsDep,
-    symbol: str | None = None,
+    symbol: Filter = None,
     status_: Annotated[PaperStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[PaperOrderOut]:
     page = await reads.orders(
         OrderFilter(
@@ -175,17 +206,19 @@ async def list_paper_orders(
     return [PaperOrderOut.of(v) for v in page.items]
 
 
-@router.get("/orders/{order_id}", responses=ERRORS)
-async def get_paper_order(reads: ReadsDep, order_id: str) -> PaperOrderOut:
+@router.get("/orders/{order_id}", responses=declares(ORDER_NOT_FOUND))
+async def get_paper_order(reads: ReadsDep, order_id: PathSegment) -> PaperOrderOut:
     view = await reads.order(order_id)
     if view is None:
         raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
     return PaperOrderOut.of(view)
 
 
-@router.post("/orders/{order_id}/cancel", responses=ERRORS)
+@router.post(
+    "/orders/{order_id}/cancel", responses=declares(ORDER_NOT_FOUND, ORDER_STATE, ENGINE_DOWN)
+)
 async def cancel_paper_order(
-    trading: TradingDep, wait_for_venue: VenueWaitDep, order_id: str
+    trading: TradingDep, wait_for_venue: VenueWaitDep, order_id: PathSegment
 ) -> PaperOrderOut:
     """Cancel an order that is still NEW; 409 once it is FILLED, REJECTED or CANCELED."""
     await trading.cancel(CancelOrder(order_id, "canceled via /paper"))

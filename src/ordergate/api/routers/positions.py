@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body
+from fastapi import Body, Path
 
 from ordergate.api.deps import ReadsDep, SettingsDep, TradingDep, VenueWaitDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.routers.orders import ERRORS
+from ordergate.api.openapi import ACCOUNT_NOT_FOUND, ENGINE_DOWN, POSITION_STATE, declares
+from ordergate.api.routers.orders import Filter
 from ordergate.api.schemas import (
     AccountOut,
     ClosePositionIn,
     CurrencyOut,
+    Name,
     OrderOut,
     PositionOut,
     iso,
@@ -30,8 +32,8 @@ router = guarded_router(tags=["positions"])
 async def list_positions(
     trading: TradingDep,
     reads: ReadsDep,
-    account: str | None = None,
-    symbol: str | None = None,
+    account: Filter = None,
+    symbol: Filter = None,
     include_flat: bool = False,
 ) -> list[PositionOut]:
     """Net positions, marked to the current price (unrealized PnL is not journaled)."""
@@ -61,12 +63,12 @@ async def list_positions(
     return result
 
 
-@router.post("/v1/positions/{symbol}/close", responses=ERRORS)
+@router.post("/v1/positions/{symbol}/close", responses=declares(POSITION_STATE, ENGINE_DOWN))
 async def close_position(
     trading: TradingDep,
     settings: SettingsDep,
     wait_for_venue: VenueWaitDep,
-    symbol: str,
+    symbol: Annotated[Name, Path()],
     trace_id: TraceIdDep,
     body: Annotated[ClosePositionIn | None, Body()] = None,
 ) -> OrderOut:
@@ -84,9 +86,9 @@ async def close_position(
     return OrderOut.of(await wait_for_venue(view.order_id))
 
 
-@router.get("/v1/account", responses=ERRORS)
+@router.get("/v1/account", responses=declares(ACCOUNT_NOT_FOUND))
 async def get_account(
-    settings: SettingsDep, reads: ReadsDep, trading: TradingDep, account: str | None = None
+    settings: SettingsDep, reads: ReadsDep, trading: TradingDep, account: Filter = None
 ) -> AccountOut:
     """Balance, equity, used and free margin per currency."""
     account_id = account or settings.default_account

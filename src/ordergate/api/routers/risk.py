@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from ordergate.api.deps import LimitsDep, SettingsDep, TradingDep
 from ordergate.api.edge.guard import guarded_router
-from ordergate.api.routers.orders import ERRORS
+from ordergate.api.openapi import ENGINE_DOWN, declares
+from ordergate.api.routers.orders import Filter
 from ordergate.api.schemas import AmountStr, OrderIn
 
 router = guarded_router(tags=["risk"])
@@ -26,9 +27,9 @@ class LimitsOut(BaseModel):
 @router.get("/v1/risk/limits")
 async def get_limits(
     limits: LimitsDep,
-    account: str | None = None,
-    symbol: str | None = None,
-    strategy: str | None = None,
+    account: Filter = None,
+    symbol: Filter = None,
+    strategy: Filter = None,
 ) -> LimitsOut:
     """Every configured level; with any of account/symbol/strategy, the limits that apply."""
     book = limits
@@ -65,7 +66,7 @@ class PreviewOut(BaseModel):
     worst_case_position_qty: AmountStr
 
 
-@router.post("/v1/orders/preview", responses=ERRORS)
+@router.post("/v1/orders/preview", responses=declares(ENGINE_DOWN))
 async def preview_order(trading: TradingDep, settings: SettingsDep, body: OrderIn) -> PreviewOut:
     """Estimate price, fees, slippage, notional and margin, and give the risk verdict with
     every reason that would deny the order. Nothing is placed or recorded."""

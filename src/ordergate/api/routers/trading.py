@@ -8,7 +8,9 @@ from pydantic import BaseModel
 
 from ordergate.api.deps import LimitsDep, TradingDep
 from ordergate.api.edge.guard import guarded_router
+from ordergate.api.openapi import ACCOUNT_NOT_FOUND, ENGINE_DOWN, declares
 from ordergate.api.routers.admin import GatesOut, gates_out
+from ordergate.api.routers.orders import Filter
 from ordergate.api.schemas import iso
 from ordergate.domain.errors import NotFound
 from ordergate.engine.reconcile import ReconciliationReport, Scope
@@ -124,9 +126,9 @@ class ReportOut(BaseModel):
         )
 
 
-@router.post("/v1/reconcile")
+@router.post("/v1/reconcile", responses=declares(ACCOUNT_NOT_FOUND, ENGINE_DOWN))
 async def reconcile(
-    trading: TradingDep, account: str | None = None, scope: Scope = Scope.ALL
+    trading: TradingDep, account: Filter = None, scope: Scope = Scope.ALL
 ) -> list[ReportOut]:
     """Compare open orders, fills and positions with the venue now, and apply the policy."""
     if account is not None and account not in trading.accounts:
@@ -135,7 +137,7 @@ async def reconcile(
     return [ReportOut.of(r) for r in reports]
 
 
-@router.post("/api/v1/sync")
+@router.post("/api/v1/sync", responses=declares(ENGINE_DOWN))
 async def sync(trading: TradingDep, scope: Scope = Scope.ORDERS) -> list[ReportOut]:
     """Seed 002's manual synchronization: `scope=orders|positions|all`."""
     reports = await trading.reconcile_accounts(None, scope)
