@@ -49,6 +49,7 @@ RAISED_CODES: Final = frozenset(
         "BAD_STATUS",
         "ORDER_NOT_FOUND",
         "POSITION_NOT_FOUND",
+        "STREAM_NOT_SERVED",
         # the control plane
         "ARM_CONFIRMATION",
         "ARM_WRONG_VENUE",
