@@ -9,6 +9,7 @@ from ordergate.cli.keys import keys
 from ordergate.cli.serve import serve
 from ordergate.cli.signals import signals
 from ordergate.cli.simulate import simulate
+from ordergate.cli.views import orders, positions, tail
 
 
 @click.group()
@@ -16,5 +17,16 @@ def main() -> None:
     """ordergate: an order management system for trading bots."""
 
 
-for command in (serve, replay, verify_journal, export, keys, signals, simulate):
+for command in (
+    serve,
+    replay,
+    verify_journal,
+    export,
+    keys,
+    signals,
+    simulate,
+    orders,
+    positions,
+    tail,
+):
     main.add_command(command)

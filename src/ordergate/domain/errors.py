@@ -32,7 +32,11 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     │   └── JournalFenced           another node owns the partition now (its epoch is newer)
     ├── EngineStopped               the single writer is not running
     ├── ServerBusy                  the API has no room for another request now     503
-    └── PartitionNotOwned           another node runs the account's partition now   503
+    ├── PartitionNotOwned           another node runs the account's partition now   503
+    └── ServerUnreachable           the REST client got no answer (ordergate.client)
+
+The REST client (`ordergate.client`) raises the class the server raised, decoded from
+the answer's `reason_code`, with the answer's `X-Trace-Id` as `trace_id`.
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
 `ReasonCode`, and the order ends in `DENIED`.
@@ -45,6 +49,8 @@ class OrderGateError(Exception):
     """Base of every error ordergate raises on purpose."""
 
     code: str = "ORDERGATE_ERROR"
+    # The request's trace id, when the error came back from a server (`ordergate.client`).
+    trace_id: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -240,3 +246,14 @@ class PartitionNotOwned(OrderGateError):
     takeover, none does): the request belongs on that node."""
 
     code = "PARTITION_NOT_OWNED"
+
+
+class ServerUnreachable(OrderGateError):
+    """The REST client got no answer: the connection failed, was cut or timed out.
+
+    A call that may have reached the server stays in doubt: a `place` (always sent with an
+    idempotency key) may be sent again and answers the same order; a cancel, replace or
+    close may have been done, so read the order before acting again.
+    """
+
+    code = "SERVER_UNREACHABLE"
