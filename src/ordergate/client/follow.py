@@ -6,8 +6,10 @@ orders by their last update (`GET /v1/orders?sort=updated_at&order=desc`) and fi
 (`GET /v1/fills`, newest first). Each poll reads from the newest row back to a little
 before the newest one it had already seen, and yields what it had not seen, oldest first.
 The overlap (`OVERLAP_NS`) catches a change committed late with an earlier time (another
-partition's writer); a row it has seen is recognised by its id and time and not yielded
-twice. Memory holds only the rows within the overlap.
+partition's writer). A row is new unless the same row, field for field, was yielded: the
+time alone cannot tell, because the paper venue's clock is market time, which stands
+still within a bar, so an order accepted and canceled within one bar keeps its time.
+Memory holds only the rows within the overlap.
 
 Polling is the transport because it is the only one there is: when the server offers a
 stream, `changes` is the one function to switch, and its callers keep what it yields.
@@ -47,7 +49,7 @@ class _Listing(Generic[R]):
 
     def __init__(self, fetch: Callable[[str | None], Awaitable[Page[R]]]) -> None:
         self._fetch: Callable[[str | None], Awaitable[Page[R]]] = fetch
-        self._seen: dict[str, int] = {}  # key -> stamp yielded, within the overlap
+        self._seen: dict[str, R] = {}  # key -> the row as last yielded, within the overlap
         self._newest: int | None = None
 
     async def poll(self) -> list[R]:
@@ -63,7 +65,8 @@ class _Listing(Generic[R]):
                     floor = at - OVERLAP_NS  # the first poll: everything within the overlap
                 if at < floor:
                     return self._took(fresh)
-                if at > self._seen.get(key(row), -1):
+                before = self._seen.get(key(row))
+                if before is None or (at >= stamp(before) and row != before):
                     fresh.append(row)
             if page.next_cursor is None:
                 return self._took(fresh)
@@ -71,12 +74,12 @@ class _Listing(Generic[R]):
 
     def _took(self, fresh: list[R]) -> list[R]:
         for row in fresh:
-            self._seen[key(row)] = stamp(row)
+            self._seen[key(row)] = row
         if fresh:
             self._newest = max(self._newest or 0, *(stamp(row) for row in fresh))
         if self._newest is not None:
             floor = self._newest - OVERLAP_NS
-            self._seen = {k: at for k, at in self._seen.items() if at >= floor}
+            self._seen = {k: row for k, row in self._seen.items() if stamp(row) >= floor}
         fresh.reverse()
         return fresh
 
