@@ -64,7 +64,8 @@ def test_client_sync_market_order_fills_and_shows_in_reads(server: Server) -> No
         assert og.account()["USDT"].balance > 0
         listed = og.orders(symbol=SYMBOL, statuses=frozenset({OrderStatus.FILLED}), limit=1000)
         assert placed.order_id in {o.order_id for o in listed.items}
-        assert og.order("0-999999") is None
+        assert og.order("0-999999") is None  # as Oms answers, not NotFound
+        assert og.account("nobody") == {}
 
 
 async def test_client_async_resting_limit_is_canceled(server: Server) -> None:

@@ -262,9 +262,19 @@ def marked_positions(account: str | None = None) -> Call[list[wire.MarkedPositio
     return Call("GET", "/v1/positions", wire.marked_positions, params=params, resendable=True)
 
 
+def _no_account(exc: OrderGateError) -> dict[str, CurrencyMargin]:
+    """`Oms.account` answers no currencies for an account it does not know; the API says
+    404 `ACCOUNT_NOT_FOUND`. The client answers as `Oms` does."""
+    if exc.code != "ACCOUNT_NOT_FOUND":
+        raise exc
+    return {}
+
+
 def account(account: str | None = None) -> Call[dict[str, CurrencyMargin]]:
     params = {} if account is None else {"account": account}
-    return Call("GET", "/v1/account", wire.account, params=params, resendable=True)
+    return Call(
+        "GET", "/v1/account", wire.account, params=params, resendable=True, on_error=_no_account
+    )
 
 
 def preview(symbol: str, side: Side, qty: Decimal, **terms: Any) -> Call[Preview]:
