@@ -8,6 +8,7 @@ request a second, shows `Retry-After` honoured.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from tests.e2e.serve_support import Server
+from tests.e2e.serve_support import BIN, Server
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import eventually, eventually_sync
 
@@ -23,6 +24,7 @@ from ordergate import (
     AsyncClient,
     Client,
     IdempotencyConflict,
+    InsufficientScope,
     InvalidApiKey,
     InvalidRequest,
     NotFound,
@@ -88,6 +90,20 @@ async def test_client_async_bad_key_raises_invalid_api_key_with_trace_id(server:
             await og.positions()
     assert raised.value.code == "API_KEY_INVALID"
     assert raised.value.trace_id
+
+
+def test_client_sync_read_key_place_raises_insufficient_scope(server: Server) -> None:
+    created = subprocess.run(
+        [str(BIN), "keys", "create", "--scope", "read", "--db", str(server.workdir / "og.db")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with Client(server.url, created.stdout.strip()) as og:
+        assert isinstance(og.positions(), list)  # reading is what the key may do
+        with pytest.raises(InsufficientScope) as raised:
+            og.place(SYMBOL, Side.BUY, QTY)
+    assert raised.value.needed == "trade"
 
 
 def test_client_sync_bad_qty_raises_invalid_request(server: Server) -> None:
