@@ -8,7 +8,12 @@ The Python API, for a strategy that embeds ordergate in its own process::
     async with Oms(Settings(db="bot.db")) as oms:
         order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"), idempotency_key="k1")
 
-`BlockingOms` offers the same calls to synchronous code. Everything a caller of that API
+`BlockingOms` offers the same calls to synchronous code. `AsyncClient` and `Client` make
+the same calls to a running server over its REST API::
+
+    async with AsyncClient("http://127.0.0.1:8000", api_key=KEY) as oms:
+        order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"))
+ Everything a caller of that API
 needs is exported here: the entry points, the settings, the value types it passes and
 gets back, and the one error hierarchy (`OrderGateError` and its subclasses). Names are
 imported on first use, so `import ordergate` stays cheap: the adapters behind `Oms`
@@ -21,6 +26,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ordergate.client import AsyncClient, Client
     from ordergate.config.settings import Settings
     from ordergate.domain.accounts import CurrencyMargin
     from ordergate.domain.errors import (
@@ -55,6 +61,7 @@ if TYPE_CHECKING:
         RequestTimedOut,
         RetryableVenueError,
         ServerBusy,
+        ServerUnreachable,
         UnknownSetting,
         VenueError,
     )
@@ -77,6 +84,8 @@ if TYPE_CHECKING:
 _HOMES: dict[str, str] = {
     "Oms": "ordergate.oms",
     "BlockingOms": "ordergate.oms",
+    "AsyncClient": "ordergate.client",
+    "Client": "ordergate.client",
     "Settings": "ordergate.config.settings",
     "Side": "ordergate.domain.values",
     "OrderType": "ordergate.domain.values",
@@ -129,6 +138,7 @@ _HOMES: dict[str, str] = {
             "ConfigurationError",
             "UnknownSetting",
             "ConflictingSettings",
+            "ServerUnreachable",
         ),
         "ordergate.domain.errors",
     ),
@@ -137,11 +147,13 @@ _HOMES: dict[str, str] = {
 __all__ = [
     "AccessDenied",
     "AmbiguousVenueError",
+    "AsyncClient",
     "BalanceView",
     "BlockingOms",
     "BusError",
     "BusUnavailable",
     "CheckpointUnreadable",
+    "Client",
     "CloseAllResult",
     "ConfigurationError",
     "Conflict",
@@ -181,6 +193,7 @@ __all__ = [
     "RequestTimedOut",
     "RetryableVenueError",
     "ServerBusy",
+    "ServerUnreachable",
     "Settings",
     "Side",
     "TimeInForce",

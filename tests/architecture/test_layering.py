@@ -14,6 +14,8 @@ functions and under `TYPE_CHECKING`.
                                 never each other
     app                         the composition root: anything but the entrypoints
     api, cli, oms               entrypoints: domain, engine, auth, config, app; no adapter
+    client                      the REST client: domain, engine (views and results it reads
+                                back into); never app, so it loads no adapter and no server
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import ordergate
 PACKAGE = Path(ordergate.__file__).parent
 
 ADAPTERS = frozenset({"store", "venues", "bus", "simulators"})
-ENTRYPOINTS = frozenset({"api", "cli", "oms"})
+ENTRYPOINTS = frozenset({"api", "cli", "oms", "client"})
 
 # What an adapter (or the matching core) may use of the engine: the ports it implements,
 # the messages and records it speaks, the read models and their queries, the journal's
@@ -61,10 +63,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bus": frozenset({"domain", "engine", "bus"}),
     "app": frozenset({"domain", "engine", "auth", "matching", "config", "app"} | ADAPTERS),
     "api": frozenset({"domain", "engine", "auth", "config", "app", "api"}),
-    "cli": frozenset({"domain", "engine", "auth", "config", "app", "api", "cli"}),
+    "cli": frozenset({"domain", "engine", "auth", "config", "app", "api", "client", "cli"}),
     "oms": frozenset({"domain", "engine", "config", "app", "oms"}),
+    "client": frozenset({"domain", "engine", "client"}),
     # The public API (ordergate/__init__.py) re-exports from these.
-    "": frozenset({"domain", "engine", "config", "oms"}),
+    "": frozenset({"domain", "engine", "config", "oms", "client"}),
 }
 SURFACE_ONLY = ADAPTERS | {"matching"}
 
@@ -188,6 +191,7 @@ def test_layering_checker_catches_sideways_and_upward_imports() -> None:
     assert not violations("ordergate.bus.envelope", [(1, "ordergate.engine.replay")])
     assert violations("ordergate.venues.ccxt.venue", [(1, "ordergate.engine.amendments")])
     assert not violations("ordergate.app.bootstrap", [(1, "ordergate.store.memory")])
+    assert violations("ordergate.client.calls", [(1, "ordergate.app.bootstrap")])
 
 
 def test_layering_checker_sees_imports_wherever_they_stand() -> None:

@@ -20,6 +20,9 @@ EXPECTED = frozenset(
         "Oms",
         "BlockingOms",
         "Settings",
+        # the same calls to a running server, over its REST API
+        "AsyncClient",
+        "Client",
         # values passed in and answered
         "Side",
         "OrderType",
@@ -71,6 +74,7 @@ EXPECTED = frozenset(
         "ConfigurationError",
         "UnknownSetting",
         "ConflictingSettings",
+        "ServerUnreachable",
     }
 )
 
@@ -115,4 +119,21 @@ def test_public_api_import_loads_no_adapter() -> None:
         check=True,
     ).stdout.split()
     heavy = {"ccxt", "fastapi", "aio_pika", "asyncpg", "ordergate.app", "ordergate.store"}
+    assert not heavy & set(loaded)
+
+
+def test_public_api_client_loads_no_adapter_and_no_server() -> None:
+    """A bot that only talks to a server pays for httpx, not for the server's stack."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ordergate; ordergate.Client; ordergate.AsyncClient; "
+            "print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    heavy = {"ccxt", "fastapi", "uvicorn", "aio_pika", "asyncpg", "ordergate.app", "ordergate.api"}
     assert not heavy & set(loaded)

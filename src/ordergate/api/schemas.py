@@ -381,6 +381,10 @@ class OrderOut(BaseModel):
     flags: list[str]
     created_at: datetime
     updated_at: datetime
+    overfill_qty: DecimalStr = Field(
+        description="filled beyond qty (the venue's overfill, flagged OVERFILL); 0 normally"
+    )
+    signal_id: str | None = Field(None, description="the trading signal that placed it, if any")
 
     @classmethod
     def of(cls, v: OrderView) -> OrderOut:
@@ -411,6 +415,8 @@ class OrderOut(BaseModel):
             flags=list(v.flags),
             created_at=iso(v.created_ts),
             updated_at=iso(v.updated_ts),
+            overfill_qty=v.overfill_qty,
+            signal_id=v.signal_id,
         )
 
 

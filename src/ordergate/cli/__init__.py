@@ -1,4 +1,5 @@
-"""The command line: `ordergate serve | replay | verify-journal | keys | signals | simulate`.
+"""The command line: `ordergate serve | replay | verify-journal | keys | signals | simulate`,
+and the views of a running server, `ordergate orders | positions | tail`.
 
 One module per command group; `main` gathers them (the console script is
 `ordergate.cli.main:main`). `process` holds the set-up that belongs to whoever owns the

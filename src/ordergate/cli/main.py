@@ -10,6 +10,7 @@ from ordergate.cli.keys import keys
 from ordergate.cli.serve import serve
 from ordergate.cli.signals import signals
 from ordergate.cli.simulate import simulate
+from ordergate.cli.views import orders, positions, tail
 
 
 @click.group()
@@ -17,5 +18,17 @@ def main() -> None:
     """ordergate: an order management system for trading bots."""
 
 
-for command in (config, serve, replay, verify_journal, export, keys, signals, simulate):
+for command in (
+    config,
+    serve,
+    replay,
+    verify_journal,
+    export,
+    keys,
+    signals,
+    simulate,
+    orders,
+    positions,
+    tail,
+):
     main.add_command(command)

@@ -33,9 +33,13 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     ├── EngineStopped               the single writer is not running
     ├── ServerBusy                  the API has no room for another request now     503
     ├── PartitionNotOwned           another node runs the account's partition now   503
-    └── ConfigurationError          the settings cannot be used; the process does not start
-        ├── UnknownSetting          an ORDERGATE_ / ORDERMANAGER_ variable no setting reads
-        └── ConflictingSettings     two names of one setting given different values
+    ├── ConfigurationError          the settings cannot be used; the process does not start
+    │   ├── UnknownSetting          an ORDERGATE_ / ORDERMANAGER_ variable no setting reads
+    │   └── ConflictingSettings     two names of one setting given different values
+    └── ServerUnreachable           the REST client got no answer (ordergate.client)
+
+The REST client (`ordergate.client`) raises the class the server raised, decoded from
+the answer's `reason_code`, with the answer's `X-Trace-Id` as `trace_id`.
 
 A pre-trade risk denial is *not* an exception: it is an `OrderDenied` event with a
 `ReasonCode`, and the order ends in `DENIED`.
@@ -48,6 +52,8 @@ class OrderGateError(Exception):
     """Base of every error ordergate raises on purpose."""
 
     code: str = "ORDERGATE_ERROR"
+    # The request's trace id, when the error came back from a server (`ordergate.client`).
+    trace_id: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -269,3 +275,14 @@ class ConflictingSettings(ConfigurationError):
     seed 002's `ORDERMANAGER_...`): neither may silently win."""
 
     code = "CONFLICTING_SETTINGS"
+
+
+class ServerUnreachable(OrderGateError):
+    """The REST client got no answer: the connection failed, was cut or timed out.
+
+    A call that may have reached the server stays in doubt: a `place` (always sent with an
+    idempotency key) may be sent again and answers the same order; a cancel, replace or
+    close may have been done, so read the order before acting again.
+    """
+
+    code = "SERVER_UNREACHABLE"

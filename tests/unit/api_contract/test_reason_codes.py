@@ -25,6 +25,7 @@ NOT_ANSWERED_OVER_HTTP = (
     PACKAGE / "bus",
     PACKAGE / "simulators",
     PACKAGE / "cli",
+    PACKAGE / "client",  # the REST client's own codes: raised in the caller, never answered
     PACKAGE / "domain" / "signal_model.py",
     PACKAGE / "matching" / "marketdata.py",
 )

@@ -1,0 +1,192 @@
+"""`Client`: `AsyncClient` for synchronous code, the same calls without `await`."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from ordergate.client import calls
+from ordergate.client.calls import Call
+from ordergate.client.retry import Attempts, RetryPolicy, outcome, request_for
+from ordergate.domain.accounts import CurrencyMargin
+from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
+from ordergate.engine.placement import Preview
+from ordergate.engine.queries import Page
+from ordergate.engine.results import CloseAllResult
+from ordergate.engine.views import FillView, OrderView, PositionView
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds per request: above the server's own wait for the venue (2 s by default)."""
+
+
+class Client:
+    """The calls of `Oms`, made to a server: the same names, arguments and answers.
+
+        with Client("http://127.0.0.1:8000", api_key=KEY) as oms:
+            order = oms.place("BTCUSDT", Side.BUY, Decimal("0.01"))
+
+    Errors are the classes `Oms` raises, decoded from the answer's `reason_code`, with
+    the request's `trace_id`; a call that got no answer raises `ServerUnreachable`.
+    `retry` says how 429/503 with `Retry-After` and lost connections are retried.
+
+    Not here, because the REST API has no equivalent yet: `Oms.subscribe` and
+    `Oms.events` (the journal's events in process); `ordergate.client.follow` polls the
+    orders and fills instead. `close_all` needs a key with the `admin` scope.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=url, headers={"X-API-Key": api_key}, timeout=timeout, transport=transport
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, call: Call[T]) -> T:
+        """Send `call`, retried as `retry` allows, and read its answer."""
+        attempts = Attempts(self.retry, call)
+        request = request_for(self._http, call)
+        while True:
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                time.sleep(attempts.after_failure(exc))
+                continue
+            wait = attempts.after_answer(response)
+            if wait is None:
+                return outcome(call, response)
+            time.sleep(wait)
+
+    def place(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        type: OrderType = OrderType.MARKET,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        idempotency_key: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        trace_id: str | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        """Place an order (`POST /v1/orders`); with `wait`, answer once the venue has.
+
+        Without `idempotency_key` one is made for the call, so its retries never place
+        a second order."""
+        return self.send(
+            calls.place(
+                symbol,
+                side,
+                qty,
+                type,
+                price=price,
+                stop_price=stop_price,
+                time_in_force=time_in_force,
+                reduce_only=reduce_only,
+                stop_loss=stop_loss,
+                take_profit=take_profit,
+                idempotency_key=idempotency_key,
+                strategy=strategy,
+                account=account,
+                trace_id=trace_id,
+                wait=wait,
+            )
+        )
+
+    def cancel(self, order_id: str, reason: str | None = None, wait: bool = True) -> OrderView:
+        return self.send(calls.cancel(order_id, reason, wait))
+
+    def replace(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        wait: bool = True,
+    ) -> OrderView:
+        return self.send(
+            calls.replace(order_id, qty=qty, price=price, stop_price=stop_price, wait=wait)
+        )
+
+    def close_position(
+        self, symbol: str, qty: Decimal | None = None, account: str | None = None
+    ) -> OrderView:
+        return self.send(calls.close_position(symbol, qty, account))
+
+    def close_all(self, account: str | None = None) -> CloseAllResult:
+        return self.send(calls.close_all(account))
+
+    def order(self, order_id: str) -> OrderView | None:
+        return self.send(calls.order(order_id))
+
+    def preview(self, symbol: str, side: Side, qty: Decimal, **terms: Any) -> Preview:
+        """What placing the order would do now: estimates and every denial. Nothing is sent."""
+        return self.send(calls.preview(symbol, side, qty, **terms))
+
+    def orders(
+        self,
+        *,
+        symbol: str | None = None,
+        statuses: frozenset[OrderStatus] | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[OrderView]:
+        return self.send(
+            calls.orders(
+                symbol=symbol,
+                statuses=statuses,
+                strategy=strategy,
+                account=account,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    def fills(
+        self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[FillView]:
+        return self.send(calls.fills(order_id=order_id, limit=limit, cursor=cursor))
+
+    def positions(self, account: str | None = None) -> list[PositionView]:
+        return self.send(calls.positions(account))
+
+    def account(self, account: str | None = None) -> dict[str, CurrencyMargin]:
+        """Balance, equity, used and free margin per currency, at current marks."""
+        return self.send(calls.account(account))
