@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def run(server: Server, *args: str) -> str:
-    env = {"ORDERGATE_URL": server.url, "ORDERGATE_API_KEY": server.key}
+    env = {"ORDERGATE_CLIENT_URL": server.url, "ORDERGATE_CLIENT_KEY": server.key}
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
@@ -82,7 +82,7 @@ def test_cli_orders_bad_key_exits_with_the_reason(server: Server) -> None:
 
 def test_cli_tail_shows_order_placed_after_it_started(server: Server) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERGATE_")}
-    env |= {"ORDERGATE_URL": server.url, "ORDERGATE_API_KEY": server.key}
+    env |= {"ORDERGATE_CLIENT_URL": server.url, "ORDERGATE_CLIENT_KEY": server.key}
     with subprocess.Popen(
         [str(BIN), "tail", "--json", "--backlog", "0", "--interval", "0.1"],
         env=env,

@@ -1,7 +1,7 @@
 """`ordergate orders | positions | tail`: a running server's state, read over its REST API.
 
-They talk to a server (`--url`, `ORDERGATE_URL`) with an API key (`--key`,
-`ORDERGATE_API_KEY`; the `read` scope is enough) through `ordergate.client`, as any bot
+They talk to a server (`--url`, `ORDERGATE_CLIENT_URL`) with an API key (`--key`,
+`ORDERGATE_CLIENT_KEY`; the `read` scope is enough) through `ordergate.client`, as any bot
 would: they never open the journal. Neither variable is a server setting; the server
 ignores both. Tables for people, `--json` for machines.
 """
@@ -29,16 +29,16 @@ OPEN_STATUSES = frozenset(s for s in OrderStatus if not s.is_terminal)
 
 _URL = click.option(
     "--url",
-    envvar="ORDERGATE_URL",
+    envvar="ORDERGATE_CLIENT_URL",
     default=DEFAULT_URL,
     show_default=True,
-    help="the server's API (ORDERGATE_URL)",
+    help="the server's API (ORDERGATE_CLIENT_URL)",
 )
 _KEY = click.option(
     "--key",
-    envvar="ORDERGATE_API_KEY",
+    envvar="ORDERGATE_CLIENT_KEY",
     required=True,
-    help="an API key, og_... (ORDERGATE_API_KEY); scope read is enough",
+    help="an API key, og_... (ORDERGATE_CLIENT_KEY); scope read is enough",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
 

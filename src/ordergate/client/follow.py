@@ -1,7 +1,6 @@
-"""Follow a server's orders and fills as they change, over the REST API as it is today.
+"""Follow a server's orders and fills as they change, over the REST API's listings.
 
-The API has no stream of events yet (no server-sent events, no websocket, no events
-endpoint with a cursor), so `changes` polls the two listings that carry every change:
+`changes` polls the two listings that carry every change:
 orders by their last update (`GET /v1/orders?sort=updated_at&order=desc`) and fills
 (`GET /v1/fills`, newest first). Each poll reads from the newest row back to a little
 before the newest one it had already seen, and yields what it had not seen, oldest first.
@@ -11,8 +10,10 @@ time alone cannot tell, because the paper venue's clock is market time, which st
 still within a bar, so an order accepted and canceled within one bar keeps its time.
 Memory holds only the rows within the overlap.
 
-Polling is the transport because it is the only one there is: when the server offers a
-stream, `changes` is the one function to switch, and its callers keep what it yields.
+Polling, not the blotter's stream of journaled events (`GET /v1/stream`), because the
+listings answer on every node of a cluster and the stream is served by a single-process
+server only (404 `STREAM_NOT_SERVED` on a node); when nodes serve it, `changes` is the
+one function to switch, and its callers keep what it yields.
 An order that changes twice between two polls is yielded once, as it is after both.
 """
 

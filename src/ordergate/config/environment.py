@@ -9,6 +9,8 @@ limit at all. Checked alike in the process environment and in the `.env` file.
 
 - `ORDERGATE_TEST_*` is reserved for the test suite and tools (where PostgreSQL and
   RabbitMQ are, which store the engine suite runs on); settings never read it.
+- `ORDERGATE_CLIENT_*` is reserved for clients of a server (the CLI views' URL and key):
+  a key a client sends must never configure the server started from the same shell.
 - `OMS_*` (the seed paper OMS's two names) is not policed: the prefix is too common to
   claim.
 
@@ -38,6 +40,7 @@ from ordergate.engine.reconcile import ReconcilePolicy
 PREFIX: Final = "ORDERGATE_"
 SEED_002_PREFIX: Final = "ORDERMANAGER_"
 RESERVED_TEST_PREFIX: Final = "ORDERGATE_TEST_"
+RESERVED_CLIENT_PREFIX: Final = "ORDERGATE_CLIENT_"
 NESTED: Final = "__"
 
 # Seed 002's environment block, name by name, onto the ordergate setting with the same
@@ -114,9 +117,9 @@ class KnownNames:
         self.free_prefixes = tuple(sorted(free))
 
     def policed(self, name: str) -> bool:
-        """Whether `name` is in ordergate's namespaces (and not the suite's reserved one)."""
+        """Whether `name` is in ordergate's namespaces (and not a reserved one)."""
         upper = name.upper()
-        if upper.startswith(RESERVED_TEST_PREFIX):
+        if upper.startswith((RESERVED_TEST_PREFIX, RESERVED_CLIENT_PREFIX)):
             return False
         return upper.startswith((PREFIX, SEED_002_PREFIX))
 

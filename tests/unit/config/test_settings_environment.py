@@ -125,6 +125,7 @@ def test_settings_unknown_variable_in_dotenv_refused(clean):
         "ORDERGATE_TEST_ENGINE_STORE",
         "ORDERGATE_TEST_PG_DSN",
         "ORDERGATE_TEST_AMQP_URL",
+        "ORDERGATE_CLIENT_URL",
         "OMS_SOMETHING_UNRELATED",
         "ORDERGATE_PAPER_BALANCES__BOT7",  # a free-form nested key
         "WS_GATEWAY_HOST",
@@ -134,6 +135,14 @@ def test_settings_reserved_and_foreign_variables_ignored(monkeypatch, name):
     monkeypatch.setenv(name, "x" if "BALANCES" not in name else '{"USDT": "5"}')
 
     Settings()
+
+
+def test_settings_a_client_key_in_the_environment_never_configures_the_server(monkeypatch):
+    """The CLI views' key (`ORDERGATE_CLIENT_KEY`) is the caller's, maybe a read key: a
+    server started from the same shell must not accept it as its configured admin key."""
+    monkeypatch.setenv("ORDERGATE_CLIENT_KEY", "og_abcdefgh_secret-of-a-read-key")
+
+    assert Settings().api_key is None
 
 
 def test_settings_every_variable_the_repository_uses_is_known():
