@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import get_args
 
 from ordergate.domain.accounts import Account, position_exposure
 from ordergate.domain.errors import InvalidRequest
@@ -43,7 +44,7 @@ from ordergate.domain.events import (
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
 from ordergate.domain.positions import Position, PositionBook
-from ordergate.domain.values import ZERO, Side, TradingState
+from ordergate.domain.values import OPEN_STATUSES, ZERO, Side, TradingState
 from ordergate.engine.bloom import BloomFilter
 from ordergate.engine.checkpoint import VERSION as CHECKPOINT_VERSION
 from ordergate.engine.checkpoint import (
@@ -76,6 +77,11 @@ _COUNTS_UNCHANGED: frozenset[type] = frozenset(
         OrderStatusUnknown,
     }
 )
+
+
+# The events that change one order already held: most of any journal, so the fold tells
+# them apart first, by one set lookup.
+_CHANGES_AN_ORDER: frozenset[type] = frozenset(get_args(OrderEvent)) - {OrderInitialized}
 
 
 def retired_key(account: str, idempotency_key: str) -> str:
@@ -154,8 +160,11 @@ class OmsState:
     # --- folding ----------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, OrderInitialized):
-            self._initialize(event)
+        kind = type(event)
+        if kind in _CHANGES_AN_ORDER:
+            self._apply_order_event(event)  # type: ignore[arg-type]
+        elif kind is OrderInitialized:
+            self._initialize(event)  # type: ignore[arg-type]
         elif isinstance(event, JournalOpened):
             if self.journal_id is not None:
                 raise InvalidRequest(f"the journal is {self.journal_id} already")
@@ -180,7 +189,7 @@ class OmsState:
         elif isinstance(event, RetiredOrderRecalled):
             self._recall(event.order, event.ts)
         else:
-            self._apply_order_event(event)
+            raise InvalidRequest(f"no fold for {kind.__name__}")
         self.event_count += 1
         if not self.first_ts:
             self.first_ts = event.ts
@@ -200,11 +209,12 @@ class OmsState:
 
     def _apply_order_event(self, event: OrderEvent) -> None:
         order = self.orders[event.order_id]
-        if isinstance(event, OrderFilled) and event.symbol not in self.instruments:
-            raise InvalidRequest(f"fill {event.trade_id} for unknown instrument {event.symbol}")
-        was_open = order.status.is_open
+        fill = event if isinstance(event, OrderFilled) else None
+        if fill is not None and fill.symbol not in self.instruments:
+            raise InvalidRequest(f"fill {fill.trade_id} for unknown instrument {fill.symbol}")
+        was_open = order.status in OPEN_STATUSES
         order.apply(event)  # raises before changing anything if the table refuses
-        is_open = order.status.is_open
+        is_open = order.status in OPEN_STATUSES
         if not (was_open and is_open and type(event) in _COUNTS_UNCHANGED):
             self._recount(order)
         order_id = order.order_id
@@ -218,9 +228,9 @@ class OmsState:
             self.finished[order_id] = max(self.last_ts, event.ts)
         elif order_id in self.finished:
             del self.finished[order_id]  # a late fill's flag, say: never back to open
-        self._changed_orders[order.order_id] = order
-        if isinstance(event, OrderFilled):
-            self._book_fill(event)
+        self._changed_orders[order_id] = order
+        if fill is not None:
+            self._book_fill(fill)
 
     def _retire(self, event: FinishedOrdersRetired) -> None:
         """Drop finished orders from the hot state, keeping each as a snapshot (a read-model
@@ -300,15 +310,17 @@ class OmsState:
                 self.reserved[counted.margin_key] -= counted.margin
             if counted.pending:
                 self._count_open(counted.exposure_key, -1)
+        pending = order.status in OPEN_STATUSES
+        if not pending and (order.reduce_only or order.awaited_fill_qty <= ZERO):
+            return  # done, nothing due: it counts nowhere
         key = self._interned(order.account, order.symbol, order.side)
-        pending = order.status.is_open
         if pending:
             self._count_open(key, +1)
         if order.reduce_only:
             if pending:
                 self._counted[order.order_id] = _Counted(key, ZERO, None, ZERO, True)
             return
-        if order.status.is_open:
+        if pending:
             leaves = order.qty - order.filled_qty if order.filled_qty else order.qty
         elif order.awaited_fill_qty > ZERO:
             leaves = order.awaited_fill_qty  # done, but fills the venue reported are due
