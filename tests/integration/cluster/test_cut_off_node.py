@@ -8,6 +8,7 @@ or a partition would: no reset, no FIN, nothing for either side to notice but si
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -59,6 +60,12 @@ def node(dsn: str, node_id: str, cluster: str) -> Node:
     )
 
 
+# A scenario or a stop that cannot finish fails the test rather than hang it: a call
+# caught on a link that went silent mid-statement would otherwise wait forever.
+SCENARIO_TIMEOUT = 240
+STOP_TIMEOUT = 60
+
+
 async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_later(
     dsn: str, proxy: TcpProxy
 ):
@@ -67,57 +74,59 @@ async def test_a_cut_off_node_stops_before_the_survivor_takes_over_and_rejoins_l
     await a.start()
     await b.start()
     try:
-        share_of_a = partitions_of("a", ["a", "b"], PARTITIONS)
-        share_of_b = partitions_of("b", ["a", "b"], PARTITIONS)
-        # The split done on both sides: a has not only dropped b's share but let go of it
-        # (b could take it), so no handover is under way when a is cut off. (A statement a
-        # is half-way through preparing when the link goes silent keeps its backend busy,
-        # not idle, and the proxy's live socket keeps the server from noticing.)
-        await eventually(
-            lambda: (set(a.partitions), set(b.partitions)) == (share_of_a, share_of_b),
-            message="the split",
-            timeout=30,
-        )
-        account = next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) in share_of_a)
-        partition = partition_of(account, PARTITIONS)
-        stale = a.partitions[partition].engine
-        await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
-
-        proxy.silence()
-        order_of_events: list[str] = []
-
-        def watch() -> bool:
-            if not a.partitions and "a stopped" not in order_of_events:
-                order_of_events.append("a stopped")
-            if len(b.partitions) == PARTITIONS and "b took all" not in order_of_events:
-                order_of_events.append("b took all")
-            return len(order_of_events) == 2
-
-        await eventually(
-            watch,
-            message=lambda: (
-                f"a to stop and b to take every partition (a has {sorted(a.partitions)}, "
-                f"b has {sorted(b.partitions)}, seen: {order_of_events})"
-            ),
-            timeout=30,
-        )
-        with pytest.raises(EngineStopped):
+        async with asyncio.timeout(SCENARIO_TIMEOUT):
+            share_of_a = partitions_of("a", ["a", "b"], PARTITIONS)
+            share_of_b = partitions_of("b", ["a", "b"], PARTITIONS)
+            # The split done on both sides: a has not only dropped b's share but let go of it
+            # (b could take it), so no handover is under way when a is cut off. (A statement a
+            # is half-way through preparing when the link goes silent keeps its backend busy,
+            # not idle, and the proxy's live socket keeps the server from noticing.)
+            await eventually(
+                lambda: (set(a.partitions), set(b.partitions)) == (share_of_a, share_of_b),
+                message="the split",
+                timeout=30,
+            )
+            account = next(x for x in ACCOUNTS if partition_of(x, PARTITIONS) in share_of_a)
+            partition = partition_of(account, PARTITIONS)
+            stale = a.partitions[partition].engine
             await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
-        taken_over = b.partitions[partition].engine
-        await taken_over.place(PlaceOrder(account, "BTCUSDT", Side.SELL, Decimal("0.010")))
 
-        proxy.restore()
-        await eventually(
-            lambda: set(a.partitions) == share_of_a,
-            message="a to rejoin and take its share",
-            timeout=30,
-        )
-        await a.partitions[partition].engine.place(
-            PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.020"))
-        )
+            proxy.silence()
+            order_of_events: list[str] = []
+
+            def watch() -> bool:
+                if not a.partitions and "a stopped" not in order_of_events:
+                    order_of_events.append("a stopped")
+                if len(b.partitions) == PARTITIONS and "b took all" not in order_of_events:
+                    order_of_events.append("b took all")
+                return len(order_of_events) == 2
+
+            await eventually(
+                watch,
+                message=lambda: (
+                    f"a to stop and b to take every partition (a has {sorted(a.partitions)}, "
+                    f"b has {sorted(b.partitions)}, seen: {order_of_events})"
+                ),
+                timeout=30,
+            )
+            with pytest.raises(EngineStopped):
+                await stale.place(PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.010")))
+            taken_over = b.partitions[partition].engine
+            await taken_over.place(PlaceOrder(account, "BTCUSDT", Side.SELL, Decimal("0.010")))
+
+            proxy.restore()
+            await eventually(
+                lambda: set(a.partitions) == share_of_a,
+                message="a to rejoin and take its share",
+                timeout=30,
+            )
+            await a.partitions[partition].engine.place(
+                PlaceOrder(account, "BTCUSDT", Side.BUY, Decimal("0.020"))
+            )
     finally:
-        await a.stop()
-        await b.stop()
+        proxy.restore()  # else a node whose link is silent cannot finish stopping
+        await asyncio.wait_for(a.stop(), STOP_TIMEOUT)
+        await asyncio.wait_for(b.stop(), STOP_TIMEOUT)
 
     assert order_of_events == ["a stopped", "b took all"]
     connection = await asyncpg.connect(dsn)
