@@ -61,6 +61,7 @@ EXPECTED = frozenset(
         "JournalCorrupted",
         "CheckpointUnreadable",
         "JournalFenced",
+        "RestoreRefused",
         "EngineStopped",
         "PartitionNotOwned",
         "MalformedRequest",
