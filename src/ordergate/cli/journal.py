@@ -31,7 +31,7 @@ from ordergate.app.journal_tools import (
 )
 from ordergate.cli.process import tune_garbage_collector
 from ordergate.config.settings import is_postgres_url
-from ordergate.domain.errors import JournalError
+from ordergate.domain.errors import JournalCorrupted, JournalError, RestoreRefused
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -279,8 +279,11 @@ def import_journal(jsonl: Path, db: str) -> None:
             summary = asyncio.run(import_jsonl(jsonl, db, progress))
     except FileNotFoundError as exc:
         raise click.BadParameter(f"{jsonl} does not exist", param_hint="--jsonl") from exc
-    except JournalError as exc:
+    except (JournalCorrupted, RestoreRefused) as exc:
         console.print(f"[red]import refused:[/] {escape(exc.message)}", soft_wrap=True)
+        sys.exit(1)
+    except JournalError as exc:  # the target failed: nothing of the import was committed
+        console.print(f"[red]import failed:[/] {escape(exc.message)}", soft_wrap=True)
         sys.exit(1)
     click.echo(f"imported   {summary.records} records")
     for head in sorted(summary.heads.values(), key=lambda h: h.partition):

@@ -63,9 +63,9 @@ def check_restorable(report: JsonlReport) -> None:
         )
     partial = {p: seq for p, seq in sorted(report.starts.items()) if seq != 1}
     if partial:
-        starts = ", ".join(f"partition {p} at seq {seq}" for p, seq in partial.items())
+        starts = ", ".join(f"partition {p} starts at seq {seq}" for p, seq in partial.items())
         raise RestoreRefused(
-            f"the export is partial: it starts at {starts}; only a whole export (every "
+            f"the export is partial: {starts}; only a whole export (every "
             "record from seq 1, written without --from) can be restored; nothing was imported"
         )
 

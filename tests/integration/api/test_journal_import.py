@@ -20,6 +20,7 @@ from tests.integration.api.support import make_settings, running
 from tests.pg_support import isolated_schema
 
 from ordergate.app.journal_import import import_jsonl
+from ordergate.cli.main import main
 from ordergate.domain.errors import JournalCorrupted, RestoreRefused
 from ordergate.engine.chain import link
 from ordergate.engine.jsonl import Head, JsonlVerifier, footer_line, record_line
@@ -33,13 +34,7 @@ HEAD = re.compile(r"^ *head\s+(\d+) (\w+)$", re.MULTILINE)
 
 async def cli(*args: str) -> Result:
     """The command as a user runs it; off the event loop, as it runs one of its own."""
-    return await asyncio.to_thread(CliRunner().invoke, main_command(), list(args))
-
-
-def main_command() -> Any:
-    from ordergate.cli.main import main
-
-    return main
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
 
 
 def no_progress(description: str, total: int) -> Callable[[int], None]:
@@ -308,7 +303,7 @@ async def test_import_partial_export_refused_as_partial(journal: Path, tmp_path:
 
     assert result.exit_code == 1
     assert "partial" in result.output
-    assert "partition 0 at seq 10" in result.output
+    assert "partition 0 starts at seq 10" in result.output
     assert not target.exists()
     with pytest.raises(RestoreRefused, match="partial"):
         await import_jsonl(export, str(target), no_progress)

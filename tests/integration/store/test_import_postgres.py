@@ -93,3 +93,13 @@ async def test_import_postgres_takes_partitions_over_fencing_a_node_that_held_on
         with pytest.raises(JournalFenced):
             await early.append(partition_one_batches()[0], OmsState(1).take_changes())
         assert (await cli("verify-journal", "--db", target)).exit_code == 0
+
+
+async def test_import_postgres_unreachable_one_line_exit_1(cluster_export: Path) -> None:
+    result = await cli(
+        "import", "--jsonl", str(cluster_export), "--db", "postgresql://nobody@127.0.0.1:1/x"
+    )
+
+    assert result.exit_code == 1
+    assert "import failed: connecting to PostgreSQL" in result.output
+    assert "Traceback" not in result.output
