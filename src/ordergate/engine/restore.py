@@ -109,6 +109,8 @@ async def restore(
                     f"partition {record.partition}'s records are not together in the export; "
                     "nothing was imported"
                 )
+            if record.seq != 1:
+                check_restorable(_starting(record))
             fold = JournalFold(record.partition)
         _fold(fold, record)
         batch.append(record)
@@ -118,6 +120,11 @@ async def restore(
     report = verifier.finish()
     check_restorable(report)
     return RestoreSummary(report.records, dict(report.heads))
+
+
+def _starting(record: JournalRecord) -> JsonlReport:
+    """A report of a file whose first record of a partition is `record`."""
+    return JsonlReport(starts={record.partition: record.seq})
 
 
 def _fold(fold: JournalFold, record: JournalRecord) -> None:
