@@ -80,8 +80,8 @@ async def restore(
     them to `target` a batch at a time with the read-model rows they changed.
 
     Raises `JournalCorrupted` at the first problem of the file (the target's transaction is
-    then to be rolled back) and `RestoreRefused` for a partition whose records are not all
-    together (an export writes a partition after another)."""
+    then to be rolled back) and `RestoreRefused` for a partition that does not start at
+    seq 1 or whose records are not all together (an export writes one after another)."""
     verifier = JsonlVerifier()
     fold: JournalFold | None = None
     done: set[int] = set()
@@ -89,7 +89,7 @@ async def restore(
 
     async def flush() -> None:
         if batch and fold is not None:
-            await target.write(batch, fold.state.take_changes())
+            await target.write(tuple(batch), fold.state.take_changes())
             if progress is not None:
                 progress(len(batch))
             batch.clear()
