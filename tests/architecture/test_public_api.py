@@ -64,6 +64,7 @@ EXPECTED = frozenset(
         "JournalCorrupted",
         "CheckpointUnreadable",
         "JournalFenced",
+        "RestoreRefused",
         "EngineStopped",
         "PartitionNotOwned",
         "MalformedRequest",

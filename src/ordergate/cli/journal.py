@@ -1,7 +1,7 @@
-"""`ordergate replay`, `ordergate verify-journal` and `ordergate export`: a journal checked
-by replaying it, SQLite or PostgreSQL (every partition, read in one snapshot), or written
-out as JSON lines and checked from the file alone. The work is `app.journal_tools`; this
-module shows it."""
+"""`ordergate replay`, `ordergate verify-journal`, `ordergate export` and `ordergate import`: a
+journal checked by replaying it, SQLite or PostgreSQL (every partition, read in one
+snapshot), written out as JSON lines and checked from the file alone, or restored from such
+a file. The work is `app.journal_tools` and `app.journal_import`; this module shows it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ordergate.app.journal_import import import_jsonl
 from ordergate.app.journal_tools import (
     Window,
     export_cluster,
@@ -30,7 +31,7 @@ from ordergate.app.journal_tools import (
 )
 from ordergate.cli.process import tune_garbage_collector
 from ordergate.config.settings import is_postgres_url
-from ordergate.domain.errors import JournalError
+from ordergate.domain.errors import JournalCorrupted, JournalError, RestoreRefused
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -243,6 +244,51 @@ def export(
             partial.unlink(missing_ok=True)
     heads = ", ".join(f"partition {h.partition} to seq {h.seq}" for h in summary.heads)
     console.print(f"exported {summary.records} records" + (f" ({heads})" if heads else ""))
+
+
+@click.command("import")
+@click.option(
+    "--jsonl",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="a whole export, written by `ordergate export --jsonl` without --from/--to",
+)
+@click.option(
+    "--db",
+    required=True,
+    help="the new, empty journal: a SQLite file (partition 0 only), or a postgresql:// URL "
+    "(every partition of the export)",
+)
+def import_journal(jsonl: Path, db: str) -> None:
+    """Restore a journal store from a whole JSON lines export.
+
+    The file must verify on its own (as `verify-journal --jsonl` checks it) and hold every
+    partition's journal from seq 1; the store must be new or empty (a restore never merges).
+    The records are written as exported, seqs, payloads and hashes, with the read models
+    their replay gives (orders, fills, positions, balances, retired orders), in one
+    transaction: the store ends with the whole journal or is left as it was. Checkpoints
+    are not restored (a start replays from seq 1 and takes them again).
+
+    API keys are not in the journal, so not in an export: none are restored (create them
+    with `ordergate keys create --db` the same store). Exit 1, with the reason, on any
+    refusal or failure.
+    """
+    tune_garbage_collector()
+    try:
+        with _progress() as progress:
+            summary = asyncio.run(import_jsonl(jsonl, db, progress))
+    except FileNotFoundError as exc:
+        raise click.BadParameter(f"{jsonl} does not exist", param_hint="--jsonl") from exc
+    except (JournalCorrupted, RestoreRefused) as exc:
+        console.print(f"[red]import refused:[/] {escape(exc.message)}", soft_wrap=True)
+        sys.exit(1)
+    except JournalError as exc:  # the target failed: nothing of the import was committed
+        console.print(f"[red]import failed:[/] {escape(exc.message)}", soft_wrap=True)
+        sys.exit(1)
+    click.echo(f"imported   {summary.records} records")
+    for head in sorted(summary.heads.values(), key=lambda h: h.partition):
+        click.echo(f"partition  {head.partition}: seq 1..{head.seq}, head {head.hash.hex()}")
+    click.echo("api keys   none restored (not in the journal): `ordergate keys create --db ...`")
 
 
 def _window(start: str | None, end: str | None) -> Window:

@@ -41,6 +41,11 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
         "Write journal records as JSON lines with their hashes "
         "(`verify-journal --jsonl` checks such a file on its own).",
     ),
+    "import": (
+        "ordergate.cli.journal",
+        "import_journal",
+        "Restore a journal store from a whole JSON lines export.",
+    ),
     "keys": (
         "ordergate.cli.keys",
         "keys",

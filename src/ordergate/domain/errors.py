@@ -29,7 +29,8 @@ stable, machine-readable `code` (the REST API sends it as `reason_code`)::
     ├── JournalError                the journal refused or failed an append; the engine stops
     │   ├── JournalCorrupted        the hash chain or a read model does not verify
     │   ├── CheckpointUnreadable    a checkpoint does not decode or match: use an older one
-    │   └── JournalFenced           another node owns the partition now (its epoch is newer)
+    │   ├── JournalFenced           another node owns the partition now (its epoch is newer)
+    │   └── RestoreRefused          an export that is not whole, or a target that is not empty
     ├── EngineStopped               the single writer is not running
     ├── ServerBusy                  the API has no room for another request now     503
     ├── PartitionNotOwned           another node runs the account's partition now   503
@@ -226,6 +227,14 @@ class JournalFenced(JournalError):
     """Another node has taken the partition over: this one may no longer append or send."""
 
     code = "JOURNAL_FENCED"
+
+
+class RestoreRefused(JournalError):
+    """`ordergate import` will not restore this export into this store: the export does not
+    start at seq 1 (a window cannot be restored), or the store already holds a journal or
+    read models (a restore never merges). Nothing was written."""
+
+    code = "RESTORE_REFUSED"
 
 
 class EngineStopped(OrderGateError):

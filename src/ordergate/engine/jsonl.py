@@ -113,31 +113,34 @@ class JsonlVerifier:
         self._footer_raw = b""
         self._broken = False
 
-    def line(self, raw: bytes) -> None:
+    def line(self, raw: bytes) -> JournalRecord | None:
+        """Check the next line; return the record it holds when that record checks (None
+        for the header, the footer, and any line with a problem or after one)."""
         self._number += 1
         where = f"line {self._number}"
         if not raw.strip():
             self._problem(f"{where}: empty")
-            return
+            return None
         if self._footer is not None:
             self._problem(f"{where}: a line after the footer")
-            return
+            return None
         if self._number == 1:
             self._header = self._object(raw, where)
             if self._header is not None and not self._canonical_header(raw):
                 self._problem(f"{where}: not an ordergate journal export (version 1) header")
-            return
+            return None
         if raw.startswith(b'{"heads":'):
             self._footer = self._object(raw, where)
             self._footer_raw = raw.rstrip(b"\n") + b"\n"
-            return
+            return None
         if self._broken:
-            return
+            return None
         try:
-            self._record(raw, where)
+            return self._record(raw, where)
         except JournalCorrupted as exc:
             self._broken = True
             self._problem(f"{where}: {exc.message}")
+            return None
 
     def finish(self) -> JsonlReport:
         if self._header is None and not self.report.problems:
@@ -148,7 +151,7 @@ class JsonlVerifier:
             self._check_footer(self._footer)
         return self.report
 
-    def _record(self, raw: bytes, where: str) -> None:
+    def _record(self, raw: bytes, where: str) -> JournalRecord:
         try:
             envelope = json.loads(raw)
         except ValueError:
@@ -181,6 +184,7 @@ class JsonlVerifier:
         if self._header is not None and record.partition not in self._header["partitions"]:
             raise JournalCorrupted(f"partition {record.partition} is not in the header")
         self.report.records += 1
+        return record
 
     def _link(self, record: JournalRecord) -> None:
         previous = self.report.heads.get(record.partition)

@@ -62,38 +62,45 @@ def write_batch(
     failure the transaction is rolled back and `JournalError` raised."""
     try:
         con.execute("BEGIN IMMEDIATE")
-        con.executemany(
-            INSERT_JOURNAL,
-            [
-                (
-                    r.partition,
-                    r.seq,
-                    r.ts,
-                    r.stream,
-                    r.type,
-                    r.version,
-                    r.payload,
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in records
-            ],
-        )
-        if changes.orders:
-            con.executemany(UPSERT_ORDER, [order_row(o) for o in changes.orders])
-        if changes.fills:
-            con.executemany(INSERT_FILL, [fill_row(f) for f in changes.fills])
-        if changes.positions:
-            con.executemany(UPSERT_POSITION, [position_row(p) for p in changes.positions])
-        if changes.balances:
-            con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
-        if changes.retired:
-            con.executemany(UPSERT_RETIRED, [retired_row(r) for r in changes.retired])
+        insert_batch(con, records, changes)
         con.execute("COMMIT")
     except sqlite3.Error as exc:
         if con.in_transaction:
             con.execute("ROLLBACK")
         raise JournalError(f"journal append failed: {exc}") from exc
+
+
+def insert_batch(
+    con: sqlite3.Connection, records: Sequence[JournalRecord], changes: ReadModelChanges
+) -> None:
+    """Insert `records` and write `changes` in the transaction the caller holds open."""
+    con.executemany(
+        INSERT_JOURNAL,
+        [
+            (
+                r.partition,
+                r.seq,
+                r.ts,
+                r.stream,
+                r.type,
+                r.version,
+                r.payload,
+                r.prev_hash,
+                r.hash,
+            )
+            for r in records
+        ],
+    )
+    if changes.orders:
+        con.executemany(UPSERT_ORDER, [order_row(o) for o in changes.orders])
+    if changes.fills:
+        con.executemany(INSERT_FILL, [fill_row(f) for f in changes.fills])
+    if changes.positions:
+        con.executemany(UPSERT_POSITION, [position_row(p) for p in changes.positions])
+    if changes.balances:
+        con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
+    if changes.retired:
+        con.executemany(UPSERT_RETIRED, [retired_row(r) for r in changes.retired])
 
 
 def write_outbox_cursor(con: sqlite3.Connection, partition: int, seq: int, ts: int) -> None:
