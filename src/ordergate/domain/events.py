@@ -279,6 +279,9 @@ class FinishedOrdersRetired(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     order_ids: tuple[str, ...]
     ts: int
+    # Trading signals that leave with the last of their orders (or that placed none): a
+    # redelivered one is answered from the retired-signals store, its id still known.
+    signal_ids: tuple[str, ...] = ()
 
 
 class RetiredOrderRecalled(msgspec.Struct, frozen=True, gc=False):

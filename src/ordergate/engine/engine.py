@@ -22,9 +22,14 @@ from typing import cast
 
 import structlog
 
+from ordergate.domain.errors import IdempotencyConflict
+from ordergate.domain.events import SignalReceived
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
+from ordergate.domain.orders import Order
+from ordergate.domain.signal_model import TradingSignal
 from ordergate.domain.signal_policy import SignalPolicy
+from ordergate.engine import signals
 from ordergate.engine.checkpoint import CheckpointPolicy
 from ordergate.engine.commands import (
     AdjustBalance,
@@ -278,8 +283,33 @@ class Engine:
 
     async def process_signal(self, command: ProcessSignal) -> SignalResult:
         """Act on a trading signal; return once its outcome is journaled (a redelivered
-        signal is answered from its record: `duplicate`)."""
+        signal is answered from its record: `duplicate`, whatever its age: a retired one
+        from the retired-signals store, journaling nothing)."""
+        signal = command.signal
+        if self._writer.signal_may_be_retired(signal.signal_id):
+            retired = await self._writer.retired_signal(signal.signal_id)
+            if retired is not None:
+                return await self._retired_signal_result(retired, signal)
         return cast("SignalResult", await self._writer.submit(command))
+
+    async def _retired_signal_result(
+        self, received: SignalReceived, signal: TradingSignal
+    ) -> SignalResult:
+        if received.fingerprint != signals.fingerprint(signal):
+            raise IdempotencyConflict(
+                f"signal id {signal.signal_id!r} was used for a different signal"
+            )
+        orders: list[OrderView] = []
+        state = self._ctx.state
+        for key in signals.order_keys(received):
+            order = state.by_idempotency_key.get((received.account, key))
+            held = None if order is None else self._published.orders.get(order.order_id)
+            if held is None:
+                snapshot = await self._writer.retired_by_key(received.account, key)
+                held = None if snapshot is None else OrderView.of(Order.restore(snapshot))
+            if held is not None:
+                orders.append(held)
+        return SignalResult(received, orders, duplicate=True)
 
     async def cancel(self, command: CancelOrder) -> OrderView:
         return cast("OrderView", await self._writer.submit(command))

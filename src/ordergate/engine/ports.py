@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from ordergate.domain.events import Event, OrderSnapshot
+from ordergate.domain.events import Event, OrderSnapshot, SignalReceived
 from ordergate.engine.checkpoint import StoredCheckpoint
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.venue_reports import (
@@ -135,6 +135,13 @@ class RetiredOrders(Protocol):
     ) -> OrderSnapshot | None: ...
 
 
+class RetiredSignals(Protocol):
+    """Where trading signals retired with their last order are kept, read off the
+    writer's path: a redelivered one is answered from here."""
+
+    async def retired_signal(self, signal_id: str) -> SignalReceived | None: ...
+
+
 class Checkpoints(Protocol):
     """Where a partition's checkpoints are kept (`engine.checkpoint`): derived data, the
     newest few only, each with the hash of the journal record at its seq."""
@@ -154,7 +161,7 @@ class Checkpoints(Protocol):
         ...
 
 
-class Journal(RecordSource, RetiredOrders, Checkpoints, Protocol):
+class Journal(RecordSource, RetiredOrders, RetiredSignals, Checkpoints, Protocol):
     """Append-only, hash-chained event store of one partition, with read models in the
     same transaction.
 

@@ -347,6 +347,7 @@ async def verify_partitions(
             expected.positions.extend(changes.positions)
             expected.balances.extend(changes.balances)
             expected.retired.extend(changes.retired)
+            expected.retired_signals.extend(changes.retired_signals)
     if reports and all(r.ok for r in reports.values()):
         reports[min(reports)].problems.extend(_diff_read_models(expected, snapshot))
     return reports
@@ -388,5 +389,10 @@ def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> l
         "retired order",
         {r.order_id: r for r in expected.retired},
         {r.order_id: r for r in stored.retired},
+    )
+    compare(
+        "retired signal",
+        {r.signal_id: r for r in expected.retired_signals},
+        {r.signal_id: r for r in stored.retired_signals},
     )
     return problems

@@ -4,10 +4,14 @@ An order that is finished (terminal, nothing more due from the venue) changes on
 venue or a client names it again, which gets rarer by the hour. Holding every such order
 made the engine's memory, start-up and takeover grow with everything ever traded. So the
 engine retires finished orders beyond a count or an age, whichever comes first, with one
-journaled `FinishedOrdersRetired` per sweep; the fold then drops them and the stores keep them
-(`docs/decisions/0017-retention.md`). The journal stays the whole truth: an order named
-again is recalled from the retired-orders store (`RetiredOrderRecalled`) before anything is
-decided about it, so a late fill or an old idempotency key meets the order as it was.
+journaled `FinishedOrdersRetired` per sweep; the fold then drops them and the stores keep
+them (`docs/decisions/0017-retention.md`). Trading signals leave the same way, each with
+the last of its orders, so a signal-driven node does not grow with every signal taken.
+
+The journal stays the whole truth: an order named again is recalled from the
+retired-orders store (`RetiredOrderRecalled`) before anything is decided about it, so a
+late fill or an old idempotency key meets the order as it was; a redelivered signal is
+answered from the retired-signals store.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from ordergate.domain.events import FinishedOrdersRetired
 from ordergate.engine.context import DecisionContext
+from ordergate.engine.state import OmsState
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -63,6 +68,31 @@ def retire_finished(ctx: DecisionContext, policy: RetentionPolicy) -> int:
         excess -= 1 + len(children)
         if len(chosen) >= policy.sweep_limit:
             break
-    if chosen:
-        ctx.emit(FinishedOrdersRetired(tuple(chosen), now))
+    signal_ids = _signals_to_retire(state, chosen, horizon, policy)
+    if chosen or signal_ids:
+        ctx.emit(FinishedOrdersRetired(tuple(chosen), now, signal_ids))
     return len(chosen)
+
+
+def _signals_to_retire(
+    state: OmsState, retiring: list[str], horizon: int, policy: RetentionPolicy
+) -> tuple[str, ...]:
+    """The signals that leave with this sweep: beyond the count or the age (as finished
+    orders), and holding no order once `retiring` have left. Oldest first."""
+    leaving: dict[str, int] = {}
+    for order_id in retiring:
+        signal_id = state.orders[order_id].signal_id
+        if signal_id is not None:
+            leaving[signal_id] = leaving.get(signal_id, 0) + 1
+    excess = len(state.signals) - policy.max_finished
+    chosen: list[str] = []
+    for signal_id, received in state.signals.items():
+        if excess <= 0 and received.ts > horizon:
+            break
+        if state.signal_orders(signal_id) > leaving.get(signal_id, 0):
+            continue  # an order of it stays: the signal stays with it
+        chosen.append(signal_id)
+        excess -= 1
+        if len(chosen) >= policy.sweep_limit:
+            break
+    return tuple(chosen)

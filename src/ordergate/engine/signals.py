@@ -27,6 +27,7 @@ from ordergate.domain.signal_policy import (
     SignalDecision,
     SignalPolicy,
     decide,
+    order_key,
     orders_to_cancel,
     stale_orders,
 )
@@ -121,6 +122,13 @@ def _open_refs(ctx: DecisionContext) -> list[OpenOrderRef]:
         for o in ctx.state.open_orders.values()
         if can_request_cancel(o.status) and not o.cancel_requested
     ]
+
+
+def order_keys(received: SignalReceived) -> list[str]:
+    """The idempotency keys the signal's orders were placed under (if it placed any)."""
+    if received.parts <= 1:
+        return [order_key(received.signal_id)]
+    return [order_key(received.signal_id, part) for part in range(1, received.parts + 1)]
 
 
 def _orders_of(ctx: DecisionContext, received: SignalReceived) -> tuple[Order, ...]:

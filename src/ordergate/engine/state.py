@@ -89,6 +89,12 @@ def retired_key(account: str, idempotency_key: str) -> str:
     return f"{account}\x1f{idempotency_key}"
 
 
+def retired_signal_key(signal_id: str) -> str:
+    """How a trading signal's id is named in `OmsState.retired_keys` (apart from every
+    idempotency key: no account holds the separator)."""
+    return f"\x1esignal\x1f{signal_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class _Counted:
     """What one open order was counted with, to release exactly that."""
@@ -135,14 +141,17 @@ class OmsState:
         self.dirty: dict[tuple[str, str | None], InstrumentMarkedDirty] = {}
         self.armed: dict[str, TradingArmed] = {}
         self.last_reconciliation: dict[str, ReconciliationRecorded] = {}
-        # Every trading signal taken, by id: a redelivered one is answered from here.
+        # Every trading signal taken and not retired, by id: a redelivered one is answered
+        # from here (a retired one from the store); and how many orders each has held.
         self.signals: dict[str, SignalReceived] = {}
+        self._signal_orders: dict[str, int] = {}
         # Retention (`engine.retention`): finished orders in the order they finished, with
         # when (the candidates to retire); and the idempotency keys of retired ones.
         self.finished: dict[str, int] = {}
         self.retired_keys = BloomFilter()
         self.retired_count = 0
         self._retired: list[OrderSnapshot] = []
+        self._retired_signals: list[SignalReceived] = []
         self._changed_orders: dict[str, Order] = {}
         self._new_fills: list[OrderFilled] = []
         self._changed_positions: dict[tuple[str, str], Position] = {}
@@ -204,6 +213,8 @@ class OmsState:
             self.by_idempotency_key[(event.account, event.idempotency_key)] = order
         if event.parent_order_id is not None:
             self.children.setdefault(event.parent_order_id, []).append(order.order_id)
+        if event.signal_id is not None:
+            self._count_signal_order(event.signal_id, +1)
         self.order_count = max(self.order_count, order_number_of(order.order_id))
         self._changed_orders[order.order_id] = order
 
@@ -260,7 +271,17 @@ class OmsState:
                     del self.by_idempotency_key[key]
                 self.retired_keys.add(retired_key(*key))
             self.book.forget_trades(order.account, order_id, order.trade_ids)
+            if order.signal_id is not None:
+                self._count_signal_order(order.signal_id, -1)
         self.retired_count += len(event.order_ids)
+        for signal_id in event.signal_ids:
+            received = self.signals.pop(signal_id, None)
+            if received is None:
+                raise InvalidRequest(f"signal {signal_id!r} is not held: it cannot retire")
+            if signal_id in self._signal_orders:
+                raise InvalidRequest(f"signal {signal_id!r} retires only with its last order")
+            self._retired_signals.append(received)
+            self.retired_keys.add(retired_signal_key(signal_id))
 
     def _recall(self, snapshot: OrderSnapshot, ts: int) -> None:
         """Bring a retired order back exactly as it was retired."""
@@ -275,6 +296,8 @@ class OmsState:
         if snapshot.children:
             self.children[order_id] = list(snapshot.children)
         self.book.remember_trades(order.account, order_id, order.trade_ids)
+        if order.signal_id is not None:
+            self._count_signal_order(order.signal_id, +1)
         self._changed_orders[order_id] = order  # published again, as it was
         if order.finished:
             self.finished[order_id] = max(self.last_ts, ts)
@@ -337,6 +360,17 @@ class OmsState:
             margin = instrument.initial_margin(leaves, price)
             self.reserved[margin_key] = self.reserved.get(margin_key, ZERO) + margin
         self._counted[order.order_id] = _Counted(exposure_key, leaves, margin_key, margin, pending)
+
+    def _count_signal_order(self, signal_id: str, step: int) -> None:
+        held = self._signal_orders.get(signal_id, 0) + step
+        if held:
+            self._signal_orders[signal_id] = held
+        else:
+            del self._signal_orders[signal_id]
+
+    def signal_orders(self, signal_id: str) -> int:
+        """How many orders of this signal are in the hot state."""
+        return self._signal_orders.get(signal_id, 0)
 
     def _interned(self, account: str, symbol: str, side: Side) -> tuple[str, str, Side]:
         """One tuple per (account, symbol, side), shared by every open order counted under
@@ -488,6 +522,9 @@ class OmsState:
         state.armed = {e.account: e for e in checkpoint.armed}
         state.last_reconciliation = {e.account: e for e in checkpoint.last_reconciliation}
         state.signals = {e.signal_id: e for e in checkpoint.signals}
+        for order in state.orders.values():
+            if order.signal_id is not None:
+                state._count_signal_order(order.signal_id, +1)
         state.finished = dict(checkpoint.finished)
         state.retired_keys = BloomFilter.load(checkpoint.retired_keys)
         state.retired_count = checkpoint.retired_count
@@ -537,8 +574,10 @@ class OmsState:
             positions=[PositionView.of(p) for p in self._changed_positions.values()],
             balances=[b for a in self._changed_accounts.values() for b in BalanceView.all_of(a)],
             retired=self._retired,
+            retired_signals=self._retired_signals,
         )
         self._retired = []
+        self._retired_signals = []
         self._changed_orders = {}
         self._new_fills = []
         self._changed_positions = {}
@@ -553,6 +592,7 @@ class OmsState:
         self._changed_positions = {}
         self._changed_accounts = {}
         self._retired = []
+        self._retired_signals = []
 
     # --- queries used by decisions --------------------------------------------------------
 

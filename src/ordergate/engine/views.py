@@ -13,7 +13,7 @@ from decimal import Decimal
 import msgspec
 
 from ordergate.domain.accounts import Account
-from ordergate.domain.events import OrderFilled, OrderSnapshot
+from ordergate.domain.events import OrderFilled, OrderSnapshot, SignalReceived
 from ordergate.domain.orders import Order
 from ordergate.domain.positions import Position
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
@@ -159,3 +159,5 @@ class ReadModelChanges:
     balances: list[BalanceView] = field(default_factory=list)
     # Orders retired from the engine's hot state, as they were: kept for recall.
     retired: list[OrderSnapshot] = field(default_factory=list)
+    # Trading signals retired with their last order: kept to answer a redelivered one.
+    retired_signals: list[SignalReceived] = field(default_factory=list)

@@ -24,7 +24,12 @@ from typing import Any
 import structlog
 
 from ordergate.domain.errors import EngineStopped, JournalFenced, NotFound, OrderGateError
-from ordergate.domain.events import ControlEvent, OrderSnapshot, RetiredOrderRecalled
+from ordergate.domain.events import (
+    ControlEvent,
+    OrderSnapshot,
+    RetiredOrderRecalled,
+    SignalReceived,
+)
 from ordergate.engine.checkpoint import CheckpointPolicy, StateCheckpoint
 from ordergate.engine.checkpoint import encode as encode_checkpoint
 from ordergate.engine.context import Batch, DecisionContext
@@ -35,7 +40,7 @@ from ordergate.engine.published import Published
 from ordergate.engine.results import Gates
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.retry import RetryPolicy
-from ordergate.engine.state import retired_key
+from ordergate.engine.state import retired_key, retired_signal_key
 from ordergate.engine.subscriptions import Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import VenueEvent, VenueReconnected
@@ -332,6 +337,19 @@ class Writer:
         still in a batch is not in the store yet). Recall it with `RecallOrders`."""
         await self.submit(Barrier())
         return await self._journal.retired_order_by_key(account, idempotency_key)
+
+    def signal_may_be_retired(self, signal_id: str) -> bool:
+        """The signal is not held, but may be a retired one."""
+        state = self._ctx.state
+        return signal_id not in state.signals and (
+            retired_signal_key(signal_id) in state.retired_keys
+        )
+
+    async def retired_signal(self, signal_id: str) -> SignalReceived | None:
+        """The retired signal of this id, if there is one, as stored once everything
+        queued before is journaled."""
+        await self.submit(Barrier())
+        return await self._journal.retired_signal(signal_id)
 
     async def retired_among(self, client_order_ids: Sequence[str]) -> dict[str, OrderSnapshot]:
         """The retired orders among these client order ids (none held now), as stored once

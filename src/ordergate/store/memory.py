@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TypeVar
 
-from ordergate.domain.events import Event, OrderSnapshot
+from ordergate.domain.events import Event, OrderSnapshot, SignalReceived
 from ordergate.engine.chain import GENESIS, seal
 from ordergate.engine.checkpoint import CHECKPOINTS_KEPT, StoredCheckpoint
 from ordergate.engine.codec import decode
@@ -46,6 +46,7 @@ class MemoryStore:
         self._retired: dict[str, OrderSnapshot] = {}
         self._retired_by_client_id: dict[str, OrderSnapshot] = {}
         self._retired_by_key: dict[tuple[str, str], OrderSnapshot] = {}
+        self._retired_signals: dict[str, SignalReceived] = {}
         self._checkpoints: dict[int, StoredCheckpoint] = {}
         self._outbox_cursor = 0
 
@@ -72,6 +73,8 @@ class MemoryStore:
             self._retired_by_client_id[retired.client_order_id] = retired
             if retired.idempotency_key is not None:
                 self._retired_by_key[(retired.account, retired.idempotency_key)] = retired
+        for received in changes.retired_signals:
+            self._retired_signals[received.signal_id] = received
 
     # --- RetiredOrders ---------------------------------------------------------------------
 
@@ -83,6 +86,11 @@ class MemoryStore:
         self, account: str, idempotency_key: str
     ) -> OrderSnapshot | None:
         return self._retired_by_key.get((account, idempotency_key))
+
+    # --- RetiredSignals --------------------------------------------------------------------
+
+    async def retired_signal(self, signal_id: str) -> SignalReceived | None:
+        return self._retired_signals.get(signal_id)
 
     # --- Checkpoints -------------------------------------------------------------------------
 
@@ -137,6 +145,7 @@ class MemoryStore:
             positions=[p for _, p in sorted(self._positions.items())],
             balances=[b for _, b in sorted(self._balances.items())],
             retired=[r for _, r in sorted(self._retired.items())],
+            retired_signals=[r for _, r in sorted(self._retired_signals.items())],
         )
 
     # --- ReadModels ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from ordergate.domain.events import OrderSnapshot
+from ordergate.domain.events import OrderSnapshot, SignalReceived
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.ids import order_id_parts
 from ordergate.engine.records import JournalRecord
@@ -229,3 +229,16 @@ def retired_row(snapshot: OrderSnapshot) -> tuple[Any, ...]:
 
 def retired_snapshot(payload: bytes) -> OrderSnapshot:
     return _SNAPSHOT_DECODER.decode(payload)
+
+
+_SIGNAL_DECODER: Final = msgspec.json.Decoder(SignalReceived)
+
+
+def retired_signal_row(partition: int, received: SignalReceived) -> tuple[Any, ...]:
+    """(signal_id, partition, account, record): a trading signal retired with its last
+    order, kept whole to answer a redelivered one."""
+    return (received.signal_id, partition, received.account, msgspec.json.encode(received))
+
+
+def retired_signal(payload: bytes) -> SignalReceived:
+    return _SIGNAL_DECODER.decode(payload)

@@ -90,8 +90,9 @@ def test_a_checkpoint_holds_everything_the_state_holds():
     """A new attribute of `OmsState` must be checkpointed (or derived on restore): this
     names every one, so adding one fails here until `checkpoint()` knows it."""
     derived = {"by_client_id", "by_idempotency_key", "children", "book", "_keys", "_margin_keys"}
+    derived.add("_signal_orders")
     pending = {"_changed_orders", "_new_fills", "_changed_positions", "_changed_accounts"}
-    pending.add("_retired")
+    pending |= {"_retired", "_retired_signals"}
     renamed = {
         "event_count": "seq",
         "_order_symbols": "order_symbols",

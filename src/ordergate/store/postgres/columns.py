@@ -70,6 +70,12 @@ BALANCE_COLUMNS: Final[Columns] = (
     ("updated_ts", "bigint"),
 )
 
+RETIRED_SIGNAL_COLUMNS: Final[Columns] = (
+    ("signal_id", "text"),
+    ("partition_id", "integer"),
+    ("account", "text"),
+    ("record", "bytea"),
+)
 RETIRED_COLUMNS: Final[Columns] = (
     ("order_id", "text"),
     ("partition_id", "integer"),

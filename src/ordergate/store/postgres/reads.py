@@ -16,7 +16,7 @@ from asyncpg import Connection, Pool, Record
 from asyncpg.pool import PoolConnectionProxy
 
 from ordergate.domain.errors import JournalError
-from ordergate.domain.events import OrderSnapshot
+from ordergate.domain.events import OrderSnapshot, SignalReceived
 from ordergate.engine.queries import (
     FillFilter,
     OrderFilter,
@@ -45,6 +45,7 @@ from ordergate.store.rows import (
     fill_view,
     order_view,
     position_view,
+    retired_signal,
     retired_snapshot,
 )
 
@@ -138,6 +139,13 @@ class PostgresReadModels:
             )
         return None if payload is None else retired_snapshot(payload)
 
+    async def retired_signal(self, signal_id: str) -> SignalReceived | None:
+        async with translated("reading a retired signal"):
+            payload = await self._pool.fetchval(
+                "SELECT record FROM retired_signals WHERE signal_id = $1", signal_id
+            )
+        return None if payload is None else retired_signal(payload)
+
     async def snapshot(self) -> ReadModelChanges:
         """Every read-model row, for verification against a replay: one consistent
         snapshot, though other partitions' writers keep committing meanwhile."""
@@ -158,10 +166,12 @@ async def read_model_rows(
     positions = await conn.fetch(_POSITIONS, None, None)
     balances = await conn.fetch(_BALANCES, None)
     retired = await conn.fetch("SELECT snapshot FROM retired_orders ORDER BY order_id")
+    signals = await conn.fetch("SELECT record FROM retired_signals ORDER BY signal_id")
     return ReadModelChanges(
         orders=[order_view(r) for r in orders],
         fills=[fill_view(r) for r in fills],
         positions=[position_view(r) for r in positions],
         balances=[balance_view(r) for r in balances],
         retired=[retired_snapshot(r["snapshot"]) for r in retired],
+        retired_signals=[retired_signal(r["record"]) for r in signals],
     )

@@ -40,6 +40,7 @@ _HELD: Final = (
     ("positions", "positions"),
     ("balances", "balances"),
     ("retired_orders", "retired orders"),
+    ("retired_signals", "retired signals"),
     ("checkpoints", "checkpoints"),
     ("outbox_cursor", "relay cursors"),
 )

@@ -175,6 +175,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (partition_id, seq)
     );
     """,
+    # 6: trading signals retired with their last order, whole: a redelivered one is
+    # answered from here.
+    """
+    CREATE TABLE retired_signals (
+        signal_id text COLLATE "C" PRIMARY KEY,
+        partition_id integer NOT NULL,
+        account text COLLATE "C" NOT NULL,
+        record bytea NOT NULL
+    );
+    """,
 )
 
 _CREATE_MIGRATIONS_TABLE: Final = """

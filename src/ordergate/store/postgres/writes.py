@@ -4,7 +4,7 @@
                    WHERE partition_id = $1 AND epoch = $2 AND head_seq = $3 RETURNING 1),
          journal_rows AS (INSERT INTO journal ... SELECT ... FROM fence, unnest(...)),
          order_rows AS (INSERT INTO orders ... FROM fence, unnest(...) ON CONFLICT DO UPDATE),
-         ... fills, positions, balances, retired orders alike ...
+         ... fills, positions, balances, retired orders and signals alike ...
     SELECT count(*) FROM fence
 
 Every insert reads its rows through `fence`, so when the fence does not hold (another node
@@ -28,6 +28,7 @@ from ordergate.store.postgres.columns import (
     ORDER_COLUMNS,
     POSITION_COLUMNS,
     RETIRED_COLUMNS,
+    RETIRED_SIGNAL_COLUMNS,
     Columns,
 )
 from ordergate.store.rows import (
@@ -37,6 +38,7 @@ from ordergate.store.rows import (
     order_row,
     position_row,
     retired_row,
+    retired_signal_row,
 )
 
 T = TypeVar("T")
@@ -111,6 +113,12 @@ def _build_append_sql() -> str:
         + _upsert(RETIRED_COLUMNS, "retired_orders", first, "order_id", ["snapshot"])
         + ")"
     )
+    first += len(RETIRED_COLUMNS)
+    parts.append(
+        "retired_signal_rows AS ("
+        + _upsert(RETIRED_SIGNAL_COLUMNS, "retired_signals", first, "signal_id", ["record"])
+        + ")"
+    )
     return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM fence"
 
 
@@ -155,6 +163,10 @@ def append_arguments(
         balance_row(b) for b in _last_per_key(changes.balances, lambda b: (b.account, b.currency))
     ]
     retired = [retired_row(r) for r in _last_per_key(changes.retired, lambda r: r.order_id)]
+    signals = [
+        retired_signal_row(partition, r)
+        for r in _last_per_key(changes.retired_signals, lambda r: r.signal_id)
+    ]
     return [
         partition,
         epoch,
@@ -167,4 +179,5 @@ def append_arguments(
         *_arrays(positions, len(POSITION_COLUMNS)),
         *_arrays(balances, len(BALANCE_COLUMNS)),
         *_arrays(retired, len(RETIRED_COLUMNS)),
+        *_arrays(signals, len(RETIRED_SIGNAL_COLUMNS)),
     ]

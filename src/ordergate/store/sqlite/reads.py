@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ordergate.domain.events import OrderSnapshot
+from ordergate.domain.events import OrderSnapshot, SignalReceived
 from ordergate.engine.queries import (
     FillFilter,
     OrderFilter,
@@ -41,6 +41,7 @@ from ordergate.store.rows import (
     fill_view,
     order_view,
     position_view,
+    retired_signal,
     retired_snapshot,
 )
 
@@ -114,6 +115,10 @@ class SqliteReadModels:
                 retired_snapshot(r[0])
                 for r in con.execute("SELECT snapshot FROM retired_orders ORDER BY order_id")
             ],
+            retired_signals=[
+                retired_signal(r[0])
+                for r in con.execute("SELECT record FROM retired_signals ORDER BY signal_id")
+            ],
         )
 
     # --- RetiredOrders ---------------------------------------------------------------------
@@ -138,3 +143,11 @@ class SqliteReadModels:
             (account, idempotency_key),
         ).fetchone()
         return None if row is None else retired_snapshot(row[0])
+
+    # --- RetiredSignals --------------------------------------------------------------------
+
+    async def retired_signal(self, signal_id: str) -> SignalReceived | None:
+        row = self._reader.execute(
+            "SELECT record FROM retired_signals WHERE signal_id = ?", (signal_id,)
+        ).fetchone()
+        return None if row is None else retired_signal(row[0])

@@ -157,6 +157,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (partition, seq)
     ) WITHOUT ROWID;
     """,
+    # 5: trading signals retired with their last order, whole: a redelivered one is
+    # answered from here.
+    """
+    CREATE TABLE retired_signals (
+        signal_id TEXT PRIMARY KEY,
+        partition INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        record BLOB NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 # The columns of `orders` and `fills` in the order of `ordergate.store.rows`' tuples.

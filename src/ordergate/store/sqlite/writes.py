@@ -24,6 +24,7 @@ from ordergate.store.rows import (
     order_row,
     position_row,
     retired_row,
+    retired_signal_row,
 )
 from ordergate.store.sqlite.schema import FILL_COLUMNS, ORDER_COLUMNS
 
@@ -47,6 +48,10 @@ UPSERT_BALANCE: Final = (
 UPSERT_RETIRED: Final = (
     "INSERT INTO retired_orders VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE "
     "SET snapshot = excluded.snapshot"
+)
+UPSERT_RETIRED_SIGNAL: Final = (
+    "INSERT INTO retired_signals VALUES (?, ?, ?, ?) ON CONFLICT (signal_id) DO UPDATE "
+    "SET record = excluded.record"
 )
 ADVANCE_OUTBOX_CURSOR: Final = (
     "INSERT INTO outbox_cursor VALUES (?, ?, ?) ON CONFLICT (partition) DO UPDATE "
@@ -101,6 +106,12 @@ def insert_batch(
         con.executemany(UPSERT_BALANCE, [balance_row(b) for b in changes.balances])
     if changes.retired:
         con.executemany(UPSERT_RETIRED, [retired_row(r) for r in changes.retired])
+    if changes.retired_signals:
+        partition = records[0].partition if records else 0
+        con.executemany(
+            UPSERT_RETIRED_SIGNAL,
+            [retired_signal_row(partition, r) for r in changes.retired_signals],
+        )
 
 
 def write_outbox_cursor(con: sqlite3.Connection, partition: int, seq: int, ts: int) -> None:
