@@ -27,7 +27,7 @@ from ordergate.engine.records import JournalRecord
 from ordergate.engine.replay import (
     VerificationReport,
     replay_records,
-    verify_partitions,
+    verify_partitions_and_checkpoints,
     verify_store,
 )
 from ordergate.engine.resume import resume
@@ -147,7 +147,9 @@ async def verify_cluster(dsn: str, progress: Progress) -> ClusterVerification:
         checkpoints = {j.partition: await j.checkpoints() for j in journals}
         advance = progress("verifying", sum(p.records for p in partitions.values()))
         read_models = await snapshot.read_models()
-        verified = await verify_partitions(journals, read_models, advance, checkpoints)
+        verified = await verify_partitions_and_checkpoints(
+            journals, read_models, advance, checkpoints
+        )
     verification = ClusterVerification(verified.reports)
     model_problems = list(verified.read_model_problems)
     for p, report in sorted(verified.reports.items()):
