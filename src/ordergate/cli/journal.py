@@ -339,7 +339,10 @@ async def _replay_postgres(dsn: str, only: int | None, from_checkpoint: bool) ->
     for replayed in replays:
         p, state, report = replayed.partition, replayed.state, replayed.report
         for passed in replayed.passed_over:
-            console.print(f"[yellow]partition {p}: checkpoint passed over:[/] {escape(passed)}")
+            console.print(
+                f"[yellow]partition {p}: checkpoint passed over:[/] {escape(passed)}",
+                soft_wrap=True,
+            )
         click.echo(f"partition  {p}")
         if from_checkpoint:
             click.echo(f"  from checkpoint {replayed.checkpoint_seq or 'none: seq 1'}")

@@ -284,3 +284,34 @@ async def test_commands_postgres_checkpoints_live_cluster_left_untouched(
     assert [r.exit_code for r in results] == [0, 0], [r.output for r in results]
     assert {name: await fetch(cluster.dsn, query) for name, query in tables.items()} == before
     assert [len(before["checkpoints"]), len(before["heads"])] == [2 * CHECKPOINTS_KEPT, 2]
+
+
+async def test_replay_postgres_from_checkpoint_events_not_folding_onto_it_goes_on_from_older(
+    cluster: CheckpointedCluster,
+) -> None:
+    """A checkpoint that decodes and names the chain's hash, but whose state the events
+    after it do not fold onto (it knows no instrument): passed over after a partial replay
+    in the snapshot, whose next replay, from the older one, still reads the whole rest."""
+    newest, older, _ = cluster.checkpoints[0]
+    [row] = await fetch(
+        cluster.dsn, f"SELECT payload FROM checkpoints WHERE partition_id = 0 AND seq = {newest}"
+    )
+    forged = msgspec.structs.replace(decode(bytes(row["payload"])), instruments=[])
+    await execute(
+        cluster.dsn,
+        f"UPDATE checkpoints SET payload = '\\x{encode(forged).hex()}'::bytea "
+        f"WHERE partition_id = 0 AND seq = {newest}",
+    )
+
+    result = await cli("replay", "--db", cluster.dsn, "--from-checkpoint")
+
+    assert result.exit_code == 0, result.output
+    parts = blocks(result.stdout)
+    assert FROM.findall(parts[0]) == [str(older)]
+    assert DIGEST.findall(parts[0]) == [cluster.digests[0]]
+    assert re.search(
+        rf"^partition 0: checkpoint passed over: seq {newest}: the events after it do not "
+        "fold onto it",
+        result.stderr,
+        re.MULTILINE,
+    ), result.stderr
