@@ -27,7 +27,7 @@ from ordergate.engine.records import JournalRecord
 from ordergate.engine.replay import (
     VerificationReport,
     replay_records,
-    verify_partitions,
+    verify_partitions_and_checkpoints,
     verify_store,
 )
 from ordergate.engine.resume import resume
@@ -107,35 +107,55 @@ async def verify_file(path: Path, progress: Progress) -> VerificationReport:
         await store.close()
 
 
-async def replay_cluster(dsn: str, only: int | None, progress: Progress) -> list[PartitionReplay]:
-    """Replay every partition of a PostgreSQL journal (or `only` that one), in one snapshot."""
+async def replay_cluster(
+    dsn: str, only: int | None, progress: Progress, from_checkpoint: bool = False
+) -> list[PartitionReplay]:
+    """Replay every partition of a PostgreSQL journal (or `only` that one), in one snapshot:
+    from seq 1, or (`from_checkpoint`) as a takeover of the partition would, from its newest
+    checkpoint that matches the chain, read in the same snapshot."""
     async with open_snapshot(dsn, application_name="ordergate replay") as snapshot:
         partitions = _chosen(snapshot.partitions, only)
         advance = progress("replaying", sum(p.records for p in partitions.values()))
         replays = []
         for p in partitions:
-            state, report = await replay_records(snapshot.journal(p).records_after(), p, advance)
-            replays.append(PartitionReplay(p, state, report))
+            journal = snapshot.journal(p)
+            if from_checkpoint:
+                resumed = await resume(journal, advance)
+                replays.append(
+                    PartitionReplay(
+                        p,
+                        resumed.state,
+                        resumed.report,
+                        resumed.checkpoint_seq,
+                        tuple(resumed.passed_over),
+                    )
+                )
+            else:
+                state, report = await replay_records(journal.records_after(), p, advance)
+                replays.append(PartitionReplay(p, state, report))
     return replays
 
 
 async def verify_cluster(dsn: str, progress: Progress) -> ClusterVerification:
-    """Check every partition's chain (and its head row against the chain's end), and that
-    the shared read models are exactly the union of the partitions' replays."""
+    """Check every partition's chain (and its head row against the chain's end), that each
+    checkpoint it keeps is its replayed state at the checkpoint's seq, and that the shared
+    read models are exactly the union of the partitions' replays."""
     async with open_snapshot(dsn, application_name="ordergate verify-journal") as snapshot:
         partitions = snapshot.partitions
         journals = [snapshot.journal(p) for p in partitions]
+        # All of them first: the replay compares each with its state as it passes its seq.
+        checkpoints = {j.partition: await j.checkpoints() for j in journals}
         advance = progress("verifying", sum(p.records for p in partitions.values()))
         read_models = await snapshot.read_models()
-        reports = await verify_partitions(journals, read_models, advance)
-    verification = ClusterVerification(reports)
-    model_problems: list[str] = []
-    for p, report in sorted(reports.items()):
+        verified = await verify_partitions_and_checkpoints(
+            journals, read_models, advance, checkpoints
+        )
+    verification = ClusterVerification(verified.reports)
+    model_problems = list(verified.read_model_problems)
+    for p, report in sorted(verified.reports.items()):
         info = partitions[p]
-        if report.events < info.records:  # the replay stopped at a broken record
-            verification.problems += [f"partition {p}: {problem}" for problem in report.problems]
-        else:  # verify_partitions puts the read models' differences on the lowest partition
-            model_problems += report.problems
+        verification.problems += [f"partition {p}: {problem}" for problem in report.problems]
+        if report.events == info.records:  # the chain is whole: its head row must name its end
             verification.problems += [
                 f"partition {p}: {problem}" for problem in _head_problems(info, report)
             ]

@@ -90,13 +90,16 @@ _JOURNAL_DB_HELP = (
 @click.option(
     "--from-checkpoint",
     is_flag=True,
-    help="SQLite: go on from the newest checkpoint, as a start does (default: from seq 1)",
+    help="go on from the newest checkpoint that matches the chain, as a start or a "
+    "takeover does (default: from seq 1); on PostgreSQL, each partition's",
 )
 def replay(db: str, partition: int | None, from_checkpoint: bool) -> None:
     """Rebuild the state from the journal alone and print its digest.
 
-    With `--from-checkpoint`, as a start does: from the newest checkpoint that matches the
-    chain, then the events after it; the digest must be the full replay's.
+    With `--from-checkpoint`, as a start (or a cluster's takeover of a partition) does: from
+    the newest checkpoint that matches the chain, then the events after it; the digest must
+    be the full replay's. A checkpoint that does not decode or match is passed over, with
+    the reason, for an older one or the beginning.
 
     On PostgreSQL each partition is replayed on its own and printed with its digest, then a
     total. Every partition is read in one REPEATABLE READ, READ ONLY transaction: a
@@ -105,11 +108,7 @@ def replay(db: str, partition: int | None, from_checkpoint: bool) -> None:
     """
     tune_garbage_collector()  # a replay allocates as the engine does: collect as rarely
     if is_postgres_url(db):
-        if from_checkpoint:
-            raise click.BadParameter(
-                "applies to a SQLite journal only", param_hint="--from-checkpoint"
-            )
-        _run_on_postgres(_replay_postgres(db, partition))
+        _run_on_postgres(_replay_postgres(db, partition, from_checkpoint))
         return
     if partition is not None:
         raise click.BadParameter("applies to a PostgreSQL journal only", param_hint="--partition")
@@ -141,12 +140,13 @@ def replay(db: str, partition: int | None, from_checkpoint: bool) -> None:
 def verify_journal(db: str | None, jsonl: Path | None) -> None:
     """Check the hash chain and that replay reproduces the stored read models.
 
-    On PostgreSQL every partition's chain is checked (and its head row against the chain's
-    end), and the shared read models must be exactly the union of the partitions' replays.
-    Journals and read models are read in one REPEATABLE READ, READ ONLY transaction, so a
-    live cluster's appends cannot show as differences; nothing is taken over, locked,
-    written or migrated. With `--jsonl FILE`: every record's link and payload, and the
-    heads its footer claims, from the file alone. Exit 1 on any problem.
+    Each checkpoint kept must be the replayed state at its seq. On PostgreSQL every
+    partition's chain is checked (and its head row against the chain's end), and each of its
+    checkpoints, and the shared read models must be exactly the union of the partitions'
+    replays. Journals, checkpoints and read models are read in one REPEATABLE READ, READ
+    ONLY transaction, so a live cluster's appends cannot show as differences; nothing is
+    taken over, locked, written or migrated. With `--jsonl FILE`: every record's link and
+    payload, and the heads its footer claims, from the file alone. Exit 1 on any problem.
     """
     if (db is None) == (jsonl is None):
         raise click.UsageError("give one of --db and --jsonl")
@@ -331,14 +331,21 @@ def _run_on_postgres(work: Coroutine[Any, Any, bool]) -> None:
         sys.exit(1)
 
 
-async def _replay_postgres(dsn: str, only: int | None) -> bool:
+async def _replay_postgres(dsn: str, only: int | None, from_checkpoint: bool) -> bool:
     with _progress() as progress:
-        replays = await replay_cluster(dsn, only, progress)
+        replays = await replay_cluster(dsn, only, progress, from_checkpoint)
     events = orders = open_orders = positions = 0
     ok = True
     for replayed in replays:
         p, state, report = replayed.partition, replayed.state, replayed.report
+        for passed in replayed.passed_over:
+            console.print(
+                f"[yellow]partition {p}: checkpoint passed over:[/] {escape(passed)}",
+                soft_wrap=True,
+            )
         click.echo(f"partition  {p}")
+        if from_checkpoint:
+            click.echo(f"  from checkpoint {replayed.checkpoint_seq or 'none: seq 1'}")
         click.echo(f"  events     {report.events}")
         click.echo(f"  head       {report.head_seq} {report.head_hash}")
         click.echo(f"  orders     {len(state.orders)} ({len(state.open_orders)} open)")
@@ -366,11 +373,15 @@ async def _verify_postgres(dsn: str) -> bool:
         click.echo(f"  events     {report.events}")
         click.echo(f"  head       {report.head_seq} {report.head_hash}")
         click.echo(f"  digest     {report.digest}")
+        click.echo(f"  checkpoints {report.checkpoints}")
     if verification.ok:
         click.echo(
             f"verified   {len(verification.reports)} partitions: chains intact; read models "
             "match the replays (one snapshot)"
         )
+        checkpoints = sum(r.checkpoints for r in verification.reports.values())
+        if checkpoints:
+            click.echo(f"           {checkpoints} checkpoints: each the replay at its seq")
         return True
     _echo_problems(verification.problems)
     return False

@@ -142,13 +142,9 @@ class RetiredSignals(Protocol):
     async def retired_signal(self, signal_id: str) -> SignalReceived | None: ...
 
 
-class Checkpoints(Protocol):
-    """Where a partition's checkpoints are kept (`engine.checkpoint`): derived data, the
-    newest few only, each with the hash of the journal record at its seq."""
-
-    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
-        """Keep the state at `seq` (a journaled seq) and drop all but the newest few."""
-        ...
+class CheckpointReads(Protocol):
+    """Where a partition's checkpoints are read (`engine.resume`, verification): a journal
+    store, and a read-only snapshot of one that can write nothing."""
 
     async def checkpoint_seqs(self) -> list[int]:
         """The seqs of the checkpoints kept, newest first."""
@@ -158,6 +154,15 @@ class Checkpoints(Protocol):
 
     async def record_hash(self, seq: int) -> bytes | None:
         """The hash of the journal record at `seq` (None: there is none)."""
+        ...
+
+
+class Checkpoints(CheckpointReads, Protocol):
+    """Where a partition's checkpoints are kept (`engine.checkpoint`): derived data, the
+    newest few only, each with the hash of the journal record at its seq."""
+
+    async def write_checkpoint(self, seq: int, ts: int, payload: bytes) -> None:
+        """Keep the state at `seq` (a journaled seq) and drop all but the newest few."""
         ...
 
 

@@ -277,22 +277,39 @@ async def verify_store(
 ) -> VerificationReport:
     """The chain, the read models against the replay, and each of `checkpoints` against
     the replayed state at its seq (field by field, and its hash against the chain's)."""
-    checkpoint_problems: list[str] = []
-    stops = {c.seq: _checkpoint_check(c, checkpoint_problems) for c in checkpoints}
-    state, report = await replay_records(
-        store.records_after(), store.partition, progress, keep_changes=True, stops=stops
+    state, report, whole = await _replay_checking(
+        store.records_after(), store.partition, progress, checkpoints
     )
-    report.problems.extend(checkpoint_problems)
-    report.checkpoints = len(checkpoints)
-    missed = sorted(seq for seq in stops if seq > report.events)
-    if report.ok and missed:
-        report.problems.append(f"checkpoint at seq {missed[0]}: beyond the journal's end")
-    if not report.ok:
+    if not whole:
         return report
     expected = state.take_changes()
     stored = await store.snapshot()
     report.problems.extend(_diff_read_models(expected, stored))
     return report
+
+
+async def _replay_checking(
+    records: AsyncIterator[JournalRecord],
+    partition: int,
+    progress: Callable[[int], None] | None,
+    checkpoints: Sequence[StoredCheckpoint],
+) -> tuple[OmsState, VerificationReport, bool]:
+    """Replay keeping every read-model change, and compare each checkpoint with the state
+    at its seq on the way. Also say whether the chain replayed to its end: a damaged
+    checkpoint leaves the replay (so the read models' comparison) whole, a broken record
+    does not."""
+    checkpoint_problems: list[str] = []
+    stops = {c.seq: _checkpoint_check(c, checkpoint_problems) for c in checkpoints}
+    state, report = await replay_records(
+        records, partition, progress, keep_changes=True, stops=stops
+    )
+    whole = report.ok
+    report.problems.extend(checkpoint_problems)
+    report.checkpoints = len(checkpoints)
+    missed = sorted(seq for seq in stops if seq > report.events)
+    if whole and missed:
+        report.problems.append(f"checkpoint at seq {missed[0]}: beyond the journal's end")
+    return state, report, whole
 
 
 def _checkpoint_check(
@@ -325,6 +342,16 @@ class PartitionJournal(RecordSource, Protocol):
     def partition(self) -> int: ...
 
 
+@dataclass(slots=True)
+class PartitionsVerification:
+    """Each partition's report (its chain and its checkpoints), and how the read models
+    they share differ from the union of their replays (which no partition can be named
+    for). The read models are compared only when every chain replayed to its end."""
+
+    reports: dict[int, VerificationReport]
+    read_model_problems: list[str] = field(default_factory=list)
+
+
 async def verify_partitions(
     journals: Sequence[PartitionJournal],
     snapshot: ReadModelChanges,
@@ -333,14 +360,33 @@ async def verify_partitions(
     """Verify every partition's chain, and that the read models they share (a PostgreSQL
     cluster's) are exactly the union of their replays. The read-model differences are
     reported on the lowest partition, as they cannot be told apart by partition."""
+    verified = await verify_partitions_and_checkpoints(journals, snapshot, progress)
+    if verified.reports:
+        verified.reports[min(verified.reports)].problems.extend(verified.read_model_problems)
+    return verified.reports
+
+
+async def verify_partitions_and_checkpoints(
+    journals: Sequence[PartitionJournal],
+    snapshot: ReadModelChanges,
+    progress: Callable[[int], None] | None = None,
+    checkpoints: Mapping[int, Sequence[StoredCheckpoint]] | None = None,
+) -> PartitionsVerification:
+    """Verify every partition's chain, each of its `checkpoints` against its replayed state
+    at the checkpoint's seq, and that the read models they share (a PostgreSQL cluster's)
+    are exactly the union of their replays (compared once every chain replayed whole)."""
+    checkpoints = checkpoints or {}
     reports: dict[int, VerificationReport] = {}
     expected = ReadModelChanges()
+    every_chain_whole = True
     for journal in sorted(journals, key=lambda j: j.partition):
-        state, report = await replay_records(
-            journal.records_after(), journal.partition, progress, keep_changes=True
+        p = journal.partition
+        state, report, whole = await _replay_checking(
+            journal.records_after(), p, progress, checkpoints.get(p, ())
         )
-        reports[journal.partition] = report
-        if report.ok:
+        reports[p] = report
+        every_chain_whole = every_chain_whole and whole
+        if whole:
             changes = state.take_changes()
             expected.orders.extend(changes.orders)
             expected.fills.extend(changes.fills)
@@ -348,9 +394,10 @@ async def verify_partitions(
             expected.balances.extend(changes.balances)
             expected.retired.extend(changes.retired)
             expected.retired_signals.extend(changes.retired_signals)
-    if reports and all(r.ok for r in reports.values()):
-        reports[min(reports)].problems.extend(_diff_read_models(expected, snapshot))
-    return reports
+    verification = PartitionsVerification(reports)
+    if every_chain_whole:
+        verification.read_model_problems = _diff_read_models(expected, snapshot)
+    return verification
 
 
 def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> list[str]:

@@ -18,14 +18,17 @@ import structlog
 
 from ordergate.domain.errors import CheckpointUnreadable
 from ordergate.engine.checkpoint import decode
-from ordergate.engine.ports import Checkpoints, RecordSource
+from ordergate.engine.ports import CheckpointReads, RecordSource
 from ordergate.engine.replay import JournalFold, VerificationReport, replay_records
 from ordergate.engine.state import OmsState
 
 log = structlog.get_logger("ordergate.resume")
 
 
-class CheckpointedJournal(RecordSource, Checkpoints, Protocol):
+class CheckpointedJournal(RecordSource, CheckpointReads, Protocol):
+    """A partition's journal and its checkpoints, read only: a start's store, or a tool's
+    snapshot of a live cluster's partition (`ordergate replay --from-checkpoint`)."""
+
     @property
     def partition(self) -> int: ...
 

@@ -1,6 +1,6 @@
 """A consistent, read-only view of a PostgreSQL journal, for the tools (`ordergate replay`,
-`ordergate verify-journal`): every partition's records and the shared read models as of one
-moment.
+`ordergate verify-journal`): every partition's records, its checkpoints and the shared read
+models as of one moment.
 
 A live cluster keeps appending while a tool reads. Read apart, a partition's records and the
 read models would be two moments, and an append between them would show as a difference that
@@ -26,6 +26,7 @@ import asyncpg
 from asyncpg import Connection, Record
 
 from ordergate.domain.errors import JournalError
+from ordergate.engine.checkpoint import StoredCheckpoint
 from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
@@ -35,6 +36,7 @@ from ordergate.store.rows import journal_record
 
 # The oldest schema these queries read: v1 (journal, heads) and v2 (read models).
 _OLDEST_READABLE: Final = 2
+_CHECKPOINTS_SINCE: Final = 5  # the schema that made the checkpoints table
 _PREFETCH: Final = 1000  # journal records per round trip of the server-side cursor
 # A tool pauses between reads only to fold a page of records or turn rows into views: five
 # minutes is far beyond that, yet a frozen tool's snapshot stops holding vacuum back.
@@ -55,6 +57,11 @@ _RECORDS: Final = (
     "SELECT partition_id, seq, ts, stream, type, version, payload, prev_hash, hash "
     "FROM journal WHERE partition_id = $1 AND seq > $2 ORDER BY seq"
 )
+_CHECKPOINT_SEQS: Final = "SELECT seq FROM checkpoints WHERE partition_id = $1 ORDER BY seq DESC"
+_CHECKPOINT: Final = (
+    "SELECT seq, head_hash, ts, payload FROM checkpoints WHERE partition_id = $1 AND seq = $2"
+)
+_RECORD_HASH: Final = "SELECT hash FROM journal WHERE partition_id = $1 AND seq = $2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +78,16 @@ class PartitionInfo:
 
 
 class SnapshotJournal:
-    """One partition's journal, read in the snapshot (a `PartitionJournal`)."""
+    """One partition's journal and checkpoints, read in the snapshot (a `PartitionJournal`,
+    and a `CheckpointedJournal` that `engine.resume` goes on from; it has no way to write
+    a checkpoint, or anything else)."""
 
-    def __init__(self, conn: Connection[Record], partition: int) -> None:
+    def __init__(
+        self, conn: Connection[Record], partition: int, *, has_checkpoints: bool = True
+    ) -> None:
         self._conn = conn
         self._partition = partition
+        self._has_checkpoints = has_checkpoints
 
     @property
     def partition(self) -> int:
@@ -89,13 +101,46 @@ class SnapshotJournal:
             async for r in cursor:
                 yield journal_record(r)
 
+    async def checkpoint_seqs(self) -> list[int]:
+        """The seqs of the partition's checkpoints, newest first (none before schema v5)."""
+        if not self._has_checkpoints:
+            return []
+        async with translated(f"listing the checkpoints of partition {self._partition}"):
+            rows = await self._conn.fetch(_CHECKPOINT_SEQS, self._partition)
+        return [r["seq"] for r in rows]
+
+    async def checkpoint(self, seq: int) -> StoredCheckpoint | None:
+        if not self._has_checkpoints:
+            return None
+        async with translated(f"reading a checkpoint of partition {self._partition}"):
+            row = await self._conn.fetchrow(_CHECKPOINT, self._partition, seq)
+        if row is None:
+            return None
+        return StoredCheckpoint(row["seq"], bytes(row["head_hash"]), row["ts"], row["payload"])
+
+    async def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every checkpoint the partition keeps, newest first (for verification)."""
+        kept = [await self.checkpoint(seq) for seq in await self.checkpoint_seqs()]
+        return [c for c in kept if c is not None]
+
+    async def record_hash(self, seq: int) -> bytes | None:
+        async with translated(f"reading a journal hash of partition {self._partition}"):
+            value = await self._conn.fetchval(_RECORD_HASH, self._partition, seq)
+        return None if value is None else bytes(value)
+
 
 class JournalSnapshot:
     """Partitions, their journals and the read models, all as of one moment."""
 
-    def __init__(self, conn: Connection[Record], partitions: dict[int, PartitionInfo]) -> None:
+    def __init__(
+        self,
+        conn: Connection[Record],
+        partitions: dict[int, PartitionInfo],
+        schema_version: int = _CHECKPOINTS_SINCE,
+    ) -> None:
         self._conn = conn
         self._partitions = partitions
+        self._schema_version = schema_version
 
     @property
     def partitions(self) -> dict[int, PartitionInfo]:
@@ -103,7 +148,8 @@ class JournalSnapshot:
         return dict(self._partitions)
 
     def journal(self, partition: int) -> SnapshotJournal:
-        return SnapshotJournal(self._conn, partition)
+        has_checkpoints = self._schema_version >= _CHECKPOINTS_SINCE
+        return SnapshotJournal(self._conn, partition, has_checkpoints=has_checkpoints)
 
     async def read_models(self) -> ReadModelChanges:
         """Every read-model row, for verification against the replays."""
@@ -138,9 +184,11 @@ async def open_snapshot(
             # session the server ends after the last read costs a finished tool nothing.
             await conn.transaction(isolation="repeatable_read", readonly=True).start()
             migrated = await conn.fetchval(_MIGRATED)
-            _check_schema(await conn.fetchval(_SCHEMA_VERSION) if migrated else 0)
+            version = await conn.fetchval(_SCHEMA_VERSION) if migrated else 0
+            _check_schema(version)
             rows = await conn.fetch(_PARTITIONS)
-        yield JournalSnapshot(conn, {r["partition_id"]: _partition_info(r) for r in rows})
+        partitions = {r["partition_id"]: _partition_info(r) for r in rows}
+        yield JournalSnapshot(conn, partitions, version)
     finally:
         try:
             await conn.close(timeout=timeout)
