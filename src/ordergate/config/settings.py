@@ -250,7 +250,8 @@ class Settings(BaseSettings):
     retention_max_age_seconds: float = Field(
         default=3600.0,
         ge=0,
-        description="finished orders leave the engine's memory this long after finishing",
+        description="finished orders (and trading signals, with their last order) leave the "
+        "engine's memory this long after finishing",
     )
     checkpoint_every_events: int | None = Field(
         default=100_000,
@@ -266,7 +267,8 @@ class Settings(BaseSettings):
     retention_max_finished: int = Field(
         default=10_000,
         ge=0,
-        description="and beyond this many finished orders held, the oldest leave at once",
+        description="and beyond this many finished orders (or signals) held, the oldest "
+        "leave at once",
     )
     api_wait_ms: int = Field(
         default=2000,
