@@ -27,23 +27,13 @@ from ordergate.store.postgres.reads import translated
 from ordergate.store.postgres.schema import migrate
 from ordergate.store.postgres.writer import take_partition_over
 from ordergate.store.postgres.writes import APPEND_SQL, append_arguments
+from ordergate.store.tables import HELD_TABLES
 
 OWNER: Final = "ordergate import"
 LOCK_TIMEOUT: Final = "10s"
 # Folding a batch between two statements takes well under a second; a minute is far
 # beyond it, yet a frozen import's transaction does not hold the journal's lock for long.
 _SESSION: Final = SessionSettings(idle_in_transaction_session_timeout_ms=60_000)
-_HELD: Final = (
-    ("journal", "journal records"),
-    ("orders", "orders"),
-    ("fills", "fills"),
-    ("positions", "positions"),
-    ("balances", "balances"),
-    ("retired_orders", "retired orders"),
-    ("retired_signals", "retired signals"),
-    ("checkpoints", "checkpoints"),
-    ("outbox_cursor", "relay cursors"),
-)
 
 
 class PostgresRestore:
@@ -79,7 +69,7 @@ class PostgresRestore:
 async def held_rows(conn: Connection[Any]) -> list[str]:
     """What the database holds that a restore would merge with ("3 orders", ...)."""
     held = []
-    for table, name in _HELD:
+    for table, name in HELD_TABLES:
         count = await conn.fetchval(f"SELECT count(*) FROM {table}")
         if count:
             held.append(f"{count} {name}")

@@ -24,20 +24,9 @@ from ordergate.engine.views import ReadModelChanges
 from ordergate.store.sqlite.connection import connect
 from ordergate.store.sqlite.schema import migrate
 from ordergate.store.sqlite.writes import insert_batch
+from ordergate.store.tables import HELD_TABLES
 
 PARTITION: Final = 0  # a SQLite journal is one partition, partition 0
-# What a store holds beside its API keys; each must be empty for a restore.
-_HELD: Final = (
-    ("journal", "journal records"),
-    ("orders", "orders"),
-    ("fills", "fills"),
-    ("positions", "positions"),
-    ("balances", "balances"),
-    ("retired_orders", "retired orders"),
-    ("retired_signals", "retired signals"),
-    ("checkpoints", "checkpoints"),
-    ("outbox_cursor", "relay cursors"),
-)
 
 
 class SqliteRestore:
@@ -65,7 +54,7 @@ class SqliteRestore:
 def held_rows(con: sqlite3.Connection) -> list[str]:
     """What the file holds that a restore would merge with ("3 orders", ...)."""
     held = []
-    for table, name in _HELD:
+    for table, name in HELD_TABLES:
         count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         if count:
             held.append(f"{count} {name}")
