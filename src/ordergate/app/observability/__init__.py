@@ -9,11 +9,12 @@ only asks it to render `/metrics` and to run the checks.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aio_pika.abc import AbstractRobustConnection
 from prometheus_client import CollectorRegistry, generate_latest
 
+from ordergate.app.messaging import Messaging
 from ordergate.app.observability.alerts import Alert, AlertRouter, AlertSink, LogSink, WebhookSink
 from ordergate.app.observability.health import (
     DependencyState,
@@ -31,10 +32,31 @@ from ordergate.app.observability.metrics import (
 )
 from ordergate.config.settings import Settings
 from ordergate.domain.values import TradingState
+from ordergate.engine.engine import Engine
 from ordergate.store.postgres import PostgresStore
 
-if TYPE_CHECKING:
-    from ordergate.app.partition import Partition
+
+class _Store(Protocol):
+    @property
+    def head_seq(self) -> int: ...
+
+
+class Partition(Protocol):
+    """What the metrics and the venue probe read of a running partition
+    (`app.partition.Partition`, which attaches itself; the dependency points that way)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def store(self) -> _Store: ...
+
+    @property
+    def messaging(self) -> Messaging | None: ...
+
 
 __all__ = ["Alert", "DependencyState", "Observability", "broker_probe"]
 
