@@ -11,7 +11,6 @@ journaled nowhere yet), from the first change until the commit that catches up w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,6 +26,15 @@ from ordergate.engine.state import OmsState
 from ordergate.engine.views import OrderView, ReadModelChanges
 
 
+@dataclass(frozen=True, slots=True)
+class BatchEnd:
+    """What a closed batch leaves its orders as (`ends`: None for one it retired), and
+    the views its answers may name (`views`: a retired order's as it was retired)."""
+
+    ends: dict[str, OrderView | None]
+    views: dict[str, OrderView]
+
+
 class PublishedOrders:
     """Order views as last journaled: `get` and `[]` by order id."""
 
@@ -39,7 +47,7 @@ class PublishedOrders:
         # Which batch last changed each held order: 0 the open one, 1 the one appending.
         self._touched: dict[str, int] = {}
         self._touched_in_open: list[str] = []
-        # The views the last commit published: answers built right after it find theirs.
+        # The views of the last commit's batch: its answers, built right after, find theirs.
         self._latest: dict[str, OrderView] = {}
 
     def get(self, order_id: str) -> OrderView | None:
@@ -78,31 +86,36 @@ class PublishedOrders:
         self._touched[order_id] = 0
         self._touched_in_open.append(order_id)
 
-    def close(self, changes: ReadModelChanges) -> dict[str, OrderView | None]:
+    def close(self, changes: ReadModelChanges) -> BatchEnd:
         """The open batch is closed (and goes to append): what its orders are at its end,
         to publish when it is journaled."""
-        ends: dict[str, OrderView | None] = {view.order_id: view for view in changes.orders}
-        orders = self._state.orders
+        views = {view.order_id: view for view in changes.orders}
+        ends: dict[str, OrderView | None] = dict(views)
+        orders, held = self._state.orders, self._held
         for order_id in self._touched_in_open:
             if order_id not in orders:
                 ends[order_id] = None  # retired by the batch
+                last = views.get(order_id) or held.get(order_id)
+                if last is not None:
+                    views[order_id] = last  # as it was retired: its answers may name it
             elif order_id not in ends:
                 ends[order_id] = OrderView.of(orders[order_id])  # refused: unchanged
             self._touched[order_id] = 1
         self._touched_in_open = []
-        return ends
+        return BatchEnd(ends, views)
 
-    def committed(self, ends: dict[str, OrderView | None], views: Sequence[OrderView]) -> None:
+    def committed(self, end: BatchEnd) -> None:
         """The appending batch is journaled: its orders' ends are what is journaled now.
-        An order the open batch has changed since holds that end; the others need nothing."""
+        An order the open batch has changed since holds that end; the others need nothing.
+        The batch's answers, built next, find every order it named, a retired one too."""
         held, touched = self._held, self._touched
-        for order_id, end in ends.items():
+        for order_id, view in end.ends.items():
             if touched.get(order_id) == 1:
                 del held[order_id]
                 del touched[order_id]
             else:
-                held[order_id] = end
-        self._latest = {view.order_id: view for view in views}
+                held[order_id] = view
+        self._latest = end.views
 
     @property
     def held_count(self) -> int:

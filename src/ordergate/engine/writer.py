@@ -36,7 +36,7 @@ from ordergate.engine.context import Batch, DecisionContext
 from ordergate.engine.dispatch import VenueDispatcher, VenueOutcome
 from ordergate.engine.observer import EngineObserver
 from ordergate.engine.ports import Journal, Venue
-from ordergate.engine.published import Published
+from ordergate.engine.published import BatchEnd, Published
 from ordergate.engine.results import Gates
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.retry import RetryPolicy
@@ -99,7 +99,7 @@ class _ClosedBatch:
     gates: Gates | None
     look_up: list[str]
     checkpoint: StateCheckpoint | None
-    order_ends: dict[str, OrderView | None]
+    order_ends: BatchEnd
 
 
 class Writer:
@@ -536,7 +536,7 @@ class Writer:
             self._subscriptions.publish(last_seq, batch.events)
             if closed.gates is not None:
                 self._published.gates = closed.gates
-        self._published.orders.committed(closed.order_ends, changes.orders)
+        self._published.orders.committed(closed.order_ends)
         if closed.reserved is not None:
             self._published.reserved = closed.reserved
         for reply in replies:

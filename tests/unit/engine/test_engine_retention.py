@@ -251,6 +251,7 @@ async def test_a_fill_decided_in_the_batch_that_retires_its_order_is_applied(ses
     await h.settle()
 
     gated.gate.clear()
+    gated.entered.clear()
     blocked = asyncio.ensure_future(h.engine.adjust_balance(deposit()))
     await gated.entered.wait()  # a batch is in flight: the next one collects meanwhile
     sweep = asyncio.ensure_future(h.engine.watch_now())
@@ -265,6 +266,33 @@ async def test_a_fill_decided_in_the_batch_that_retires_its_order_is_applied(ses
     assert [f.trade_id for f in h.events(OrderFilled)] == ["RACE"]
     assert h.position() == D("0.1")
     assert h.engine.unmatched_venue_events == 0
+
+
+async def test_an_answer_names_its_order_though_the_same_batch_retires_it(sessions):
+    """An old key placed again, answered from the order held; a sweep in the same batch
+    retires that order before the batch is journaled. The answer is still the order (the
+    SIGKILL test met an INTERNAL_ERROR here, with retention keeping nothing)."""
+    journal = await sessions.journal()
+    gated = SlowGatedJournal(journal.store)
+    h = await start(sessions, journal=journal, through=gated)
+    first = await h.engine.place(market_order(idempotency_key="k1"))
+    await h.settle()
+
+    gated.gate.clear()
+    gated.entered.clear()
+    blocked = asyncio.ensure_future(h.engine.adjust_balance(deposit()))
+    await gated.entered.wait()  # a batch is in flight: the next one collects meanwhile
+    again = asyncio.ensure_future(h.engine.place(market_order(idempotency_key="k1")))
+    await spin()
+    sweep = asyncio.ensure_future(h.engine.watch_now())
+    await eventually(lambda: first.order.order_id not in h.engine.state.orders)
+    gated.gate.set()
+    placed, _, _ = await asyncio.gather(again, blocked, sweep)
+
+    assert not placed.created
+    assert placed.order.order_id == first.order.order_id
+    assert placed.order.status is OrderStatus.FILLED
+    assert len(h.events(OrderInitialized)) == 1
 
 
 async def test_replay_gives_the_state_the_engine_had_with_retirements_and_recalls(sessions):
