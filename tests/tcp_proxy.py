@@ -6,8 +6,11 @@
   client still talks to it.
 - `silence()` stops passing anything either way, and new connections wait: a dead link or
   a network partition, with nothing closed for either side to notice.
+- `drop_server_side()`, while silent: the server gives its peers up (as its TCP
+  keepalives would, their probes unanswered across a partition) and closes its ends,
+  releasing what their sessions held; the clients are not told.
 - `restore()` lets everything through again, the bytes held back included, as TCP would
-  retransmit them.
+  retransmit them; a link whose server side was dropped is reset for its client then.
 - `reply_delay` delays everything the server says by that many seconds.
 
 Two counts let a test wait on what the link did rather than on time: `accepted`, the
@@ -37,6 +40,7 @@ class TcpProxy:
         self._pumps: set[asyncio.Task[None]] = set()
         self._accepted = 0
         self._holding = 0
+        self._server_gone: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
 
     @property
     def accepted(self) -> int:
@@ -88,7 +92,17 @@ class TcpProxy:
         self._to_client.clear()
         self._to_server.clear()
 
+    def drop_server_side(self) -> None:
+        for link in self._links:
+            self._server_gone.add(link)
+            link[1].transport.abort()
+
     def restore(self) -> None:
+        for link in self._server_gone:
+            if link in self._links:
+                self._links.remove(link)
+            link[0].transport.abort()  # the healed network carries the server's reset
+        self._server_gone.clear()
         self._to_client.set()
         self._to_server.set()
 
@@ -132,4 +146,6 @@ class TcpProxy:
                     return  # cut while this was held: it never arrives
                 sink.write(data)
                 await sink.drain()
+        if link in self._server_gone and sink is link[0]:
+            return  # the server gave the link up; across the partition its client hears nothing
         sink.transport.abort()
