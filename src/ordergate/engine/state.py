@@ -288,20 +288,26 @@ class OmsState:
         order_id = snapshot.order_id
         if order_id in self.orders or snapshot.client_order_id in self.by_client_id:
             raise InvalidRequest(f"order {order_id} is not retired: it cannot be recalled")
-        order = Order.restore(snapshot)
-        self.orders[order_id] = order
-        self.by_client_id[order.client_order_id] = order
-        if order.idempotency_key is not None:
-            self.by_idempotency_key[(order.account, order.idempotency_key)] = order
-        if snapshot.children:
-            self.children[order_id] = list(snapshot.children)
-        self.book.remember_trades(order.account, order_id, order.trade_ids)
-        if order.signal_id is not None:
-            self._count_signal_order(order.signal_id, +1)
+        order = self._hold_restored(snapshot)
         self._changed_orders[order_id] = order  # published again, as it was
         if order.finished:
             self.finished[order_id] = max(self.last_ts, ts)
         self.retired_count -= 1
+
+    def _hold_restored(self, snapshot: OrderSnapshot) -> Order:
+        """Hold an order restored from its snapshot, with every index over it (a recall,
+        a checkpoint)."""
+        order = Order.restore(snapshot)
+        self.orders[order.order_id] = order
+        self.by_client_id[order.client_order_id] = order
+        if order.idempotency_key is not None:
+            self.by_idempotency_key[(order.account, order.idempotency_key)] = order
+        if snapshot.children:
+            self.children[order.order_id] = list(snapshot.children)
+        self.book.remember_trades(order.account, order.order_id, order.trade_ids)
+        if order.signal_id is not None:
+            self._count_signal_order(order.signal_id, +1)
+        return order
 
     def _book_fill(self, fill: OrderFilled) -> None:
         instrument = self.instruments[fill.symbol]
@@ -473,14 +479,7 @@ class OmsState:
         state.journal_id = checkpoint.journal_id
         state.instruments = {i.symbol: i for i in checkpoint.instruments}
         for snapshot in checkpoint.orders:
-            order = Order.restore(snapshot)
-            state.orders[order.order_id] = order
-            state.by_client_id[order.client_order_id] = order
-            if order.idempotency_key is not None:
-                state.by_idempotency_key[(order.account, order.idempotency_key)] = order
-            if snapshot.children:
-                state.children[order.order_id] = list(snapshot.children)
-            state.book.remember_trades(order.account, order.order_id, order.trade_ids)
+            state._hold_restored(snapshot)
         state.open_orders = {i: state.orders[i] for i in checkpoint.open_order_ids}
         for p in checkpoint.positions:
             state.book.restore(
@@ -522,9 +521,6 @@ class OmsState:
         state.armed = {e.account: e for e in checkpoint.armed}
         state.last_reconciliation = {e.account: e for e in checkpoint.last_reconciliation}
         state.signals = {e.signal_id: e for e in checkpoint.signals}
-        for order in state.orders.values():
-            if order.signal_id is not None:
-                state._count_signal_order(order.signal_id, +1)
         state.finished = dict(checkpoint.finished)
         state.retired_keys = BloomFilter.load(checkpoint.retired_keys)
         state.retired_count = checkpoint.retired_count
