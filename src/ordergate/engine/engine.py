@@ -22,7 +22,6 @@ from typing import cast
 
 import structlog
 
-from ordergate.domain.errors import IdempotencyConflict
 from ordergate.domain.events import SignalReceived
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import LimitsBook
@@ -295,17 +294,15 @@ class Engine:
     async def _retired_signal_result(
         self, received: SignalReceived, signal: TradingSignal
     ) -> SignalResult:
-        if received.fingerprint != signals.fingerprint(signal):
-            raise IdempotencyConflict(
-                f"signal id {signal.signal_id!r} was used for a different signal"
-            )
+        signals.check_redelivery(received, signal)
         orders: list[OrderView] = []
         state = self._ctx.state
         for key in signals.order_keys(received):
             order = state.by_idempotency_key.get((received.account, key))
             held = None if order is None else self._published.orders.get(order.order_id)
             if held is None:
-                snapshot = await self._writer.retired_by_key(received.account, key)
+                # Past the barrier `retired_signal` waited for: the store has its orders.
+                snapshot = await self._writer.retired_by_key(received.account, key, settled=True)
                 held = None if snapshot is None else OrderView.of(Order.restore(snapshot))
             if held is not None:
                 orders.append(held)

@@ -51,15 +51,18 @@ def fingerprint(signal: TradingSignal) -> str:
     return hashlib.blake2b(msgspec.json.encode(signal), digest_size=16).hexdigest()
 
 
+def check_redelivery(known: SignalReceived, signal: TradingSignal) -> None:
+    """A signal id taken before names that signal: another body under it is a conflict."""
+    if known.fingerprint != fingerprint(signal):
+        raise IdempotencyConflict(f"signal id {signal.signal_id!r} was used for a different signal")
+
+
 def process_signal(
     ctx: DecisionContext, signal: TradingSignal, policy: SignalPolicy
 ) -> SignalOutcome:
     known = ctx.state.signals.get(signal.signal_id)
     if known is not None:
-        if known.fingerprint != fingerprint(signal):
-            raise IdempotencyConflict(
-                f"signal id {signal.signal_id!r} was used for a different signal"
-            )
+        check_redelivery(known, signal)
         return SignalOutcome(known, _orders_of(ctx, known), duplicate=True)
     instrument = ctx.state.instruments.get(signal.symbol)
     if instrument is None:

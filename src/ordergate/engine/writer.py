@@ -331,11 +331,15 @@ class Writer:
             retired_key(account, idempotency_key) in state.retired_keys
         )
 
-    async def retired_by_key(self, account: str, idempotency_key: str) -> OrderSnapshot | None:
+    async def retired_by_key(
+        self, account: str, idempotency_key: str, *, settled: bool = False
+    ) -> OrderSnapshot | None:
         """The retired order an idempotency key names, if there is one: asked of the store
         off the writer's path, once everything queued before is journaled (a retirement
-        still in a batch is not in the store yet). Recall it with `RecallOrders`."""
-        await self.submit(Barrier())
+        still in a batch is not in the store yet; `settled`: the caller has waited for
+        that already). Recall it with `RecallOrders`."""
+        if not settled:
+            await self.submit(Barrier())
         return await self._journal.retired_order_by_key(account, idempotency_key)
 
     def signal_may_be_retired(self, signal_id: str) -> bool:
