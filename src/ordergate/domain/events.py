@@ -9,7 +9,7 @@ integer nanoseconds since the epoch, read from the `Clock` port by the engine.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, get_args
 
 import msgspec
 
@@ -477,6 +477,10 @@ Event = (
     | ControlEvent
     | OrderEvent
 )
+
+# Every event about one order's life (its creation included): for a set lookup by type
+# where `isinstance` over the union would try each member in turn.
+ORDER_EVENT_TYPES: frozenset[type] = frozenset(get_args(OrderEvent))
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     JournalOpened,

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ordergate.domain.events import (
+    ORDER_EVENT_TYPES,
     Event,
     FinishedOrdersRetired,
-    OrderEvent,
-    OrderInitialized,
     RetiredOrderRecalled,
 )
 from ordergate.engine.results import Gates
@@ -69,8 +68,8 @@ class PublishedOrders:
     def before(self, event: Event) -> None:
         """Hold, before the open batch changes them, the journaled views of the orders
         `event` will change (create, retire, recall)."""
-        if isinstance(event, OrderEvent | OrderInitialized):
-            self._hold(event.order_id)
+        if type(event) in ORDER_EVENT_TYPES:
+            self._hold(event.order_id)  # type: ignore[union-attr]
         elif isinstance(event, FinishedOrdersRetired):
             for order_id in event.order_ids:
                 self._hold(order_id)

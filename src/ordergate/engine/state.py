@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import get_args
 
 from ordergate.domain.accounts import Account, position_exposure
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import (
+    ORDER_EVENT_TYPES,
     BalanceAdjusted,
     ControlEvent,
     Event,
@@ -81,7 +81,7 @@ _COUNTS_UNCHANGED: frozenset[type] = frozenset(
 
 # The events that change one order already held: most of any journal, so the fold tells
 # them apart first, by one set lookup.
-_CHANGES_AN_ORDER: frozenset[type] = frozenset(get_args(OrderEvent)) - {OrderInitialized}
+_CHANGES_AN_ORDER: frozenset[type] = ORDER_EVENT_TYPES - {OrderInitialized}
 
 
 def retired_key(account: str, idempotency_key: str) -> str:
