@@ -9,7 +9,21 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
+from tests.integration.api.support import Api
 from tests.tcp_proxy import TcpProxy
+
+
+async def readiness(api: Api) -> tuple[int, dict[str, Any]]:
+    """`/ready`'s status and body."""
+    response = await api.http.get("/ready")
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+async def not_ready(api: Api) -> dict[str, Any] | None:
+    """`/ready`'s body while it answers 503, else None: a condition to wait on."""
+    status, body = await readiness(api)
+    return body if status == 503 else None
 
 
 class Outage(TcpProxy):

@@ -8,21 +8,13 @@ again. The shared broker keeps running for everyone else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.amqp_support import BrokerSession, publish
 from tests.integration.api.support import Api, make_settings, running, write_market
-from tests.integration.observability.outage import Outage
+from tests.integration.observability.outage import Outage, not_ready, readiness
 from tests.waiting import eventually
 from yarl import URL
-
-
-async def readiness(api: Api) -> tuple[int, dict[str, Any]]:
-    response: httpx.Response = await api.http.get("/ready")
-    body: dict[str, Any] = response.json()
-    return response.status_code, body
 
 
 async def samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -96,11 +88,7 @@ async def test_ready_broker_stopped_503_naming_it_then_ready_when_back(
 
             await proxy.stop_listening()
 
-            async def not_ready() -> dict[str, Any] | None:
-                status, body = await readiness(api)
-                return body if status == 503 else None
-
-            body = await eventually(not_ready, message="/ready to answer 503")
+            body = await eventually(lambda: not_ready(api), message="/ready to answer 503")
             assert body["status"] == "not ready"
             assert [f["name"] for f in body["failing"]] == ["broker"]
             assert body["failing"][0]["reason"]

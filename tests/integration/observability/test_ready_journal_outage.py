@@ -11,12 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from tests.integration.api.support import Api, make_settings, running, write_market
-from tests.integration.observability.outage import ThreadedOutage
+from tests.integration.observability.outage import ThreadedOutage, not_ready, readiness
 from tests.pg_support import PG_DSN, isolated_schema, require_postgres
 from tests.waiting import eventually
 
@@ -33,12 +32,6 @@ def through(dsn: str, port: int) -> str:
     user = f"{parts.username}@" if parts.username else ""
     password_user = f"{parts.username}:{parts.password}@" if parts.password is not None else user
     return urlunsplit(parts._replace(netloc=f"{password_user}127.0.0.1:{port}"))
-
-
-async def readiness(api: Api) -> tuple[int, dict[str, Any]]:
-    response = await api.http.get("/ready")
-    body: dict[str, Any] = response.json()
-    return response.status_code, body
 
 
 async def test_ready_postgres_stopped_503_naming_the_journal_then_ready_when_back(
@@ -64,11 +57,7 @@ async def test_ready_postgres_stopped_503_naming_the_journal_then_ready_when_bac
 
             await proxy.stop_listening()
 
-            async def not_ready() -> dict[str, Any] | None:
-                status, body = await readiness(api)
-                return body if status == 503 else None
-
-            body = await eventually(not_ready, message="/ready to answer 503")
+            body = await eventually(lambda: not_ready(api), message="/ready to answer 503")
             assert body["status"] == "not ready"
             assert "journal" in [f["name"] for f in body["failing"]]
             health = (await api.http.get("/health")).json()
