@@ -45,12 +45,28 @@ def reference(markdown: bool, root: Path | None) -> None:
 @config.command()
 def check() -> None:
     """Read the settings as `ordergate serve` would, and say whether it would start."""
+    load_settings({}, None)
+    console.print("the configuration is usable")
+
+
+def load_settings(overrides: dict[str, object], bars_per_second: float | None) -> Settings:
+    """The settings, or exit non-zero saying plainly which variable is wrong (an unknown
+    or conflicting name, a value out of range): never a traceback, never a silent default."""
     try:
-        Settings()
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        if bars_per_second is not None:
+            on_sim = settings.venue == "bybit-sim"
+            pace = "sim_bars_per_second" if on_sim else "paper_bars_per_second"
+            settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
     except ConfigurationError as exc:
-        console.print(f"[red]{exc.code}:[/] {escape(exc.message)}")
+        console.print(f"[red]cannot start ({exc.code}):[/] {escape(exc.message)}")
         sys.exit(2)
     except ValidationError as exc:
-        console.print(f"[red]INVALID_CONFIGURATION:[/] {escape(str(exc))}")
+        console.print(f"[red]cannot start (INVALID_CONFIGURATION):[/] {escape(str(exc))}")
         sys.exit(2)
-    console.print("the configuration is usable")
+    if settings.api_key is not None and settings.api_key_is_placeholder:
+        console.print(
+            "[yellow]warning:[/] the configured API key (ORDERGATE_API_KEY / "
+            "ORDERMANAGER_API_KEY) is a placeholder; set a secret of your own"
+        )
+    return settings

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -16,14 +15,14 @@ from ordergate.app.key_stores import open_key_store
 from ordergate.auth.keys import IssuedKey
 from ordergate.auth.ports import KeyStore
 from ordergate.auth.provision import ensure_first_key
+from ordergate.cli.config import load_settings
 from ordergate.cli.process import (
     StartupRefused,
     configure_logging,
     ensure_file_descriptors,
     tune_garbage_collector,
 )
-from ordergate.config.settings import Settings
-from ordergate.domain.errors import ConfigurationError, JournalError
+from ordergate.domain.errors import JournalError
 
 console = Console(stderr=True)
 
@@ -142,29 +141,6 @@ def serve(
     api_server.serve(
         create_app(settings, key_store), settings, uvicorn_log_level(settings.log_level)
     )
-
-
-def load_settings(overrides: dict[str, object], bars_per_second: float | None) -> Settings:
-    """The settings, or exit non-zero saying plainly which variable is wrong (an unknown
-    or conflicting name, a value out of range): never a traceback, never a silent default."""
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-        if bars_per_second is not None:
-            on_sim = settings.venue == "bybit-sim"
-            pace = "sim_bars_per_second" if on_sim else "paper_bars_per_second"
-            settings = Settings(**overrides, **{pace: bars_per_second})  # type: ignore[arg-type]
-    except ConfigurationError as exc:
-        console.print(f"[red]cannot start ({exc.code}):[/] {escape(exc.message)}")
-        sys.exit(2)
-    except ValidationError as exc:
-        console.print(f"[red]cannot start (INVALID_CONFIGURATION):[/] {escape(str(exc))}")
-        sys.exit(2)
-    if settings.api_key is not None and settings.api_key_is_placeholder:
-        console.print(
-            "[yellow]warning:[/] the configured API key (ORDERGATE_API_KEY / "
-            "ORDERMANAGER_API_KEY) is a placeholder; set a secret of your own"
-        )
-    return settings
 
 
 def announce_first_key(issued: IssuedKey, base: str) -> None:
