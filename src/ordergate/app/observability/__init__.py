@@ -41,7 +41,7 @@ class _Store(Protocol):
     def head_seq(self) -> int: ...
 
 
-class Partition(Protocol):
+class ObservedPartition(Protocol):
     """What the metrics and the venue probe read of a running partition
     (`app.partition.Partition`, which attaches itself; the dependency points that way)."""
 
@@ -89,7 +89,7 @@ class Observability:
         self.monitor = HealthMonitor(
             self.checks, settings.health_interval_seconds, self.alerts.dependency_down
         )
-        self.partitions: dict[int, Partition] = {}
+        self.partitions: dict[int, ObservedPartition] = {}
         # The application's own registry: two applications in one process (tests, a
         # node beside a tool) never see each other's metrics.
         self.registry = CollectorRegistry()
@@ -103,10 +103,10 @@ class Observability:
     def signal_observer(self) -> SignalMetrics:
         return SignalMetrics(self.book)
 
-    def attach(self, partition: Partition) -> None:
+    def attach(self, partition: ObservedPartition) -> None:
         self.partitions[partition.number] = partition
 
-    def detach(self, partition: Partition) -> None:
+    def detach(self, partition: ObservedPartition) -> None:
         if self.partitions.get(partition.number) is partition:
             del self.partitions[partition.number]
 
@@ -160,7 +160,7 @@ class Observability:
 class _Levels:
     """A partition as the metrics read it at scrape time."""
 
-    def __init__(self, partition: Partition) -> None:
+    def __init__(self, partition: ObservedPartition) -> None:
         self._partition = partition
 
     @property
