@@ -44,6 +44,7 @@ from ordergate.store.rows import (
     retired_signal,
     retired_snapshot,
 )
+from ordergate.store.sqlite.sameness import read_models_equal
 
 # Bound parameters per `IN (...)`: SQLite allows 32,766 per statement since 3.32.
 _IN_LIMIT = 500
@@ -120,6 +121,11 @@ class SqliteReadModels:
                 for r in con.execute("SELECT record FROM retired_signals ORDER BY signal_id")
             ],
         )
+
+    async def read_models_equal(self, expected: ReadModelChanges) -> bool:
+        """Whether the read models are exactly `expected`, shown quickly (`sameness.py`):
+        False is no verdict, only that the views must be compared one by one."""
+        return read_models_equal(self._reader, expected)
 
     # --- RetiredOrders ---------------------------------------------------------------------
 
