@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ordergate.domain.events import OrderFilled
 from ordergate.domain.instruments import Instrument
@@ -46,9 +47,9 @@ class Position:
         return self.unrealized_pnl(mark, contract_size) / notional * 100
 
 
-@dataclass(frozen=True, slots=True)
-class FillEffect:
-    """What one fill did: the position after it, and the cash it realized."""
+class FillEffect(NamedTuple):
+    """What one fill did: the position after it, and the cash it realized (a tuple: one
+    is built per fill, and a frozen dataclass took four times as long to build)."""
 
     position: Position
     realized_pnl: Decimal

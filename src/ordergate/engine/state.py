@@ -9,8 +9,8 @@ the same transaction as the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ordergate.domain.accounts import Account, position_exposure
 from ordergate.domain.errors import InvalidRequest
@@ -95,9 +95,9 @@ def retired_signal_key(signal_id: str) -> str:
     return f"\x1esignal\x1f{signal_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Counted:
-    """What one open order was counted with, to release exactly that."""
+class _Counted(NamedTuple):
+    """What one open order was counted with, to release exactly that (a tuple: built for
+    every order that opens, and a frozen dataclass took four times as long to build)."""
 
     exposure_key: tuple[str, str, Side]
     qty: Decimal
