@@ -146,10 +146,8 @@ async def verify_cluster(dsn: str, progress: Progress) -> ClusterVerification:
         # All of them first: the replay compares each with its state as it passes its seq.
         checkpoints = {j.partition: await j.checkpoints() for j in journals}
         advance = progress("verifying", sum(p.records for p in partitions.values()))
-        read_models = await snapshot.read_models()
-        verified = await verify_partitions_and_checkpoints(
-            journals, read_models, advance, checkpoints
-        )
+        verified = await verify_partitions_and_checkpoints(journals, snapshot, advance, checkpoints)
+        unowned = not partitions and await snapshot.read_models() != ReadModelChanges()
     verification = ClusterVerification(verified.reports)
     model_problems = list(verified.read_model_problems)
     for p, report in sorted(verified.reports.items()):
@@ -159,7 +157,7 @@ async def verify_cluster(dsn: str, progress: Progress) -> ClusterVerification:
             verification.problems += [
                 f"partition {p}: {problem}" for problem in _head_problems(info, report)
             ]
-    if not partitions and read_models != ReadModelChanges():
+    if unowned:
         model_problems.append("the read models hold rows, but no partition has a journal")
     verification.problems += [f"read models: {problem}" for problem in model_problems]
     return verification

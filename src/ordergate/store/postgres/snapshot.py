@@ -31,6 +31,7 @@ from ordergate.engine.records import JournalRecord
 from ordergate.engine.views import ReadModelChanges
 from ordergate.store.postgres.connection import DRIVER_ERRORS, SessionSettings
 from ordergate.store.postgres.reads import read_model_rows, translated
+from ordergate.store.postgres.sameness import read_models_equal
 from ordergate.store.postgres.schema import MIGRATIONS
 from ordergate.store.rows import journal_record
 
@@ -155,6 +156,12 @@ class JournalSnapshot:
         """Every read-model row, for verification against the replays."""
         async with translated("reading the read models"):
             return await read_model_rows(self._conn)
+
+    async def read_models_equal(self, expected: ReadModelChanges) -> bool:
+        """Whether the read models are exactly `expected`, shown quickly (`sameness.py`):
+        False is no verdict, only that the views must be compared one by one."""
+        async with translated("comparing the read models"):
+            return await read_models_equal(self._conn, expected)
 
 
 @asynccontextmanager
