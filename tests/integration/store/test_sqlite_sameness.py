@@ -86,3 +86,17 @@ async def _events(store: SqliteStore) -> AsyncIterator[Event]:
 
     async for record in store.records_after(0, check_elsewhere=False):
         yield decode(record.type, record.version, record.payload)
+
+
+async def test_a_value_json_cannot_hold_sends_verification_to_the_views(tmp_path):
+    store = SqliteStore(tmp_path / "j.db")
+    try:
+        await load(store)
+        raw = sqlite3.connect(tmp_path / "j.db", isolation_level=None)
+        raw.execute("UPDATE orders SET reason = x'00ff' WHERE order_id = '0-1'")
+        raw.close()
+        report = await verify_store(store)
+    finally:
+        await store.close()
+
+    assert report.problems == ["order 0-1: read model differs from the replay"]
