@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from hypothesis import strategies as st
 
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
@@ -114,3 +115,17 @@ CHANGES: dict[str, Any] = {
     "updated_ts": lambda v: v + 1,
     "signal_id": _other_text,
 }
+
+
+def one_order_field_changed(written: ReadModelChanges, data: st.DataObject) -> ReadModelChanges:
+    """`written` with one field (`CHANGES` names how) of one order, drawn, changed."""
+    index = data.draw(st.integers(0, len(written.orders) - 1))
+    name = data.draw(st.sampled_from(sorted(CHANGES)))
+    order = written.orders[index]
+    altered = msgspec.structs.replace(order, **{name: CHANGES[name](getattr(order, name))})
+    return ReadModelChanges(
+        [*written.orders[:index], altered, *written.orders[index + 1 :]],
+        written.fills,
+        written.positions,
+        written.balances,
+    )
