@@ -11,7 +11,13 @@ import httpx
 
 from ordergate.client import calls
 from ordergate.client.calls import Call
-from ordergate.client.retry import Attempts, RetryPolicy, outcome, request_for
+from ordergate.client.retry import (
+    DEFAULT_TIMEOUT,
+    Attempts,
+    RetryPolicy,
+    outcome,
+    request_for,
+)
 from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
@@ -20,9 +26,6 @@ from ordergate.engine.results import CloseAllResult
 from ordergate.engine.views import FillView, OrderView, PositionView
 
 T = TypeVar("T")
-
-DEFAULT_TIMEOUT = 10.0
-"""Seconds per request: above the server's own wait for the venue (2 s by default)."""
 
 
 class AsyncClient:

@@ -31,6 +31,8 @@ from ordergate.domain.errors import OrderGateError, ServerUnreachable
 
 T = TypeVar("T")
 
+DEFAULT_TIMEOUT = 10.0
+"""Seconds per request: above the server's own wait for the venue (2 s by default)."""
 RETRY_STATUSES = frozenset({429, 503})
 
 
