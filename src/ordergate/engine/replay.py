@@ -16,7 +16,7 @@ record it concerns, with the records before it applied.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
@@ -298,10 +298,7 @@ async def verify_store(
     )
     if not whole:
         return report
-    expected = state.take_changes()
-    if isinstance(store, QuickReadModelCheck) and await store.read_models_equal(expected):
-        return report
-    report.problems.extend(_diff_read_models(expected, await store.snapshot()))
+    report.problems.extend(await _read_model_problems(state.take_changes(), store, store.snapshot))
     return report
 
 
@@ -423,11 +420,23 @@ async def verify_partitions_and_checkpoints(
             expected.retired.extend(changes.retired)
             expected.retired_signals.extend(changes.retired_signals)
     verification = PartitionsVerification(reports)
-    if every_chain_whole and not (
-        isinstance(stored, QuickReadModelCheck) and await stored.read_models_equal(expected)
-    ):
-        verification.read_model_problems = _diff_read_models(expected, await stored.read_models())
+    if every_chain_whole:
+        verification.read_model_problems = await _read_model_problems(
+            expected, stored, stored.read_models
+        )
     return verification
+
+
+async def _read_model_problems(
+    expected: ReadModelChanges,
+    store: object,
+    read: Callable[[], Awaitable[ReadModelChanges]],
+) -> list[str]:
+    """How the stored read models differ from `expected`: none if `store` shows them equal
+    quickly (`QuickReadModelCheck`), else view by view (`read` gives the stored views)."""
+    if isinstance(store, QuickReadModelCheck) and await store.read_models_equal(expected):
+        return []
+    return _diff_read_models(expected, await read())
 
 
 def _diff_read_models(expected: ReadModelChanges, stored: ReadModelChanges) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 import msgspec
 
@@ -35,7 +35,13 @@ from ordergate.domain.events import OrderSnapshot, SignalReceived
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.ids import order_id_parts
 from ordergate.engine.records import JournalRecord
-from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
+from ordergate.engine.views import (
+    BalanceView,
+    FillView,
+    OrderView,
+    PositionView,
+    ReadModelChanges,
+)
 
 # What a later batch may change in an order's row (the rest is fixed at initialization).
 ORDER_MUTABLE: Final = (
@@ -242,3 +248,40 @@ def retired_signal_row(partition: int, received: SignalReceived) -> tuple[Any, .
 
 def retired_signal(payload: bytes) -> SignalReceived:
     return _SIGNAL_DECODER.decode(payload)
+
+
+# --- a replay's rows, to compare with a store's ---------------------------------------------
+
+
+class ReplayRows(NamedTuple):
+    """A replay's read-model rows as a store keeps them, each table in key order (fills by
+    account, order and trade id): what a store's quick comparison (`sameness.py`) holds
+    its own rows against. Retired orders and signals as (key, the JSON of the record),
+    an order retired more than once (recalled, then retired again) by its newest."""
+
+    orders: list[tuple[Any, ...]]
+    fills: list[tuple[Any, ...]]
+    positions: list[tuple[Any, ...]]
+    balances: list[tuple[Any, ...]]
+    retired: list[tuple[str, bytes]]
+    retired_signals: list[tuple[str, bytes]]
+
+
+def replay_rows(changes: ReadModelChanges) -> ReplayRows:
+    retired = {r.order_id: r for r in changes.retired}
+    signals = {s.signal_id: s for s in changes.retired_signals}
+    return ReplayRows(
+        orders=[order_row(o) for o in sorted(changes.orders, key=lambda o: o.order_id)],
+        fills=[
+            fill_row(f)
+            for f in sorted(changes.fills, key=lambda f: (f.account, f.order_id, f.trade_id))
+        ],
+        positions=[
+            position_row(p) for p in sorted(changes.positions, key=lambda p: (p.account, p.symbol))
+        ],
+        balances=[
+            balance_row(b) for b in sorted(changes.balances, key=lambda b: (b.account, b.currency))
+        ],
+        retired=[(k, msgspec.json.encode(retired[k])) for k in sorted(retired)],
+        retired_signals=[(k, msgspec.json.encode(signals[k])) for k in sorted(signals)],
+    )

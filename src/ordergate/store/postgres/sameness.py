@@ -18,14 +18,13 @@ compares view by view, which names it.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-import msgspec
 from asyncpg import Connection, Record
 from asyncpg.pool import PoolConnectionProxy
 
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.rows import balance_row, fill_row, order_row, position_row
+from ordergate.store.rows import replay_rows
 
 _ORDERS: Final = (
     "SELECT order_id, partition_id, number, client_order_id, account, symbol, side, type, "
@@ -49,33 +48,21 @@ _BALANCES: Final = (
 _RETIRED: Final = "SELECT order_id, snapshot FROM retired_orders ORDER BY order_id"
 _RETIRED_SIGNALS: Final = "SELECT signal_id, record FROM retired_signals ORDER BY signal_id"
 
-_encode = msgspec.json.encode
-
 
 async def read_models_equal(
     conn: Connection[Record] | PoolConnectionProxy[Record], expected: ReadModelChanges
 ) -> bool:
     """Whether the read models hold exactly the rows of `expected` (the replays' every
     change), in the caller's transaction; False on any difference, of content or form."""
-
-    async def stored(query: str) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in await conn.fetch(query)]
-
-    orders = sorted(expected.orders, key=lambda o: o.order_id)
-    if await stored(_ORDERS) != [order_row(o) for o in orders]:
-        return False
-    fills = sorted(expected.fills, key=lambda f: (f.account, f.order_id, f.trade_id))
-    if await stored(_FILLS) != [fill_row(f) for f in fills]:
-        return False
-    positions = sorted(expected.positions, key=lambda p: (p.account, p.symbol))
-    if await stored(_POSITIONS) != [position_row(p) for p in positions]:
-        return False
-    balances = sorted(expected.balances, key=lambda b: (b.account, b.currency))
-    if await stored(_BALANCES) != [balance_row(b) for b in balances]:
-        return False
-    # The newest snapshot of an order retired more than once (a recall, then again).
-    retired = {r.order_id: r for r in expected.retired}
-    if await stored(_RETIRED) != [(k, _encode(retired[k])) for k in sorted(retired)]:
-        return False
-    signals = {s.signal_id: s for s in expected.retired_signals}
-    return await stored(_RETIRED_SIGNALS) == [(k, _encode(signals[k])) for k in sorted(signals)]
+    rows = replay_rows(expected)
+    for query, replayed in (
+        (_ORDERS, rows.orders),
+        (_FILLS, rows.fills),
+        (_POSITIONS, rows.positions),
+        (_BALANCES, rows.balances),
+        (_RETIRED, rows.retired),
+        (_RETIRED_SIGNALS, rows.retired_signals),
+    ):
+        if [tuple(r) for r in await conn.fetch(query)] != replayed:
+            return False
+    return True

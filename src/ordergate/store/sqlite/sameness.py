@@ -2,27 +2,27 @@
 verification asks for before it compares view by view.
 
 Comparing view by view builds a view of every stored row (a `Decimal` per number, an enum
-per status) and looks each up by its key: ten seconds of a 19-second verification of a
-journal of 220,000 orders. Here SQLite renders each table in C as one text (the JSON
-array of each row, in key order, as `json_array` writes it) and the replay's rows, made by
-the one mapping that writes them (`store/rows.py`), are rendered alike by msgspec, in one
-call; equal texts are equal rows, column for column, as stored.
+per status) and looks each up by its key: verifying a journal of 220,000 orders took
+15.8 s that way, 12.1 s this way. Here SQLite renders each table in C as one text (the
+JSON array of each row, in key order, as `json_array` writes it) and the replay's rows
+(`rows.replay_rows`, by the one mapping that writes them) are rendered alike by msgspec,
+in one call; equal texts are equal rows, column for column, as stored.
 
 The answer can only cost time, never hide a difference: anything that renders apart (a
 real difference, or one of rendering alone: a decimal kept as "0.010" that the replay
-holds as "0.01", a row order a store chose) answers False, and verification then compares
+holds as "0.01") answers False, and verification then compares
 view by view, which names what differs.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 
 from ordergate.engine.views import ReadModelChanges
-from ordergate.store.rows import balance_row, fill_row, order_row, position_row
+from ordergate.store.rows import replay_rows
 
 _ORDER_COLUMNS: Final = (
     "order_id, partition, number, client_order_id, account, symbol, side, type, qty, price, "
@@ -43,7 +43,7 @@ _TABLES: Final = (
     f"SELECT json_group_array(json(r)) FROM (SELECT json_array({_ORDER_COLUMNS}) AS r "
     "FROM orders ORDER BY order_id)",
     f"SELECT json_group_array(json(r)) FROM (SELECT json_array({_FILL_COLUMNS}) AS r "
-    "FROM fills ORDER BY fill_no)",
+    "FROM fills ORDER BY account, order_id, trade_id)",
     f"SELECT json_group_array(json(r)) FROM (SELECT json_array({_POSITION_COLUMNS}) AS r "
     "FROM positions ORDER BY account, symbol)",
     "SELECT json_group_array(json(r)) FROM (SELECT json_array(account, currency, balance, "
@@ -72,28 +72,17 @@ def read_models_equal(con: sqlite3.Connection, expected: ReadModelChanges) -> bo
         tables = [con.execute(query).fetchone()[0].encode() for query in _TABLES]
     except sqlite3.Error:
         return False
-    orders = sorted(expected.orders, key=lambda o: o.order_id)
-    if tables[0] != _encode([order_row(o) for o in orders]):
+    rows = replay_rows(expected)
+    if tables != [_encode(t) for t in (rows.orders, rows.fills, rows.positions, rows.balances)]:
         return False
-    if tables[1] != _encode([fill_row(f) for f in expected.fills]):
-        return False
-    positions = sorted(expected.positions, key=lambda p: (p.account, p.symbol))
-    if tables[2] != _encode([position_row(p) for p in positions]):
-        return False
-    balances = sorted(expected.balances, key=lambda b: (b.account, b.currency))
-    if tables[3] != _encode([balance_row(b) for b in balances]):
-        return False
-    # The newest snapshot of an order retired more than once (a recall, then again).
-    retired = sorted({r.order_id: r for r in expected.retired}.items())
-    if not _same_records(con.execute(_RETIRED).fetchone(), retired):
-        return False
-    signals = sorted({s.signal_id: s for s in expected.retired_signals}.items())
-    return _same_records(con.execute(_RETIRED_SIGNALS).fetchone(), signals)
+    return _same_records(con.execute(_RETIRED).fetchone(), rows.retired) and _same_records(
+        con.execute(_RETIRED_SIGNALS).fetchone(), rows.retired_signals
+    )
 
 
-def _same_records(stored: tuple[str, bytes | None], expected: list[tuple[str, Any]]) -> bool:
+def _same_records(stored: tuple[str, bytes | None], expected: list[tuple[str, bytes]]) -> bool:
     """`stored`: the keys as a JSON array, and the records one per line."""
     keys, records = stored
     return keys.encode() == _encode([k for k, _ in expected]) and (records or b"") == b"\n".join(
-        _encode(r) for _, r in expected
+        r for _, r in expected
     )
