@@ -121,9 +121,10 @@ def positions(url: str, key: str, account: str | None, as_json: bool) -> None:
 def tail(url: str, key: str, backlog: int, interval: float, as_json: bool) -> None:
     """Follow orders and fills as they change, one line each (JSON lines with --json).
 
-    The server has no event stream yet, so this polls its order and fill listings every
-    `--interval` seconds; an order that changes twice between polls shows once, as it is
-    after both. Ctrl-C stops it.
+    This polls the server's order and fill listings every `--interval` seconds, which a
+    cluster node serves too (`GET /v1/stream` is the blotter's and a single node's); an
+    order that changes twice between polls shows once, as it is after both. Ctrl-C stops
+    it.
     """
     try:
         asyncio.run(_tail(url, key, backlog, interval, as_json))

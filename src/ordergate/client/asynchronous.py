@@ -38,9 +38,10 @@ class AsyncClient:
     the request's `trace_id`; a call that got no answer raises `ServerUnreachable`.
     `retry` says how 429/503 with `Retry-After` and lost connections are retried.
 
-    Not here, because the REST API has no equivalent yet: `Oms.subscribe` and
-    `Oms.events` (the journal's events in process); `ordergate.client.follow` polls the
-    orders and fills instead. `close_all` needs a key with the `admin` scope.
+    Not here: `Oms.subscribe` and `Oms.events` (the journal's events in process), since
+    the API's one stream, `GET /v1/stream`, is the blotter's, outside the OpenAPI
+    contract and not served by a cluster node; `ordergate.client.follow` polls the orders
+    and fills instead. `close_all` needs a key with the `admin` scope.
     """
 
     def __init__(
