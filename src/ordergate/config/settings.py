@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
         "simulator) or ccxt (a real exchange, ORDERGATE_CCXT_*)",
     )
+    mode: Literal["live", "shadow", "dry-run"] = Field(
+        default="live",
+        description="live sends orders; shadow fills them in a paper book fed by the "
+        "venue's live quotes, sending nothing; dry-run journals each decision and its risk "
+        "verdict, sending nothing (a journal keeps the mode it was made in)",
+    )
     paper_data: Path | None = Field(
         default=None,
         description="TOML file naming instruments and their CSV data; default: bundled demo",
@@ -110,6 +116,12 @@ class Settings(BaseSettings):
     )
     default_account: str = Field(
         default="default", description="the account of the seed APIs; a ccxt venue's account"
+    )
+    account_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z0-9]{2,12}$",
+        description="the account's main currency, in which the unified interface reports "
+        "balance, equity and margin; unset: the currency of the largest balance",
     )
     sim_port: int = Field(
         default=8300,
