@@ -32,7 +32,7 @@ from aio_pika.abc import AbstractRobustConnection
 from ordergate.app.messaging import Messaging, OutboxJournal, open_messaging
 from ordergate.app.venue_selection import VenueWiring, open_accounts, open_venue
 from ordergate.config.settings import Settings
-from ordergate.domain.errors import JournalCorrupted, OrderGateError
+from ordergate.domain.errors import ConfigurationError, JournalCorrupted, OrderGateError
 from ordergate.domain.limits import LimitsBook
 from ordergate.engine.engine import Engine
 from ordergate.engine.ports import Journal
@@ -130,6 +130,12 @@ async def start_partition(
         state, report = resumed.state, resumed.report
         if not report.ok:
             raise JournalCorrupted(f"partition {store.partition}: {report.problems[0]}")
+        if state.journal_id is not None and state.journal_mode != settings.mode:
+            # Before the venue is opened: a shadow's or a dry run's orders never happened.
+            raise ConfigurationError(
+                f"the journal {settings.db} was made in {state.journal_mode} mode; a "
+                f"{settings.mode} run needs a journal of its own (another --db)"
+            )
         wiring = await open_venue(settings, state, session, holds, may_act)
     except BaseException:
         await store.close()
@@ -153,6 +159,7 @@ async def start_partition(
         checkpoints=settings.checkpoint_policy(),
         checkpointed_seq=resumed.checkpoint_seq,
         watch=settings.watch_policy(),
+        mode=settings.mode,
         observer=None
         if observability is None
         else observability.engine_observer(wiring.venue.name, store.partition),

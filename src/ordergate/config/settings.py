@@ -704,7 +704,7 @@ class Settings(BaseSettings):
             max_split_orders=self.max_split_orders,
             cancel_opposite_orders_only=self.cancel_opposite_orders_only,
             cancel_stale_order_timeout=self.cancel_stale_order_timeout or None,
-            dry_run=self.enable_dry_run,
+            dry_run=self.enable_dry_run or self.mode == "dry-run",
         )
 
     @property

@@ -36,6 +36,9 @@ class JournalOpened(msgspec.Struct, frozen=True, gc=False):
     VERSION: ClassVar[int] = 1
     journal_id: str
     ts: int
+    # live, shadow or dry-run: a journal keeps the mode it was made in (journals written
+    # before modes existed were live).
+    mode: str = "live"
 
 
 class InstrumentUpdated(msgspec.Struct, frozen=True, gc=False):
@@ -105,6 +108,20 @@ class OrderApproved(msgspec.Struct, frozen=True, gc=False):
 
     `reference_price` is the price risk sized the order at (its limit or stop price, or
     the market price then); open orders reserve margin at it.
+    """
+
+    VERSION: ClassVar[int] = 1
+    order_id: str
+    reference_price: Decimal
+    ts: int
+
+
+class OrderPlanned(msgspec.Struct, frozen=True, gc=False):
+    """Dry run: pre-trade risk passed and the order would now be sent, but nothing is.
+
+    The order ends PLANNED: `reference_price` is the price risk sized it at. A denied
+    order in a dry run ends DENIED as it would live; either way the journal holds the
+    decision and its verdict.
     """
 
     VERSION: ClassVar[int] = 1
@@ -429,6 +446,52 @@ class SignalReceived(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class TargetStep(msgspec.Struct, frozen=True, gc=False):
+    """What a target set decided for one symbol, from the figures it saw.
+
+    `working_buy` and `working_sell` are the remainders of every open order of the
+    account in the symbol (any strategy) before the step: with the position, the worst
+    case the step is sized against. `order_id` names the order placed toward the target
+    (None: none was needed or allowed); `reason_code` and `detail` say why none was
+    placed, or why it was denied. `canceled` and `reduced` (order id, new quantity) are
+    the strategy's own orders that no longer fitted. `remainder` is the part of the gap
+    below the instrument's step or minimum quantity, left unordered.
+    """
+
+    symbol: str
+    target: Decimal
+    position: Decimal
+    working_buy: Decimal
+    working_sell: Decimal
+    order_id: str | None
+    side: Side | None
+    qty: Decimal
+    remainder: Decimal
+    canceled: tuple[str, ...]
+    reduced: tuple[tuple[str, Decimal], ...]
+    reason_code: str | None
+    detail: str
+
+
+class TargetsSet(msgspec.Struct, frozen=True, gc=False):
+    """A strategy's target positions for an account, and the steps taken toward them.
+
+    Journaled after the orders its steps placed, in the same batch. `set_id` is the
+    idempotency key (or one ordergate made up): the same set sent again is answered from
+    this record and places nothing.
+    """
+
+    VERSION: ClassVar[int] = 1
+    set_id: str
+    fingerprint: str
+    account: str
+    strategy: str
+    order_type: OrderType
+    steps: tuple[TargetStep, ...]
+    trace_id: str | None
+    ts: int
+
+
 class ReconciliationRecorded(msgspec.Struct, frozen=True, gc=False):
     """What one reconciliation of an account found, as plain lines (empty: it agreed)."""
 
@@ -443,6 +506,7 @@ OrderEvent = (
     OrderInitialized
     | OrderDenied
     | OrderApproved
+    | OrderPlanned
     | OrderSubmitted
     | OrderAccepted
     | OrderRejected
@@ -473,6 +537,7 @@ Event = (
     | InstrumentUpdated
     | BalanceAdjusted
     | SignalReceived
+    | TargetsSet
     | RetentionEvent
     | ControlEvent
     | OrderEvent
@@ -490,6 +555,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OrderInitialized,
     OrderDenied,
     OrderApproved,
+    OrderPlanned,
     OrderSubmitted,
     OrderAccepted,
     OrderRejected,
@@ -512,6 +578,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PositionsSnapshotted,
     FinishedOrdersRetired,
     RetiredOrderRecalled,
+    TargetsSet,
 )
 
 
@@ -521,7 +588,7 @@ def stream_of(event: Event) -> str:
         return "journal"
     if isinstance(event, InstrumentUpdated):
         return f"instrument:{event.instrument.symbol}"
-    if isinstance(event, BalanceAdjusted | SignalReceived):
+    if isinstance(event, BalanceAdjusted | SignalReceived | TargetsSet):
         return f"account:{event.account}"
     if isinstance(event, ControlEvent):
         return f"control:{event.account or '*'}"

@@ -25,6 +25,7 @@ from ordergate.domain.events import (
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderPlanned,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
@@ -39,6 +40,7 @@ from ordergate.domain.values import ZERO, OrderStatus, OrderType, Side, TimeInFo
 class Trigger(StrEnum):
     DENY = "DENY"
     APPROVE = "APPROVE"
+    PLAN = "PLAN"
     SUBMIT = "SUBMIT"
     ACCEPT = "ACCEPT"
     REJECT = "REJECT"
@@ -76,6 +78,7 @@ T = Trigger
 TRANSITIONS: Final[dict[tuple[OrderStatus, Trigger], OrderStatus | _Resume]] = {
     (S.NEW, T.DENY): S.DENIED,
     (S.NEW, T.APPROVE): S.PENDING_SUBMIT,
+    (S.NEW, T.PLAN): S.PLANNED,  # a dry run: approved, never sent
     # An order adopted from the venue by reconciliation (external): never ours to submit.
     (S.NEW, T.ACCEPT): S.ACCEPTED,
     (S.PENDING_SUBMIT, T.SUBMIT): S.SUBMITTED,
@@ -435,6 +438,7 @@ def _with(items: AbstractSet[Item], item: Item) -> set[Item]:
 _TRIGGER_OF: Final[dict[type, Trigger]] = {
     OrderDenied: Trigger.DENY,
     OrderApproved: Trigger.APPROVE,
+    OrderPlanned: Trigger.PLAN,
     OrderSubmitted: Trigger.SUBMIT,
     OrderAccepted: Trigger.ACCEPT,
     OrderRejected: Trigger.REJECT,
@@ -490,7 +494,7 @@ def _record_expired(order: Order, event: OrderExpired) -> None:
     _await_fills(order, event.venue_filled_qty)
 
 
-def _record_approved(order: Order, event: OrderApproved) -> None:
+def _record_approved(order: Order, event: OrderApproved | OrderPlanned) -> None:
     order.reference_price = event.reference_price
 
 
@@ -531,6 +535,7 @@ _RECORDERS: Final[dict[type, Callable[[Order, Any], None]]] = {
     OrderCanceled: _record_canceled,
     OrderExpired: _record_expired,
     OrderApproved: _record_approved,
+    OrderPlanned: _record_approved,
     OrderSubmitted: _record_acknowledged,
     OrderAccepted: _record_acknowledged,
     OrderCancelRequested: _record_cancel_request,

@@ -96,6 +96,8 @@ class DirtyCause(StrEnum):
 class OrderStatus(StrEnum):
     NEW = "NEW"
     DENIED = "DENIED"
+    # Dry run: approved by pre-trade risk, never sent (terminal).
+    PLANNED = "PLANNED"
     PENDING_SUBMIT = "PENDING_SUBMIT"
     SUBMITTED = "SUBMITTED"
     ACCEPTED = "ACCEPTED"
@@ -121,6 +123,7 @@ class OrderStatus(StrEnum):
 TERMINAL_STATUSES = frozenset(
     {
         OrderStatus.DENIED,
+        OrderStatus.PLANNED,
         OrderStatus.FILLED,
         OrderStatus.CANCELED,
         OrderStatus.REJECTED,

@@ -26,6 +26,8 @@ from ordergate.domain.events import (
     OrderSnapshot,
     ReconciliationRecorded,
     SignalReceived,
+    TargetsSet,
+    TargetStep,
     TradingArmed,
     TradingStateChanged,
 )
@@ -88,6 +90,16 @@ class CountedRecord(msgspec.Struct, frozen=True, gc=False):
     pending: bool
 
 
+class TargetRecord(msgspec.Struct, frozen=True):
+    """A held target: (account, strategy) and the set and step that gave it."""
+
+    account: str
+    strategy: str
+    set_id: str
+    ts: int
+    step: TargetStep
+
+
 class StateCheckpoint(msgspec.Struct, frozen=True):
     """Everything `OmsState` holds after folding the journal up to `seq`."""
 
@@ -116,6 +128,10 @@ class StateCheckpoint(msgspec.Struct, frozen=True):
     finished: list[tuple[str, int]]
     retired_keys: list[tuple[int, int, bytes]]
     retired_count: int
+    # Added after version 1 was first written: older checkpoints read as these defaults.
+    journal_mode: str = "live"
+    target_sets: list[TargetsSet] = []
+    targets: list[TargetRecord] = []
 
 
 class StoredCheckpoint(msgspec.Struct, frozen=True):

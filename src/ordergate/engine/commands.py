@@ -178,6 +178,52 @@ class CloseAll(msgspec.Struct, frozen=True, gc=False):
     actor: str = "unknown"
 
 
+# A target set's key is shorter than an order's: the orders it places are keyed
+# `tgt:<set key>:<symbol>`.
+MAX_TARGET_KEY_LENGTH = 48
+
+
+class SetTargets(msgspec.Struct, frozen=True, gc=False):
+    """Take each position of `account` in `targets` (symbol, signed quantity) to its
+    target, with orders of `strategy` (`engine.targets`). LIMIT orders are priced at the
+    configured offset from the touch."""
+
+    account: str
+    strategy: str
+    targets: tuple[tuple[str, Decimal], ...]
+    order_type: OrderType = OrderType.MARKET
+    idempotency_key: str | None = None
+    trace_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        _require_name("strategy", self.strategy, limit=MAX_NAME_LENGTH, required=True)
+        _require_name(
+            "idempotency_key", self.idempotency_key, limit=MAX_TARGET_KEY_LENGTH, required=False
+        )
+        _require_name("trace_id", self.trace_id, limit=MAX_ID_LENGTH, required=False)
+        if self.order_type not in (OrderType.MARKET, OrderType.LIMIT):
+            raise InvalidRequest("targets are worked with MARKET or LIMIT orders")
+        if not self.targets:
+            raise InvalidRequest("a target set needs at least one target")
+        symbols = [symbol for symbol, _ in self.targets]
+        if len(set(symbols)) != len(symbols):
+            raise InvalidRequest("a target set names a symbol twice")
+        for symbol, qty in self.targets:
+            _require_name("symbol", symbol, limit=MAX_NAME_LENGTH, required=True)
+            if not is_reasonable(abs(qty)):
+                raise InvalidRequest(
+                    f"target of {symbol} must be finite, below {MAX_MAGNITUDE:.0E} with at "
+                    f"most {MAX_DECIMALS} decimals"
+                )
+
+    def fingerprint(self) -> str:
+        """Identify what the set asks, so a reused key can be told apart."""
+        parts = [self.account, self.strategy, self.order_type.value]
+        parts.extend(f"{symbol}={_canonical(qty)}" for symbol, qty in self.targets)
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
 class ProcessSignal(msgspec.Struct, frozen=True, gc=False):
     """A trading signal to act on (seed 002); validated when it was decoded."""
 
@@ -241,6 +287,7 @@ class ClearDirty(msgspec.Struct, frozen=True, gc=False):
 Command = (
     PlaceOrder
     | ProcessSignal
+    | SetTargets
     | CancelOrder
     | ReplaceOrder
     | ClosePosition

@@ -36,6 +36,8 @@ class DecisionContext:
     limits: LimitsBook
     venue_live: bool = False
     venue_name: str = ""
+    # Dry run: orders that pass pre-trade risk end PLANNED instead of being sent.
+    dry_run: bool = False
     guards: Guards = field(default_factory=Guards)
     batch: Batch = field(default_factory=Batch)
     # Told of each event before it changes the state (the writer's published orders).

@@ -39,6 +39,13 @@ def _values(state: OmsState) -> Iterator[object]:
     for account_id in sorted(state.accounts):
         yield from BalanceView.all_of(state.accounts[account_id])
     yield [state.partition, state.order_count, state.event_count, state.last_ts]
+    # Only where there is something: a journal without targets keeps its digest.
+    if state.journal_mode != "live":
+        yield state.journal_mode
+    for target in sorted(state.targets):
+        yield [*target, *state.targets[target]]
+    for target_set in sorted(state.target_sets):
+        yield state.target_sets[target_set]
 
 
 def _chunks(values: Iterable[object]) -> Iterator[list[object]]:

@@ -40,6 +40,7 @@ from ordergate.engine.commands import (
     PlaceOrder,
     ProcessSignal,
     ReplaceOrder,
+    SetTargets,
     SetTradingState,
 )
 from ordergate.engine.context import DecisionContext
@@ -67,8 +68,10 @@ from ordergate.engine.reconcile import (
 from ordergate.engine.results import (
     CloseAllResult,
     Gates,
+    HeldTargetOf,
     PlaceResult,
     SignalResult,
+    TargetsResult,
     venue_has_answered,
 )
 from ordergate.engine.retention import RetentionPolicy
@@ -109,6 +112,7 @@ class Engine:
         checkpointed_seq: int = 0,
         watch: WatchPolicy | None = None,
         observer: EngineObserver | None = None,
+        mode: str = "live",
     ) -> None:
         """`may_act`: asked before every journal append and venue request; once it says
         no (a lapsed partition lease), the engine appends and sends nothing more and
@@ -121,7 +125,9 @@ class Engine:
         execution timeout; `engine.watch`), on the engine's clock, run every
         `watch_interval` seconds of wall time.
         `observer`: told what only the moment knows (append and venue request latencies,
-        reconnects, when placements began; see `engine.observer`)."""
+        reconnects, when placements began; see `engine.observer`).
+        `mode`: live, shadow or dry-run (orders that pass risk end PLANNED, unsent); a
+        journal keeps the mode it was made in, and start refuses another."""
         retention = retention or RetentionPolicy()
         self._ctx = DecisionContext(
             state,
@@ -130,7 +136,9 @@ class Engine:
             limits or LimitsBook(),
             venue_live=venue.live,
             venue_name=venue.name,
+            dry_run=mode == "dry-run",
         )
+        self._mode = mode
         self._instruments = tuple(instruments)
         self._venue = venue
         self._observer = observer
@@ -233,7 +241,7 @@ class Engine:
         await self._venue.connect()
         self._translator.acceptance_window_ns = int(self._venue.acceptance_window * 1e9)
         self._writer.start()
-        await self._writer.submit(OpenJournal(secrets.token_hex(8)))
+        await self._writer.submit(OpenJournal(secrets.token_hex(8), self._mode))
         await self._writer.submit(DefineInstruments(self._instruments))
         await self._writer.submit(Recover())
         if self._watch_interval is not None:
@@ -308,6 +316,10 @@ class Engine:
                 orders.append(held)
         return SignalResult(received, orders, duplicate=True)
 
+    async def set_targets(self, command: SetTargets) -> TargetsResult:
+        """Take positions to their targets (`engine.targets`); answer once journaled."""
+        return cast("TargetsResult", await self._writer.submit(command))
+
     async def cancel(self, command: CancelOrder) -> OrderView:
         return cast("OrderView", await self._writer.submit(command))
 
@@ -381,6 +393,14 @@ class Engine:
     @property
     def gates(self) -> Gates:
         return self._published.gates
+
+    def held_targets(self, account: str | None = None) -> list[HeldTargetOf]:
+        """The targets as last journaled, of one account or all."""
+        return [
+            HeldTargetOf(*key, held)
+            for key, held in self._published.targets.items()
+            if account is None or key[0] == account
+        ]
 
     @property
     def venue_name(self) -> str:

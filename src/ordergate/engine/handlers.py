@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ordergate.domain.errors import ConfigurationError
 from ordergate.domain.events import JournalOpened
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.signal_policy import SignalPolicy
-from ordergate.engine import amendments, control, placement, signals
+from ordergate.engine import amendments, control, placement, signals, targets
 from ordergate.engine.commands import (
     AdjustBalance,
     ArmTrading,
@@ -26,6 +27,7 @@ from ordergate.engine.commands import (
     PlaceOrder,
     ProcessSignal,
     ReplaceOrder,
+    SetTargets,
     SetTradingState,
 )
 from ordergate.engine.context import DecisionContext
@@ -40,7 +42,13 @@ from ordergate.engine.reconcile import (
     VenueSnapshot,
     remedy,
 )
-from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalResult
+from ordergate.engine.results import (
+    CloseAllResult,
+    Gates,
+    PlaceResult,
+    SignalResult,
+    TargetsResult,
+)
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.venue_events import VenueEventTranslator, recover
 from ordergate.engine.views import OrderView
@@ -74,9 +82,11 @@ class Watch:
 
 @dataclass(frozen=True, slots=True)
 class OpenJournal:
-    """Give a journal that has none its identity (`JournalOpened`)."""
+    """Give a journal that has none its identity (`JournalOpened`), in `mode`; refuse a
+    journal made in another mode (a dry run's or a shadow's orders never happened)."""
 
     journal_id: str
+    mode: str = "live"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,7 @@ class CommandHandlers:
         return {
             PlaceOrder: self._place,
             ProcessSignal: self._process_signal,
+            SetTargets: self._set_targets,
             CancelOrder: self._cancel,
             ReplaceOrder: self._replace,
             ClosePosition: self._close_position,
@@ -140,6 +151,16 @@ class CommandHandlers:
         order_ids = [o.order_id for o in outcome.orders]
         return lambda: SignalResult(
             outcome.received, [self._views[i] for i in order_ids], outcome.duplicate
+        )
+
+    def _set_targets(self, command: SetTargets) -> Callable[[], TargetsResult]:
+        event, created = targets.set_targets(self._ctx, command)
+        order_ids = [step.order_id for step in event.steps if step.order_id is not None]
+        views = self._views
+        return lambda: TargetsResult(
+            event,
+            [view for i in order_ids if (view := views.get(i)) is not None],
+            duplicate=not created,
         )
 
     def _place(self, command: PlaceOrder) -> Callable[[], PlaceResult]:
@@ -169,8 +190,14 @@ class CommandHandlers:
         return _nothing
 
     def _open_journal(self, command: OpenJournal) -> Callable[[], None]:
-        if self._ctx.state.journal_id is None:
-            self._ctx.emit(JournalOpened(command.journal_id, self._ctx.now()))
+        state = self._ctx.state
+        if state.journal_id is None:
+            self._ctx.emit(JournalOpened(command.journal_id, self._ctx.now(), command.mode))
+        elif state.journal_mode != command.mode:
+            raise ConfigurationError(
+                f"this journal was made in {state.journal_mode} mode; a {command.mode} run "
+                f"needs a journal of its own (another --db)"
+            )
         return _nothing
 
     def _define_instruments(self, command: DefineInstruments) -> Callable[[], None]:

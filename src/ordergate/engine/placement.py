@@ -16,6 +16,7 @@ from ordergate.domain.events import (
     OrderApproved,
     OrderDenied,
     OrderInitialized,
+    OrderPlanned,
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.limits import RiskLimits
@@ -108,6 +109,9 @@ def create_order(ctx: DecisionContext, command: PlaceOrder) -> Order:
     assert reference is not None  # check_reference_price passed
     ctx.guards.spend(Action.SUBMIT, order.account, order.symbol, order.strategy, ctx.limits, ts)
     ctx.guards.remember(spam_key(order), ts)
+    if ctx.dry_run:  # the throttles spent as live would: a dry run shows what live does
+        ctx.emit(OrderPlanned(order_id, reference, ts))
+        return order
     ctx.emit(OrderApproved(order_id, reference, ts))
     ctx.send(
         SubmitRequest(

@@ -21,7 +21,7 @@ from ordergate.domain.events import (
     RetiredOrderRecalled,
 )
 from ordergate.engine.results import Gates
-from ordergate.engine.state import OmsState
+from ordergate.engine.state import HeldTarget, OmsState
 from ordergate.engine.views import OrderView, ReadModelChanges
 
 
@@ -124,8 +124,9 @@ class PublishedOrders:
 
 @dataclass(slots=True)
 class Published:
-    """The orders, the reserved margin and the gates, as journaled."""
+    """The orders, the reserved margin, the gates and the targets, as journaled."""
 
     orders: PublishedOrders
     reserved: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     gates: Gates = field(default_factory=Gates)
+    targets: dict[tuple[str, str, str], HeldTarget] = field(default_factory=dict)

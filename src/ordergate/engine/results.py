@@ -4,16 +4,18 @@ order's venue has answered. Immutable; built from journaled views only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ordergate.domain.events import (
     InstrumentMarkedDirty,
     ReconciliationRecorded,
     SignalReceived,
+    TargetsSet,
     TradingArmed,
     TradingStateChanged,
 )
 from ordergate.domain.values import OrderStatus, OrderType, TimeInForce
-from ordergate.engine.state import OmsState
+from ordergate.engine.state import HeldTarget, OmsState
 from ordergate.engine.views import OrderView
 
 # Statuses in which the venue has not yet told us what became of a request.
@@ -45,6 +47,25 @@ class SignalResult:
     """A signal's journaled record and the orders placed for it (as journaled)."""
 
     received: SignalReceived
+    orders: list[OrderView]
+    duplicate: bool
+
+
+class HeldTargetOf(NamedTuple):
+    """A target as last journaled, with whose it is."""
+
+    account: str
+    strategy: str
+    symbol: str
+    held: HeldTarget
+
+
+@dataclass(frozen=True, slots=True)
+class TargetsResult:
+    """A target set's journaled record and the orders its steps placed (as journaled; a
+    set sent again: `duplicate`, with those of its first sending still held)."""
+
+    targets: TargetsSet
     orders: list[OrderView]
     duplicate: bool
 

@@ -38,6 +38,8 @@ from ordergate.domain.events import (
     ReconciliationRecorded,
     RetiredOrderRecalled,
     SignalReceived,
+    TargetsSet,
+    TargetStep,
     TradingArmed,
     TradingStateChanged,
 )
@@ -52,6 +54,7 @@ from ordergate.engine.checkpoint import (
     CountedRecord,
     PositionRecord,
     StateCheckpoint,
+    TargetRecord,
 )
 from ordergate.engine.ids import order_id_for, order_number_of
 from ordergate.engine.views import (
@@ -95,6 +98,20 @@ def retired_signal_key(signal_id: str) -> str:
     return f"\x1esignal\x1f{signal_id}"
 
 
+# Target sets remembered by key (the newest, per partition), so one sent again places
+# nothing. Older keys are forgotten: sent again, such a set is sized anew against the
+# worst case, which places nothing if the targets are already met or being worked.
+TARGET_SETS_KEPT = 4096
+
+
+class HeldTarget(NamedTuple):
+    """A strategy's target for one symbol: the set that gave it and the step then taken."""
+
+    set_id: str
+    ts: int
+    step: TargetStep
+
+
 class _Counted(NamedTuple):
     """What one open order was counted with, to release exactly that (a tuple: built for
     every order that opens, and a frozen dataclass took four times as long to build)."""
@@ -112,6 +129,7 @@ class OmsState:
         self.partition = partition
         # The journal's identity (see `JournalOpened`); None until it is first opened.
         self.journal_id: str | None = None
+        self.journal_mode = "live"
         self.orders: dict[str, Order] = {}
         self.by_client_id: dict[str, Order] = {}
         self.by_idempotency_key: dict[tuple[str, str], Order] = {}
@@ -145,6 +163,10 @@ class OmsState:
         # from here (a retired one from the store); and how many orders each has held.
         self.signals: dict[str, SignalReceived] = {}
         self._signal_orders: dict[str, int] = {}
+        # Target positions (`engine.targets`): the newest per (account, strategy, symbol),
+        # and the latest target sets by (account, set id), oldest first.
+        self.targets: dict[tuple[str, str, str], HeldTarget] = {}
+        self.target_sets: dict[tuple[str, str], TargetsSet] = {}
         # Retention (`engine.retention`): finished orders in the order they finished, with
         # when (the candidates to retire); and the idempotency keys of retired ones.
         self.finished: dict[str, int] = {}
@@ -178,6 +200,7 @@ class OmsState:
             if self.journal_id is not None:
                 raise InvalidRequest(f"the journal is {self.journal_id} already")
             self.journal_id = event.journal_id
+            self.journal_mode = event.mode
         elif isinstance(event, InstrumentUpdated):
             self.instruments[event.instrument.symbol] = event.instrument
             for order in self.open_orders.values():
@@ -187,6 +210,8 @@ class OmsState:
             if event.signal_id in self.signals:
                 raise InvalidRequest(f"signal {event.signal_id!r} is journaled already")
             self.signals[event.signal_id] = event
+        elif isinstance(event, TargetsSet):
+            self._hold_targets(event)
         elif isinstance(event, BalanceAdjusted):
             account = self._account(event.account)
             account.credit(event.currency, event.amount, event.ts)
@@ -204,6 +229,17 @@ class OmsState:
             self.first_ts = event.ts
         if event.ts > self.last_ts:
             self.last_ts = event.ts
+
+    def _hold_targets(self, event: TargetsSet) -> None:
+        key = (event.account, event.set_id)
+        if key in self.target_sets:
+            raise InvalidRequest(f"target set {event.set_id!r} is journaled already")
+        self.target_sets[key] = event
+        if len(self.target_sets) > TARGET_SETS_KEPT:
+            del self.target_sets[next(iter(self.target_sets))]
+        for step in event.steps:
+            held = HeldTarget(event.set_id, event.ts, step)
+            self.targets[(event.account, event.strategy, step.symbol)] = held
 
     def _initialize(self, event: OrderInitialized) -> None:
         order = Order(event)
@@ -470,6 +506,12 @@ class OmsState:
             finished=list(self.finished.items()),
             retired_keys=self.retired_keys.dump(),
             retired_count=self.retired_count,
+            journal_mode=self.journal_mode,
+            target_sets=list(self.target_sets.values()),
+            targets=[
+                TargetRecord(account, strategy, held.set_id, held.ts, held.step)
+                for (account, strategy, _), held in self.targets.items()
+            ],
         )
 
     @classmethod
@@ -524,6 +566,12 @@ class OmsState:
         state.finished = dict(checkpoint.finished)
         state.retired_keys = BloomFilter.load(checkpoint.retired_keys)
         state.retired_count = checkpoint.retired_count
+        state.journal_mode = checkpoint.journal_mode
+        state.target_sets = {(e.account, e.set_id): e for e in checkpoint.target_sets}
+        state.targets = {
+            (t.account, t.strategy, t.step.symbol): HeldTarget(t.set_id, t.ts, t.step)
+            for t in checkpoint.targets
+        }
         return state
 
     # --- gates -------------------------------------------------------------------------

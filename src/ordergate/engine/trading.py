@@ -26,12 +26,20 @@ from ordergate.engine.commands import (
     PlaceOrder,
     ProcessSignal,
     ReplaceOrder,
+    SetTargets,
     SetTradingState,
 )
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import ReadModels
 from ordergate.engine.reconcile import ReconciliationReport, Scope
-from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalResult
+from ordergate.engine.results import (
+    CloseAllResult,
+    Gates,
+    HeldTargetOf,
+    PlaceResult,
+    SignalResult,
+    TargetsResult,
+)
 from ordergate.engine.venue_reports import Quote
 from ordergate.engine.views import OrderView
 
@@ -44,6 +52,8 @@ class Trading(Protocol):
     async def process_signal(self, command: ProcessSignal) -> SignalResult: ...
 
     async def preview(self, command: PlaceOrder) -> Preview: ...
+
+    async def set_targets(self, command: SetTargets) -> TargetsResult: ...
 
     async def cancel(self, command: CancelOrder) -> OrderView: ...
 
@@ -75,6 +85,10 @@ class Trading(Protocol):
 
     def order_margin(self, account: str) -> dict[str, Decimal]:
         """Margin the account's open orders reserve, per currency."""
+        ...
+
+    def held_targets(self, account: str | None = None) -> list[HeldTargetOf]:
+        """The target positions as last journaled, of one account or all."""
         ...
 
     def quote(self, symbol: str) -> Quote | None: ...

@@ -29,6 +29,7 @@ from ordergate.domain.events import (
     OrderSnapshot,
     RetiredOrderRecalled,
     SignalReceived,
+    TargetsSet,
 )
 from ordergate.engine.checkpoint import CheckpointPolicy, StateCheckpoint
 from ordergate.engine.checkpoint import encode as encode_checkpoint
@@ -40,7 +41,7 @@ from ordergate.engine.published import BatchEnd, Published
 from ordergate.engine.results import Gates
 from ordergate.engine.retention import RetentionPolicy, retire_finished
 from ordergate.engine.retry import RetryPolicy
-from ordergate.engine.state import retired_key, retired_signal_key
+from ordergate.engine.state import HeldTarget, retired_key, retired_signal_key
 from ordergate.engine.subscriptions import Subscriptions
 from ordergate.engine.venue_events import VenueEventTranslator
 from ordergate.engine.venue_reports import VenueEvent, VenueReconnected
@@ -97,6 +98,7 @@ class _ClosedBatch:
     replies: list[_Reply]
     reserved: dict[tuple[str, str], Decimal] | None
     gates: Gates | None
+    targets: dict[tuple[str, str, str], HeldTarget] | None
     look_up: list[str]
     checkpoint: StateCheckpoint | None
     order_ends: BatchEnd
@@ -201,6 +203,7 @@ class Writer:
         published = self._published
         published.reserved = dict(state.reserved)
         published.gates = Gates.of(state)
+        published.targets = dict(state.targets)
         self._running = True
         self._dispatcher.start()
         self._tasks = [
@@ -516,10 +519,14 @@ class Writer:
         batch = self._ctx.take_batch()
         control = any(isinstance(e, ControlEvent) for e in batch.events)
         gates = Gates.of(state) if control else None
+        aimed = any(type(e) is TargetsSet for e in batch.events)
+        targets = dict(state.targets) if aimed else None
         look_up, self._to_look_up = self._to_look_up, []
         checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
         ends = self._published.orders.close(changes)
-        return _ClosedBatch(batch, changes, replies, reserved, gates, look_up, checkpoint, ends)
+        return _ClosedBatch(
+            batch, changes, replies, reserved, gates, targets, look_up, checkpoint, ends
+        )
 
     async def _commit(self, closed: _ClosedBatch) -> None:
         batch, changes, replies = closed.batch, closed.changes, closed.replies
@@ -540,6 +547,8 @@ class Writer:
             self._subscriptions.publish(last_seq, batch.events)
             if closed.gates is not None:
                 self._published.gates = closed.gates
+            if closed.targets is not None:
+                self._published.targets = closed.targets
         self._published.orders.committed(closed.order_ends)
         if closed.reserved is not None:
             self._published.reserved = closed.reserved

@@ -46,6 +46,7 @@ from ordergate.domain.events import (
     OrderCancelRequested,
     OrderDenied,
     OrderExpired,
+    OrderPlanned,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
@@ -57,6 +58,8 @@ from ordergate.domain.events import (
     ReconciliationRecorded,
     RetiredOrderRecalled,
     SignalReceived,
+    TargetsSet,
+    TargetStep,
     TradingArmed,
     TradingStateChanged,
 )
@@ -180,6 +183,37 @@ def every_kind_of_event() -> list[Event]:
         lambda t: OrderSubmitted("0-6", "V6", t),
     )
     fill("0-6", "T3", "0.5", "50000", side=Side.SELL)
+    # 0-7: a target set's order, in a dry run: approved by risk, never sent
+    order("0-7", strategy="reb", idempotency_key="tgt:set-1:BTCUSDT")
+    then(
+        lambda t: OrderPlanned("0-7", D("50000"), t),
+        lambda t: TargetsSet(
+            set_id="set-1",
+            fingerprint="e" * 32,
+            account=ACCOUNT,
+            strategy="reb",
+            order_type=OrderType.MARKET,
+            steps=(
+                TargetStep(
+                    symbol=BTC.symbol,
+                    target=D("2"),
+                    position=D("1"),
+                    working_buy=D("0"),
+                    working_sell=D("0"),
+                    order_id="0-7",
+                    side=Side.BUY,
+                    qty=D("1"),
+                    remainder=D("0"),
+                    canceled=(),
+                    reduced=(),
+                    reason_code=None,
+                    detail="BUY 1 placed toward the target",
+                ),
+            ),
+            trace_id=None,
+            ts=t,
+        ),
+    )
     then(
         lambda t: TradingStateChanged(ACCOUNT, None, TradingState.REDUCING, "drill", "ops", t),
         lambda t: InstrumentMarkedDirty(

@@ -15,6 +15,7 @@ from tests.fakes import BTC
 from ordergate.domain.events import (
     OrderAccepted,
     OrderApproved,
+    OrderPlanned,
     OrderCanceled,
     OrderCancelRejected,
     OrderCancelRequested,
@@ -124,6 +125,7 @@ def event_for(order: Order, trigger: Trigger) -> OrderEvent:
     events: dict[Trigger, OrderEvent] = {
         Trigger.DENY: OrderDenied(oid, ReasonCode.QTY_BELOW_MIN, "too small", ts),
         Trigger.APPROVE: OrderApproved(oid, Decimal("50000"), ts),
+        Trigger.PLAN: OrderPlanned(oid, Decimal("50000"), ts),
         Trigger.SUBMIT: OrderSubmitted(oid, "V-1", ts),
         Trigger.ACCEPT: OrderAccepted(oid, "V-1", ts),
         Trigger.REJECT: OrderRejected(oid, ReasonCode.VENUE_REJECTED, "no", ts),

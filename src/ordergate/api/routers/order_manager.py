@@ -98,6 +98,7 @@ SEED_STATUS_OF: Final[dict[OrderStatus, SeedStatus]] = {
     OrderStatus.EXPIRED: SeedStatus.cancelled,
     OrderStatus.REJECTED: SeedStatus.rejected,  # by the venue
     OrderStatus.DENIED: SeedStatus.rejected,  # by ordergate's pre-trade checks
+    OrderStatus.PLANNED: SeedStatus.cancelled,  # a dry run's: approved, never sent
 }
 ORDERGATE_STATUSES_OF: Final[dict[SeedStatus, frozenset[OrderStatus]]] = {
     seed: frozenset(s for s, name in SEED_STATUS_OF.items() if name is seed) for seed in SeedStatus

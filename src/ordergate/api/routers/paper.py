@@ -63,6 +63,7 @@ PAPER_STATUS_OF: Final[dict[OrderStatus, PaperStatus]] = dict.fromkeys(
     OrderStatus.REJECTED: PaperStatus.REJECTED,
     OrderStatus.CANCELED: PaperStatus.CANCELED,
     OrderStatus.EXPIRED: PaperStatus.CANCELED,
+    OrderStatus.PLANNED: PaperStatus.CANCELED,  # a dry run's: approved, never sent
 }
 STATUSES_OF: Final[dict[PaperStatus, frozenset[OrderStatus]]] = {
     p: frozenset(s for s, q in PAPER_STATUS_OF.items() if q is p) for p in PaperStatus

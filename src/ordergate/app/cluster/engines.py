@@ -28,13 +28,21 @@ from ordergate.engine.commands import (
     PlaceOrder,
     ProcessSignal,
     ReplaceOrder,
+    SetTargets,
     SetTradingState,
 )
 from ordergate.engine.engine import Engine
 from ordergate.engine.ids import order_number_of, partition_of
 from ordergate.engine.placement import Preview
 from ordergate.engine.reconcile import ReconciliationReport, Scope
-from ordergate.engine.results import CloseAllResult, Gates, PlaceResult, SignalResult
+from ordergate.engine.results import (
+    CloseAllResult,
+    Gates,
+    HeldTargetOf,
+    PlaceResult,
+    SignalResult,
+    TargetsResult,
+)
 from ordergate.engine.venue_reports import Quote
 from ordergate.engine.views import OrderView
 
@@ -91,6 +99,9 @@ class ClusterEngines:
 
     async def preview(self, command: PlaceOrder) -> Preview:
         return await self.for_account(command.account).preview(command)
+
+    async def set_targets(self, command: SetTargets) -> TargetsResult:
+        return await self.for_account(command.account).set_targets(command)
 
     async def cancel(self, command: CancelOrder) -> OrderView:
         return await self.for_order(command.order_id).cancel(command)
@@ -152,6 +163,11 @@ class ClusterEngines:
             return self.for_account(account).order_margin(account)
         except PartitionNotOwned:
             return {}  # margin reserved by open orders is only known where they are run
+
+    def held_targets(self, account: str | None = None) -> list[HeldTargetOf]:
+        if account is not None:
+            return self.for_account(account).held_targets(account)
+        return [held for engine in self._local() for held in engine.held_targets()]
 
     @property
     def gates(self) -> Gates:

@@ -44,6 +44,7 @@ from ordergate.domain.events import (
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderPlanned,
     OrderRejected,
     OrderStatusUnknown,
     OrderSubmitted,
@@ -81,6 +82,7 @@ EARLY_ANSWERS_KEPT: Final = 4096
 STATUS_OF: Final[dict[type, str]] = {
     OrderInitialized: OrderStatus.NEW.value,
     OrderDenied: OrderStatus.DENIED.value,
+    OrderPlanned: OrderStatus.PLANNED.value,
     OrderApproved: OrderStatus.PENDING_SUBMIT.value,
     OrderSubmitted: OrderStatus.SUBMITTED.value,
     OrderAccepted: OrderStatus.ACCEPTED.value,
@@ -92,7 +94,9 @@ STATUS_OF: Final[dict[type, str]] = {
 # The venue's first answer to a placement: what "acknowledged" means for its latency.
 VENUE_ANSWERS: Final = frozenset({OrderSubmitted, OrderAccepted, OrderRejected, OrderFilled})
 # Events after which no venue answer to the placement is coming (or none was asked).
-NO_ANSWER_COMING: Final = frozenset({OrderDenied, OrderCanceled, OrderExpired, OrderStatusUnknown})
+NO_ANSWER_COMING: Final = frozenset(
+    {OrderDenied, OrderPlanned, OrderCanceled, OrderExpired, OrderStatusUnknown}
+)
 DIFF_KINDS: Final = frozenset(k.value for k in DiffKind)
 HISTOGRAM_NAMES: Final = {
     "ordergate_place_journaled_seconds": "Placement received to journaled (Engine.place).",
