@@ -31,6 +31,7 @@ from ordergate.api.routers import (
     positions,
     risk,
     stream,
+    targets,
     trading,
 )
 from ordergate.api.startup import StartupFailureMiddleware
@@ -73,7 +74,18 @@ def create_app(settings: Settings, keys: KeyStore | None = None) -> FastAPI:
     install_openapi(app, settings)
     app.add_middleware(TraceIdMiddleware)
     app.add_middleware(StartupFailureMiddleware)
-    for module in (risk, orders, fills, positions, admin, trading, paper, order_manager, health):
+    for module in (
+        risk,
+        orders,
+        fills,
+        positions,
+        targets,
+        admin,
+        trading,
+        paper,
+        order_manager,
+        health,
+    ):
         app.include_router(module.router)
     app.include_router(stream.router)
     app.include_router(blotter.router)

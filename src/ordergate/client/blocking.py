@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,7 +23,8 @@ from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
-from ordergate.engine.results import CloseAllResult
+from ordergate.engine.results import CloseAllResult, TargetsResult
+from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
 
 T = TypeVar("T")
@@ -151,6 +153,33 @@ class Client:
         self, symbol: str, qty: Decimal | None = None, account: str | None = None
     ) -> OrderView:
         return self.send(calls.close_position(symbol, qty, account))
+
+    def set_targets(
+        self,
+        targets: Mapping[str, Decimal],
+        *,
+        strategy: str,
+        account: str | None = None,
+        idempotency_key: str | None = None,
+        order_type: OrderType = OrderType.MARKET,
+        trace_id: str | None = None,
+    ) -> TargetsResult:
+        """Set target positions (`POST /v1/targets`); a key is made for the call if none
+        is given, so a retry never works the targets twice."""
+        return self.send(
+            calls.set_targets(
+                targets,
+                strategy=strategy,
+                account=account,
+                idempotency_key=idempotency_key,
+                order_type=order_type,
+                trace_id=trace_id,
+            )
+        )
+
+    def targets(self, account: str | None = None, strategy: str | None = None) -> list[TargetView]:
+        """Each target beside the position, what works toward it, and the gap."""
+        return self.send(calls.targets(account, strategy))
 
     def close_all(self, account: str | None = None) -> CloseAllResult:
         return self.send(calls.close_all(account))

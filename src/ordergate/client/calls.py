@@ -25,7 +25,8 @@ from ordergate.domain.errors import OrderGateError
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
-from ordergate.engine.results import CloseAllResult
+from ordergate.engine.results import CloseAllResult, TargetsResult
+from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
 
 T = TypeVar("T")
@@ -189,6 +190,46 @@ def close_all(account: str | None = None) -> Call[CloseAllResult]:
     """`POST /v1/admin/close-all`: it needs a key with the `admin` scope."""
     return Call(
         "POST", "/v1/admin/close-all", wire.close_all, body=_without_none({"account": account})
+    )
+
+
+def set_targets(
+    targets: Mapping[str, Decimal],
+    *,
+    strategy: str,
+    account: str | None = None,
+    idempotency_key: str | None = None,
+    order_type: OrderType = OrderType.MARKET,
+    trace_id: str | None = None,
+) -> Call[TargetsResult]:
+    """`POST /v1/targets`. Without `idempotency_key` one is made for the call, so its
+    retries never work the targets twice."""
+    body: dict[str, object] = {
+        "targets": {symbol: format(qty, "f") for symbol, qty in targets.items()},
+        "strategy": strategy,
+        "idempotency_key": idempotency_key or new_idempotency_key(),
+        "order_type": order_type.value,
+    }
+    if account is not None:
+        body["account"] = account
+    return Call(
+        "POST",
+        "/v1/targets",
+        wire.targets_result,
+        body=body,
+        trace_id=trace_id,
+        resendable=True,
+    )
+
+
+def targets(account: str | None = None, strategy: str | None = None) -> Call[list[TargetView]]:
+    params = _without_none({"account": account, "strategy": strategy})
+    return Call(
+        "GET",
+        "/v1/targets",
+        wire.target_views,
+        params={k: str(v) for k, v in params.items()},
+        resendable=True,
     )
 
 

@@ -22,12 +22,14 @@ from typing import Any, TypeVar
 
 from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.errors import OrderGateError
+from ordergate.domain.events import TargetsSet, TargetStep
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.risk import Denial
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
-from ordergate.engine.results import CloseAllResult
+from ordergate.engine.results import CloseAllResult, TargetsResult
+from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
 
 UNREADABLE = "RESPONSE_UNREADABLE"
@@ -283,3 +285,83 @@ def amount(value: Decimal | int) -> str:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"pass prices and quantities as Decimal, not {type(value).__name__}")
     return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+# --- target positions ----------------------------------------------------------------
+
+
+def targets_result(value: object) -> TargetsResult:
+    data = _mapping(value, "a target set")
+    record = TargetsSet(
+        set_id=_text(data, "set_id"),
+        fingerprint=_text(data, "fingerprint"),
+        account=_text(data, "account"),
+        strategy=_text(data, "strategy"),
+        order_type=_enum(OrderType, data, "order_type"),
+        steps=tuple(_step(item) for item in _items(_field(data, "steps"), "steps")),
+        trace_id=_text_or_none(data, "trace_id"),
+        ts=_ns(data, "created_at"),
+    )
+    orders = [order_view(item) for item in _items(_field(data, "orders"), "orders")]
+    return TargetsResult(record, orders, duplicate=_flag(data, "duplicate"))
+
+
+def _step(data: Any) -> TargetStep:
+    side = _text_or_none(data, "side")
+    return TargetStep(
+        symbol=_text(data, "symbol"),
+        target=_decimal(data, "target"),
+        position=_decimal(data, "position"),
+        working_buy=_decimal(data, "working_buy"),
+        working_sell=_decimal(data, "working_sell"),
+        order_id=_text_or_none(data, "order_id"),
+        side=None if side is None else _enum(Side, data, "side"),
+        qty=_decimal(data, "qty"),
+        remainder=_decimal(data, "remainder"),
+        canceled=tuple(_strings(_field(data, "canceled"), "canceled")),
+        reduced=tuple(_reduced(_field(data, "reduced"))),
+        reason_code=_text_or_none(data, "reason_code"),
+        detail=_text(data, "detail"),
+    )
+
+
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise unreadable(f"{what} is {value!r}, not a list of strings")
+    return value
+
+
+def _reduced(value: object) -> list[tuple[str, Any]]:
+    if not isinstance(value, list):
+        raise unreadable(f"reduced is {value!r}, not a list")
+    pairs = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise unreadable(f"a reduced order is {pair!r}, not [order id, qty]")
+        pairs.append((pair[0], _decimal({"qty": pair[1]}, "qty")))
+    return pairs
+
+
+def target_views(value: object) -> list[TargetView]:
+    return [_view(item) for item in _items(value, "targets")]
+
+
+def _view(data: Any) -> TargetView:
+    status = _text_or_none(data, "order_status")
+    return TargetView(
+        account=_text(data, "account"),
+        strategy=_text(data, "strategy"),
+        symbol=_text(data, "symbol"),
+        target=_decimal(data, "target"),
+        position=_decimal(data, "position"),
+        working=_decimal(data, "working"),
+        working_orders=_strings(_field(data, "working_orders"), "working_orders"),
+        gap=_decimal(data, "gap"),
+        set_id=_text(data, "set_id"),
+        set_ts=_ns(data, "set_at"),
+        order_id=_text_or_none(data, "order_id"),
+        order_status=None if status is None else _enum(OrderStatus, data, "order_status"),
+        reason_code=_text_or_none(data, "reason_code"),
+        detail=_text(data, "detail"),
+        remainder=_decimal(data, "remainder"),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -14,8 +14,9 @@ from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.values import Side
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
-from ordergate.engine.results import CloseAllResult
+from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.subscriptions import JournaledEvent
+from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
 from ordergate.oms.embedded import Oms
 
@@ -77,6 +78,14 @@ class BlockingOms:
 
     def close_all(self, account: str | None = None) -> CloseAllResult:
         return self._call(self._oms.close_all(account))
+
+    def set_targets(
+        self, targets: Mapping[str, Decimal], *, strategy: str, **kwargs: Any
+    ) -> TargetsResult:
+        return self._call(self._oms.set_targets(targets, strategy=strategy, **kwargs))
+
+    def targets(self, account: str | None = None, strategy: str | None = None) -> list[TargetView]:
+        return self._call(self._oms.targets(account, strategy))
 
     def order(self, order_id: str) -> OrderView | None:
         return self._call(self._oms.order(order_id))

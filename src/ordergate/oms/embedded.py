@@ -10,7 +10,7 @@ serves, taken after the journal commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -21,12 +21,20 @@ from ordergate.config.settings import Settings
 from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.errors import EngineStopped, InvalidRequest
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
-from ordergate.engine.commands import CancelOrder, CloseAll, ClosePosition, PlaceOrder, ReplaceOrder
+from ordergate.engine.commands import (
+    CancelOrder,
+    CloseAll,
+    ClosePosition,
+    PlaceOrder,
+    ReplaceOrder,
+    SetTargets,
+)
 from ordergate.engine.engine import Engine
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
-from ordergate.engine.results import CloseAllResult
+from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.subscriptions import JournaledEvent
+from ordergate.engine.target_views import TargetView, target_views
 from ordergate.engine.trading import account_margin
 from ordergate.engine.views import FillView, OrderView, PositionView
 
@@ -129,6 +137,40 @@ class Oms:
 
     async def close_all(self, account: str | None = None) -> CloseAllResult:
         return await self.app.trading.close_all(CloseAll(account=account))
+
+    async def set_targets(
+        self,
+        targets: Mapping[str, Decimal],
+        *,
+        strategy: str,
+        account: str | None = None,
+        idempotency_key: str | None = None,
+        order_type: OrderType = OrderType.MARKET,
+        trace_id: str | None = None,
+    ) -> TargetsResult:
+        """Take each position to its target ({symbol: signed qty}) with `strategy`'s orders.
+
+        Journaled, then worked once against the worst case (open and in-flight orders
+        count as filled), so no position passes its target; the same `idempotency_key`
+        sent again places nothing. Each symbol's step says what was placed, or why not.
+        """
+        app = self.app
+        command = SetTargets(
+            account=account or app.settings.default_account,
+            strategy=strategy,
+            targets=tuple(targets.items()),
+            order_type=order_type,
+            idempotency_key=idempotency_key,
+            trace_id=trace_id,
+        )
+        return await app.trading.set_targets(command)
+
+    async def targets(
+        self, account: str | None = None, strategy: str | None = None
+    ) -> list[TargetView]:
+        """Each target held, beside the position, what works toward it, and the gap."""
+        app = self.app
+        return await target_views(app.trading, app.reads, account, strategy)
 
     async def order(self, order_id: str) -> OrderView | None:
         return await self.app.reads.order(order_id)
