@@ -18,10 +18,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -99,7 +99,17 @@ async def open_venue(
     `may_send`: a cluster node's partition lease. A ccxt venue asks it again as each
     request leaves, since a request can wait there (budget, throttle) long after the
     engine asked; the paper venue answers in process, so the engine's asking suffices.
+
+    `mode = shadow`: the venue is built as above, then read and never sent to
+    (`app.shadow_wiring`).
     """
+    if settings.mode == "shadow":
+        from ordergate.app.shadow_wiring import shadow_wiring
+
+        real = await open_venue(
+            settings.model_copy(update={"mode": "live"}), state, session, holds, may_send
+        )
+        return shadow_wiring(real, state, session)
     if settings.venue == "paper":
         if holds is not None:
             held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
@@ -170,8 +180,19 @@ def _paper_market(settings: Settings) -> PaperMarket:
     return load_market(settings.paper_data, loop=settings.paper_loop)
 
 
-def reseed_paper_venue(venue: PaperVenue, state: OmsState) -> None:
-    """Give a fresh in-memory paper venue the journal's open orders, positions and cash."""
+class Reseedable(Protocol):
+    """A book in this process that forgets when it stops (the paper venue, a shadow book)."""
+
+    def restore(
+        self,
+        open_orders: Sequence[VenueOrderReport | RestoredOrder],
+        positions: Sequence[VenuePosition],
+        balances: Sequence[VenueBalance],
+    ) -> None: ...
+
+
+def reseed_paper_venue(venue: Reseedable, state: OmsState) -> None:
+    """Give a fresh in-memory book the journal's open orders, positions and cash."""
     orders = [
         RestoredOrder(
             report=_report_of(order),

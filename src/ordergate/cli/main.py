@@ -76,6 +76,11 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
         "tail",
         "Follow orders and fills as they change, one line each (JSON lines with --json).",
     ),
+    "shadow-report": (
+        "ordergate.cli.shadow",
+        "shadow_report_command",
+        "What a shadow run would have sent, and its book against the real venue's.",
+    ),
 }
 
 
