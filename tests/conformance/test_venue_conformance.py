@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 
 import pytest
-from venue_rigs import CASH, PASSIVE_CAP, VenueRig, ccxt_bybit_sim_rig, paper_rig
+from venue_rigs import CASH, PASSIVE_CAP, VenueRig, ccxt_bybit_sim_rig, paper_rig, shadow_rig
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
@@ -36,6 +36,7 @@ BID, ASK = D("50000.0"), D("50010.0")
 RIGS: dict[str, Callable[[], AbstractAsyncContextManager[VenueRig]]] = {
     "paper": paper_rig,
     "ccxt-bybit-sim": ccxt_bybit_sim_rig,
+    "shadow": shadow_rig,
 }
 _ids = itertools.count(1)
 

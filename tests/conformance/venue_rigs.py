@@ -5,8 +5,9 @@ A rig gives the suite a connected `Venue`, an account with cash, one instrument,
 that the new prices reach are matched). Resting orders fill at most `PASSIVE_CAP` per
 step, so a partial fill is one step away. `events` records everything the venue streams.
 
-Rigs: the paper venue, and the ccxt adapter against the Bybit v5 simulator (real ccxt,
-real HTTP and websocket on loopback).
+Rigs: the paper venue, the ccxt adapter against the Bybit v5 simulator (real ccxt,
+real HTTP and websocket on loopback), and the shadow venue (a paper book over a real
+account's reads and quotes; the real account here is a paper venue).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from tests.venue_support import EventLog, bybit_sim_venue, recording
 
 from ordergate.domain.instruments import Instrument
 from ordergate.engine.ports import Venue
+from ordergate.engine.venue_reports import Quote
 from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed, SymbolUpdate
 from ordergate.venues.ccxt import CcxtVenue
 from ordergate.venues.paper import PaperVenue
+from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue
 
 D = Decimal
 ACCOUNT = "conformance"
@@ -116,3 +119,51 @@ async def ccxt_bybit_sim_rig() -> AsyncIterator[CcxtBybitSimRig]:
 
         async with recording(venue) as log:
             yield CcxtBybitSimRig(venue, set_quote, log, instrument)
+
+
+@dataclass
+class Quotes:
+    """The real market as the shadow venue reads it: the latest quote per symbol."""
+
+    latest: dict[str, Quote]
+
+    def quote(self, symbol: str) -> Quote | None:
+        return self.latest.get(symbol)
+
+
+@dataclass
+class ShadowRig:
+    """The shadow venue: the suite's `set_quote` is a new live quote, pulled at once."""
+
+    venue: ShadowVenue
+    quotes: Quotes
+    events: EventLog
+    name: str = "shadow"
+    account: str = ACCOUNT
+    instrument: Instrument = BTC
+
+    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
+        ts = self.venue.now_ns + MINUTE
+        symbol = self.instrument.symbol
+        self.quotes.latest[symbol] = Quote(symbol, bid, ask, (bid + ask) / 2, ts)
+        self.venue.pull_quotes()
+        await asyncio.sleep(0)  # let the recorder take what the step streamed
+
+
+@asynccontextmanager
+async def shadow_rig() -> AsyncIterator[ShadowRig]:
+    real = PaperVenue([BTC], ReplayFeed({}), {ACCOUNT: {BTC.quote_currency: CASH}}, session="real")
+    quotes = Quotes({})
+    venue = ShadowVenue(
+        ReadOnlyVenue(real),
+        quotes,
+        [BTC],
+        [ACCOUNT],
+        session="conformance",
+        start_ns=0,
+        rules={BTC.symbol: ExecutionRules(max_passive_qty_per_step=PASSIVE_CAP)},
+    )
+    await venue.connect()
+    async with recording(venue) as log:
+        yield ShadowRig(venue, quotes, log)
+    await venue.disconnect()
