@@ -29,6 +29,19 @@ MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 64
 
 
+def _plain_decimals(command: msgspec.Struct, *names: str) -> None:
+    """Make each named field a plain `Decimal`: an int or a `Decimal` subclass is taken
+    as its value (the journal encodes `Decimal` itself, and a subclass may compare or
+    hash differently); anything else (a float's binary value, a string) is refused."""
+    for name in names:
+        value = getattr(command, name)
+        if value is None or type(value) is Decimal:
+            continue
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise InvalidRequest(f"{name} must be a Decimal, got {type(value).__name__}")
+        msgspec.structs.force_setattr(command, name, Decimal(value))
+
+
 def _require_positive(name: str, value: Decimal | None, *, required: bool) -> None:
     if value is None:
         if required:
@@ -86,6 +99,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, gc=False):
     allowed_types: frozenset[OrderType] | None = None
 
     def __post_init__(self) -> None:
+        _plain_decimals(self, "qty", "price", "stop_price", "stop_loss", "take_profit")
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
         _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=True)
         _require_name("strategy", self.strategy, limit=MAX_NAME_LENGTH, required=False)
@@ -147,6 +161,7 @@ class ReplaceOrder(msgspec.Struct, frozen=True, gc=False):
     stop_price: Decimal | None = None
 
     def __post_init__(self) -> None:
+        _plain_decimals(self, "qty", "price", "stop_price")
         _require_positive("qty", self.qty, required=False)
         _require_positive("price", self.price, required=False)
         _require_positive("stop_price", self.stop_price, required=False)
@@ -164,6 +179,7 @@ class ClosePosition(msgspec.Struct, frozen=True, gc=False):
     trace_id: str | None = None
 
     def __post_init__(self) -> None:
+        _plain_decimals(self, "qty")
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
         _require_name("symbol", self.symbol, limit=MAX_NAME_LENGTH, required=True)
         _require_positive("qty", self.qty, required=False)
@@ -206,6 +222,13 @@ class SetTargets(msgspec.Struct, frozen=True, gc=False):
             raise InvalidRequest("targets are worked with MARKET or LIMIT orders")
         if not self.targets:
             raise InvalidRequest("a target set needs at least one target")
+        targets = []
+        for symbol, qty in self.targets:
+            value: object = qty  # typed Decimal; a caller may still pass anything
+            if isinstance(value, bool) or not isinstance(value, Decimal | int):
+                raise InvalidRequest(f"target of {symbol} must be a Decimal")
+            targets.append((symbol, Decimal(value)))
+        msgspec.structs.force_setattr(self, "targets", tuple(targets))
         symbols = [symbol for symbol, _ in self.targets]
         if len(set(symbols)) != len(symbols):
             raise InvalidRequest("a target set names a symbol twice")
@@ -238,6 +261,7 @@ class AdjustBalance(msgspec.Struct, frozen=True, gc=False):
 
     def __post_init__(self) -> None:
         _require_name("account", self.account, limit=MAX_NAME_LENGTH, required=True)
+        _plain_decimals(self, "amount")
         _require_name("currency", self.currency, limit=16, required=True)
         if not self.amount.is_finite() or self.amount == ZERO:
             raise InvalidRequest("amount must be a non-zero finite number")

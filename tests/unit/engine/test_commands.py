@@ -17,6 +17,7 @@ from ordergate.engine.commands import (
     ClosePosition,
     PlaceOrder,
     ReplaceOrder,
+    SetTargets,
 )
 
 D = Decimal
@@ -261,3 +262,23 @@ def test_adjust_balance_negative_amount_allowed_for_withdrawal():
 def test_adjust_balance_overlong_currency_raises_invalid_request():
     with pytest.raises(InvalidRequest):
         AdjustBalance("a", "X" * 17, D("1"), "deposit")
+
+
+class _Exact(Decimal):
+    """A Decimal subclass, as a caller's own number type may be."""
+
+
+def test_commands_take_decimal_subclasses_and_ints_as_plain_decimals():
+    command = PlaceOrder("a", "BTCUSDT", Side.BUY, _Exact("0.5"), OrderType.LIMIT, price=_Exact(1))
+    close = ClosePosition("a", "BTCUSDT", 1)  # type: ignore[arg-type]
+
+    assert type(command.qty) is Decimal and type(command.price) is Decimal
+    assert msgspec.json.encode(command)  # what the journal's encoder takes
+    assert type(close.qty) is Decimal and close.qty == Decimal(1)
+
+
+def test_commands_refuse_floats_and_strings_as_quantities():
+    with pytest.raises(InvalidRequest, match="qty must be a Decimal"):
+        PlaceOrder("a", "BTCUSDT", Side.BUY, 0.1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="must be a Decimal"):
+        SetTargets("a", "s", (("BTCUSDT", "1"),))  # type: ignore[arg-type]
