@@ -19,7 +19,7 @@ async def test_targets_post_places_toward_each_target_and_get_shows_the_gap(api:
     response = await api.http.post("/v1/targets", json=body)
     assert response.status_code == 201, response.text
     placed = response.json()
-    assert placed["set_id"] == "bar-1" and placed["duplicate"] is False
+    assert (placed["set_id"], placed["duplicate"]) == ("bar-1", False)
     assert [(s["symbol"], s["side"], s["qty"]) for s in placed["steps"]] == [
         ("BTCUSDT", "BUY", "0.01"),
         ("EURUSD", "SELL", "0.1"),
@@ -30,7 +30,7 @@ async def test_targets_post_places_toward_each_target_and_get_shows_the_gap(api:
     again = await api.http.post("/v1/targets", json=body)
     listed = await api.http.get("/v1/targets", params={"strategy": "reb"})
 
-    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert (again.status_code, again.json()["duplicate"]) == (200, True)
     assert again.json()["steps"] == placed["steps"]
     rows = {row["symbol"]: row for row in listed.json()}
     assert {s: (D(r["target"]), D(r["position"]), D(r["gap"])) for s, r in rows.items()} == {
@@ -66,9 +66,7 @@ async def test_targets_malformed_sets_are_422(api: Api) -> None:
 
 
 async def test_targets_under_halt_answer_the_reason_and_place_nothing(api: Api) -> None:
-    halted = await api.http.post(
-        "/v1/admin/state", json={"state": "HALTED", "reason": "drill"}
-    )
+    halted = await api.http.post("/v1/admin/state", json={"state": "HALTED", "reason": "drill"})
     assert halted.status_code == 200, halted.text
 
     response = await api.http.post(

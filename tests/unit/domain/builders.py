@@ -15,7 +15,6 @@ from tests.fakes import BTC
 from ordergate.domain.events import (
     OrderAccepted,
     OrderApproved,
-    OrderPlanned,
     OrderCanceled,
     OrderCancelRejected,
     OrderCancelRequested,
@@ -24,6 +23,7 @@ from ordergate.domain.events import (
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderPlanned,
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,

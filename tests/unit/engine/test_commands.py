@@ -272,9 +272,9 @@ def test_commands_take_decimal_subclasses_and_ints_as_plain_decimals():
     command = PlaceOrder("a", "BTCUSDT", Side.BUY, _Exact("0.5"), OrderType.LIMIT, price=_Exact(1))
     close = ClosePosition("a", "BTCUSDT", 1)  # type: ignore[arg-type]
 
-    assert type(command.qty) is Decimal and type(command.price) is Decimal
+    assert (type(command.qty), type(command.price)) == (Decimal, Decimal)
     assert msgspec.json.encode(command)  # what the journal's encoder takes
-    assert type(close.qty) is Decimal and close.qty == Decimal(1)
+    assert (type(close.qty), close.qty) == (Decimal, Decimal(1))
 
 
 def test_commands_refuse_floats_and_strings_as_quantities():
