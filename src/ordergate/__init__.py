@@ -13,7 +13,12 @@ the same calls to a running server over its REST API::
 
     async with AsyncClient("http://127.0.0.1:8000", api_key=KEY) as oms:
         order = await oms.place("BTCUSDT", Side.BUY, Decimal("0.01"))
- Everything a caller of that API
+
+Seed 004's unified interface (`ordergate.unified`: `UnifiedOrderRequest`, `OrderSide`, the
+`ExecutionEngine` Protocol, `OrdergateEngine` from `ordergate.unified.connect(...)`) runs
+code written against that seed on any venue ordergate trades.
+
+Everything a caller of that API
 needs is exported here: the entry points, the settings, the value types it passes and
 gets back, and the one error hierarchy (`OrderGateError` and its subclasses). Names are
 imported on first use, so `import ordergate` stays cheap: the adapters behind `Oms`
@@ -81,6 +86,16 @@ if TYPE_CHECKING:
     from ordergate.engine.subscriptions import JournaledEvent
     from ordergate.engine.views import BalanceView, FillView, OrderView, PositionView
     from ordergate.oms import BlockingOms, Oms
+    from ordergate.unified import (
+        AsyncOrdergateEngine,
+        ExecutionEngine,
+        OrdergateEngine,
+        OrderSide,
+        UnifiedAccountState,
+        UnifiedOrderRequest,
+        UnifiedOrderResult,
+        UnifiedPosition,
+    )
 
 _HOMES: dict[str, str] = {
     "Oms": "ordergate.oms",
@@ -104,6 +119,20 @@ _HOMES: dict[str, str] = {
     "Preview": "ordergate.engine.placement",
     "CloseAllResult": "ordergate.engine.results",
     "JournaledEvent": "ordergate.engine.subscriptions",
+    # seed 004's unified interface (`OrderType` is ordergate's own, above)
+    **dict.fromkeys(
+        (
+            "OrderSide",
+            "UnifiedOrderRequest",
+            "UnifiedOrderResult",
+            "UnifiedPosition",
+            "UnifiedAccountState",
+            "ExecutionEngine",
+            "OrdergateEngine",
+            "AsyncOrdergateEngine",
+        ),
+        "ordergate.unified",
+    ),
     **dict.fromkeys(
         (
             "OrderGateError",
@@ -150,6 +179,7 @@ __all__ = [
     "AccessDenied",
     "AmbiguousVenueError",
     "AsyncClient",
+    "AsyncOrdergateEngine",
     "BalanceView",
     "BlockingOms",
     "BusError",
@@ -164,6 +194,7 @@ __all__ = [
     "DuplicateFill",
     "EngineStopped",
     "EventPublishFailed",
+    "ExecutionEngine",
     "FillView",
     "HeadersTooLarge",
     "IdempotencyConflict",
@@ -181,9 +212,11 @@ __all__ = [
     "NotFound",
     "Oms",
     "OrderGateError",
+    "OrderSide",
     "OrderStatus",
     "OrderType",
     "OrderView",
+    "OrdergateEngine",
     "Page",
     "PartitionNotOwned",
     "PayloadTooLarge",
@@ -201,6 +234,10 @@ __all__ = [
     "Side",
     "TimeInForce",
     "TradingState",
+    "UnifiedAccountState",
+    "UnifiedOrderRequest",
+    "UnifiedOrderResult",
+    "UnifiedPosition",
     "UnknownSetting",
     "VenueError",
 ]

@@ -14,6 +14,8 @@ functions and under `TYPE_CHECKING`.
                                 never each other
     app                         the composition root: anything but the entrypoints
     api, cli, oms               entrypoints: domain, engine, auth, config, app; no adapter
+    unified                     seed 004's interface (an entrypoint like oms): domain, engine,
+                                config, app, oms; cli builds its runner on it
     client                      the REST client: domain, engine (views and results it reads
                                 back into); never app, so it loads no adapter and no server
 """
@@ -29,7 +31,7 @@ import ordergate
 PACKAGE = Path(ordergate.__file__).parent
 
 ADAPTERS = frozenset({"store", "venues", "bus", "simulators"})
-ENTRYPOINTS = frozenset({"api", "cli", "oms", "client"})
+ENTRYPOINTS = frozenset({"api", "cli", "oms", "unified", "client"})
 
 # What an adapter (or the matching core) may use of the engine: the ports it implements,
 # the messages and records it speaks, the read models and their queries, the journal's
@@ -63,11 +65,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bus": frozenset({"domain", "engine", "bus"}),
     "app": frozenset({"domain", "engine", "auth", "matching", "config", "app"} | ADAPTERS),
     "api": frozenset({"domain", "engine", "auth", "config", "app", "api"}),
-    "cli": frozenset({"domain", "engine", "auth", "config", "app", "api", "client", "cli"}),
+    "cli": frozenset(
+        {"domain", "engine", "auth", "config", "app", "api", "client", "unified", "cli"}
+    ),
     "oms": frozenset({"domain", "engine", "config", "app", "oms"}),
+    "unified": frozenset({"domain", "engine", "config", "app", "oms", "unified"}),
     "client": frozenset({"domain", "engine", "client"}),
     # The public API (ordergate/__init__.py) re-exports from these.
-    "": frozenset({"domain", "engine", "config", "oms", "client"}),
+    "": frozenset({"domain", "engine", "config", "oms", "unified", "client"}),
 }
 SURFACE_ONLY = ADAPTERS | {"matching"}
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import ordergate
+import ordergate.unified
 from ordergate.domain import errors
 
 EXPECTED = frozenset(
@@ -40,6 +41,15 @@ EXPECTED = frozenset(
         "CloseAllResult",
         "CurrencyMargin",
         "JournaledEvent",
+        # seed 004's unified interface (ordergate.unified)
+        "OrderSide",
+        "UnifiedOrderRequest",
+        "UnifiedOrderResult",
+        "UnifiedPosition",
+        "UnifiedAccountState",
+        "ExecutionEngine",
+        "OrdergateEngine",
+        "AsyncOrdergateEngine",
         # the one error hierarchy
         "OrderGateError",
         "InvalidRequest",
@@ -85,11 +95,40 @@ def test_public_api_all_is_the_expected_names_sorted_once() -> None:
     assert ordergate.__all__ == sorted(set(ordergate.__all__))
 
 
+# Names that are another exported name on purpose: seed 004's `OrderSide` is `Side`.
+ALIASES = {"OrderSide": "Side"}
+
+
 def test_public_api_every_name_resolves_to_an_object_of_ours() -> None:
     for name in ordergate.__all__:
         value = getattr(ordergate, name)
-        assert value.__name__ == name, name
+        assert value.__name__ == ALIASES.get(name, name), name
         assert value.__module__.startswith("ordergate."), (name, value.__module__)
+
+
+def test_public_api_aliases_are_the_same_class() -> None:
+    for alias, name in ALIASES.items():
+        assert getattr(ordergate, alias) is getattr(ordergate, name)
+    assert ordergate.unified.OrderType is ordergate.OrderType
+
+
+def test_public_api_unified_vocabulary_loads_no_adapter() -> None:
+    """A strategy module that only names seed 004's types does not start the engine's
+    stack: the engines of `ordergate.unified` load on first use."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ordergate; ordergate.UnifiedOrderRequest; ordergate.ExecutionEngine; "
+            "import ordergate.unified; ordergate.unified.OrderSide; "
+            "print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    heavy = {"ccxt", "fastapi", "aio_pika", "asyncpg", "ordergate.app", "ordergate.oms"}
+    assert not heavy & set(loaded)
 
 
 def test_public_api_unknown_name_is_an_attribute_error() -> None:
