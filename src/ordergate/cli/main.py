@@ -81,6 +81,11 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
         "shadow_report_command",
         "What a shadow run would have sent, and its book against the real venue's.",
     ),
+    "run": (
+        "ordergate.cli.run",
+        "run",
+        "Run a strategy through seed 004's unified interface: live, shadow or dry-run.",
+    ),
 }
 
 
