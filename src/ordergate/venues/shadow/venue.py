@@ -18,40 +18,35 @@ A shadow book re-seeded from a journal (`restore`, after a restart) reads no ope
 book and reports no opening fills: the journal holds them already. The real account's
 own open orders are never copied: they are real, and the shadow report lists them.
 
-Requests finish without suspending, as the paper venue's do: a submit's receipt is its
-acceptance, and what follows streams on `events()` in the order the core produced it.
+Requests are those of every book in this process (`venues.in_process`), as the paper
+venue's are. It is never `live`: nothing is sent, no money is at stake, no arming is
+needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import structlog
 
-from ordergate.domain.errors import RetryableVenueError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.values import ZERO, LiquiditySide, Side
 from ordergate.engine.ports import MarketData
 from ordergate.engine.venue_reports import (
     Quote,
-    SubmitReceipt,
     VenueBalance,
-    VenueEvent,
     VenueFill,
-    VenueOrderRejected,
     VenueOrderReport,
-    VenueOrderRequest,
     VenuePosition,
 )
-from ordergate.matching.core import CLOSED_ORDER_HISTORY, MatchingEngine
+from ordergate.matching.core import MatchingEngine
 from ordergate.matching.feed import FeedStep, SymbolUpdate
 from ordergate.matching.marketdata import PricePoint
 from ordergate.matching.restore import RestoredOrder
 from ordergate.matching.rules import ExecutionRules
+from ordergate.venues.in_process import InProcessVenue
 from ordergate.venues.shadow.reads import VenueReads
 
 log = structlog.get_logger("ordergate.venues.shadow")
@@ -64,8 +59,6 @@ OPENING_PREFIX: Final = "shadow-open-"
 # How often the feed looks for new quotes: it reads the real wiring's market data in
 # memory (the ticker poll, the paper replay), so asking often costs nothing.
 QUOTE_POLL_SECONDS: Final = 0.05
-# Executions per account the venue still lists (`get_fills`), as the paper venue keeps.
-FILL_HISTORY: Final = CLOSED_ORDER_HISTORY
 
 
 def opening_order_id(account: str, symbol: str) -> str:
@@ -73,7 +66,7 @@ def opening_order_id(account: str, symbol: str) -> str:
     return f"{OPENING_PREFIX}{account}-{symbol}"
 
 
-class ShadowVenue:
+class ShadowVenue(InProcessVenue):
     """A paper book over the real venue's account and live quotes: a `Venue` and
     `MarketData` that send nothing to the real venue."""
 
@@ -91,41 +84,22 @@ class ShadowVenue:
         """Shadow `real` for `accounts`, matching against `quotes` (the real wiring's
         market data). `session` keeps ids unique across restarts; `start_ns` is the book's
         time before its first quote (the real wiring's clock now)."""
-        self._real = real
-        self._quotes = quotes
-        self._accounts = tuple(accounts)
-        self._session = session
-        self._core = MatchingEngine(
+        core = MatchingEngine(
             instruments,
-            {account: {} for account in self._accounts},
+            {account: {} for account in accounts},
             session=f"{SHADOW_ID_PREFIX}{session}",
             rules=rules,
             start_ns=start_ns,
         )
-        self._symbols = tuple(sorted(self._core.instruments))
+        super().__init__(core, f"shadow-{real.name}")
+        self._real = real
+        self._quotes = quotes
+        self._accounts = tuple(accounts)
+        self._session = session
+        self._symbols = tuple(sorted(core.instruments))
         self._applied: dict[str, Quote] = {}
-        self._connected = False
         self._seeded = False
         self._opening: dict[str, list[VenueFill]] = {}
-        self._queue: deque[VenueEvent] = deque()
-        self._fills: dict[str, deque[VenueFill]] = {}
-        self._ready = asyncio.Event()
-
-    @property
-    def name(self) -> str:
-        return f"shadow-{self._real.name}"
-
-    @property
-    def live(self) -> bool:
-        return False  # nothing is ever sent: no money is at stake, no arming is needed
-
-    @property
-    def acceptance_window(self) -> float:
-        return 0.0  # in process: a request is carried out, or not, before its call returns
-
-    @property
-    def instruments(self) -> Mapping[str, Instrument]:
-        return self._core.instruments
 
     @property
     def now_ns(self) -> int:
@@ -133,10 +107,6 @@ class ShadowVenue:
         return self._core.now_ns
 
     # --- MarketData and the feed -------------------------------------------------------------
-
-    def quote(self, symbol: str) -> Quote | None:
-        """The quote the shadow book last matched against (what its fills are priced at)."""
-        return self._core.quote(symbol)
 
     def pull_quotes(self) -> int:
         """Match every quote of the real market that is new since the last pull; return
@@ -243,49 +213,6 @@ class ShadowVenue:
             return "not connected"
         return self._real.connection_problem()
 
-    async def submit_order(self, request: VenueOrderRequest) -> SubmitReceipt:
-        self._require_connection()
-        venue_order_id, events = self._core.submit(request, stream_ack=False)
-        rejected = bool(events) and isinstance(events[0], VenueOrderRejected)
-        self._publish(events)
-        return SubmitReceipt(venue_order_id, accepted=not rejected)
-
-    async def cancel_order(self, account: str, symbol: str, client_order_id: str) -> None:
-        self._require_connection()
-        self._publish(self._core.cancel(account, symbol, client_order_id))
-
-    async def replace_order(
-        self,
-        account: str,
-        symbol: str,
-        client_order_id: str,
-        qty: Decimal,
-        price: Decimal | None,
-        stop_price: Decimal | None,
-    ) -> None:
-        self._require_connection()
-        self._publish(self._core.replace(account, symbol, client_order_id, qty, price, stop_price))
-
-    async def get_order(
-        self, account: str, symbol: str, client_order_id: str
-    ) -> VenueOrderReport | None:
-        self._require_connection()
-        return self._core.order_report(account, symbol, client_order_id)
-
-    async def get_open_orders(
-        self, account: str, symbol: str | None = None
-    ) -> list[VenueOrderReport]:
-        self._require_connection()
-        return self._core.open_orders(account, symbol)
-
-    async def get_positions(self, account: str) -> list[VenuePosition]:
-        self._require_connection()
-        return self._core.positions(account)
-
-    async def get_balances(self, account: str) -> list[VenueBalance]:
-        self._require_connection()
-        return self._core.balances(account)
-
     async def get_fills(self, account: str, since_ts: int = 0) -> list[VenueFill]:
         """The shadow book's executions at or after `since_ts`, after its opening fills.
 
@@ -293,36 +220,8 @@ class ShadowVenue:
         than belong to the venue's history, and a journal begun after the book was
         seeded must still adopt them.
         """
-        self._require_connection()
-        made = [f for f in self._fills.get(account, ()) if f.ts >= since_ts]
+        made = await super().get_fills(account, since_ts)
         return [*self._opening.get(account, ()), *made]
-
-    async def events(self) -> AsyncIterator[VenueEvent]:
-        """Yield the shadow book's events in production order, waiting when there are none."""
-        queue = self._queue
-        while True:
-            while queue:
-                yield queue.popleft()
-            self._ready.clear()
-            await self._ready.wait()
-
-    # --- helpers -----------------------------------------------------------------------------
-
-    def _publish(self, events: list[VenueEvent]) -> None:
-        if not events:
-            return
-        self._queue.extend(events)
-        self._ready.set()
-        for event in events:
-            if isinstance(event, VenueFill):
-                fills = self._fills.get(event.account)
-                if fills is None:
-                    fills = self._fills[event.account] = deque(maxlen=FILL_HISTORY)
-                fills.append(event)
-
-    def _require_connection(self) -> None:
-        if not self._connected:
-            raise RetryableVenueError(f"venue {self.name} is not connected")
 
 
 def _steps(quotes: list[Quote], now_ns: int) -> list[FeedStep]:
