@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from ordergate.app.venue_selection import VenueWiring
+from ordergate.app.venue_wiring import VenueWiring
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import Rate

@@ -30,7 +30,8 @@ import structlog
 from aio_pika.abc import AbstractRobustConnection
 
 from ordergate.app.messaging import Messaging, OutboxJournal, open_messaging
-from ordergate.app.venue_selection import VenueWiring, open_accounts, open_venue
+from ordergate.app.venue_selection import open_accounts, open_venue
+from ordergate.app.venue_wiring import VenueWiring
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import ConfigurationError, JournalCorrupted, OrderGateError
 from ordergate.domain.limits import LimitsBook

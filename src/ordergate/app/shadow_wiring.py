@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import structlog
 
-from ordergate.app.venue_selection import VenueWiring, reseed_paper_venue
+from ordergate.app.venue_wiring import VenueWiring, reseed_paper_venue
 from ordergate.domain.values import ZERO
 from ordergate.engine.state import OmsState
 from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue

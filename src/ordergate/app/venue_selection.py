@@ -18,66 +18,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Protocol
 
 import structlog
 
+from ordergate.app.venue_wiring import VenueWiring, reseed_paper_venue
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
-from ordergate.domain.instruments import Instrument
-from ordergate.domain.orders import Order
-from ordergate.domain.values import ZERO, OrderStatus
 from ordergate.engine.clock import WallClock
 from ordergate.engine.commands import AdjustBalance
 from ordergate.engine.engine import Engine
-from ordergate.engine.ports import Clock, MarketData, Venue
 from ordergate.engine.state import OmsState
-from ordergate.engine.venue_reports import VenueBalance, VenueOrderReport, VenuePosition
 from ordergate.matching.market import PaperMarket, load_demo_market, load_market
-from ordergate.matching.restore import RestoredOrder
 from ordergate.venues.paper.venue import PaperVenue
 from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 log = structlog.get_logger("ordergate.venue_selection")
-
-# Orders the paper venue had accepted before a restart, by ordergate's last word on them.
-_AT_VENUE = frozenset(
-    {
-        OrderStatus.SUBMITTED,
-        OrderStatus.ACCEPTED,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.PENDING_CANCEL,
-        OrderStatus.PENDING_REPLACE,
-    }
-)
-
-# The opening cash of an account the journal has not seen: currency -> amount.
-OpeningBalances = Callable[[str], Awaitable[dict[str, Decimal]]]
-
-
-@dataclass
-class VenueWiring:
-    """A connected venue and what the engine and the API need beside it.
-
-    `feeds` are started once the engine runs (market-data pace, quote polling);
-    `close` runs after the engine has stopped and disconnected the venue. `lanes`: the
-    venue requests the engine keeps in flight at once; one for the paper venue, which
-    answers in process and so keeps its fills in the order the engine decided.
-    """
-
-    venue: Venue
-    clock: Clock
-    market: MarketData
-    instruments: list[Instrument]
-    accounts: list[str]
-    opening_balances: OpeningBalances
-    opening_reason: str
-    feeds: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    close: Callable[[], Awaitable[None]] | None = None
-    lanes: int = 1
 
 
 async def open_venue(
@@ -178,55 +135,6 @@ def _paper_market(settings: Settings) -> PaperMarket:
     if settings.paper_data is None:
         return load_demo_market(loop=settings.paper_loop)
     return load_market(settings.paper_data, loop=settings.paper_loop)
-
-
-class Reseedable(Protocol):
-    """A book in this process that forgets when it stops (the paper venue, a shadow book)."""
-
-    def restore(
-        self,
-        open_orders: Sequence[VenueOrderReport | RestoredOrder],
-        positions: Sequence[VenuePosition],
-        balances: Sequence[VenueBalance],
-    ) -> None: ...
-
-
-def reseed_paper_venue(venue: Reseedable, state: OmsState) -> None:
-    """Give a fresh in-memory book the journal's open orders, positions and cash."""
-    orders = [
-        RestoredOrder(
-            report=_report_of(order),
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-        )
-        for order in state.open_orders.values()
-        if order.status in _AT_VENUE and order.venue_acknowledged
-    ]
-    positions = [VenuePosition(p.account, p.symbol, p.qty, p.avg_price) for p in state.book]
-    balances = [
-        VenueBalance(account.account_id, ccy, amount)
-        for account in state.accounts.values()
-        for ccy, amount in sorted(account.balances.items())
-    ]
-    venue.restore(orders, positions, balances)
-
-
-def _report_of(order: Order) -> VenueOrderReport:
-    return VenueOrderReport(
-        client_order_id=order.client_order_id,
-        venue_order_id=order.venue_order_id,
-        account=order.account,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        qty=order.qty,
-        price=order.price,
-        stop_price=order.stop_price,
-        status=OrderStatus.PARTIALLY_FILLED if order.filled_qty > ZERO else OrderStatus.ACCEPTED,
-        filled_qty=order.filled_qty,
-        avg_fill_price=order.avg_fill_price,
-        ts=order.updated_ts,
-    )
 
 
 async def open_accounts(engine: Engine, wiring: VenueWiring) -> None:
