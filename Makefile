@@ -22,11 +22,11 @@ run: $(STAMP)
 		$(if $(VENUE),--venue $(VENUE)) $(if $(filter bybit-sim,$(VENUE)),--db :memory:)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src examples
 
 # The engine suite runs twice: on the in-memory journal with everything else, then on
 # PostgreSQL (skipped without a server, except under CI=true, where it fails).
