@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+EXTRAS_STAMP := $(VENV)/.extras-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run VENUE=bybit-sim`: ccxt against the in-process Bybit simulator. The simulator
@@ -17,20 +18,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Everything the suite exercises: the dev tools and every optional extra (NautilusTrader).
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,nautilus]'
+	touch $(EXTRAS_STAMP)
+
 run: $(STAMP)
 	$(BIN)/ordergate serve --host $(HOST) --port $(PORT) \
 		$(if $(VENUE),--venue $(VENUE)) $(if $(filter bybit-sim,$(VENUE)),--db :memory:)
 
-lint: $(STAMP)
+lint: $(EXTRAS_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 
-typecheck: $(STAMP)
+typecheck: $(EXTRAS_STAMP)
 	$(BIN)/mypy src examples
 
 # The engine suite runs twice: on the in-memory journal with everything else, then on
 # PostgreSQL (skipped without a server, except under CI=true, where it fails).
-unit: $(STAMP)
+unit: $(EXTRAS_STAMP)
 	$(BIN)/pytest tests
 	ORDERGATE_TEST_ENGINE_STORE=postgres $(BIN)/pytest tests/unit/engine
 
