@@ -91,10 +91,12 @@ class Settings(BaseSettings):
         default="FULL",
         description="FULL fsyncs every commit: an answered order survives a power cut",
     )
-    venue: Literal["paper", "bybit-sim", "ccxt"] = Field(
+    venue: Literal["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live"] = Field(
         default="paper",
         description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
-        "simulator) or ccxt (a real exchange, ORDERGATE_CCXT_*)",
+        "simulator), ccxt (a real exchange, ORDERGATE_CCXT_*), nautilus (NautilusTrader's "
+        "backtest matching engine over the paper venue's data) or nautilus-live "
+        "(NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*)",
     )
     mode: Literal["live", "shadow", "dry-run"] = Field(
         default="live",
@@ -173,6 +175,44 @@ class Settings(BaseSettings):
     ccxt_sandbox: bool = Field(default=False, description="ccxt: use the exchange's testnet")
     ccxt_options: dict[str, Any] = Field(
         default_factory=dict, description="ccxt: merged into the exchange's options, as JSON"
+    )
+    nautilus_bybit_api_key: SecretStr | None = Field(
+        default=None, description="nautilus-live: the Bybit API key"
+    )
+    nautilus_bybit_api_secret: SecretStr | None = Field(
+        default=None, description="nautilus-live: the Bybit API secret"
+    )
+    nautilus_bybit_http_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="nautilus-live: Bybit's REST URL; unset: NautilusTrader's default for "
+        "the environment (with sim_url: the simulator's)",
+    )
+    nautilus_bybit_ws_private_url: str | None = Field(
+        default=None,
+        pattern=r"^wss?://",
+        description="nautilus-live: Bybit's private websocket URL; unset: as the REST URL",
+    )
+    nautilus_bybit_ws_trade_url: str | None = Field(
+        default=None,
+        pattern=r"^wss?://",
+        description="nautilus-live: Bybit's trade websocket URL; unset: as the REST URL",
+    )
+    nautilus_bybit_use_ws_trade_api: bool = Field(
+        default=False,
+        description="nautilus-live: place, amend and cancel over the trade websocket "
+        "instead of REST",
+    )
+    nautilus_bybit_testnet: bool = Field(
+        default=False, description="nautilus-live: Bybit's testnet (its default URLs)"
+    )
+    nautilus_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["BTCUSDT"],
+        description="nautilus-live: comma-separated linear perpetuals to trade (BTCUSDT)",
+    )
+    nautilus_live: bool = Field(
+        default=False,
+        description="nautilus-live: the account trades real money (orders need the venue armed)",
     )
     venue_retry_max_attempts: int = Field(
         default=3, ge=1, description="tries of a venue request that certainly did nothing"
@@ -589,7 +629,7 @@ class Settings(BaseSettings):
             return symbols or None
         return value
 
-    @field_validator("ccxt_symbols", mode="before")
+    @field_validator("ccxt_symbols", "nautilus_symbols", mode="before")
     @classmethod
     def _split_ccxt_symbols(cls, value: object) -> object:
         if isinstance(value, str):
