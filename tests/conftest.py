@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -36,6 +37,30 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("ordergate")
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A command run in process (click's `CliRunner`: `ordergate run`, `shadow-report`,
+    ...) leaves structlog as the suite found it.
+
+    `configure_logging` sets up a process: structlog caches each logger on its first use
+    from then on, so a logger first used after a command ran in the test process keeps
+    that configuration, and a later test's `capture_logs` never sees its lines. The
+    commands' own modules bind the function by name, so each binding is replaced (the
+    ones imported later bind the replacement). Subprocesses configure their logging as
+    ever.
+    """
+    import ordergate.cli.process as process
+
+    def leave_alone(*args: object, **kwargs: object) -> None:
+        return None
+
+    monkeypatch.setattr(process, "configure_logging", leave_alone)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("ordergate.cli.") and hasattr(module, "configure_logging"):
+            monkeypatch.setattr(module, "configure_logging", leave_alone)
+    yield
 
 
 @pytest.fixture

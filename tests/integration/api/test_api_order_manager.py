@@ -171,7 +171,7 @@ def test_status_table_maps_every_ordergate_status_to_exactly_one_seed_status() -
         },
         SeedStatus.partially_filled: {OrderStatus.PARTIALLY_FILLED},
         SeedStatus.filled: {OrderStatus.FILLED},
-        SeedStatus.cancelled: {OrderStatus.CANCELED, OrderStatus.EXPIRED},
+        SeedStatus.cancelled: {OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.PLANNED},
         SeedStatus.rejected: {OrderStatus.REJECTED, OrderStatus.DENIED},
     }
     assert expected == ORDERGATE_STATUSES_OF
