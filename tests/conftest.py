@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Final
 
@@ -40,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """A command run in process (click's `CliRunner`: `ordergate run`, `shadow-report`,
     ...) leaves structlog as the suite found it.
 
@@ -60,7 +60,6 @@ def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     for name, module in list(sys.modules.items()):
         if name.startswith("ordergate.cli.") and hasattr(module, "configure_logging"):
             monkeypatch.setattr(module, "configure_logging", leave_alone)
-    yield
 
 
 @pytest.fixture
