@@ -28,6 +28,7 @@ from ordergate.app.cluster.node import Node
 from ordergate.app.key_stores import open_key_store
 from ordergate.app.observability import Observability, broker_probe
 from ordergate.app.partition import SignalWiring, start_partition
+from ordergate.app.venue_selection import preload_venue
 from ordergate.auth.ports import KeyStore
 from ordergate.bus.connection import connect
 from ordergate.bus.topology import SignalTopology, declare_signal_queue
@@ -113,6 +114,7 @@ async def build_node(settings: Settings, keys: KeyStore | None = None) -> Applic
     """Join the cluster on the PostgreSQL journal, run this node's share of the partitions,
     and answer queries over every partition's read models."""
     limits = settings.limits_book()  # a bad risk file fails before the node joins
+    preload_venue(settings)  # before any lease is held: an import blocks the heartbeats
     observability = Observability(settings, settings.node_name)
     node = Node(
         settings,

@@ -18,8 +18,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
@@ -35,6 +37,28 @@ from ordergate.venues.paper.venue import PaperVenue
 from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 log = structlog.get_logger("ordergate.venue_selection")
+
+
+# The modules that wire a venue whose adapter is loaded on first use (it takes a second
+# or more to import): `preload_venue` imports them ahead.
+_WIRING_MODULES: Final[dict[str, str]] = {
+    "bybit-sim": "ordergate.app.ccxt_wiring",
+    "ccxt": "ordergate.app.ccxt_wiring",
+}
+
+
+def preload_venue(settings: Settings) -> None:
+    """Import the adapter of the venue `settings` name, now, outside the event loop's work.
+
+    `open_venue` imports it on first use so that a paper venue and the tools never pay
+    for ccxt; but an import blocks the loop, and a cluster node opens venues while it
+    holds partition leases, whose heartbeats must run every second or the node fences
+    itself (seen: a loaded machine took more than the two seconds `fence_after` allows to
+    import ccxt). A node calls this before it takes any lease.
+    """
+    module = _WIRING_MODULES.get(settings.venue)
+    if module is not None:
+        importlib.import_module(module)
 
 
 async def open_venue(
