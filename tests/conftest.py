@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -40,26 +40,35 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def process_logging_left_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A command run in process (click's `CliRunner`: `ordergate run`, `shadow-report`,
-    ...) leaves structlog as the suite found it.
+    ...) configures logging as it does in its own process, and the next test finds
+    structlog as this one did.
 
-    `configure_logging` sets up a process: structlog caches each logger on its first use
-    from then on, so a logger first used after a command ran in the test process keeps
-    that configuration, and a later test's `capture_logs` never sees its lines. The
-    commands' own modules bind the function by name, so each binding is replaced (the
-    ones imported later bind the replacement). Subprocesses configure their logging as
-    ever.
+    `configure_logging` sets up a process: its lines go to the stderr of the moment, and
+    structlog caches each logger on its first use from then on, so a logger first used
+    after a command ran would keep that configuration, and a later test's `capture_logs`
+    would never see its lines. In tests it configures without that cache; the commands'
+    modules bind the function by name, so each binding is replaced (the ones imported
+    later bind the replacement). The configuration is put back after the test.
     """
+    import structlog
+
     import ordergate.cli.process as process
 
-    def leave_alone(*args: object, **kwargs: object) -> None:
-        return None
+    configure = process.configure_logging
 
-    monkeypatch.setattr(process, "configure_logging", leave_alone)
+    def configure_uncached(*args: Any, **kwargs: Any) -> None:
+        configure(*args, **kwargs)
+        structlog.configure(cache_logger_on_first_use=False)
+
+    monkeypatch.setattr(process, "configure_logging", configure_uncached)
     for name, module in list(sys.modules.items()):
         if name.startswith("ordergate.cli.") and hasattr(module, "configure_logging"):
-            monkeypatch.setattr(module, "configure_logging", leave_alone)
+            monkeypatch.setattr(module, "configure_logging", configure_uncached)
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture
