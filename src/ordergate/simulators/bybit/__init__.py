@@ -9,8 +9,9 @@
     await sim.stop()
 
 It serves REST (`/v5/...`: market data, orders, executions, positions, the unified
-wallet, signed and rate limited as Bybit does), the private websocket (`/v5/private`:
-`order`, `execution`, `position`, `wallet`) and control routes (`/sim/...`); matching is
+wallet, coin information, signed and rate limited as Bybit does), the private websocket
+(`/v5/private`: `order`, `execution`, `position`, `wallet`), the trade websocket
+(`/v5/trade`: `order.create|amend|cancel`) and control routes (`/sim/...`); matching is
 the paper venue's engine. Orders are plain or conditional (`triggerPrice`: worked by the
 engine's stop rule, `Untriggered` -> `Triggered` -> the plain order's statuses, see
 `conditional`). No public websocket: ccxt needs none for trading and account

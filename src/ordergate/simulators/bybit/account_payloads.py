@@ -4,7 +4,15 @@ Keys and value types follow the recorded payloads (`http_get_positions`,
 `ws_account_position`, `http_get_wallet_balance`, `ws_account_wallet`,
 `http_get_user_query_api`, `http_get_account_info`, `http_get_fee_rate`), with one
 addition: the `wallet` topic carries `accountType` ("UNIFIED"), which Bybit sends and
-ccxt needs to route the update (the recordings were trimmed of it).
+ccxt needs to route the update (the recordings were trimmed of it). The `wallet` topic
+is also a superset of its recording: beside the recorded `totalPerpUpl` it carries
+`totalPerpUPL` and, per coin, `usdValue`, `unrealisedPnl`, `cumRealisedPnl`, `bonus`,
+`collateralSwitch`, `marginCollateral`, `locked` and `spotHedgingQty`, as Bybit documents
+the topic and as the REST wallet recording has them; NautilusTrader's schema requires
+them and drops a wallet update without them.
+
+`/v5/asset/coin/query-info` has no recording: its keys are Bybit's documented ones
+(the ones NautilusTrader's `BybitCoinInfo` schema reads), one chain per coin.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ ACCOUNT_TYPE = "UNIFIED"
 # UTA 2.0 (Bybit: 5), the account kind new Bybit accounts have.
 UNIFIED_MARGIN_STATUS = 5
 _RISK_LIMIT_VALUE = "2000000"
+# The most one withdrawal may take, per coin (the simulator has no withdrawals).
+_REMAIN_AMOUNT = "1000000"
 
 
 def position_rest(position: PositionRecord, spec: InstrumentSpec) -> JsonObject:
@@ -133,6 +143,7 @@ def wallet_ws(wallet: WalletRecord) -> JsonObject:
         "totalMarginBalance": formats.money(wallet.total_margin_balance),
         "totalAvailableBalance": formats.money(wallet.total_available_balance),
         "totalPerpUpl": formats.money(wallet.total_perp_upl),
+        "totalPerpUPL": formats.money(wallet.total_perp_upl),
         "totalInitialMargin": formats.money(wallet.total_initial_margin),
         "totalMaintenanceMargin": formats.money(wallet.total_maintenance_margin),
         "coin": [_coin_ws(coin) for coin in wallet.coins],
@@ -249,6 +260,38 @@ def _coin_ws(coin: CoinRecord) -> JsonObject:
         "totalPositionIM": formats.money(coin.total_position_im),
         "totalPositionMM": formats.money(coin.total_position_mm),
         "spotBorrow": "0",
+        "usdValue": formats.money(coin.usd_value),
+        "unrealisedPnl": formats.money(coin.unrealised_pnl),
+        "cumRealisedPnl": formats.money(coin.cum_realised_pnl),
+        "bonus": "0",
+        "collateralSwitch": True,
+        "marginCollateral": True,
+        "locked": "0",
+        "spotHedgingQty": "0",
+    }
+
+
+def coin_info(coin: str, precision: int) -> JsonObject:
+    """A coin as `/v5/asset/coin/query-info` lists it: deposit and withdrawal on one
+    chain of its own name, `precision` decimals."""
+    return {
+        "name": coin,
+        "coin": coin,
+        "remainAmount": _REMAIN_AMOUNT,
+        "chains": [
+            {
+                "chainType": coin,
+                "confirmation": "1",
+                "withdrawFee": "0",
+                "depositMin": "0",
+                "withdrawMin": "0",
+                "chain": coin,
+                "chainDeposit": "1",
+                "chainWithdraw": "1",
+                "minAccuracy": str(precision),
+                "withdrawPercentageFee": "0",
+            }
+        ],
     }
 
 

@@ -1,7 +1,9 @@
 """Instruments, tickers, the order book and server time in Bybit's JSON.
 
 Instruments follow the recorded `http_get_instruments_linear_symbol_type` payload (the
-one that carries `category`, which ccxt reads to mark a market linear); the order book
+one that carries `category`, which ccxt reads to mark a market linear) and add the
+`lotSizeFilter.maxMktOrderQty` that the other recording, `http_get_instruments_linear`,
+carries (each recording was trimmed differently; NautilusTrader requires the key); the order book
 follows `http_get_orderbook`. Tickers have no recording: their keys are those of
 Bybit's documented linear ticker. The book has one level a side, the current best bid
 and ask, each showing the instrument's maximum order quantity: the paper engine fills
@@ -49,6 +51,7 @@ def instrument(spec: InstrumentSpec) -> JsonObject:
             "minOrderQty": formats.qty(spec, spec.min_order_qty),
             "qtyStep": formats.plain(spec.qty_step),
             "postOnlyMaxOrderQty": formats.qty(spec, spec.max_order_qty),
+            "maxMktOrderQty": formats.qty(spec, spec.max_market_order_qty),
             "minNotionalValue": formats.plain(spec.min_notional),
         },
         "unifiedMarginTrade": True,

@@ -3,6 +3,9 @@
 The keys and value types follow the recorded Bybit payloads (`http_get_orders_realtime`,
 `http_get_executions`, `ws_account_order`, `ws_account_execution`): REST and websocket
 differ in a few keys and in how an absent value is written (`null` vs `""` / `"0"`).
+One departure: `orderIv` (options only) is `""` in REST lists as on the `order` topic,
+where the recordings have `null`; NautilusTrader's schema requires a string there, and
+Bybit documents the field as a string.
 A conditional order carries `stopOrderType` "Stop", its `triggerPrice`,
 `triggerDirection` and `triggerBy` in every payload, before and after it triggers (as
 the recorded `ws_account_order_stop_*` and a triggered `ws_account_order_filled` show);
@@ -53,7 +56,7 @@ def order_rest(order: OrderRecord, spec: InstrumentSpec) -> JsonObject:
         "timeInForce": order.time_in_force.value,
         "orderType": _TYPES[order.order_type],
         "stopOrderType": _stop_order_type(order),
-        "orderIv": None,
+        "orderIv": "",
         "triggerPrice": _trigger_price(order, spec),
         "takeProfit": "0",
         "stopLoss": "0",

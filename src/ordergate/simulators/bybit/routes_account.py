@@ -3,6 +3,8 @@
 `/v5/position/list` answers a position for a named symbol even when it is flat (as
 Bybit does) and only open positions when asked by coin. `/v5/user/query-api` and
 `/v5/account/info` are what ccxt reads to decide the account is unified (UTA 2.0).
+`/v5/asset/coin/query-info` lists the coins of the instruments and the wallet (all of
+them, or the one `coin` names); NautilusTrader's instrument provider reads it first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from ordergate.simulators.bybit.params import Params
 from ordergate.simulators.bybit.queries import page, selected_symbols, time_window
 from ordergate.simulators.bybit.rest import Route
 
+# Decimals of a coin amount on its chain (Bybit's `minAccuracy`): 8 for every coin here.
+_COIN_PRECISION = 8
+
 
 class AccountRoutes:
     def __init__(self, exchange: BybitExchange, api_key: str, clock: Callable[[], int]) -> None:
@@ -37,6 +42,7 @@ class AccountRoutes:
             Route("GET", "/v5/account/fee-rate", True, self.fee_rate),
             Route("GET", "/v5/account/info", True, self.account_info),
             Route("GET", "/v5/user/query-api", True, self.api_key_info),
+            Route("GET", "/v5/asset/coin/query-info", True, self.coin_info),
         ]
 
     def executions(self, params: Params) -> JsonObject:
@@ -111,3 +117,11 @@ class AccountRoutes:
     def api_key_info(self, params: Params) -> JsonObject:
         created = datetime.fromtimestamp(self._started_ms / 1000, tz=UTC)
         return account_payloads.api_key_info(self._api_key, created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def coin_info(self, params: Params) -> JsonObject:
+        specs = self._exchange.specs.values()
+        coins = {spec.base_coin for spec in specs} | {spec.quote_coin for spec in specs}
+        coins |= {coin.coin for coin in self._exchange.wallet().coins}
+        wanted = params.optional_text("coin")
+        listed = sorted(coins) if wanted is None else [c for c in sorted(coins) if c == wanted]
+        return {"rows": [account_payloads.coin_info(coin, _COIN_PRECISION) for coin in listed]}

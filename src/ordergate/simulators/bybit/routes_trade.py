@@ -38,6 +38,14 @@ class TradeRoutes:
             Route("GET", "/v5/order/history", True, self.history),
         ]
 
+    def operations(self) -> dict[str, tuple[str, Callable[[Params], JsonObject]]]:
+        """The trade websocket's operations: op -> (the REST path it mirrors, its handler)."""
+        return {
+            "order.create": ("/v5/order/create", self.create),
+            "order.amend": ("/v5/order/amend", self.amend),
+            "order.cancel": ("/v5/order/cancel", self.cancel),
+        }
+
     def create(self, params: Params) -> JsonObject:
         order = admission.parse_new_order(params, self._exchange.specs)
         return _ids(self._exchange.create_order(order))

@@ -1,7 +1,8 @@
 """`BybitSimulator`: the composition root of the simulator, and its Python API.
 
 Building one binds nothing; `start` serves REST (`/v5/...`), the private websocket
-(`/v5/private`) and the control routes (`/sim/...`) on one loopback port and, in replay
+(`/v5/private`), the trade websocket (`/v5/trade`) and the control routes (`/sim/...`)
+on one loopback port and, in replay
 mode, starts the market; `stop` undoes it. The methods below `start` are the venue's
 truth, for test assertions, and its controls (quotes, faults, connection drops).
 """
@@ -32,10 +33,11 @@ from ordergate.simulators.bybit.records import (
     PositionRecord,
     WalletRecord,
 )
-from ordergate.simulators.bybit.rest import RestApi
+from ordergate.simulators.bybit.rest import RequestSeen, RestApi
 from ordergate.simulators.bybit.routes_account import AccountRoutes
 from ordergate.simulators.bybit.routes_market import MarketRoutes
 from ordergate.simulators.bybit.routes_trade import TradeRoutes
+from ordergate.simulators.bybit.trade_stream import TRADE_PATH, TradeStream
 from ordergate.simulators.bybit.websocket import PrivateStream
 
 # Held answers and open sockets get this long to finish when the server stops.
@@ -65,19 +67,29 @@ class BybitSimulator:
             api_secret=self.config.api_secret,
             clock=clock,
         )
+        trade = TradeRoutes(self._exchange, clock)
         routes = [
             *MarketRoutes(self._exchange, clock).routes(),
-            *TradeRoutes(self._exchange, clock).routes(),
+            *trade.routes(),
             *AccountRoutes(self._exchange, self.config.api_key, clock).routes(),
         ]
+        limiter = RateLimiter(self.config.rate_limits, lambda: clock() // 1_000_000)
         self._rest = RestApi(
             routes,
             api_key=self.config.api_key,
             api_secret=self.config.api_secret,
             faults=self.faults,
-            limiter=RateLimiter(self.config.rate_limits, lambda: clock() // 1_000_000),
+            limiter=limiter,
             clock=clock,
             withhold_seconds=self.config.withhold_seconds,
+        )
+        self._trade_stream = TradeStream(
+            trade.operations(),
+            limiter,
+            ids,
+            api_key=self.config.api_key,
+            api_secret=self.config.api_secret,
+            clock=clock,
         )
         self._control = ControlApi(
             self._exchange, self.faults, self._stream, self._quote, lambda: self._rest.requests
@@ -96,6 +108,7 @@ class BybitSimulator:
         app = web.Application()
         self._rest.install(app)
         app.router.add_get(PRIVATE_PATH, self._stream.handle)
+        app.router.add_get(TRADE_PATH, self._trade_stream.handle)
         self._control.install(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
         await runner.setup()
@@ -120,6 +133,7 @@ class BybitSimulator:
             self._replay = None
         self._rest.release_withheld()
         await self._stream.close()
+        await self._trade_stream.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -153,6 +167,10 @@ class BybitSimulator:
     @property
     def ws_private_url(self) -> str:
         return f"ws://{self._host}:{self._port}{PRIVATE_PATH}"
+
+    @property
+    def ws_trade_url(self) -> str:
+        return f"ws://{self._host}:{self._port}{TRADE_PATH}"
 
     # --- market and connections ----------------------------------------------------------
 
@@ -203,6 +221,11 @@ class BybitSimulator:
 
     def wallet(self) -> WalletRecord:
         return self._exchange.wallet()
+
+    def requests(self, path: str | None = None) -> list[RequestSeen]:
+        """The latest REST requests (to `path`), oldest first; the trade websocket's are
+        not among them."""
+        return [seen for seen in self._rest.requests if path in (None, seen.path)]
 
     def quote(self, symbol: str) -> Quote | None:
         """The symbol's current best bid, ask and last price (None before any)."""

@@ -191,20 +191,10 @@ class PrivateStream:
             )
         except BybitError as error:
             session.authenticated = False
-            session.send(
-                {
-                    "op": "auth",
-                    "success": False,
-                    "retCode": int(error.code),
-                    "retMsg": error.message,
-                    "connId": session.conn_id,
-                }
-            )
+            session.send(_auth_reply(session, False, int(error.code), error.message))
             return
         session.authenticated = True
-        session.send(
-            {"op": "auth", "success": True, "retCode": 0, "retMsg": "", "connId": session.conn_id}
-        )
+        session.send(_auth_reply(session, True, 0, ""))
 
     def _subscribe(self, session: _Session, op: str, args: list[object], req_id: object) -> None:
         if not session.authenticated:
@@ -243,6 +233,21 @@ class PrivateStream:
 
     def _now_ms(self) -> int:
         return self._clock() // NS_PER_MS
+
+
+def _auth_reply(session: _Session, success: bool, code: int, message: str) -> JsonObject:
+    """The answer to `op: auth`, in both of Bybit's spellings: the recorded one
+    (`retCode`, `retMsg`, `connId`, as the trade stream answers) and the one Bybit
+    documents for the private stream (`ret_msg`, `conn_id`), which NautilusTrader reads."""
+    return {
+        "op": "auth",
+        "success": success,
+        "retCode": code,
+        "retMsg": message,
+        "connId": session.conn_id,
+        "ret_msg": message,
+        "conn_id": session.conn_id,
+    }
 
 
 def _req_id(req_id: object) -> JsonObject:

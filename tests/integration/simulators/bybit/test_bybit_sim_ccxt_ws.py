@@ -81,8 +81,10 @@ async def test_watch_balance_receives_the_wallet_when_an_order_reserves_margin(s
 
     update = await asyncio.wait_for(balance, WAIT_SECONDS)
     assert update["USDT"]["total"] == 100_000.0
-    assert D(str(update["USDT"]["used"])) == D("0.1") * D(45000) / 10
-    assert update["USDT"]["free"] == 100_000.0 - 450.0
+    assert update["USDT"]["free"] == 100_000.0 - float(D("0.1") * D(45000) / 10)
+    # Bybit's wallet topic carries `locked` (what spot orders hold; 0 here), and ccxt.pro
+    # reports it as `used` whenever it is there, rather than the order and position margin.
+    assert update["USDT"]["used"] == 0.0
 
 
 async def test_partial_fill_then_fill_streams_both_with_increasing_seq(sim, exchange):

@@ -33,8 +33,34 @@ RECORDING_OMITS: dict[str, set[str]] = {
     # Every v5 REST answer carries the full envelope; these two recordings were cut.
     "http_get_orderbook.json": {"retExtInfo"},
     "http_get_account_info.json": {"retExtInfo", "time"},
-    # Bybit's wallet topic names the account type; ccxt routes the update by it.
-    "ws_account_wallet.json": {"data[0].accountType"},
+    # Bybit's wallet topic names the account type; ccxt routes the update by it. It also
+    # carries what Bybit documents for the topic and the REST wallet recording has (the
+    # total spelled `totalPerpUPL`, the coin's valuation and collateral keys), which
+    # NautilusTrader's schema requires; the recorded `totalPerpUpl` is kept beside it.
+    "ws_account_wallet.json": {
+        "data[0].accountType",
+        "data[0].totalPerpUPL",
+        *(
+            f"data[0].coin[0].{key}"
+            for key in (
+                "usdValue",
+                "unrealisedPnl",
+                "cumRealisedPnl",
+                "bonus",
+                "collateralSwitch",
+                "marginCollateral",
+                "locked",
+                "spotHedgingQty",
+            )
+        ),
+    },
+    # The two instrument recordings were trimmed differently: this one lost the market
+    # order maximum that `http_get_instruments_linear.json` keeps (NautilusTrader needs it).
+    "http_get_instruments_linear_symbol_type.json": {"result.list[0].lotSizeFilter.maxMktOrderQty"},
+    # The recorded auth answer is the trade stream's spelling; Bybit documents the private
+    # stream's as `success`, `ret_msg`, `conn_id` (what NautilusTrader reads): both are sent.
+    "ws_auth_success.json": {"ret_msg", "conn_id"},
+    "ws_auth_failure.json": {"ret_msg", "conn_id"},
 }
 
 
