@@ -10,7 +10,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt bench-signals bench-history clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-nautilus bench-signals bench-history clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 
 bench-ccxt: $(STAMP)
 	$(BIN)/python -m bench.ccxt_overhead --runs 5
+
+# ordergate on NautilusTrader's simulated exchange beside NautilusTrader alone (the extra).
+bench-nautilus: $(EXTRAS_STAMP)
+	$(BIN)/python -m bench.nautilus_overhead
 
 # Needs PostgreSQL and RabbitMQ (ORDERGATE_TEST_PG_DSN, ORDERGATE_TEST_AMQP_URL or the defaults).
 bench-signals: $(STAMP)

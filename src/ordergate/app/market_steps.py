@@ -11,20 +11,28 @@ stepped here: a shadow run on paper needs a moving market.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
 
 from ordergate.app.application import Application
-from ordergate.venues.paper.venue import PaperVenue
+
+
+@runtime_checkable
+class SteppedMarket(Protocol):
+    """A venue whose market moves one replayed step per call (paper, NautilusTrader's
+    simulated exchange)."""
+
+    def advance(self) -> bool: ...
 
 
 def market_stepper(app: Application) -> Callable[[], Awaitable[bool]] | None:
-    """A step of the held paper market (True: a step was made; False: the data has
-    ended), or None when nothing here drives the market: another venue, a paced replay,
+    """A step of the held replayed market (True: a step was made; False: the data has
+    ended), or None when nothing here drives the market: a live venue, a paced replay,
     a shadow book, or a cluster node."""
     partition = app.partition
     if partition is None or app.settings.paper_bars_per_second > 0:
         return None
     venue = partition.wiring.venue
-    if not isinstance(venue, PaperVenue):
+    if not isinstance(venue, SteppedMarket):
         return None
     engine = partition.engine
 

@@ -91,6 +91,20 @@ async def open_venue(
             settings.model_copy(update={"mode": "live"}), state, session, holds, may_send
         )
         return shadow_wiring(real, state, session)
+    if settings.venue == "nautilus":
+        # NautilusTrader loads only when chosen (app.nautilus_wiring); a partition trades
+        # the configured accounts it holds, as on the paper venue.
+        from ordergate.app.nautilus_wiring import open_nautilus
+
+        if holds is not None:
+            held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
+            settings = settings.model_copy(update={"paper_balances": held})
+        return open_nautilus(settings, state, session)
+    if settings.venue == "nautilus-live":
+        # NautilusTrader loads only when chosen (app.nautilus_live_wiring).
+        from ordergate.app.nautilus_live_wiring import open_nautilus_live
+
+        return await open_nautilus_live(settings, holds, may_send)
     if settings.venue == "paper":
         if holds is not None:
             held = {a: b for a, b in settings.paper_balances.items() if holds(a)}

@@ -44,10 +44,11 @@ console = Console(stderr=True)
 )
 @click.option(
     "--venue",
-    type=click.Choice(["paper", "bybit-sim", "ccxt"]),
+    type=click.Choice(["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live"]),
     default=None,
     help="paper (default), bybit-sim (ccxt against an in-process Bybit simulator), "
-    "or ccxt (ORDERGATE_CCXT_*) (ORDERGATE_VENUE)",
+    "ccxt (ORDERGATE_CCXT_*), nautilus (NautilusTrader's simulated exchange) or "
+    "nautilus-live (NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) (ORDERGATE_VENUE)",
 )
 @click.option("--node-id", default=None, help="PostgreSQL: this node's name (ORDERGATE_NODE_ID)")
 @click.option(

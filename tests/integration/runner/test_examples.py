@@ -1,6 +1,6 @@
 """The runner's examples end to end on paper, in each mode, read back from the journal.
 
-- live: the orders are sent and filled;
+- live: the orders are sent and filled (also on NautilusTrader's simulated exchange);
 - dry-run: every decision is journaled with its risk verdict (PLANNED, or DENIED) and
   nothing is sent: no fill, no position;
 - shadow: the orders fill in the shadow book (venue ids `shadow-...`), fed by the paper
@@ -51,29 +51,30 @@ class Journal:
     positions: list[PositionView]
 
 
-def settings_of(db: Path, mode: str) -> Settings:
-    # Shadow reads a moving market; the others step a held one.
-    pace = 25.0 if mode == "shadow" else 0.0
-    return settings_for("paper", mode, db=str(db), paper_bars_per_second=pace)
+def settings_of(db: Path, mode: str, engine: str = "paper") -> Settings:
+    # Shadow reads a moving market; the others step a held one. The runner steps a held
+    # market only on the paper venue (`app.market_steps`): NautilusTrader's moves.
+    pace = 25.0 if mode == "shadow" or engine != "paper" else 0.0
+    return settings_for(engine, mode, db=str(db), paper_bars_per_second=pace)
 
 
-def run_example(name: str, mode: str, db: Path) -> RunSummary:
+def run_example(name: str, mode: str, db: Path, engine: str = "paper") -> RunSummary:
     spec, config, bars = CASES[name]
     strategy = load_strategy(str(EXAMPLES / spec))
     options = RunOptions(config=config, bars=bars, poll_interval=0.005)
-    return run_strategy(settings_of(db, mode), strategy, options, say=lambda _: None)
+    return run_strategy(settings_of(db, mode, engine), strategy, options, say=lambda _: None)
 
 
 @contextmanager
-def reopened(db: Path, mode: str) -> Iterator[BlockingOms]:
+def reopened(db: Path, mode: str, engine: str = "paper") -> Iterator[BlockingOms]:
     """The run's journal, opened again (in its own mode, the market held still)."""
-    settings = settings_for("paper", mode, db=str(db), paper_bars_per_second=0)
+    settings = settings_for(engine, mode, db=str(db), paper_bars_per_second=0)
     with BlockingOms(settings) as oms:
         yield oms
 
 
-def journal_of(db: Path, mode: str, strategy: str) -> Journal:
-    with reopened(db, mode) as oms:
+def journal_of(db: Path, mode: str, strategy: str, engine: str = "paper") -> Journal:
+    with reopened(db, mode, engine) as oms:
         orders = oms.orders(strategy=strategy, limit=1000).items
         fills = oms.fills(limit=1000).items
         return Journal(orders, fills, oms.positions())
@@ -91,6 +92,23 @@ def test_example_live_sends_orders_that_fill(name: str, isolated_environment: Pa
     assert {o.status for o in journal.orders} == {OrderStatus.FILLED}
     assert {f.order_id for f in journal.fills} == {o.order_id for o in journal.orders}
     assert summary.orders == {"FILLED": len(journal.orders)}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_example_live_on_nautilus_sends_orders_that_fill(
+    name: str, isolated_environment: Path
+) -> None:
+    # The same run on NautilusTrader's simulated exchange (a moving market), reopened
+    # there (a restart).
+    db = isolated_environment / "nautilus.db"
+
+    summary = run_example(name, "live", db, engine="nautilus")
+
+    assert (summary.stopped_by, summary.mode) == ("bars", "live")
+    journal = journal_of(db, "live", summary.strategy, engine="nautilus")
+    assert journal.orders, "the example placed no order"
+    assert {o.status for o in journal.orders} == {OrderStatus.FILLED}
+    assert {f.order_id for f in journal.fills} == {o.order_id for o in journal.orders}
 
 
 @pytest.mark.parametrize("name", list(CASES))

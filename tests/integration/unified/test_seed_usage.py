@@ -1,6 +1,7 @@
-"""Seed 004's own usage of its interface, unchanged, on ordergate's paper venue and on
-the Bybit simulator (ccxt against it, in process): connect, the account, a market and a
-limit order, the positions, a partial close, the emergency flatten, disconnect.
+"""Seed 004's own usage of its interface, unchanged, on ordergate's paper venue, on
+NautilusTrader's simulated exchange (`nautilus`) and on the Bybit simulator (ccxt against
+it, in process): connect, the account, a market and a limit order, the positions, a
+partial close, the emergency flatten, disconnect.
 
 `seed_usage` is written as seed 004's runner would write it: against `ExecutionEngine`,
 with floats, reading answers as floats.
@@ -224,3 +225,30 @@ def on_bybit_sim(isolated_environment: Path) -> Iterator[OrdergateEngine]:
 
 def test_seed_usage_on_bybit_sim(on_bybit_sim: OrdergateEngine) -> None:
     seed_usage(on_bybit_sim, far_below=40000.0)
+
+
+# --- on NautilusTrader's simulated exchange --------------------------------------------
+
+
+def test_seed_usage_on_nautilus(isolated_environment: Path) -> None:
+    # The demo market and account, as on paper: NautilusTrader fills the orders.
+    engine = connect(
+        engine="nautilus", db=":memory:", paper_bars_per_second=0, account_currency="USDT"
+    )
+    try:
+        assert engine.get_account_state().currency == "USDT"
+        seed_usage(engine, far_below=10000.0)
+    finally:
+        engine.disconnect()
+
+
+def test_seed_usage_limit_canceled_by_close_all_on_nautilus(isolated_environment: Path) -> None:
+    with connect(engine="nautilus", db=":memory:", paper_bars_per_second=0) as engine:
+        limit = engine.submit_order(
+            UnifiedOrderRequest(SYMBOL, OrderSide.SELL, 0.01, OrderType.LIMIT, price=99999.0)
+        )
+        assert limit.status == "PENDING"
+
+        assert engine.close_all() == []
+
+        assert status_of(engine, limit.id) == "CANCELED"

@@ -15,6 +15,9 @@ from ordergate.unified.engines import NOT_YET, engine_name, engine_settings, set
     [
         ("paper", {"venue": "paper"}),
         ("bybit-sim", {"venue": "bybit-sim"}),
+        ("nautilus-live", {"venue": "nautilus-live"}),
+        ("nautilus", {"venue": "nautilus"}),
+        ("NAUTILUS", {"venue": "nautilus"}),
         ("PAPER", {"venue": "paper"}),
         ("ccxt:kraken", {"venue": "ccxt", "ccxt_exchange": "kraken"}),
         ("ccxt:binanceusdm", {"venue": "ccxt", "ccxt_exchange": "binanceusdm"}),
@@ -24,7 +27,7 @@ def test_engine_settings_of_an_available_engine(engine: str, expected: dict[str,
     assert engine_settings(engine) == expected
 
 
-@pytest.mark.parametrize("engine", [*NOT_YET, "NAUTILUS", "MT5"])
+@pytest.mark.parametrize("engine", [*NOT_YET, "ROBINHOOD", "MT5"])
 def test_engine_settings_of_a_later_engine_is_not_available_yet(engine: str) -> None:
     with pytest.raises(ConfigurationError, match="not available yet"):
         engine_settings(engine)
