@@ -44,6 +44,8 @@ log = structlog.get_logger("ordergate.venue_selection")
 _WIRING_MODULES: Final[dict[str, str]] = {
     "bybit-sim": "ordergate.app.ccxt_wiring",
     "ccxt": "ordergate.app.ccxt_wiring",
+    "nautilus": "ordergate.app.nautilus_wiring",
+    "nautilus-live": "ordergate.app.nautilus_live_wiring",
 }
 
 
