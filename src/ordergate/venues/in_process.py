@@ -4,18 +4,15 @@ The paper venue and the shadow venue both trade on a `MatchingEngine` in orderga
 process; they differ in where prices come from (a replay, the real venue's quotes) and
 how the book starts. What they share is here: requests are `async def` that finish
 without suspending, and what they cause is queued in production order and delivered by
-`events()` (one consumer; a deque and an `asyncio.Event`, not a task per event). A
-submit returns a receipt when the client order id is new; its acceptance or rejection is
-the receipt itself and the stream (numbered without gaps) carries only what follows.
+`events()` (`VenueEventQueue`). A submit returns a receipt when the client order id is
+new; its acceptance or rejection is the receipt itself and the stream (numbered without
+gaps) carries only what follows.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
-from typing import Final
 
 from ordergate.domain.errors import RetryableVenueError
 from ordergate.domain.instruments import Instrument
@@ -30,10 +27,8 @@ from ordergate.engine.venue_reports import (
     VenueOrderRequest,
     VenuePosition,
 )
-from ordergate.matching.core import CLOSED_ORDER_HISTORY, MatchingEngine
-
-# Executions per account the venue still lists (`get_fills`), as many as closed orders.
-FILL_HISTORY: Final = CLOSED_ORDER_HISTORY
+from ordergate.matching.core import MatchingEngine
+from ordergate.venues.event_queue import VenueEventQueue
 
 
 class InProcessVenue:
@@ -43,11 +38,7 @@ class InProcessVenue:
         self._core = core
         self._name = name
         self._connected = False
-        self._queue: deque[VenueEvent] = deque()
-        # The latest executions since this venue started, per account (a restart forgets
-        # them, as the rest of its memory; a venue's execution history ends somewhere).
-        self._fills: dict[str, deque[VenueFill]] = {}
-        self._ready = asyncio.Event()
+        self._stream = VenueEventQueue()
 
     @property
     def name(self) -> str:
@@ -122,30 +113,20 @@ class InProcessVenue:
 
     async def get_fills(self, account: str, since_ts: int = 0) -> list[VenueFill]:
         self._require_connection()
-        return [f for f in self._fills.get(account, ()) if f.ts >= since_ts]
+        return self._stream.fills(account, since_ts)
 
-    async def events(self) -> AsyncIterator[VenueEvent]:
-        """Yield the venue's events in production order, waiting when there are none."""
-        queue = self._queue
-        while True:
-            while queue:
-                yield queue.popleft()
-            self._ready.clear()
-            await self._ready.wait()
+    def events(self) -> AsyncIterator[VenueEvent]:
+        return self._stream.events()
+
+    def drain_events(self) -> list[VenueEvent]:
+        """What the venue has queued, without waiting: for a caller that steps the market
+        itself and reads between steps (the parity report), instead of `events()`."""
+        return self._stream.drain()
 
     # --- helpers -----------------------------------------------------------------------------
 
     def _publish(self, events: list[VenueEvent]) -> None:
-        if not events:
-            return
-        self._queue.extend(events)
-        self._ready.set()
-        for event in events:
-            if isinstance(event, VenueFill):
-                fills = self._fills.get(event.account)
-                if fills is None:
-                    fills = self._fills[event.account] = deque(maxlen=FILL_HISTORY)
-                fills.append(event)
+        self._stream.publish(events)
 
     def _require_connection(self) -> None:
         if not self._connected:

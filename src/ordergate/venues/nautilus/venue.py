@@ -55,10 +55,10 @@ from ordergate.matching import DUPLICATE_CLIENT_ORDER_ID, ORDER_CLOSED, ORDER_NO
 from ordergate.matching.feed import FeedStep, ReplayFeed, SymbolUpdate
 from ordergate.matching.market import PaperMarket
 from ordergate.matching.restore import RestoredOrder, check_restored_order
+from ordergate.venues.event_queue import VenueEventQueue
 from ordergate.venues.nautilus.convert import day_expiry_ns, to_decimal
 from ordergate.venues.nautilus.registry import OrderRegistry
 from ordergate.venues.nautilus.simulation import SEED_PREFIX, Simulation
-from ordergate.venues.nautilus.stream import EventStream
 from ordergate.venues.nautilus.translate import (
     EventTranslator,
     OrderNotes,
@@ -101,7 +101,7 @@ class NautilusVenue:
         self._quote_size = quote_size
         self._name = name
         self._connected = False
-        self._stream = EventStream()
+        self._stream = VenueEventQueue()
         self._translator = EventTranslator(session)
         self._inbox: list[Any] = []
         self._orders = OrderRegistry()
@@ -351,6 +351,11 @@ class NautilusVenue:
 
     def events(self) -> AsyncIterator[VenueEvent]:
         return self._stream.events()
+
+    def drain_events(self) -> list[VenueEvent]:
+        """What the venue has queued, without waiting: for a caller that steps the market
+        itself and reads between steps (the parity report), instead of `events()`."""
+        return self._stream.drain()
 
     # --- restart -----------------------------------------------------------------------------
 

@@ -1,9 +1,13 @@
-"""The venue's event stream and execution history, as the paper venue keeps them.
+"""`VenueEventQueue`: the event stream and execution history of a venue held in process.
 
-Requests and market steps finish without suspending; what they cause is queued in
-production order and delivered by `events()` to one consumer (a deque and an
-`asyncio.Event`, not a task per event). Fills are also kept per account, the latest
-`FILL_HISTORY`, for `get_fills`.
+The paper, shadow and NautilusTrader venues carry out requests and market steps without
+suspending; what they cause is queued here in production order and delivered by
+`events()` to one consumer (a deque and an `asyncio.Event`, not a task per event).
+Fills are also kept per account, the latest `FILL_HISTORY`, for `get_fills`: a venue's
+execution history ends somewhere, and a restart forgets it with the rest of its memory.
+
+A caller that drives the venue itself, step by step, reads what each step caused with
+`drain()` instead (the parity report does).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Final
 
 from ordergate.engine.venue_reports import VenueEvent, VenueFill
 
+# Executions per account the venue still lists, as many as the closed orders it answers for.
 FILL_HISTORY: Final = 10_000
 
 
-class EventStream:
+class VenueEventQueue:
     """Queued venue events for one consumer, and each account's latest fills."""
 
     def __init__(self) -> None:
@@ -41,6 +46,12 @@ class EventStream:
 
     def fills(self, account: str, since_ts: int) -> list[VenueFill]:
         return [f for f in self._fills.get(account, ()) if f.ts >= since_ts]
+
+    def drain(self) -> list[VenueEvent]:
+        """Everything queued, oldest first, without waiting (and taken off the queue)."""
+        events = list(self._queue)
+        self._queue.clear()
+        return events
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         """Yield the venue's events in production order, waiting when there are none."""
