@@ -1,5 +1,6 @@
 """NautilusTrader's values and refusals in ordergate's terms: exact decimals, statuses,
-DAY's end, and reason codes read from NautilusTrader's texts."""
+DAY's end, and reason codes read from NautilusTrader's texts (the simulated venue's
+`convert` and `reasons`, and the vocabulary both NautilusTrader venues share)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,18 @@ from ordergate.venues.nautilus.convert import (
     NS_PER_DAY,
     day_expiry_ns,
     fixed,
+    money,
     perpetual,
     precision_of,
-    status_from_nautilus,
-    to_decimal,
     to_price,
     to_quantity,
 )
-from ordergate.venues.nautilus.reasons import (
+from ordergate.venues.nautilus.reasons import rejection_code, request_rejection_code
+from ordergate.venues.nautilus_vocabulary import (
     DENIED_BY,
+    decimal_of,
     denial_reason,
-    rejection_code,
-    request_rejection_code,
+    order_status,
 )
 
 D = Decimal
@@ -62,8 +63,9 @@ def test_prices_and_quantities_round_trip_exactly() -> None:
     qty = to_quantity(D("0.03"), 3)
 
     assert (price.precision, qty.precision) == (1, 3)
-    assert (to_decimal(price), to_decimal(qty)) == (D("47067.1"), D("0.030"))
-    assert str(to_decimal(price)) == "47067.1"
+    assert (decimal_of(price), decimal_of(qty)) == (D("47067.1"), D("0.030"))
+    assert (str(decimal_of(price)), str(decimal_of(qty))) == ("47067.1", "0.030")
+    assert str(decimal_of(money(D("0.275055"), "USDT"))) == "0.27505500"  # its precision
 
 
 def test_day_expiry_is_the_next_midnight_utc() -> None:
@@ -78,7 +80,7 @@ def test_day_expiry_is_the_next_midnight_utc() -> None:
     ("status", "filled", "expected"),
     [
         (NautilusStatus.ACCEPTED, "0", OrderStatus.ACCEPTED),
-        (NautilusStatus.SUBMITTED, "0", OrderStatus.ACCEPTED),
+        (NautilusStatus.SUBMITTED, "0", None),  # sent, not yet answered
         (NautilusStatus.TRIGGERED, "0", OrderStatus.ACCEPTED),
         (NautilusStatus.PARTIALLY_FILLED, "0.005", OrderStatus.PARTIALLY_FILLED),
         (NautilusStatus.ACCEPTED, "0.005", OrderStatus.PARTIALLY_FILLED),  # restored, refilled
@@ -90,10 +92,10 @@ def test_day_expiry_is_the_next_midnight_utc() -> None:
         (NautilusStatus.INITIALIZED, "0", None),
     ],
 )
-def test_status_from_nautilus(
+def test_order_status_from_nautilus(
     status: NautilusStatus, filled: str, expected: OrderStatus | None
 ) -> None:
-    assert status_from_nautilus(status, D(filled)) == expected
+    assert order_status(status, D(filled)) == expected
 
 
 def test_perpetual_carries_the_instrument_s_grid_fees_and_contract_size() -> None:
@@ -113,7 +115,7 @@ def test_perpetual_carries_the_instrument_s_grid_fees_and_contract_size() -> Non
 
     assert str(built.id) == "EURUSD.OG1"
     assert (built.price_precision, built.size_precision) == (5, 2)
-    assert to_decimal(built.multiplier) == D(100_000)
+    assert decimal_of(built.multiplier) == D(100_000)
     assert (built.margin_init, built.taker_fee) == (D("0.01"), D("0.0001"))
     assert built.quote_currency.code == "USD"
 

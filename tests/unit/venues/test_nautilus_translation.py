@@ -41,7 +41,7 @@ from ordergate.engine.venue_reports import (
 )
 from ordergate.matching import DUPLICATE_CLIENT_ORDER_ID, ORDER_NOT_FOUND
 from ordergate.venues.nautilus import NautilusVenue
-from ordergate.venues.nautilus.reasons import DENIED_BY
+from ordergate.venues.nautilus_vocabulary import DENIED_BY
 
 BID, ASK = "50000.0", "50010.0"
 

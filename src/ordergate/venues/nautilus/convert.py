@@ -4,8 +4,9 @@ NautilusTrader's `Price` and `Quantity` carry a precision that must equal the
 instrument's (a quote of another precision is a `RuntimeError` inside `run`; an order of
 a finer one is denied, of a coarser one rejected). Every value is therefore built from a
 string with exactly the instrument's decimals, and read back through `str`, never a
-float. A value finer than the grid is sent as it is, so NautilusTrader's own risk engine
-refuses it as it would refuse any strategy's.
+float (`venues.nautilus_vocabulary`, shared with the live venue). A value finer than the
+grid is sent as it is, so NautilusTrader's own risk engine refuses it as it would refuse
+any strategy's.
 
 Instruments: every ordergate `Instrument` is linear and settled in its quote currency, so
 each becomes a `CryptoPerpetual` (the one NautilusTrader instrument with a free
@@ -16,42 +17,21 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from nautilus_trader.model.enums import LiquiditySide as NautilusLiquidity
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import OrderStatus as NautilusStatus
 from nautilus_trader.model.enums import TimeInForce as NautilusTif
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import CryptoPerpetual
 from nautilus_trader.model.objects import Currency, Money, Price, Quantity
 
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import ZERO, LiquiditySide, OrderStatus, Side, TimeInForce
+from ordergate.domain.values import ZERO, TimeInForce
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 
-_SIDES = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL}
 _TIFS = {
     TimeInForce.GTC: NautilusTif.GTC,
     TimeInForce.IOC: NautilusTif.IOC,
     TimeInForce.FOK: NautilusTif.FOK,
     TimeInForce.DAY: NautilusTif.GTD,  # until the next 00:00 UTC: see `day_expiry_ns`
-}
-# NautilusTrader's statuses of an order still working at the venue.
-_WORKING = frozenset(
-    {
-        NautilusStatus.SUBMITTED,
-        NautilusStatus.ACCEPTED,
-        NautilusStatus.TRIGGERED,
-        NautilusStatus.PENDING_UPDATE,
-        NautilusStatus.PENDING_CANCEL,
-        NautilusStatus.PARTIALLY_FILLED,
-    }
-)
-_CLOSED = {
-    NautilusStatus.FILLED: OrderStatus.FILLED,
-    NautilusStatus.CANCELED: OrderStatus.CANCELED,
-    NautilusStatus.REJECTED: OrderStatus.REJECTED,
-    NautilusStatus.EXPIRED: OrderStatus.EXPIRED,
 }
 
 
@@ -80,44 +60,18 @@ def to_quantity(value: Decimal, precision: int) -> Quantity:
     return Quantity.from_str(fixed(value, precision))
 
 
-def to_decimal(value: Price | Quantity | Money) -> Decimal:
-    """NautilusTrader's fixed-point value as the Decimal its string shows."""
-    text = str(value)
-    return Decimal(text.split(" ", 1)[0])  # Money prints as "0.27505500 USDT"
-
-
 def money(amount: Decimal, currency: str) -> Money:
     return Money.from_str(f"{amount} {currency}")
-
-
-def side_to_nautilus(side: Side) -> OrderSide:
-    return _SIDES[side]
-
-
-def side_from_nautilus(side: OrderSide) -> Side:
-    return Side.BUY if side == OrderSide.BUY else Side.SELL
 
 
 def tif_to_nautilus(tif: TimeInForce) -> NautilusTif:
     return _TIFS[tif]
 
 
-def liquidity_from_nautilus(side: NautilusLiquidity) -> LiquiditySide:
-    return LiquiditySide.MAKER if side == NautilusLiquidity.MAKER else LiquiditySide.TAKER
-
-
 def day_expiry_ns(now_ns: int) -> int:
     """The next 00:00 UTC after `now_ns`: a DAY order expires on the first market step at
     or after it, as the paper venue's DAY orders expire on the first step of a later date."""
     return (now_ns // NS_PER_DAY + 1) * NS_PER_DAY
-
-
-def status_from_nautilus(status: NautilusStatus, filled_qty: Decimal) -> OrderStatus | None:
-    """ordergate's status of a NautilusTrader order; None for one the venue never had
-    (INITIALIZED, or DENIED by NautilusTrader's risk engine before reaching it)."""
-    if status in _WORKING:
-        return OrderStatus.PARTIALLY_FILLED if filled_qty > ZERO else OrderStatus.ACCEPTED
-    return _CLOSED.get(status)
 
 
 def instrument_id(symbol: str, venue: Venue) -> InstrumentId:

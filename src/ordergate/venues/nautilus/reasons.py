@@ -10,16 +10,12 @@ Two sources, kept apart:
 - `OrderDenied`: NautilusTrader's own risk engine refused it before the exchange saw it
   (precision, maximum trade size, GTD already passed, its rate limit, HALTED). ordergate
   has no "denied by the venue's risk engine" outcome, so a denial is a rejection coded
-  `VENUE_REJECTED` whose reason says who denied it.
+  `VENUE_REJECTED` whose reason says who denied it (`nautilus_vocabulary.denial_reason`).
 """
 
 from __future__ import annotations
 
-from typing import Final
-
 from ordergate.domain.reasons import ReasonCode
-
-DENIED_BY: Final = "denied by NautilusTrader's risk engine: "
 
 
 def rejection_code(reason: str) -> str:
@@ -29,11 +25,6 @@ def rejection_code(reason: str) -> str:
     if reason.startswith("no market"):
         return ReasonCode.NO_REFERENCE_PRICE
     return ReasonCode.VENUE_REJECTED
-
-
-def denial_reason(reason: str) -> str:
-    """The reason ordergate records for a risk-engine denial: who denied it, and why."""
-    return f"{DENIED_BY}{reason}"
 
 
 def is_duplicate_denial(reason: str) -> bool:

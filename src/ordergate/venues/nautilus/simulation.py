@@ -46,11 +46,11 @@ from ordergate.venues.nautilus.convert import (
     money,
     perpetual,
     precision_of,
-    side_to_nautilus,
     tif_to_nautilus,
     to_price,
     to_quantity,
 )
+from ordergate.venues.nautilus_vocabulary import side_to_nautilus
 
 # Client order ids of the orders that rebuild positions after a restart: they trade at
 # no fee, and the venue streams none of their events.

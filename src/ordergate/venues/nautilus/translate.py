@@ -62,12 +62,13 @@ from ordergate.engine.venue_reports import (
     VenueOrderReport,
     VenueReplaceRejected,
 )
-from ordergate.venues.nautilus.convert import (
+from ordergate.venues.nautilus.reasons import rejection_code, request_rejection_code
+from ordergate.venues.nautilus_vocabulary import (
+    decimal_of,
+    denial_reason,
     liquidity_from_nautilus,
-    status_from_nautilus,
-    to_decimal,
+    order_status,
 )
-from ordergate.venues.nautilus.reasons import denial_reason, rejection_code, request_rejection_code
 
 _UNFILLED = {TimeInForce.IOC: ReasonCode.IOC_UNFILLED, TimeInForce.FOK: ReasonCode.FOK_UNFILLED}
 
@@ -151,7 +152,7 @@ class EventTranslator:
         return None if handler is None else handler(event, notes, order, ts)
 
     def _filled(self, event: Any, notes: OrderNotes, order: Any, ts: int) -> VenueEvent:
-        qty, price = to_decimal(event.last_qty), to_decimal(event.last_px)
+        qty, price = decimal_of(event.last_qty), decimal_of(event.last_px)
         notes.filled += qty
         notes.notional += qty * price
         return VenueFill(
@@ -162,7 +163,7 @@ class EventTranslator:
             trade_id=f"{self._session}:{event.trade_id.value}",
             qty=qty,
             price=price,
-            fee=to_decimal(event.commission),
+            fee=decimal_of(event.commission),
             fee_currency=event.commission.currency.code,
             liquidity=liquidity_from_nautilus(event.liquidity_side),
             venue_seq=self.next_seq(),
@@ -197,7 +198,7 @@ class EventTranslator:
 
     def _updated(self, event: Any, notes: OrderNotes, order: Any, ts: int) -> VenueEvent:
         # The event's price is None when only the quantity changed: the order has both.
-        qty = to_decimal(event.quantity) + notes.filled_before
+        qty = decimal_of(event.quantity) + notes.filled_before
         price, stop_price = prices_of(order)
         coid = client_order_id_of(event)
         return VenueOrderReplaced(coid, qty, price, stop_price, self.next_seq(), ts)
@@ -223,15 +224,15 @@ def prices_of(order: Any) -> tuple[Decimal | None, Decimal | None]:
     price = getattr(order, "price", None)
     trigger = getattr(order, "trigger_price", None)
     return (
-        None if price is None else to_decimal(price),
-        None if trigger is None else to_decimal(trigger),
+        None if price is None else decimal_of(price),
+        None if trigger is None else decimal_of(trigger),
     )
 
 
 def report_of(order: Any, notes: OrderNotes, client_order_id: str) -> VenueOrderReport | None:
     """The venue's report of an order (None for one its risk engine denied: the exchange
     never had it). Quantities include what filled before a restart."""
-    status = status_from_nautilus(order.status, notes.filled)
+    status = order_status(order.status, notes.filled)
     if status is None:
         return None
     price, stop_price = prices_of(order)
@@ -245,7 +246,7 @@ def report_of(order: Any, notes: OrderNotes, client_order_id: str) -> VenueOrder
         symbol=notes.symbol,
         side=notes.side,
         type=notes.type,
-        qty=to_decimal(order.quantity) + notes.filled_before,
+        qty=decimal_of(order.quantity) + notes.filled_before,
         price=price,
         stop_price=stop_price,
         status=status,

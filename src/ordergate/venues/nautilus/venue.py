@@ -56,7 +56,7 @@ from ordergate.matching.feed import FeedStep, ReplayFeed, SymbolUpdate
 from ordergate.matching.market import PaperMarket
 from ordergate.matching.restore import RestoredOrder, check_restored_order
 from ordergate.venues.event_queue import VenueEventQueue
-from ordergate.venues.nautilus.convert import day_expiry_ns, to_decimal
+from ordergate.venues.nautilus.convert import day_expiry_ns
 from ordergate.venues.nautilus.registry import OrderRegistry
 from ordergate.venues.nautilus.simulation import SEED_PREFIX, Simulation
 from ordergate.venues.nautilus.translate import (
@@ -65,6 +65,7 @@ from ordergate.venues.nautilus.translate import (
     client_order_id_of,
     report_of,
 )
+from ordergate.venues.nautilus_vocabulary import decimal_of
 
 # Both sides of every quote: large enough that an ordinary order fills at the touch, as
 # on the paper venue; a smaller one makes NautilusTrader fill the rest a tick worse.
@@ -340,7 +341,7 @@ class NautilusVenue:
         if not self._sim.has_account(account):
             return []
         balances = [
-            VenueBalance(account, b.currency.code, to_decimal(b.total))
+            VenueBalance(account, b.currency.code, decimal_of(b.total))
             for b in self._sim.balances(account)
         ]
         return sorted(balances, key=lambda b: b.currency)

@@ -36,9 +36,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from nautilus_trader.model.enums import LiquiditySide as NtLiquiditySide
-from nautilus_trader.model.enums import OrderSide as NtOrderSide
-from nautilus_trader.model.enums import OrderStatus as NtOrderStatus
 from nautilus_trader.model.enums import OrderType as NtOrderType
 from nautilus_trader.model.events import (
     OrderAccepted,
@@ -54,7 +51,7 @@ from nautilus_trader.model.events import (
 
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import ONE, ZERO, LiquiditySide, OrderStatus, OrderType, Side
+from ordergate.domain.values import ONE, ZERO, OrderStatus, OrderType
 from ordergate.engine.venue_reports import (
     VenueCancelRejected,
     VenueEvent,
@@ -68,10 +65,16 @@ from ordergate.engine.venue_reports import (
     VenuePosition,
     VenueReplaceRejected,
 )
+from ordergate.venues.nautilus_vocabulary import (
+    decimal_of,
+    denial_reason,
+    liquidity_from_nautilus,
+    optional_decimal,
+    order_status,
+    side_from_nautilus,
+    working_status,
+)
 
-DENIED_PREFIX: Final = "denied by NautilusTrader's risk engine: "
-
-_SIDES: Final = {NtOrderSide.BUY: Side.BUY, NtOrderSide.SELL: Side.SELL}
 _TYPES: Final = {
     NtOrderType.MARKET: OrderType.MARKET,
     NtOrderType.LIMIT: OrderType.LIMIT,
@@ -80,16 +83,6 @@ _TYPES: Final = {
     NtOrderType.MARKET_IF_TOUCHED: OrderType.STOP,
     NtOrderType.LIMIT_IF_TOUCHED: OrderType.STOP_LIMIT,
 }
-# A report's status as ordergate's; the working ones become ACCEPTED or PARTIALLY_FILLED
-# by the filled quantity (`_working`).
-_TERMINAL: Final = {
-    NtOrderStatus.FILLED: OrderStatus.FILLED,
-    NtOrderStatus.CANCELED: OrderStatus.CANCELED,
-    NtOrderStatus.REJECTED: OrderStatus.REJECTED,
-    NtOrderStatus.DENIED: OrderStatus.REJECTED,
-    NtOrderStatus.EXPIRED: OrderStatus.EXPIRED,
-}
-_LIQUIDITY: Final = {NtLiquiditySide.MAKER: LiquiditySide.MAKER}
 
 
 class EventNumbers:
@@ -136,7 +129,7 @@ class EventTranslator:
             reason = ReasonCode.VENUE_REJECTED
             return VenueOrderRejected(coid, reason, str(event.reason), self._numbers.next(), ts)
         if isinstance(event, OrderDenied):
-            text = DENIED_PREFIX + str(event.reason)
+            text = denial_reason(str(event.reason))
             return VenueOrderRejected(
                 coid, ReasonCode.VENUE_REJECTED, text, self._numbers.next(), ts
             )
@@ -176,13 +169,13 @@ class EventTranslator:
             client_order_id=coid,
             account=self._account,
             symbol=symbol,
-            side=_SIDES[event.order_side],
+            side=side_from_nautilus(event.order_side),
             trade_id=str(event.trade_id),
             qty=decimal_of(event.last_qty),
             price=decimal_of(event.last_px),
             fee=ZERO if commission is None else decimal_of(commission),
             fee_currency="" if commission is None else str(commission.currency.code),
-            liquidity=_LIQUIDITY.get(event.liquidity_side, LiquiditySide.TAKER),
+            liquidity=liquidity_from_nautilus(event.liquidity_side),
             venue_seq=self._numbers.next(),
             ts=ts,
         )
@@ -203,12 +196,12 @@ def order_report(report: Any, account: str, symbol: str) -> VenueOrderReport | N
         venue_order_id=None if report.venue_order_id is None else str(report.venue_order_id),
         account=account,
         symbol=symbol,
-        side=_SIDES[report.order_side],
+        side=side_from_nautilus(report.order_side),
         type=order_type,
         qty=decimal_of(report.quantity),
         price=optional_decimal(report.price) if order_type.needs_price else None,
         stop_price=optional_decimal(report.trigger_price) if order_type.needs_stop_price else None,
-        status=_TERMINAL.get(report.order_status) or _working(filled),
+        status=order_status(report.order_status, filled) or working_status(filled),
         filled_qty=filled,
         avg_fill_price=optional_decimal(report.avg_px) if filled > ZERO else None,
         ts=int(report.ts_last),
@@ -232,13 +225,13 @@ def fill(report: Any, account: str, symbol: str) -> VenueFill | None:
         client_order_id=str(report.client_order_id),
         account=account,
         symbol=symbol,
-        side=_SIDES[report.order_side],
+        side=side_from_nautilus(report.order_side),
         trade_id=str(report.trade_id),
         qty=decimal_of(report.last_qty),
         price=decimal_of(report.last_px),
         fee=decimal_of(commission),
         fee_currency=str(commission.currency.code),
-        liquidity=_LIQUIDITY.get(report.liquidity_side, LiquiditySide.TAKER),
+        liquidity=liquidity_from_nautilus(report.liquidity_side),
         venue_seq=None,
         ts=int(report.ts_event),
     )
@@ -247,10 +240,7 @@ def fill(report: Any, account: str, symbol: str) -> VenueFill | None:
 def status_of_order(order: Any) -> OrderStatus | None:
     """A NautilusTrader order's status as ordergate's report status (None: the order
     has not reached the venue yet, or never will: initialized, submitted, denied)."""
-    status = order.status
-    if status in (NtOrderStatus.INITIALIZED, NtOrderStatus.SUBMITTED, NtOrderStatus.DENIED):
-        return None
-    return _TERMINAL.get(status) or _working(decimal_of(order.filled_qty))
+    return order_status(order.status, decimal_of(order.filled_qty))
 
 
 def instrument(nt_instrument: Any, symbol: str) -> Instrument:
@@ -273,27 +263,3 @@ def instrument(nt_instrument: Any, symbol: str) -> Instrument:
         maker_fee_rate=decimal_of(nt_instrument.maker_fee),
         taker_fee_rate=decimal_of(nt_instrument.taker_fee),
     )
-
-
-# --- numbers ---------------------------------------------------------------------------
-
-
-def decimal_of(value: Any) -> Decimal:
-    """A NautilusTrader `Price`, `Quantity`, `Money` or number as an exact `Decimal`."""
-    as_decimal = getattr(value, "as_decimal", None)
-    if as_decimal is not None:
-        result: Decimal = as_decimal()
-        return result
-    return Decimal(str(value))
-
-
-def optional_decimal(value: Any) -> Decimal | None:
-    """As `decimal_of`; None, and a zero price (Bybit's "no price"), are None."""
-    if value is None:
-        return None
-    number = decimal_of(value)
-    return None if number == ZERO else number
-
-
-def _working(filled: Decimal) -> OrderStatus:
-    return OrderStatus.PARTIALLY_FILLED if filled > ZERO else OrderStatus.ACCEPTED

@@ -48,6 +48,7 @@ from ordergate.venues.nautilus_live.config import NautilusLiveConfig
 from ordergate.venues.nautilus_live.node import BridgeNode
 from ordergate.venues.nautilus_live.reports import BybitAccount
 from ordergate.venues.nautilus_live.translate import EventTranslator
+from ordergate.venues.nautilus_vocabulary import decimal_of
 
 _SIDES: Final = {Side.BUY: NtOrderSide.BUY, Side.SELL: NtOrderSide.SELL}
 _TIME_IN_FORCE: Final = {
@@ -226,7 +227,7 @@ class NautilusLiveVenue:
     def _filled(self, client_order_id: str) -> Decimal | None:
         node = self._node
         order = None if node is None else node.cache.order(ClientOrderId(client_order_id))
-        return None if order is None else translate.decimal_of(order.filled_qty)
+        return None if order is None else decimal_of(order.filled_qty)
 
     def _order_of(self, node: BridgeNode, request: VenueOrderRequest) -> Any:
         instrument_id = self._config.instrument_id(request.symbol)

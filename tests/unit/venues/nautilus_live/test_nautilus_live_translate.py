@@ -52,13 +52,13 @@ from ordergate.engine.venue_reports import (
     VenueReplaceRejected,
 )
 from ordergate.venues.nautilus_live.translate import (
-    DENIED_PREFIX,
     EventTranslator,
     fill,
     instrument,
     order_report,
     position,
 )
+from ordergate.venues.nautilus_vocabulary import DENIED_BY
 
 D = Decimal
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")
@@ -155,7 +155,7 @@ def test_a_venue_rejection_and_a_risk_engine_denial_are_told_apart_by_their_reas
         str(COID), ReasonCode.VENUE_REJECTED, "Insufficient balance", 1, TS
     )
     assert numbering.translate(denied) == VenueOrderRejected(
-        str(COID), ReasonCode.VENUE_REJECTED, DENIED_PREFIX + "MAX_ORDER_SUBMIT_RATE", 2, TS
+        str(COID), ReasonCode.VENUE_REJECTED, DENIED_BY + "MAX_ORDER_SUBMIT_RATE", 2, TS
     )
 
 
