@@ -2,11 +2,12 @@
 
 A point is reached either by a *gap* (the first point of a symbol's step, jumping from
 the previous step's close, and every quote) or by *continuous* movement along a bar
-(the later points of O → H/L → L/H → C). The difference decides fill prices:
+(the later points of O → H/L → L/H → C). The difference decides stop prices:
 
 - a resting limit is touched when the ask falls to it (buy) or the bid rises to it
-  (sell). Reached continuously, the price passed through the limit, so it fills at the
-  limit; reached by a gap, it fills at the point's price, which is then better.
+  (sell), and fills at its limit, also when a gap jumps past it: a resting order is in
+  the book, and the market cannot trade through it without trading with it at its
+  price (the better price of an opening auction is not modelled; docs/decisions/0034).
 - a stop triggers when the ask rises to it (buy) or the bid falls to it (sell). Reached
   continuously, it triggers at the stop price; by a gap, at the point's price, which is
   then worse. A stop-market fills there plus slippage.
@@ -65,13 +66,6 @@ def is_marketable(side: Side, limit: Decimal, point: PricePoint) -> bool:
 def is_triggered(side: Side, stop: Decimal, point: PricePoint) -> bool:
     """Whether a stop on `side` triggers at `point`."""
     return point.ask >= stop if side is Side.BUY else point.bid <= stop
-
-
-def limit_fill_price(side: Side, limit: Decimal, point: PricePoint, gap: bool) -> Decimal:
-    """Where a touched resting limit fills: at the limit, or better through a gap."""
-    if not gap:
-        return limit
-    return min(limit, point.ask) if side is Side.BUY else max(limit, point.bid)
 
 
 def trigger_price(side: Side, stop: Decimal, point: PricePoint, gap: bool) -> Decimal:

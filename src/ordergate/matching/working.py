@@ -24,6 +24,10 @@ on an order when it arrives (or is replaced) and at every point of every step:
   larger than the position is `FOK_UNFILLED` with no fill.
 - fees: notional x the maker or taker rate, in the quote currency, booked with the
   realized PnL in the ledger.
+- prices: a venue trades on its tick, so market data off the instrument's grid (a bar at
+  46821.75 on a 0.1 tick) is snapped to the nearest tick, half to even, before anything
+  matches or is quoted: NautilusTrader does the same, and unsnapped the venue filled at
+  prices no order could carry (found by `ordergate parity`).
 """
 
 from __future__ import annotations
@@ -51,7 +55,6 @@ from ordergate.matching.rules import (
     ExecutionRules,
     is_marketable,
     is_triggered,
-    limit_fill_price,
     taker_price,
     trigger_price,
     with_slippage,
@@ -118,7 +121,7 @@ class WorkingOrders:
     def skip_to(self, ts: int, latest: tuple[SymbolUpdate, ...]) -> None:
         """Take prices from skipped steps without matching, and move the clock to `ts`."""
         for update in latest:
-            self._last[update.symbol] = update
+            self._last[update.symbol] = self._on_tick(update)
         self._now = max(self._now, ts)
 
     # --- orders ----------------------------------------------------------------------------
@@ -219,11 +222,29 @@ class WorkingOrders:
         if self._day_heap and self._day_heap[0][0] < day:
             self._expire_day_orders(day, events)
         for update in step.updates:
+            update = self._on_tick(update)
             book = self._books.get(update.symbol)
             if book:
                 self._match(book, update, events)
             self._last[update.symbol] = update
         return events
+
+    def _on_tick(self, update: SymbolUpdate) -> SymbolUpdate:
+        """`update` with every price on its instrument's tick (itself when all are)."""
+        instrument = self._instruments.get(update.symbol)
+        if instrument is None:
+            return update
+        tick = instrument.tick_size
+        for point in update.points:
+            if point.bid % tick or point.ask % tick:
+                break
+        else:
+            return update
+        points = tuple(
+            PricePoint(instrument.round_price(p.bid), instrument.round_price(p.ask))
+            for p in update.points
+        )
+        return SymbolUpdate(update.symbol, update.ts, points, update.last)
 
     def _match(self, book: RestingOrders, update: SymbolUpdate, events: list[VenueEvent]) -> None:
         points = update.points
@@ -241,8 +262,7 @@ class WorkingOrders:
                 elif order.price is None:
                     self._take(order, self._slipped(order, taker_price(order.side, point)), events)
                 elif is_marketable(order.side, order.price, point):
-                    price = limit_fill_price(order.side, order.price, point, gap)
-                    self._make(order, price, update.ts, events)
+                    self._make(order, order.price, update.ts, events)
 
     def _expire_day_orders(self, day: int, events: list[VenueEvent]) -> None:
         heap = self._day_heap

@@ -103,15 +103,45 @@ def test_limit_buy_touched_within_bar_fills_at_limit_as_maker():
     assert fill.ts == T0 + MINUTE
 
 
-def test_limit_buy_gapped_through_at_open_fills_at_the_better_open():
+def test_limit_buy_gapped_through_at_open_fills_at_its_limit():
+    # A resting order is in the book: the market cannot trade past it without trading
+    # with it at its price (docs/decisions/0034).
     engine = make_engine()
     walk(engine, 0, "100.0")
     submit(engine, request("l1", BUY, LIMIT, "1", "98.0"))
 
     (fill,) = fills_of(walk(engine, 1, "96.0", "99.0", "95.0", "97.0"))
 
-    assert fill.price == D("96.0")
+    assert fill.price == D("98.0")
     assert fill.liquidity is LiquiditySide.MAKER
+
+
+def test_limit_sell_gapped_through_at_open_fills_at_its_limit():
+    engine = make_engine()
+    walk(engine, 0, "100.0")
+    submit(engine, request("l1", SELL, LIMIT, "1", "102.0"))
+
+    (fill,) = fills_of(walk(engine, 1, "104.0", "105.0", "103.0", "104.0"))
+
+    assert (fill.price, fill.liquidity) == (D("102.0"), LiquiditySide.MAKER)
+
+
+def test_prices_off_the_tick_are_snapped_to_it_before_matching_and_quoting():
+    # A bar at 100.25 / 99.95 / 100.35 on a 0.1 tick (real data has such bars): no fill
+    # and no quote may carry a price the instrument cannot trade at. Half to even:
+    # 99.95 → 100.0 does not reach a buy at 99.9; 100.35 → 100.4.
+    engine = make_engine()
+    walk(engine, 0, "100.0")
+    submit(engine, request("l1", BUY, LIMIT, "1", "99.9"))
+
+    events = walk(engine, 1, "100.25", "99.95", "100.35")
+    submit_events = submit(engine, request("m1", BUY, MARKET, "1"))
+
+    assert fills_of(events) == []
+    assert [f.price for f in fills_of(submit_events)] == [D("100.4")]
+    quote = engine.quote("BTCUSDT")
+    assert quote is not None
+    assert (quote.bid, quote.ask) == (D("100.4"), D("100.4"))
 
 
 def test_limit_sell_touched_fills_at_limit():

@@ -101,12 +101,12 @@ async def test_partial_fill_then_fill_streams_both_with_increasing_seq(sim, exch
     sim.set_quote("BTCUSDT", bid=D("49989.8"), ask=D("49989.9"))
 
     (last,) = await collect(exchange.watch_orders, lambda seen: len(seen) >= 1)
-    # The second step gapped through the limit: that fill is at the better ask.
-    assert (last["status"], last["filled"], last["average"]) == ("closed", 0.02, 49989.95)
+    # The second step jumped through the limit: that fill is at the limit too.
+    assert (last["status"], last["filled"], last["average"]) == ("closed", 0.02, 49990.0)
     fills = await trades
     assert [(t["amount"], t["price"], t["takerOrMaker"]) for t in fills] == [
         (0.01, 49990.0, "maker"),
-        (0.01, 49989.9, "maker"),
+        (0.01, 49990.0, "maker"),
     ]
     assert [t["info"]["seq"] for t in fills] == [1, 2]
     truth = sim.executions(order_id=placed["id"])

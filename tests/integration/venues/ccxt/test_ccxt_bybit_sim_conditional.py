@@ -81,7 +81,7 @@ async def test_a_stop_sell_and_a_stop_limit_buy_trigger_fill_and_agree_with_the_
     await rig.quote(D("50100.0"), D("50110.0"))  # the buy triggers above its limit: it rests
     rested = bybit_status(rig, buy)
     working = await rig.venue.get_order(ACCOUNT, SYMBOL, buy)
-    for _ in range(4):  # the ask comes back to the limit: maker fills, PASSIVE_CAP a step
+    for _ in range(4):  # the ask comes back through the limit: maker fills at the limit
         await rig.quote(D("50090.0"), D("50100.0"))
     await rig.filled_up_to(buy, D("0.020"))
 
@@ -103,11 +103,11 @@ async def test_a_stop_sell_and_a_stop_limit_buy_trigger_fill_and_agree_with_the_
     )
     assert [type(e) for e in rig.log.of(buy)] == [VenueOrderAccepted] + [VenueFill] * 4
     assert {(f.side, f.qty, f.price) for f in rig.log.fills(buy)} == {
-        (Side.BUY, PASSIVE_CAP, D("50100.0"))
+        (Side.BUY, PASSIVE_CAP, D("50105.0"))
     }
     for client_order_id, kind, qty, avg, stop_price in (
         (sell, OrderType.STOP, D("0.010"), D("49890.0"), D("49900.0")),
-        (buy, OrderType.STOP_LIMIT, D("0.020"), D("50100.0"), D("50100.0")),
+        (buy, OrderType.STOP_LIMIT, D("0.020"), D("50105.0"), D("50100.0")),
     ):
         report = await rig.venue.get_order(ACCOUNT, SYMBOL, client_order_id)
         assert report is not None

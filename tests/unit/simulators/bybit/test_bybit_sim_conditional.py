@@ -80,7 +80,8 @@ def test_stop_limit_triggered_away_from_its_limit_works_as_new_then_fills_as_mak
     assert statuses(triggered) == [OrderStatus.TRIGGERED, OrderStatus.NEW, WalletRecord]
     assert statuses(batches[-1])[:3] == [ExecutionRecord, OrderStatus.FILLED, PositionRecord]
     (execution,) = exchange.executions()
-    assert (execution.exec_price, execution.is_maker) == (D("50999.5"), True)
+    # The ask jumped through the resting limit: it fills at its limit (decision 0034).
+    assert (execution.exec_price, execution.is_maker) == (D("51000.0"), True)
     done = exchange.find_order(placed.order_id, None)
     assert done is not None
     assert done.status is OrderStatus.FILLED

@@ -243,8 +243,8 @@ async def test_restore_through_the_venue_rests_orders_for_later_steps():
     (fill,) = await take(venue, 1)  # restoring a resting order streams nothing
 
     assert isinstance(fill, VenueFill)
-    # The second bar opens at 97, below the limit of 98: a gap fills at the better price.
-    assert (fill.client_order_id, fill.trade_id, fill.price) == ("old", "s9-T1", D(97))
+    # The second bar opens at 97, below the limit of 98: a resting limit fills at its limit.
+    assert (fill.client_order_id, fill.trade_id, fill.price) == ("old", "s9-T1", D(98))
 
 
 async def _report_from_another_session():
