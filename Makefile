@@ -10,7 +10,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt bench-nautilus bench-signals bench-history clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-nautilus bench-signals bench-history parity-report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ bench-signals: $(STAMP)
 # and verification against history (a few minutes).
 bench-history: $(STAMP)
 	$(BIN)/python -m bench.history
+
+# docs/parity/btc-perp-report.md again: the paper venue against NautilusTrader on a month
+# of the reference BTC bars, with the kept stream of 1,000 orders (docs/parity.md).
+PARITY_BARS ?= ../shared/reference/market-data/btc-perp-20211231-20220201_1m.csv
+parity-report: $(EXTRAS_STAMP)
+	$(BIN)/ordergate parity --bars $(PARITY_BARS) --orders docs/parity/btc-perp-orders.jsonl \
+		--quote-size 1 --report docs/parity/btc-perp-report.md > /dev/null
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -86,6 +86,12 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
         "run",
         "Run a strategy through seed 004's unified interface: live, shadow or dry-run.",
     ),
+    "parity": (
+        "ordergate.cli.parity",
+        "parity",
+        "Run one order stream on the paper venue and on NautilusTrader over the same bars, "
+        "and explain every difference.",
+    ),
 }
 
 
