@@ -7,8 +7,9 @@ step, so a partial fill is one step away. `events` records everything the venue 
 
 Rigs: the paper venue, the ccxt adapter against the Bybit v5 simulator (real ccxt,
 real HTTP and websocket on loopback), the shadow venue (a paper book over a real
-account's reads and quotes; the real account here is a paper venue), and NautilusTrader's
-simulated exchange (`venues.nautilus`).
+account's reads and quotes; the real account here is a paper venue), NautilusTrader's
+simulated exchange (`venues.nautilus`), and a NautilusTrader `TradingNode` trading
+through its own Bybit client against the Bybit simulator (`venues.nautilus_live`).
 
 A rig names the suite's tests its venue legitimately fails in `differences` (test name →
 why): the suite expects each of them to fail (a strict xfail), so the exception stays
@@ -31,12 +32,14 @@ from ordergate.domain.instruments import Instrument
 from ordergate.engine.ports import Venue
 from ordergate.engine.venue_reports import Quote
 from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed, SymbolUpdate
+from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig
 from ordergate.venues.ccxt import CcxtVenue
 from ordergate.venues.paper import PaperVenue
 from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue
 
 if TYPE_CHECKING:
     from ordergate.venues.nautilus import NautilusVenue
+    from ordergate.venues.nautilus_live import NautilusLiveVenue
 
 D = Decimal
 ACCOUNT = "conformance"
@@ -239,3 +242,58 @@ async def nautilus_rig() -> AsyncIterator[NautilusRig]:
     finally:
         await venue.disconnect()
         venue.close()
+
+
+@dataclass
+class NautilusLiveRig:
+    """A NautilusTrader `TradingNode` on the Bybit simulator: `set_quote` moves the
+    simulator's market, and NautilusTrader hears of fills over Bybit's private stream."""
+
+    venue: NautilusLiveVenue
+    set_simulator_quote: Callable[[Decimal, Decimal], None]
+    events: EventLog
+    instrument: Instrument
+    name: str = "nautilus-live"
+    account: str = ACCOUNT
+    differences: Mapping[str, str] = field(default_factory=dict)
+
+    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
+        self.set_simulator_quote(bid, ask)
+        await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def nautilus_live_rig() -> AsyncIterator[NautilusLiveRig]:
+    from ordergate.venues.nautilus_live import NautilusLiveConfig, NautilusLiveVenue
+
+    sim = BybitSimulator(
+        SimulatorConfig(
+            balances={BTC.quote_currency: CASH},
+            market="manual",
+            execution_rules={BTC.symbol: ExecutionRules(max_passive_qty_per_step=PASSIVE_CAP)},
+        )
+    )
+    await sim.start(host="127.0.0.1", port=0)
+    api_key, api_secret = sim.api_credentials
+    venue = NautilusLiveVenue(
+        NautilusLiveConfig(
+            account=ACCOUNT,
+            symbols=(BTC.symbol,),
+            api_key=api_key,
+            api_secret=api_secret,
+            http_url=sim.rest_url,
+            ws_private_url=sim.ws_private_url,
+        )
+    )
+    try:
+        await venue.connect()
+        [instrument] = venue.instruments
+
+        def set_quote(bid: Decimal, ask: Decimal) -> None:
+            sim.set_quote(instrument.symbol, bid=bid, ask=ask)
+
+        async with recording(venue) as log:
+            yield NautilusLiveRig(venue, set_quote, log, instrument)
+    finally:
+        await venue.disconnect()
+        await sim.stop()

@@ -221,6 +221,32 @@ async def test_a_restart_recovers_the_open_order_which_stays_cancellable(
     assert [o.status.value for o in sim.orders(SYMBOL)] == ["Filled", "Cancelled"]
 
 
+async def test_a_stop_is_refused_before_anything_is_sent(rig: Rig) -> None:
+    # NautilusTrader 1.221's Bybit client would send a linear STOP without its trigger
+    # price (a plain market order): ordergate refuses it, and nothing reaches the venue.
+    stop = await rig.oms.place(
+        SYMBOL, Side.SELL, D("0.010"), OrderType.STOP, stop_price=D("49500.0")
+    )
+    stop_limit = await rig.oms.place(
+        SYMBOL,
+        Side.BUY,
+        D("0.010"),
+        OrderType.STOP_LIMIT,
+        price=D("50600.0"),
+        stop_price=D("50500.0"),
+    )
+
+    for placed in (stop, stop_limit):
+        ended = await rig.ended(placed.order_id)
+        assert (ended.status, ended.reason_code) == (
+            OrderStatus.REJECTED,
+            "UNSUPPORTED_ORDER_TYPE",
+        )
+        assert "drops a" in (ended.reason or "")
+    assert rig.sim.requests(CREATE) == []
+    assert rig.sim.orders(SYMBOL) == []
+
+
 async def test_the_node_leaves_the_hosts_signal_handlers_loop_policy_and_debug_flag(
     sim: BybitSimulator,
 ) -> None:

@@ -345,5 +345,7 @@ class Simulation:
         cache.purge_account_events(ts_now=self._now, lookback_secs=0)
 
     def dispose(self) -> None:
-        """Release the engine (its kernel holds process-wide resources)."""
+        """End the run and release the engine (its kernel holds process-wide resources;
+        disposing a kernel still running logs NautilusTrader's state-machine errors)."""
+        self._engine.end()
         self._engine.dispose()

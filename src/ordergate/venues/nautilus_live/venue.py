@@ -24,14 +24,13 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from nautilus_trader.model.enums import OrderSide as NtOrderSide
 from nautilus_trader.model.enums import TimeInForce as NtTimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 
 from ordergate.domain.errors import JournalFenced, RejectedByVenue, RetryableVenueError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import OrderType, Side, TimeInForce
+from ordergate.domain.values import OrderType, TimeInForce
 from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
@@ -48,9 +47,13 @@ from ordergate.venues.nautilus_live.config import NautilusLiveConfig
 from ordergate.venues.nautilus_live.node import BridgeNode
 from ordergate.venues.nautilus_live.reports import BybitAccount
 from ordergate.venues.nautilus_live.translate import EventTranslator
-from ordergate.venues.nautilus_vocabulary import decimal_of
+from ordergate.venues.nautilus_vocabulary import decimal_of, side_to_nautilus
 
-_SIDES: Final = {Side.BUY: NtOrderSide.BUY, Side.SELL: NtOrderSide.SELL}
+# NautilusTrader 1.221's Bybit client sends a stop's trigger price only as a spot order's
+# `stopLoss`: on a linear product a STOP or STOP_LIMIT goes out as a plain market or
+# limit order (with `tpslMode` set and no trigger), which Bybit would carry out at once.
+# Those types are refused before anything is sent (docs/decisions/0033).
+_SENDABLE: Final = frozenset({OrderType.MARKET, OrderType.LIMIT})
 _TIME_IN_FORCE: Final = {
     TimeInForce.GTC: NtTimeInForce.GTC,
     TimeInForce.IOC: NtTimeInForce.IOC,
@@ -236,6 +239,13 @@ class NautilusLiveVenue:
             raise RejectedByVenue(
                 f"{self.name} does not trade {request.symbol}", code=ReasonCode.SYMBOL_NOT_ALLOWED
             )
+        if request.type not in _SENDABLE:
+            raise RejectedByVenue(
+                f"{self.name} takes MARKET and LIMIT orders: NautilusTrader 1.221's Bybit client "
+                f"drops a {request.type} order's trigger price on linear products, so it would "
+                "execute at once",
+                code=ReasonCode.UNSUPPORTED_ORDER_TYPE,
+            )
         time_in_force = _TIME_IN_FORCE.get(request.time_in_force)
         if time_in_force is None:
             raise RejectedByVenue(
@@ -245,23 +255,16 @@ class NautilusLiveVenue:
         factory = node.bridge.order_factory
         terms: dict[str, Any] = {
             "instrument_id": InstrumentId.from_str(instrument_id),
-            "order_side": _SIDES[request.side],
+            "order_side": side_to_nautilus(request.side),
             "quantity": nt_instrument.make_qty(request.qty),
             "time_in_force": time_in_force,
             "reduce_only": request.reduce_only,
             "client_order_id": ClientOrderId(request.client_order_id),
         }
-        if request.price is not None and request.type.needs_price:
-            terms["price"] = nt_instrument.make_price(request.price)
-        if request.stop_price is not None and request.type.needs_stop_price:
-            terms["trigger_price"] = nt_instrument.make_price(request.stop_price)
         if request.type is OrderType.MARKET:
             return factory.market(**terms)
-        if request.type is OrderType.LIMIT:
-            return factory.limit(**terms)
-        if request.type is OrderType.STOP:
-            return factory.stop_market(**terms)
-        return factory.stop_limit(**terms)
+        assert request.price is not None  # a LIMIT request carries its price
+        return factory.limit(price=nt_instrument.make_price(request.price), **terms)
 
     def _open_order(self, node: BridgeNode, client_order_id: str, what: str) -> Any:
         order = node.cache.order(ClientOrderId(client_order_id))
