@@ -543,9 +543,11 @@ Event = (
     | OrderEvent
 )
 
-# Every event about one order's life (its creation included): for a set lookup by type
-# where `isinstance` over the union would try each member in turn.
+# Every event about one order's life (its creation included), and every control event:
+# for a set lookup by type where `isinstance` over the union would try each member in
+# turn (about 0.5 µs for a miss over the eight control types: on the hot path, per event).
 ORDER_EVENT_TYPES: frozenset[type] = frozenset(get_args(OrderEvent))
+CONTROL_EVENT_TYPES: frozenset[type] = frozenset(get_args(ControlEvent))
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     JournalOpened,
@@ -584,6 +586,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 
 def stream_of(event: Event) -> str:
     """Name the stream an event belongs to (one per order, one per account)."""
+    if type(event) in ORDER_EVENT_TYPES:  # nearly every event: one set lookup
+        return f"order:{event.order_id}"  # type: ignore[union-attr]
     if isinstance(event, JournalOpened):
         return "journal"
     if isinstance(event, InstrumentUpdated):

@@ -25,7 +25,7 @@ import structlog
 
 from ordergate.domain.errors import EngineStopped, JournalFenced, NotFound, OrderGateError
 from ordergate.domain.events import (
-    ControlEvent,
+    CONTROL_EVENT_TYPES,
     OrderSnapshot,
     RetiredOrderRecalled,
     SignalReceived,
@@ -517,9 +517,12 @@ class Writer:
         changes = state.take_changes()
         reserved = dict(state.reserved) if changes.orders else None
         batch = self._ctx.take_batch()
-        control = any(isinstance(e, ControlEvent) for e in batch.events)
+        # What the batch holds, by type: a set lookup per event, where `isinstance` over
+        # the control union tried all eight members for each order event.
+        kinds = {type(event) for event in batch.events}
+        control = not kinds.isdisjoint(CONTROL_EVENT_TYPES)
+        aimed = TargetsSet in kinds
         gates = Gates.of(state) if control else None
-        aimed = any(type(e) is TargetsSet for e in batch.events)
         targets = dict(state.targets) if aimed else None
         look_up, self._to_look_up = self._to_look_up, []
         checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
