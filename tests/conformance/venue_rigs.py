@@ -33,13 +33,11 @@ from ordergate.engine.ports import Venue
 from ordergate.engine.venue_reports import Quote
 from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed, SymbolUpdate
 from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig
-from ordergate.venues.ccxt import CcxtVenue
 from ordergate.venues.paper import PaperVenue
 from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue
 
 if TYPE_CHECKING:
     from ordergate.venues.nautilus import NautilusVenue
-    from ordergate.venues.nautilus_live import NautilusLiveVenue
 
 D = Decimal
 ACCOUNT = "conformance"
@@ -108,14 +106,16 @@ async def paper_rig() -> AsyncIterator[PaperRig]:
 
 
 @dataclass
-class CcxtBybitSimRig:
-    """The ccxt adapter trading on the Bybit v5 simulator over loopback."""
+class BybitSimRig:
+    """A venue trading on the Bybit v5 simulator over loopback (ccxt, or NautilusTrader's
+    own Bybit client): `set_quote` moves the simulator's market, and the venue hears of
+    fills over Bybit's private stream."""
 
-    venue: CcxtVenue
+    name: str
+    venue: Venue
     set_simulator_quote: Callable[[Decimal, Decimal], None]
     events: EventLog
     instrument: Instrument
-    name: str = "ccxt-bybit-sim"
     account: str = ACCOUNT
     differences: Mapping[str, str] = field(default_factory=dict)
 
@@ -125,7 +125,7 @@ class CcxtBybitSimRig:
 
 
 @asynccontextmanager
-async def ccxt_bybit_sim_rig() -> AsyncIterator[CcxtBybitSimRig]:
+async def ccxt_bybit_sim_rig() -> AsyncIterator[BybitSimRig]:
     async with bybit_sim_venue(ACCOUNT, BTC.symbol, CASH, PASSIVE_CAP) as (sim, venue):
         [instrument] = venue.instruments
 
@@ -133,7 +133,7 @@ async def ccxt_bybit_sim_rig() -> AsyncIterator[CcxtBybitSimRig]:
             sim.set_quote(instrument.symbol, bid=bid, ask=ask)
 
         async with recording(venue) as log:
-            yield CcxtBybitSimRig(venue, set_quote, log, instrument)
+            yield BybitSimRig("ccxt-bybit-sim", venue, set_quote, log, instrument)
 
 
 @dataclass
@@ -244,26 +244,8 @@ async def nautilus_rig() -> AsyncIterator[NautilusRig]:
         venue.close()
 
 
-@dataclass
-class NautilusLiveRig:
-    """A NautilusTrader `TradingNode` on the Bybit simulator: `set_quote` moves the
-    simulator's market, and NautilusTrader hears of fills over Bybit's private stream."""
-
-    venue: NautilusLiveVenue
-    set_simulator_quote: Callable[[Decimal, Decimal], None]
-    events: EventLog
-    instrument: Instrument
-    name: str = "nautilus-live"
-    account: str = ACCOUNT
-    differences: Mapping[str, str] = field(default_factory=dict)
-
-    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
-        self.set_simulator_quote(bid, ask)
-        await asyncio.sleep(0)
-
-
 @asynccontextmanager
-async def nautilus_live_rig() -> AsyncIterator[NautilusLiveRig]:
+async def nautilus_live_rig() -> AsyncIterator[BybitSimRig]:
     from ordergate.venues.nautilus_live import NautilusLiveConfig, NautilusLiveVenue
 
     sim = BybitSimulator(
@@ -293,7 +275,7 @@ async def nautilus_live_rig() -> AsyncIterator[NautilusLiveRig]:
             sim.set_quote(instrument.symbol, bid=bid, ask=ask)
 
         async with recording(venue) as log:
-            yield NautilusLiveRig(venue, set_quote, log, instrument)
+            yield BybitSimRig("nautilus-live", venue, set_quote, log, instrument)
     finally:
         await venue.disconnect()
         await sim.stop()
