@@ -8,10 +8,11 @@ functions and under `TYPE_CHECKING`.
     engine                      the single writer: domain
     auth                        API keys (no I/O): domain
     matching                    a deterministic exchange: domain, the engine's surface
+    protocols                   wire protocols ordergate defines (the MT5 bridge): domain
     config                      settings: domain, engine
     store, venues, bus,         adapters: domain, the engine's surface, and what each
-    simulators                  builds on (store: auth's port; venues, simulators: matching);
-                                never each other
+    simulators                  builds on (store: auth's port; venues, simulators: matching
+                                and protocols); never each other
     app                         the composition root: anything but the entrypoints
     api, cli, oms               entrypoints: domain, engine, auth, config, app; no adapter
     unified                     seed 004's interface (an entrypoint like oms): domain, engine,
@@ -58,12 +59,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     "engine": frozenset({"domain", "engine"}),
     "auth": frozenset({"domain", "auth"}),
     "matching": frozenset({"domain", "engine", "matching"}),
+    "protocols": frozenset({"domain", "protocols"}),
     "config": frozenset({"domain", "engine", "config"}),
     "store": frozenset({"domain", "engine", "auth", "store"}),
-    "venues": frozenset({"domain", "engine", "matching", "venues"}),
-    "simulators": frozenset({"domain", "engine", "matching", "simulators"}),
+    "venues": frozenset({"domain", "engine", "matching", "protocols", "venues"}),
+    "simulators": frozenset({"domain", "engine", "matching", "protocols", "simulators"}),
     "bus": frozenset({"domain", "engine", "bus"}),
-    "app": frozenset({"domain", "engine", "auth", "matching", "config", "app"} | ADAPTERS),
+    "app": frozenset(
+        {"domain", "engine", "auth", "matching", "protocols", "config", "app"} | ADAPTERS
+    ),
     "api": frozenset({"domain", "engine", "auth", "config", "app", "api"}),
     "cli": frozenset(
         {"domain", "engine", "auth", "config", "app", "api", "client", "unified", "cli"}
