@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ordergate.matching.market import load_demo_market
 from ordergate.simulators.bybit import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -13,6 +14,7 @@ from ordergate.simulators.bybit import (
     BybitSimulator,
     SimulatorConfig,
 )
+from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -20,8 +22,11 @@ __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_RATE_LIMITS",
     "BybitSimulator",
+    "Mt5SimConfig",
+    "Mt5Simulator",
     "SimulatorConfig",
     "serve_bybit_simulator",
+    "serve_mt5_simulator",
 ]
 
 
@@ -34,5 +39,29 @@ async def serve_bybit_simulator(
     on_ready(simulator)
     try:
         await asyncio.Event().wait()
+    finally:
+        await simulator.stop()
+
+
+async def serve_mt5_simulator(
+    config: Mt5SimConfig,
+    host: str,
+    rep_port: int,
+    pub_port: int,
+    bars_per_second: float | None,
+    on_ready: Callable[[Mt5Simulator], None],
+) -> None:
+    """Start the MT5 EA simulator, tell `on_ready`, replay the bundled EURUSD and GBPUSD
+    bars at `bars_per_second` (None: prices only from the caller), serve until cancelled."""
+    simulator = Mt5Simulator(config)
+    await simulator.start(host=host, rep_port=rep_port, pub_port=pub_port)
+    on_ready(simulator)
+    try:
+        if bars_per_second is None:
+            await asyncio.Event().wait()
+            return
+        symbols = [spec.symbol for spec in config.symbols]
+        market = load_demo_market(align_start=True, loop=True, symbols=symbols)
+        await simulator.replay(market.feed, bars_per_second)
     finally:
         await simulator.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -14,8 +15,11 @@ from ordergate.app.simulator import (
     DEFAULT_PORT,
     DEFAULT_RATE_LIMITS,
     BybitSimulator,
+    Mt5SimConfig,
+    Mt5Simulator,
     SimulatorConfig,
     serve_bybit_simulator,
+    serve_mt5_simulator,
 )
 from ordergate.domain.errors import InvalidRequest
 
@@ -83,6 +87,65 @@ def simulate_bybit(
         asyncio.run(serve_bybit_simulator(config, host, port, _announce))
     except KeyboardInterrupt:
         console.print("simulator stopped")
+
+
+@simulate.command("mt5")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")
+@click.option("--rep-port", type=int, default=8866, show_default=True, help="commands (REP)")
+@click.option("--pub-port", type=int, default=8867, show_default=True, help="events (PUB)")
+@click.option(
+    "--account",
+    type=click.Choice(["netting", "hedging"]),
+    default="netting",
+    show_default=True,
+    help="the account's margin mode",
+)
+@click.option(
+    "--market",
+    type=click.Choice(["replay", "manual"]),
+    default="replay",
+    show_default=True,
+    help="replay: the bundled EURUSD and GBPUSD bars, looped; manual: no prices of its own",
+)
+@click.option("--bars-per-second", type=float, default=2.0, show_default=True, help="replay pace")
+@click.option("--balance", type=str, default="10000", show_default=True, help="USD balance")
+@click.option(
+    "--id-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="where the EA keeps its client order id map (default: a temporary directory)",
+)
+def simulate_mt5(
+    host: str,
+    rep_port: int,
+    pub_port: int,
+    account: str,
+    market: str,
+    bars_per_second: float,
+    balance: str,
+    id_dir: Path | None,
+) -> None:
+    """Serve the MetaTrader 5 EA simulator (docs/mt5-bridge.md) until Ctrl-C.
+
+    It binds the sockets the expert advisor binds and speaks the bridge protocol, over a
+    simulated trade server with a netting or hedging account.
+    """
+    try:
+        config = Mt5SimConfig(margin_mode=account, balance=Decimal(balance), id_dir=id_dir)
+    except ArithmeticError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    pace = bars_per_second if market == "replay" else None
+    try:
+        asyncio.run(serve_mt5_simulator(config, host, rep_port, pub_port, pace, _announce_mt5))
+    except KeyboardInterrupt:
+        console.print("simulator stopped")
+
+
+def _announce_mt5(simulator: Mt5Simulator) -> None:
+    console.print(
+        f"[bold]MT5 EA simulator[/] commands {simulator.rep_url}  events {simulator.pub_url}  "
+        f"({simulator.config.margin_mode} account {simulator.config.login})"
+    )
 
 
 def _announce(simulator: BybitSimulator) -> None:

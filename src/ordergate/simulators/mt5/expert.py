@@ -116,10 +116,17 @@ class ExpertAdvisor:
             "events_since": self._events_since,
         }
         self._pending_events: list[Event] = []
+        self._injected: deque[int] = deque()
 
     @property
     def last_seq(self) -> int:
         return self._seq
+
+    def inject_retcode(self, retcode: int) -> None:
+        """The next order sent answers `retcode` (a fault, per test). A refusal or a busy
+        server sends nothing; an unknown outcome (`TIMEOUT`) carries the order out and
+        loses the answer, as a trade server that answered too late does."""
+        self._injected.append(retcode)
 
     # --- the three entry points ------------------------------------------------------------
 
@@ -337,7 +344,17 @@ class ExpertAdvisor:
         if entry is not None:
             return self._repeat(entry)
         self.ids.sending(client_order_id)
-        result, txs = self.server.send(request)
+        injected = self._injected.popleft() if self._injected else None
+        txs: list[Transaction]
+        if injected is not None and outcome_of(injected) is not Outcome.UNKNOWN:
+            tick = self.server.last_tick(request.symbol)
+            bid, ask = (None, None) if tick is None else (tick.bid, tick.ask)
+            result, txs = TradeResult(injected, bid=bid, ask=ask), []
+        else:
+            result, txs = self.server.send(request)
+            if injected is not None:  # carried out, and the answer lost
+                self._publish(txs)
+                result, txs = TradeResult(injected), []
         outcome = outcome_of(result.retcode)
         if outcome is Outcome.OK:
             order = self.server.orders[result.order or 0]
