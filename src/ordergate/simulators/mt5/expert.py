@@ -44,24 +44,6 @@ Frame = dict[str, Any]
 Event = tuple[str, Frame]  # (topic, object)
 
 DEFAULT_RING: Final = 4096
-_COMMANDS: Final = frozenset(
-    {
-        "hello",
-        "ping",
-        "get_symbols",
-        "submit_order",
-        "cancel_order",
-        "modify_order",
-        "get_order",
-        "get_open_orders",
-        "get_positions",
-        "get_account",
-        "close_position",
-        "close_all",
-        "get_deals",
-        "events_since",
-    }
-)
 _ERROR_OF: Final = {
     Outcome.REQUOTED: "REJECTED",
     Outcome.REJECTED: "REJECTED",
@@ -140,9 +122,10 @@ class ExpertAdvisor:
             cmd, args = request.get("cmd"), request.get("args")
             if req_id is None or not isinstance(args, dict) or not isinstance(cmd, str):
                 raise BridgeError("BAD_REQUEST", "a request needs v, req_id, cmd and args")
-            if cmd not in _COMMANDS:
+            handler = self._handlers.get(cmd)
+            if handler is None:
                 raise BridgeError("UNKNOWN_COMMAND", f"no command {cmd!r}")
-            result = self._handlers[cmd](args)
+            result = handler(args)
             reply = self._envelope(req_id) | {"ok": True, "result": result}
         except BridgeError as exc:
             reply = self._envelope(req_id) | {"ok": False, "error": _error(exc.error)}

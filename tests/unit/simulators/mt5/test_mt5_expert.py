@@ -68,6 +68,15 @@ class Rig:
         return [e["type"] for e in self.events]
 
 
+def resubmit(ea: ExpertAdvisor, coid: str) -> dict[str, Any]:
+    """A market buy of 0.10 sent straight to an EA (one restarted over the rig's server)."""
+    args = {"client_order_id": coid, "symbol": "EURUSD", "side": "buy", "type": "market"}
+    request = {"v": 1, "req_id": "x", "cmd": "submit_order", "args": args | {"volume": "0.10"}}
+    reply, _ = ea.handle(request)
+    assert WHOLE.is_valid(reply), reply
+    return reply
+
+
 def submit(rig: Rig, coid: str, side: str = "buy", **extra: Any) -> dict[str, Any]:
     args = {"client_order_id": coid, "symbol": "EURUSD", "side": side, "type": "market"}
     return rig.call("submit_order", **(args | {"volume": "0.10"} | extra))
@@ -131,20 +140,7 @@ def test_a_repeated_client_order_id_sends_nothing_even_after_a_restart(tmp_path:
 
     # A new EA (a restart: a new session) over the same account reads the id file back.
     restarted = ExpertAdvisor(rig.server, session="s2", ids=IdMap(path))
-    reply, _ = restarted.handle(
-        {
-            "v": 1,
-            "req_id": "x",
-            "cmd": "submit_order",
-            "args": {
-                "client_order_id": "m1",
-                "symbol": "EURUSD",
-                "side": "buy",
-                "type": "market",
-                "volume": "0.10",
-            },
-        }
-    )
+    reply = resubmit(restarted, "m1")
     assert (reply["session"], reply["result"]["duplicate"]) == ("s2", True)
     assert len(rig.server.deals) == deals
 
@@ -158,20 +154,7 @@ def test_an_id_whose_answer_was_lost_is_found_by_its_comment_token(tmp_path: Pat
     path.write_text(lines[0] + "\n", encoding="utf-8")
 
     restarted = ExpertAdvisor(rig.server, session="s2", ids=IdMap(path))
-    reply, _ = restarted.handle(
-        {
-            "v": 1,
-            "req_id": "x",
-            "cmd": "submit_order",
-            "args": {
-                "client_order_id": "m1",
-                "symbol": "EURUSD",
-                "side": "buy",
-                "type": "market",
-                "volume": "0.10",
-            },
-        }
-    )
+    reply = resubmit(restarted, "m1")
     assert reply["result"]["duplicate"] is True
     assert len(rig.server.deals) == 1
 
