@@ -10,7 +10,8 @@ and hands on only the next one expected:
   caller asks `events_since(last)` and `recover`s with what it returns;
 - a heartbeat (or a reply's `last_seq`) past the last delivered reports a gap too;
 - a frame of another session is a restart: `restarted` is set; the caller takes a
-  snapshot, reconciles, and `reset`s to the new session.
+  snapshot, reconciles, and `reset`s to the new session. Frames of a session left
+  behind by a reset (still in the socket's buffer) are dropped.
 
 Pure: no sockets, no clock.
 """
@@ -33,6 +34,8 @@ class EventSequencer:
     restarted: bool = False
     _held: dict[int, Frame] = field(default_factory=dict)
     _seen_last: int = 0  # the highest seq the EA is known to have published
+    # Sessions left behind: their frames still in a socket's buffer are stale, not news.
+    _retired: set[str] = field(default_factory=set)
 
     @property
     def needs(self) -> int | None:
@@ -69,11 +72,15 @@ class EventSequencer:
 
     def reset(self, session: str, last_seq: int) -> None:
         """After a snapshot: continue from `session` at `last_seq` (its `hello` says)."""
+        if self.session is not None and self.session != session:
+            self._retired.add(self.session)
         self.session, self.last, self._seen_last = session, last_seq, last_seq
         self.restarted = False
         self._held.clear()  # the old session's: its events are the snapshot's now
 
     def _same_session(self, session: str) -> bool:
+        if session in self._retired:
+            return False
         if self.session is None:
             self.session = session
             return True

@@ -58,6 +58,9 @@ def test_another_session_stops_delivery_until_reset():
     assert (seq.restarted, seq.needs) == (True, None)
     seq.reset("s2", 1)
     assert [f["seq"] for f in seq.accept(event(2, "s2"))] == [2]
+    # A frame of the old session still in the socket's buffer is stale, not a restart.
+    assert seq.accept(heartbeat(9, "s1")) == []
+    assert (seq.restarted, seq.needs) == (False, None)
 
 
 @given(
