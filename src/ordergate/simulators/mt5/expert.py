@@ -368,7 +368,7 @@ class ExpertAdvisor:
                 "UNKNOWN_OUTCOME",
                 "sent before, and neither an answer nor the order was found: ask get_order",
             )
-        return {
+        reply = {
             "ticket": found.ticket,
             "duplicate": True,
             "state": found.state,
@@ -380,6 +380,8 @@ class ExpertAdvisor:
             "bid": None,
             "ask": None,
         }
+        self.ids.outcome(entry.client_order_id, DONE, found.ticket, reply)
+        return reply
 
     def _check(self, result: TradeResult) -> None:
         if outcome_of(result.retcode) is not Outcome.OK:
@@ -459,7 +461,7 @@ class ExpertAdvisor:
         spec = self.server.symbols[order.symbol]
         return {
             "ticket": order.ticket,
-            "client_order_id": self.ids.id_of(order.ticket),
+            "client_order_id": self.ids.id_of(order.ticket, order.comment),
             "symbol": order.symbol,
             "side": order.side,
             "type": order.type,
@@ -486,7 +488,7 @@ class ExpertAdvisor:
             "ticket": deal.ticket,
             "order": deal.order,
             "position_id": deal.position_id,
-            "client_order_id": self.ids.id_of(deal.order),
+            "client_order_id": self.ids.id_of(deal.order, deal.comment),
             "symbol": deal.symbol,
             "side": deal.side,
             "entry": deal.entry,
@@ -503,6 +505,7 @@ class ExpertAdvisor:
 
     def _position(self, position: Position) -> Frame:
         spec = self.server.symbols[position.symbol]
+        opening = self.server.orders.get(position.ticket)  # a position's ticket is its order's
         tick = self.server.last_tick(position.symbol)
         current = None if tick is None else (tick.bid if position.side == "buy" else tick.ask)
         sign = 1 if position.side == "buy" else -1
@@ -524,7 +527,7 @@ class ExpertAdvisor:
             "profit": _money(profit),
             "time": position.time,
             "magic": position.magic,
-            "client_order_id": self.ids.id_of(position.ticket),
+            "client_order_id": self.ids.id_of(position.ticket, opening.comment if opening else ""),
         }
 
     def _account(self) -> Frame:

@@ -49,6 +49,7 @@ class IdMap:
         self._path = path
         self._entries: dict[str, IdEntry] = {}
         self._by_ticket: dict[int, str] = {}
+        self._by_token: dict[str, str] = {}
         if path is not None and path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -57,9 +58,10 @@ class IdMap:
     def get(self, client_order_id: str) -> IdEntry | None:
         return self._entries.get(client_order_id)
 
-    def id_of(self, ticket: int) -> str | None:
-        """The client order id of an order the EA placed, by its ticket."""
-        return self._by_ticket.get(ticket)
+    def id_of(self, ticket: int, comment: str = "") -> str | None:
+        """The client order id of an order the EA placed: by its ticket, or else by the
+        token in its comment (an order whose answer was lost has no ticket on file)."""
+        return self._by_ticket.get(ticket) or self._by_token.get(comment)
 
     def sending(self, client_order_id: str) -> IdEntry:
         """Record, durably, that this id is about to be sent; return its entry."""
@@ -97,7 +99,9 @@ class IdMap:
 
     def _apply(self, record: dict[str, Any]) -> None:
         if record["state"] == FORGOTTEN:
-            self._entries.pop(record["client_order_id"], None)
+            forgotten = self._entries.pop(record["client_order_id"], None)
+            if forgotten is not None:
+                self._by_token.pop(forgotten.token, None)
             return
         entry = IdEntry(
             record["client_order_id"],
@@ -107,5 +111,6 @@ class IdMap:
             record.get("reply"),
         )
         self._entries[entry.client_order_id] = entry
+        self._by_token[entry.token] = entry.client_order_id
         if entry.ticket is not None:
             self._by_ticket[entry.ticket] = entry.client_order_id
