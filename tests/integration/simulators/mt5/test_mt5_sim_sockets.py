@@ -15,10 +15,11 @@ import jsonschema_rs
 import pytest
 import zmq
 import zmq.asyncio
+from tests.mt5_support import running_simulator
 
 from ordergate.matching import Bar, BarSeries, ReplayFeed
 from ordergate.protocols.mt5 import schema
-from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
+from ordergate.simulators.mt5.server import Mt5Simulator
 
 D = Decimal
 VALID = jsonschema_rs.validator_for(schema())
@@ -89,11 +90,8 @@ class Client:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Mt5Simulator]:
-    simulator = Mt5Simulator(Mt5SimConfig(heartbeat_ms=50))
-    await simulator.start()
-    simulator.set_quote("EURUSD", D("1.10000"), D("1.10002"))
-    yield simulator
-    await simulator.stop()
+    async with running_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.mt5_support import running_simulator
 
 from ordergate.domain.errors import AmbiguousVenueError, RejectedByVenue, RetryableVenueError
 from ordergate.domain.reasons import ReasonCode
-from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
+from ordergate.simulators.mt5.server import Mt5Simulator
 from ordergate.venues.mt5.client import BridgeClient, Restarted
 
 D = Decimal
@@ -22,11 +23,8 @@ D = Decimal
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Mt5Simulator]:
-    simulator = Mt5Simulator(Mt5SimConfig(heartbeat_ms=50))
-    await simulator.start()
-    simulator.set_quote("EURUSD", D("1.10000"), D("1.10002"))
-    yield simulator
-    await simulator.stop()
+    async with running_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture
