@@ -58,13 +58,10 @@ def error_of(cmd: str, error: Frame) -> VenueError:
     retcode = error.get("retcode")
     name = error.get("retcode_name")
     detail = f"{cmd}: {error.get('message', '')}" + (f" ({name} {retcode})" if name else "")
+    if code == "REJECTED" and retcode == _NO_MONEY:
+        return RejectedByVenue(detail, code=ReasonCode.VENUE_INSUFFICIENT_MARGIN)
     if code == "REJECTED":
-        reason = (
-            ReasonCode.VENUE_INSUFFICIENT_MARGIN
-            if retcode == _NO_MONEY
-            else ReasonCode.VENUE_REJECTED
-        )
-        return RejectedByVenue(detail, code=reason)
+        return RejectedByVenue(detail, code=ReasonCode.VENUE_REJECTED)
     if code == "NOT_FOUND":
         return RejectedByVenue(detail, code=ReasonCode.VENUE_ORDER_NOT_FOUND)
     if code == "CLOSED":
