@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -557,25 +557,31 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def _fixed(value: Decimal, places: int) -> str:
+    """`value` with `places` decimals, half to even whatever the process's decimal context
+    says (ccxt's `decimal_to_precision` sets the shared context to half up)."""
+    return str(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
 def _price(spec: SymbolSpec, value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.{spec.digits}f}"
+    return None if value is None else _fixed(value, spec.digits)
 
 
 def _volume(spec: SymbolSpec, value: Decimal) -> str:
     places = max(0, -spec.volume_step.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return f"{value:.{places}f}"
+    return _fixed(value, places)
 
 
 def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
+    return _fixed(value, 2)
 
 
 def _spec(spec: SymbolSpec) -> Frame:
     return {
         "symbol": spec.symbol,
         "digits": spec.digits,
-        "point": f"{spec.point:.{spec.digits}f}",
-        "tick_size": f"{spec.point:.{spec.digits}f}",
+        "point": _fixed(spec.point, spec.digits),
+        "tick_size": _fixed(spec.point, spec.digits),
         "contract_size": str(spec.contract_size),
         "volume_min": _volume(spec, spec.volume_min),
         "volume_step": _volume(spec, spec.volume_step),
