@@ -13,18 +13,16 @@ The exchange stamps every step with the wall clock, so bars from 2022 trade "now
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Final
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import ZERO
 from ordergate.matching import PricePoint, ReplayFeed, SymbolUpdate, load_demo_market
+from ordergate.matching.pacing import paced
 from ordergate.simulators.bybit.exchange import BybitExchange
 
 REPLAYED_SYMBOL: Final = "BTCUSDT"
-# Behind schedule by more than this, the pace restarts instead of replaying a burst.
-_MAX_LAG_SECONDS: Final = 1.0
 _TWO: Final = Decimal(2)
 
 
@@ -51,18 +49,15 @@ class ReplayDriver:
             raise InvalidRequest("bars_per_second must be positive")
         self._exchange = exchange
         self._feed = feed
-        self._period = 1.0 / bars_per_second
+        self._bars_per_second = bars_per_second
 
     async def run(self) -> None:
         """Replay until cancelled (the feed loops, so it never runs out)."""
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            await asyncio.sleep(max(due - loop.time(), 0.0))
-            step = self._feed.next_step()
-            if step is None:
-                return
-            self._exchange.move_market(step.updates)
-            due += self._period
-            if loop.time() - due > _MAX_LAG_SECONDS:
-                due = loop.time()
+        await paced(self._step, self._bars_per_second)
+
+    def _step(self) -> bool:
+        step = self._feed.next_step()
+        if step is None:
+            return False
+        self._exchange.move_market(step.updates)
+        return True

@@ -10,7 +10,7 @@ lower case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from ordergate.domain.values import ZERO
@@ -67,6 +67,10 @@ class SymbolSpec:
     @property
     def point(self) -> Decimal:
         return Decimal(1).scaleb(-self.digits)
+
+    def on_digits(self, price: Decimal) -> Decimal:
+        """`price` on the symbol's digits, half to even (whatever the decimal context)."""
+        return price.quantize(self.point, rounding=ROUND_HALF_EVEN)
 
     def volume_ok(self, volume: Decimal) -> bool:
         steps = (volume - self.volume_min) / self.volume_step

@@ -31,8 +31,8 @@ from typing import Any, Final
 import zmq
 import zmq.asyncio
 
-from ordergate.domain.errors import InvalidRequest
 from ordergate.matching.feed import ReplayFeed
+from ordergate.matching.pacing import paced
 from ordergate.simulators.mt5.expert import Event, ExpertAdvisor, id_file, session_name
 from ordergate.simulators.mt5.ids import IdMap
 from ordergate.simulators.mt5.model import Account, SymbolSpec, Tick
@@ -183,17 +183,20 @@ class Mt5Simulator:
     async def replay(self, feed: ReplayFeed, bars_per_second: float) -> None:
         """Tick the market through `feed` (the paper venue's bars: each bar's path of
         points, on the symbol's digits) at `bars_per_second` steps a second."""
-        if bars_per_second <= 0:
-            raise InvalidRequest("bars_per_second must be positive")
-        while (step := feed.next_step()) is not None:
-            for update in step.updates:
-                spec = self.trade_server.symbols.get(update.symbol)
-                if spec is None:
-                    continue
-                for point in update.points:
-                    bid, ask = (p.quantize(spec.point) for p in (point.bid, point.ask))
-                    self.set_quote(update.symbol, bid, ask, step.ts // 1_000_000)
-            await asyncio.sleep(1 / bars_per_second)
+        await paced(lambda: self._replay_step(feed), bars_per_second)
+
+    def _replay_step(self, feed: ReplayFeed) -> bool:
+        step = feed.next_step()
+        if step is None:
+            return False
+        for update in step.updates:
+            spec = self.trade_server.symbols.get(update.symbol)
+            if spec is None:
+                continue
+            for point in update.points:
+                bid, ask = (spec.on_digits(p) for p in (point.bid, point.ask))
+                self.set_quote(update.symbol, bid, ask, step.ts // 1_000_000)
+        return True
 
     # --- inside ------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ venue and why.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -54,6 +53,7 @@ from ordergate.engine.venue_reports import (
 from ordergate.matching import DUPLICATE_CLIENT_ORDER_ID, ORDER_CLOSED, ORDER_NOT_FOUND
 from ordergate.matching.feed import FeedStep, ReplayFeed, SymbolUpdate
 from ordergate.matching.market import PaperMarket
+from ordergate.matching.pacing import paced
 from ordergate.matching.restore import RestoredOrder, check_restored_order
 from ordergate.venues.event_queue import VenueEventQueue
 from ordergate.venues.nautilus.convert import day_expiry_ns
@@ -73,8 +73,6 @@ DEFAULT_QUOTE_SIZE: Final = Decimal(1_000_000)
 # How often (in orders) NautilusTrader's cache, which keeps every order, is emptied of
 # closed ones (the registry keeps their reports).
 FORGET_EVERY: Final = 1024
-# Behind schedule by more than this, the pacing loop starts a new schedule.
-_MAX_LAG_SECONDS = 1.0
 _ANSWERS = (OrderAccepted, OrderRejected, OrderDenied, OrderFilled, OrderCanceled)
 _UNFILLED = {TimeInForce.IOC: ReasonCode.IOC_UNFILLED, TimeInForce.FOK: ReasonCode.FOK_UNFILLED}
 
@@ -197,20 +195,7 @@ class NautilusVenue:
 
     async def run(self, bars_per_second: float) -> None:
         """Advance at `bars_per_second` steps per second until cancelled or out of data."""
-        if bars_per_second <= 0:
-            raise InvalidRequest("bars_per_second must be positive")
-        period = 1.0 / bars_per_second
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            # Sleeping even when late lets the event consumer run between steps.
-            await asyncio.sleep(max(due - loop.time(), 0.0))
-            if not self.advance():
-                return
-            due += period
-            now = loop.time()
-            if now - due > _MAX_LAG_SECONDS:
-                due = now
+        await paced(self.advance, bars_per_second)
 
     # --- Venue -------------------------------------------------------------------------------
 

@@ -11,23 +11,18 @@ directly by tests and replays.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.instruments import Instrument
 from ordergate.engine.venue_reports import VenueBalance, VenueOrderReport, VenuePosition
 from ordergate.matching.core import MatchingEngine
 from ordergate.matching.feed import FeedStep, ReplayFeed
 from ordergate.matching.market import PaperMarket
+from ordergate.matching.pacing import paced
 from ordergate.matching.restore import RestoredOrder
 from ordergate.matching.rules import ExecutionRules
 from ordergate.venues.in_process import InProcessVenue
-
-# Behind schedule by more than this, the pacing loop starts a new schedule instead of
-# replaying the backlog in one burst.
-_MAX_LAG_SECONDS = 1.0
 
 
 class PaperVenue(InProcessVenue):
@@ -99,26 +94,9 @@ class PaperVenue(InProcessVenue):
         self._core.skip_to(ts, self._feed.seek(ts))
 
     async def run(self, bars_per_second: float) -> None:
-        """Advance at `bars_per_second` steps per second until cancelled or out of data.
-
-        Steps are scheduled by the event loop's monotonic time, so the pace does not
-        drift; the times the venue reports are always market-data times.
-        """
-        if bars_per_second <= 0:
-            raise InvalidRequest("bars_per_second must be positive")
-        period = 1.0 / bars_per_second
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            delay = due - loop.time()
-            # Sleeping even when late lets the event consumer run between steps.
-            await asyncio.sleep(max(delay, 0.0))
-            if not self.advance():
-                return
-            due += period
-            now = loop.time()
-            if now - due > _MAX_LAG_SECONDS:
-                due = now
+        """Advance at `bars_per_second` steps per second until cancelled or out of data
+        (`matching.pacing`); the times the venue reports are always market-data times."""
+        await paced(self.advance, bars_per_second)
 
     def restore(
         self,
