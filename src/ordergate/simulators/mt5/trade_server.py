@@ -30,7 +30,7 @@ is `commission_per_lot` per side; margin is notional / leverage at the open pric
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
 
@@ -116,10 +116,10 @@ class TradeServer:
         self._ticks[tick.symbol] = tick
         self._now = max(self._now, tick.time)
         out: list[Transaction] = []
-        for order in sorted(self._open_orders(tick.symbol), key=lambda o: o.ticket):
+        for order in sorted(self.open_orders(tick.symbol), key=lambda o: o.ticket):
             if order.is_open:
                 self._work(order, tick, out)
-        for position in sorted(self._positions_of(tick.symbol), key=lambda p: p.ticket):
+        for position in sorted(self.open_positions(tick.symbol), key=lambda p: p.ticket):
             self._protect(position, tick, out)
         return out
 
@@ -377,7 +377,7 @@ class TradeServer:
         if self.account.margin_mode == "hedging":  # a close names its position; else a new one
             position = None if order.closes is None else self.positions.get(order.closes)
         else:  # netting: the symbol's one position, if any
-            position = next(iter(self._positions_of(order.symbol)), None)
+            position = next(iter(self.open_positions(order.symbol)), None)
         profit, entry = ZERO, "in"
         if position is None:
             position = Position(
@@ -483,7 +483,7 @@ class TradeServer:
 
     def _affordable(self, spec: SymbolSpec, side: str, volume: Decimal, price: Decimal) -> bool:
         if self.account.margin_mode != "hedging":
-            held = next(iter(self._positions_of(spec.symbol)), None)
+            held = next(iter(self.open_positions(spec.symbol)), None)
             if held is not None and held.side != side and volume <= held.volume:
                 return True  # only reduces the position
         free = self.equity() - self.margin()
@@ -544,16 +544,6 @@ class TradeServer:
         )
         self.orders[order.ticket] = order
         return order
-
-    def _open_orders(self, symbol: str) -> Iterable[Order]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.is_open and o.symbol == symbol and o.type != "market"
-        ]
-
-    def _positions_of(self, symbol: str) -> list[Position]:
-        return [p for p in self.positions.values() if p.symbol == symbol]
 
     def _order_ticket(self) -> int:
         ticket, self._next_order = self._next_order, self._next_order + 1
