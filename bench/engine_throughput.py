@@ -30,6 +30,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 
@@ -41,6 +42,7 @@ from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
+from ordergate.engine.venue_reports import Quote
 from ordergate.matching.feed import ReplayFeed
 from ordergate.matching.market import load_demo_market
 from ordergate.matching.marketdata import PriceSeries, load_bar_series
@@ -136,36 +138,9 @@ async def run_once(
     )
     await engine.start()
     await engine.adjust_balance(AdjustBalance(ACCOUNT, "USDT", Decimal(10) ** 12, "bench"))
-    work = commands(n)
-    latencies: list[float] = []
-    placed = 0
-    tick = btc.tick_size
-
-    async def client(k: int) -> None:
-        nonlocal placed
-        for i in range(k, n, window):
-            command, offset = work[i]
-            if offset:
-                quote = venue.quote("BTCUSDT")
-                assert quote is not None
-                if command.side is Side.BUY:
-                    price = quote.bid - offset * tick
-                else:
-                    price = quote.ask + offset * tick
-                command = PlaceOrder(
-                    ACCOUNT, "BTCUSDT", command.side, command.qty, OrderType.LIMIT, price=price
-                )
-            start = time.perf_counter()
-            await engine.place(command)
-            latencies.append(time.perf_counter() - start)
-            placed += 1
-            if placed % advance_every == 0:
-                venue.advance()
-
-    gc.collect()
-    started = time.perf_counter()
-    await asyncio.gather(*(client(k) for k in range(window)))
-    placed_s = time.perf_counter() - started
+    latencies, placed_s = await place_all(
+        engine, venue, commands(n), window, advance_every, btc.tick_size
+    )
     await engine.settle()
     state = engine.state
     fills = sum(1 for o in state.orders.values() if o.filled_qty > 0)
@@ -187,6 +162,56 @@ async def run_once(
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1e3,
         "max_ms": latencies[-1] * 1e3,
     }
+
+
+class SteppedMarket(Protocol):
+    """A venue the bench prices limits from and moves a bar at a time."""
+
+    def quote(self, symbol: str) -> Quote | None: ...
+
+    def advance(self) -> bool: ...
+
+
+async def place_all(
+    engine: Engine,
+    venue: SteppedMarket,
+    work: list[tuple[PlaceOrder, int]],
+    window: int,
+    advance_every: int,
+    tick: Decimal,
+) -> tuple[list[float], float]:
+    """Place `work` from `window` concurrent clients, a limit `offset` ticks from the
+    touch, one bar every `advance_every` orders; (each placement's latency, seconds)."""
+    latencies: list[float] = []
+    placed = 0
+
+    async def client(k: int) -> None:
+        nonlocal placed
+        for i in range(k, len(work), window):
+            command, offset = work[i]
+            if offset:
+                quote = venue.quote("BTCUSDT")
+                assert quote is not None
+                price = limit_price(command.side, quote.bid, quote.ask, offset, tick)
+                command = PlaceOrder(
+                    ACCOUNT, "BTCUSDT", command.side, command.qty, OrderType.LIMIT, price=price
+                )
+            start = time.perf_counter()
+            await engine.place(command)
+            latencies.append(time.perf_counter() - start)
+            placed += 1
+            if placed % advance_every == 0:
+                venue.advance()
+
+    gc.collect()
+    started = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(window)))
+    return latencies, time.perf_counter() - started
+
+
+def limit_price(side: Side, bid: Decimal, ask: Decimal, offset: int, tick: Decimal) -> Decimal:
+    """A passive limit `offset` ticks away from the touch."""
+    return bid - offset * tick if side is Side.BUY else ask + offset * tick
 
 
 async def _schema(dsn: str, schema: str) -> str:

@@ -34,11 +34,11 @@ from decimal import Decimal
 from multiprocessing import get_context
 from typing import Any
 
-from bench.engine_throughput import ACCOUNT, btc_series, commands
+from bench.engine_throughput import ACCOUNT, btc_series, commands, limit_price, place_all
 from ordergate.app.observability.metrics import EngineMetrics, MetricsBook
 from ordergate.cli.process import tune_garbage_collector
 from ordergate.domain.instruments import Instrument
-from ordergate.domain.values import OrderType, Side
+from ordergate.domain.values import Side
 from ordergate.engine.commands import AdjustBalance, PlaceOrder
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
@@ -100,32 +100,9 @@ async def _through_ordergate(n: int, window: int, advance_every: int) -> dict[st
     )
     await engine.start()
     await engine.adjust_balance(AdjustBalance(ACCOUNT, "USDT", CASH, "bench"))
-    work = commands(n)
-    latencies: list[float] = []
-    placed = 0
-
-    async def client(k: int) -> None:
-        nonlocal placed
-        for i in range(k, n, window):
-            command, offset = work[i]
-            if offset:
-                quote = venue.quote("BTCUSDT")
-                assert quote is not None
-                price = limit_price(command.side, quote.bid, quote.ask, offset, btc.tick_size)
-                command = PlaceOrder(
-                    ACCOUNT, "BTCUSDT", command.side, command.qty, OrderType.LIMIT, price=price
-                )
-            start = time.perf_counter()
-            await engine.place(command)
-            latencies.append(time.perf_counter() - start)
-            placed += 1
-            if placed % advance_every == 0:
-                venue.advance()
-
-    gc.collect()
-    started = time.perf_counter()
-    await asyncio.gather(*(client(k) for k in range(window)))
-    seconds = time.perf_counter() - started
+    latencies, seconds = await place_all(
+        engine, venue, commands(n), window, advance_every, btc.tick_size
+    )
     await engine.settle()
     filled = sum(1 for o in engine.state.orders.values() if o.filled_qty > 0)
     events = engine.state.event_count
@@ -133,10 +110,6 @@ async def _through_ordergate(n: int, window: int, advance_every: int) -> dict[st
     await store.close()
     venue.close()
     return summary(latencies, seconds, n, filled=filled, events=events)
-
-
-def limit_price(side: Side, bid: Decimal, ask: Decimal, offset: int, tick: Decimal) -> Decimal:
-    return bid - offset * tick if side is Side.BUY else ask + offset * tick
 
 
 # --- (b) NautilusTrader alone ------------------------------------------------------------
