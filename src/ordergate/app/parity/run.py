@@ -202,15 +202,12 @@ class _Runner:
         )
         next_submit = next_cancel = steps = 0
         while True:
-            due = feed.peek_ts()
-            horizon = due if due is not None else None
-            while next_submit < len(submits) and (
-                horizon is None or submits[next_submit].at < horizon
-            ):
+            due = feed.peek_ts()  # None: the data ended, so everything left is due
+            while next_submit < len(submits) and (due is None or submits[next_submit].at < due):
                 await self._submit(submits[next_submit])
                 next_submit += 1
             while next_cancel < len(cancels) and (
-                horizon is None or (cancels[next_cancel].cancel_at or 0) < horizon
+                due is None or (cancels[next_cancel].cancel_at or 0) < due
             ):
                 await self._cancel(cancels[next_cancel])
                 next_cancel += 1
