@@ -2327,7 +2327,7 @@ double TouchPrice(const string symbol,const bool buy)
   }
 
 //+------------------------------------------------------------------+
-//| hello, ping, get_symbols                                         |
+//| hello, ping, get_symbols, get_quotes                             |
 //+------------------------------------------------------------------+
 JValue *CmdHello(JValue *args)
   {
@@ -2386,11 +2386,12 @@ JValue *CmdPing(JValue *args)
    return r;
   }
 
-JValue *CmdGetSymbols(JValue *args)
+//--- the `symbols` argument of get_symbols and get_quotes: the names asked for, or every
+//--- symbol of the Market Watch when absent. -1 when refused (the error is set).
+int SymbolNamesArg(JValue *args,string &names[])
   {
    if(!ArgKeys(args,"symbols"))
-      return NULL;
-   string names[];
+      return -1;
    int n=0;
    JValue *list=args.Get("symbols");
    if(list!=NULL)
@@ -2398,7 +2399,7 @@ JValue *CmdGetSymbols(JValue *args)
       if(!list.IsArray())
         {
          BadRequest("symbols must be an array of symbol names");
-         return NULL;
+         return -1;
         }
       for(int i=0;i<list.Size();i++)
         {
@@ -2406,13 +2407,13 @@ JValue *CmdGetSymbols(JValue *args)
          if(!x.IsString() || StringLen(x.text)<1 || StringLen(x.text)>32)
            {
             BadRequest("symbols must be an array of symbol names");
-            return NULL;
+            return -1;
            }
          for(int j=0;j<n;j++)
             if(names[j]==x.text)
               {
                BadRequest("symbols must not repeat a name");
-               return NULL;
+               return -1;
               }
          ArrayResize(names,n+1);
          names[n++]=x.text;
@@ -2425,19 +2426,54 @@ JValue *CmdGetSymbols(JValue *args)
       ArrayResize(names,total);
       for(int i=0;i<total;i++)
          names[i]=SymbolName(i,true);
-      n=total;
+      return total;
      }
-   else
-     {
-      for(int i=0;i<n;i++)
-         if(!SymbolKnown(names[i]))
-            return Err("NOT_FOUND","no symbol "+names[i]);
-     }
+   for(int i=0;i<n;i++)
+      if(!SymbolKnown(names[i]))
+        {
+         Err("NOT_FOUND","no symbol "+names[i]);
+         return -1;
+        }
+   return n;
+  }
+
+JValue *CmdGetSymbols(JValue *args)
+  {
+   string names[];
+   int n=SymbolNamesArg(args,names);
+   if(n<0)
+      return NULL;
    JValue *symbols=JArr();
    for(int i=0;i<n;i++)
       symbols.Add(SymbolObject(names[i]));
    JValue *r=JObj();
    r.Set("symbols",symbols);
+   return r;
+  }
+
+//--- SymbolInfoTick per symbol; a symbol with no tick yet is left out
+JValue *CmdGetQuotes(JValue *args)
+  {
+   string names[];
+   int n=SymbolNamesArg(args,names);
+   if(n<0)
+      return NULL;
+   JValue *quotes=JArr();
+   for(int i=0;i<n;i++)
+     {
+      MqlTick tick;
+      if(!SymbolInfoTick(names[i],tick) || tick.bid<=0.0 || tick.ask<=0.0)
+         continue;
+      JValue *q=JObj();
+      q.Set("symbol",JStr(names[i]));
+      q.Set("bid",JStr(FmtPrice(names[i],tick.bid)));
+      q.Set("ask",JStr(FmtPrice(names[i],tick.ask)));
+      q.Set("last",tick.last>0.0 ? JStr(FmtPrice(names[i],tick.last)) : JNull());
+      q.Set("time",JInt(tick.time_msc));
+      quotes.Add(q);
+     }
+   JValue *r=JObj();
+   r.Set("quotes",quotes);
    return r;
   }
 
@@ -3258,26 +3294,27 @@ JValue *CmdEventsSince(JValue *args)
 //+------------------------------------------------------------------+
 typedef JValue *(*CommandFn)(JValue *args);
 
-#define OG_COMMANDS 14
+#define OG_COMMANDS 15
 string    g_cmdName[OG_COMMANDS];
 CommandFn g_cmdFn[OG_COMMANDS];
 
 void RegisterCommands(void)
   {
-   g_cmdName[0] ="hello";            g_cmdFn[0] =CmdHello;
-   g_cmdName[1] ="ping";             g_cmdFn[1] =CmdPing;
-   g_cmdName[2] ="get_symbols";      g_cmdFn[2] =CmdGetSymbols;
-   g_cmdName[3] ="submit_order";     g_cmdFn[3] =CmdSubmitOrder;
-   g_cmdName[4] ="cancel_order";     g_cmdFn[4] =CmdCancelOrder;
-   g_cmdName[5] ="modify_order";     g_cmdFn[5] =CmdModifyOrder;
-   g_cmdName[6] ="get_order";        g_cmdFn[6] =CmdGetOrder;
-   g_cmdName[7] ="get_open_orders";  g_cmdFn[7] =CmdGetOpenOrders;
-   g_cmdName[8] ="get_positions";    g_cmdFn[8] =CmdGetPositions;
-   g_cmdName[9] ="get_account";      g_cmdFn[9] =CmdGetAccount;
-   g_cmdName[10]="close_position";   g_cmdFn[10]=CmdClosePosition;
-   g_cmdName[11]="close_all";        g_cmdFn[11]=CmdCloseAll;
-   g_cmdName[12]="get_deals";        g_cmdFn[12]=CmdGetDeals;
-   g_cmdName[13]="events_since";     g_cmdFn[13]=CmdEventsSince;
+   g_cmdName[0] ="hello";             g_cmdFn[0] =CmdHello;
+   g_cmdName[1] ="ping";              g_cmdFn[1] =CmdPing;
+   g_cmdName[2] ="get_symbols";       g_cmdFn[2] =CmdGetSymbols;
+   g_cmdName[3] ="get_quotes";        g_cmdFn[3] =CmdGetQuotes;
+   g_cmdName[4] ="submit_order";      g_cmdFn[4] =CmdSubmitOrder;
+   g_cmdName[5] ="cancel_order";      g_cmdFn[5] =CmdCancelOrder;
+   g_cmdName[6] ="modify_order";      g_cmdFn[6] =CmdModifyOrder;
+   g_cmdName[7] ="get_order";         g_cmdFn[7] =CmdGetOrder;
+   g_cmdName[8] ="get_open_orders";   g_cmdFn[8] =CmdGetOpenOrders;
+   g_cmdName[9] ="get_positions";     g_cmdFn[9] =CmdGetPositions;
+   g_cmdName[10]="get_account";       g_cmdFn[10]=CmdGetAccount;
+   g_cmdName[11]="close_position";    g_cmdFn[11]=CmdClosePosition;
+   g_cmdName[12]="close_all";         g_cmdFn[12]=CmdCloseAll;
+   g_cmdName[13]="get_deals";         g_cmdFn[13]=CmdGetDeals;
+   g_cmdName[14]="events_since";      g_cmdFn[14]=CmdEventsSince;
   }
 
 int FindCommand(const string name)

@@ -63,6 +63,7 @@ SCENARIOS: dict[str, tuple[str, list[Line]]] = {
             _req("modify_order", client_order_id="g2", price="1.10080"),
             _tick("1.10090", "1.10092", 2000),  # the limit fills: the position reverses
             _req("get_positions"),
+            _req("get_quotes", symbols=["EURUSD"]),
             {"dir": "fault", "kind": "inject_retcode", "retcode": 10004},
             _order("g3", "buy"),  # requoted
             {"dir": "fault", "kind": "inject_retcode", "retcode": 10012},

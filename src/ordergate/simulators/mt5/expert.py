@@ -85,6 +85,7 @@ class ExpertAdvisor:
             "hello": self._hello,
             "ping": self._ping,
             "get_symbols": self._get_symbols,
+            "get_quotes": self._get_quotes,
             "submit_order": self._submit_order,
             "cancel_order": self._cancel_order,
             "modify_order": self._modify_order,
@@ -175,6 +176,26 @@ class ExpertAdvisor:
         if unknown:
             raise BridgeError("NOT_FOUND", f"no symbol {unknown[0]}")
         return {"symbols": [_spec(self.server.symbols[s]) for s in wanted]}
+
+    def _get_quotes(self, args: Frame) -> Frame:
+        wanted = args.get("symbols") or sorted(self.server.symbols)
+        unknown = [s for s in wanted if s not in self.server.symbols]
+        if unknown:
+            raise BridgeError("NOT_FOUND", f"no symbol {unknown[0]}")
+        quotes = []
+        for symbol in wanted:
+            tick = self.server.last_tick(symbol)
+            if tick is not None:
+                spec = self.server.symbols[symbol]
+                quotes.append(
+                    {
+                        "symbol": symbol,
+                        "bid": _price(spec, tick.bid),
+                        "ask": _price(spec, tick.ask),
+                        "time": tick.time,
+                    }
+                )
+        return {"quotes": quotes}
 
     def _submit_order(self, args: Frame) -> Frame:
         request = TradeRequest(
