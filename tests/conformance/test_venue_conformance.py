@@ -22,6 +22,8 @@ from venue_rigs import (
     PASSIVE_CAP,
     VenueRig,
     ccxt_bybit_sim_rig,
+    mt5_hedging_rig,
+    mt5_netting_rig,
     nautilus_live_rig,
     nautilus_rig,
     paper_rig,
@@ -49,6 +51,8 @@ RIGS: dict[str, Callable[[], AbstractAsyncContextManager[VenueRig]]] = {
     "shadow": shadow_rig,
     "nautilus": nautilus_rig,
     "nautilus-live": nautilus_live_rig,
+    "mt5-netting": mt5_netting_rig,
+    "mt5-hedging": mt5_hedging_rig,
 }
 _ids = itertools.count(1)
 

@@ -8,8 +8,10 @@ step, so a partial fill is one step away. `events` records everything the venue 
 Rigs: the paper venue, the ccxt adapter against the Bybit v5 simulator (real ccxt,
 real HTTP and websocket on loopback), the shadow venue (a paper book over a real
 account's reads and quotes; the real account here is a paper venue), NautilusTrader's
-simulated exchange (`venues.nautilus`), and a NautilusTrader `TradingNode` trading
-through its own Bybit client against the Bybit simulator (`venues.nautilus_live`).
+simulated exchange (`venues.nautilus`), a NautilusTrader `TradingNode` trading
+through its own Bybit client against the Bybit simulator (`venues.nautilus_live`), and
+the MT5 venue through the bridge against the EA simulator, on a netting and on a hedging
+account (`venues.mt5`, real ZeroMQ sockets on loopback).
 
 A rig names the suite's tests its venue legitimately fails in `differences` (test name →
 why): the suite expects each of them to fail (a strict xfail), so the exception stays
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -33,6 +35,8 @@ from ordergate.engine.ports import Venue
 from ordergate.engine.venue_reports import Quote
 from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed, SymbolUpdate
 from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig
+from ordergate.simulators.mt5.model import SymbolSpec
+from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
 from ordergate.venues.paper import PaperVenue
 from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue
 
@@ -279,3 +283,87 @@ async def nautilus_live_rig() -> AsyncIterator[BybitSimRig]:
     finally:
         await venue.disconnect()
         await sim.stop()
+
+
+MT5_DIFFERENCES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "test_replace_changes_quantity_and_price": (
+            "MT5 cannot change a pending order's volume (TRADE_ACTION_MODIFY has no volume); "
+            "the venue refuses such a replace with ORDER_NOT_REPLACEABLE before sending"
+        ),
+    }
+)
+MT5_START_MS = 1_767_225_600_000  # 2026-01-01, server time
+
+
+@dataclass
+class Mt5Rig:
+    """The MT5 venue against the EA simulator: `set_quote` is a tick, a minute after the
+    last, at the simulated trade server; the venue hears of fills on the EA's events."""
+
+    name: str
+    venue: Venue
+    simulator: Mt5Simulator
+    events: EventLog
+    instrument: Instrument
+    account: str = ACCOUNT
+    differences: Mapping[str, str] = field(default_factory=lambda: MT5_DIFFERENCES)
+    ticks: int = 0
+
+    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
+        self.ticks += 1
+        time_ms = MT5_START_MS + self.ticks * 60_000
+        self.simulator.set_quote(self.instrument.symbol, bid, ask, time_ms)
+        await asyncio.sleep(0)
+
+
+def btcusd_spec() -> SymbolSpec:
+    """BTC as an MT5 broker lists it: one coin a lot, 0.001 lot steps, one decimal."""
+    return SymbolSpec(
+        "BTCUSD",
+        digits=1,
+        contract_size=D(1),
+        volume_min=D("0.001"),
+        volume_step=D("0.001"),
+        volume_max=D(100),
+        currency_base="BTC",
+        currency_profit="USD",
+    )
+
+
+@asynccontextmanager
+async def mt5_rig(margin_mode: str) -> AsyncIterator[Mt5Rig]:
+    from ordergate.venues.mt5 import Mt5Config, Mt5Venue
+
+    spec = btcusd_spec()
+    simulator = Mt5Simulator(
+        Mt5SimConfig(
+            margin_mode=margin_mode,
+            symbols=(spec,),
+            balance=CASH,
+            commission_per_lot=D(5),
+            resting_liquidity={spec.symbol: PASSIVE_CAP},
+            heartbeat_ms=50,
+        )
+    )
+    await simulator.start()
+    simulator.set_quote(spec.symbol, D("50000.0"), D("50010.0"), MT5_START_MS)
+    venue = Mt5Venue(
+        Mt5Config(account=ACCOUNT, rep_url=simulator.rep_url, pub_url=simulator.pub_url)
+    )
+    try:
+        await venue.connect()
+        [instrument] = venue.instruments
+        async with recording(venue) as log:
+            yield Mt5Rig(f"mt5-{margin_mode}", venue, simulator, log, instrument)
+    finally:
+        await venue.disconnect()
+        await simulator.stop()
+
+
+def mt5_netting_rig() -> AbstractAsyncContextManager[Mt5Rig]:
+    return mt5_rig("netting")
+
+
+def mt5_hedging_rig() -> AbstractAsyncContextManager[Mt5Rig]:
+    return mt5_rig("hedging")

@@ -11,6 +11,7 @@
   it would disagree with the venue from the first reconciliation. With `sim_url`, a
   simulator that runs on its own (`ordergate simulate bybit`) is traded on instead; it
   outlives ordergate's restarts, so any journal is fine.
+- `mt5`: MetaTrader 5 through the bridge EA (`ORDERGATE_MT5_*`, `app.mt5_wiring`).
 - `ccxt`: a real exchange (`ORDERGATE_CCXT_*`). Instruments come from the exchange's
   markets, the clock is the wall clock, prices are its tickers polled over REST, and an
   account the journal has never seen opens with the balances the exchange reports.
@@ -46,6 +47,7 @@ _WIRING_MODULES: Final[dict[str, str]] = {
     "ccxt": "ordergate.app.ccxt_wiring",
     "nautilus": "ordergate.app.nautilus_wiring",
     "nautilus-live": "ordergate.app.nautilus_live_wiring",
+    "mt5": "ordergate.app.mt5_wiring",
 }
 
 
@@ -107,6 +109,11 @@ async def open_venue(
         from ordergate.app.nautilus_live_wiring import open_nautilus_live
 
         return await open_nautilus_live(settings, holds, may_send)
+    if settings.venue == "mt5":
+        # pyzmq loads only when chosen (app.mt5_wiring).
+        from ordergate.app.mt5_wiring import open_mt5
+
+        return await open_mt5(settings, holds, may_send)
     if settings.venue == "paper":
         if holds is not None:
             held = {a: b for a, b in settings.paper_balances.items() if holds(a)}

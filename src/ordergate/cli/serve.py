@@ -44,11 +44,12 @@ console = Console(stderr=True)
 )
 @click.option(
     "--venue",
-    type=click.Choice(["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live"]),
+    type=click.Choice(["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5"]),
     default=None,
     help="paper (default), bybit-sim (ccxt against an in-process Bybit simulator), "
-    "ccxt (ORDERGATE_CCXT_*), nautilus (NautilusTrader's simulated exchange) or "
-    "nautilus-live (NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) (ORDERGATE_VENUE)",
+    "ccxt (ORDERGATE_CCXT_*), nautilus (NautilusTrader's simulated exchange), "
+    "nautilus-live (NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) or mt5 "
+    "(MetaTrader 5 through the bridge EA, ORDERGATE_MT5_*) (ORDERGATE_VENUE)",
 )
 @click.option("--node-id", default=None, help="PostgreSQL: this node's name (ORDERGATE_NODE_ID)")
 @click.option(

@@ -91,12 +91,13 @@ class Settings(BaseSettings):
         default="FULL",
         description="FULL fsyncs every commit: an answered order survives a power cut",
     )
-    venue: Literal["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live"] = Field(
+    venue: Literal["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5"] = Field(
         default="paper",
         description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
         "simulator), ccxt (a real exchange, ORDERGATE_CCXT_*), nautilus (NautilusTrader's "
-        "backtest matching engine over the paper venue's data) or nautilus-live "
-        "(NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*)",
+        "backtest matching engine over the paper venue's data), nautilus-live "
+        "(NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) or mt5 (MetaTrader 5 "
+        "through the bridge EA, ORDERGATE_MT5_*)",
     )
     mode: Literal["live", "shadow", "dry-run"] = Field(
         default="live",
@@ -213,6 +214,37 @@ class Settings(BaseSettings):
     nautilus_live: bool = Field(
         default=False,
         description="nautilus-live: the account trades real money (orders need the venue armed)",
+    )
+    mt5_rep_url: str = Field(
+        default="tcp://127.0.0.1:8866",
+        pattern=r"^(tcp|ipc)://",
+        description="mt5: the bridge EA's command (REP) endpoint",
+    )
+    mt5_pub_url: str = Field(
+        default="tcp://127.0.0.1:8867",
+        pattern=r"^(tcp|ipc)://",
+        description="mt5: the bridge EA's event (PUB) endpoint",
+    )
+    mt5_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="mt5: comma-separated symbols to trade (empty: every symbol the EA offers)",
+    )
+    mt5_timeout: float = Field(
+        default=2.0, gt=0, description="mt5: seconds to wait for the EA's reply before resending"
+    )
+    mt5_attempts: int = Field(
+        default=3, ge=1, description="mt5: sends of one command before its outcome is unknown"
+    )
+    mt5_close_order: Literal["oldest", "newest"] = Field(
+        default="oldest",
+        description="mt5, hedging account: which positions an order that reduces closes first",
+    )
+    mt5_magic: int = Field(
+        default=0, ge=0, description="mt5: the magic number on every order ordergate sends"
+    )
+    mt5_live: bool = Field(
+        default=False,
+        description="mt5: the account trades real money (orders need the venue armed)",
     )
     venue_retry_max_attempts: int = Field(
         default=3, ge=1, description="tries of a venue request that certainly did nothing"
@@ -629,7 +661,7 @@ class Settings(BaseSettings):
             return symbols or None
         return value
 
-    @field_validator("ccxt_symbols", "nautilus_symbols", mode="before")
+    @field_validator("ccxt_symbols", "nautilus_symbols", "mt5_symbols", mode="before")
     @classmethod
     def _split_ccxt_symbols(cls, value: object) -> object:
         if isinstance(value, str):

@@ -91,6 +91,9 @@ class DirtyCause(StrEnum):
     VENUE_RECONNECT = "VENUE_RECONNECT"
     SEQUENCE_GAP = "SEQUENCE_GAP"
     RECONCILIATION_MISMATCH = "RECONCILIATION_MISMATCH"
+    # The venue streamed a fill of an order ordergate does not know (a manual trade, a
+    # server-side stop-out): the position moved without it until reconciliation adopts it.
+    UNKNOWN_FILL = "UNKNOWN_FILL"
 
 
 class OrderStatus(StrEnum):

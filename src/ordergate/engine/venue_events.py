@@ -152,6 +152,12 @@ class VenueEventTranslator:
                 client_order_id=client_order_id,
                 venue_event=type(source).__name__,
             )
+            if isinstance(source, VenueFill) and source.account in self._ctx.state.accounts:
+                # The position moved without ordergate: in doubt until reconciliation
+                # adopts the fill from the venue's executions.
+                detail = f"a fill ({source.trade_id}) of an order not sent here: {client_order_id}"
+                cause = DirtyCause.UNKNOWN_FILL
+                mark_dirty(self._ctx, source.account, source.symbol, cause, detail)
         return order
 
     # --- streamed events ------------------------------------------------------------------

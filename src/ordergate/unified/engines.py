@@ -6,7 +6,8 @@ take them, and the settings each one means.
     ccxt:<exchange>     a real exchange through ccxt       Settings(venue="ccxt", ccxt_exchange=...)
     nautilus            NautilusTrader's simulated exchange Settings(venue="nautilus")
     nautilus-live       NautilusTrader's Bybit adapter     Settings(venue="nautilus-live")
-    mt5, robinhood                                         later issues: "not available yet"
+    mt5                 MetaTrader 5 through the bridge EA Settings(venue="mt5")
+    robinhood                                              a later issue: "not available yet"
 
 Everything else comes from the environment and `.env` as `ordergate serve` reads them,
 overridden by keyword.
@@ -22,8 +23,8 @@ from pydantic import ValidationError
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import ConfigurationError
 
-AVAILABLE: Final = ("paper", "bybit-sim", "ccxt:<exchange>", "nautilus", "nautilus-live")
-NOT_YET: Final = ("mt5", "robinhood")
+AVAILABLE: Final = ("paper", "bybit-sim", "ccxt:<exchange>", "nautilus", "nautilus-live", "mt5")
+NOT_YET: Final = ("robinhood",)
 ENGINE_NAMES: Final = (*AVAILABLE, *NOT_YET)
 
 _EXCHANGE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
@@ -37,7 +38,7 @@ def engine_settings(engine: str) -> dict[str, str]:
     (`--engine=NAUTILUS`, as seed 004 writes it).
     """
     name = engine.strip().lower()
-    if name in ("paper", "bybit-sim", "nautilus", "nautilus-live"):
+    if name in ("paper", "bybit-sim", "nautilus", "nautilus-live", "mt5"):
         return {"venue": name}
     if name.startswith("ccxt:"):
         exchange = name.removeprefix("ccxt:")

@@ -120,7 +120,7 @@ def test_run_command_signal_stops_cleanly(recorder: Path, signum: signal.Signals
     assert recorded(recorder)[-1] == "stop"
 
 
-@pytest.mark.parametrize("engine", ["mt5", "robinhood"])
+@pytest.mark.parametrize("engine", ["robinhood"])
 def test_run_command_engine_not_available_yet_exits_two(
     engine: str, isolated_environment: Path
 ) -> None:

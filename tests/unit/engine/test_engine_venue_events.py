@@ -19,8 +19,8 @@ from engine_support import (
 from tests.fakes import BTC, FakeMarket
 from tests.waiting import TIMEOUT
 
-from ordergate.domain.events import OrderFilled
-from ordergate.domain.values import OrderStatus, Side
+from ordergate.domain.events import InstrumentMarkedDirty, OrderFilled
+from ordergate.domain.values import DirtyCause, OrderStatus, Side
 from ordergate.engine.commands import CancelOrder
 from ordergate.engine.digest import state_digest
 from ordergate.engine.venue_reports import VenueOrderAccepted, VenueOrderCanceled
@@ -63,18 +63,25 @@ async def test_fill_delivered_twice_counted_once(sessions):
     assert h.engine.dropped_venue_events == 0  # a duplicate is expected, not an anomaly
 
 
-async def test_fill_for_unknown_client_order_id_counted_unmatched_changes_nothing(sessions):
+async def test_fill_for_unknown_client_order_id_books_nothing_and_puts_the_instrument_in_doubt(
+    sessions,
+):
     h, order = await resting_market_order(sessions)
-    before = state_digest(h.engine.state)
     journaled = len(await h.stored_events())
 
     h.venue.push(venue_fill(order, "0.1", trade_id="T1", client_order_id="not-ours"))
     await h.settle()
 
     assert h.engine.unmatched_venue_events == 1
-    assert state_digest(h.engine.state) == before
-    assert len(await h.stored_events()) == journaled
     assert h.position() == D(0)
+    [marked] = (await h.stored_events())[journaled:]
+    assert isinstance(marked, InstrumentMarkedDirty)
+    assert (marked.account, marked.symbol, marked.cause) == (
+        order.account,
+        order.symbol,
+        DirtyCause.UNKNOWN_FILL,
+    )
+    assert "not-ours" in marked.detail
 
 
 @pytest.mark.parametrize(

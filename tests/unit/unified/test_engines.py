@@ -18,6 +18,8 @@ from ordergate.unified.engines import NOT_YET, engine_name, engine_settings, set
         ("nautilus-live", {"venue": "nautilus-live"}),
         ("nautilus", {"venue": "nautilus"}),
         ("NAUTILUS", {"venue": "nautilus"}),
+        ("mt5", {"venue": "mt5"}),
+        ("MT5", {"venue": "mt5"}),
         ("PAPER", {"venue": "paper"}),
         ("ccxt:kraken", {"venue": "ccxt", "ccxt_exchange": "kraken"}),
         ("ccxt:binanceusdm", {"venue": "ccxt", "ccxt_exchange": "binanceusdm"}),
@@ -27,7 +29,7 @@ def test_engine_settings_of_an_available_engine(engine: str, expected: dict[str,
     assert engine_settings(engine) == expected
 
 
-@pytest.mark.parametrize("engine", [*NOT_YET, "ROBINHOOD", "MT5"])
+@pytest.mark.parametrize("engine", [*NOT_YET, "ROBINHOOD"])
 def test_engine_settings_of_a_later_engine_is_not_available_yet(engine: str) -> None:
     with pytest.raises(ConfigurationError, match="not available yet"):
         engine_settings(engine)

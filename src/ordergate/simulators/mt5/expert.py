@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from ordergate.domain.values import ZERO
 from ordergate.protocols.mt5 import VERSION
 from ordergate.protocols.mt5.retcodes import Outcome, name_of, outcome_of
 from ordergate.simulators.mt5.ids import DONE, REFUSED, SENDING, IdMap, token_of
@@ -425,7 +426,9 @@ class ExpertAdvisor:
             elif tx.type is TxType.HISTORY_ADD and tx.order is not None:
                 order = self.server.orders[tx.order]
                 kind = {"canceled": "order_canceled", "expired": "order_expired"}.get(order.state)
-                if kind is not None and order.type != "market":
+                # A market order canceled is the rest of a partial IOC: told when part filled.
+                part_filled = ZERO < order.volume_current < order.volume_initial
+                if kind is not None and (order.type != "market" or part_filled):
                     self._emit(
                         kind, order.time_done or self.server.now, {"order": self._order(order)}
                     )

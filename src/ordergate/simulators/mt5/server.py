@@ -72,6 +72,8 @@ class Mt5SimConfig:
     balance: Decimal = Decimal(10_000)
     commission_per_lot: Decimal = Decimal("3.5")
     liquidity: dict[str, Decimal] = field(default_factory=dict)
+    # What a resting order can fill on one tick, per symbol (unset: `liquidity`).
+    resting_liquidity: dict[str, Decimal] = field(default_factory=dict)
     gmt_offset_s: int = 7200
     ring: int = 4096
     heartbeat_ms: int = 1000
@@ -105,6 +107,7 @@ class Mt5Simulator:
             account,
             commission_per_lot=self.config.commission_per_lot,
             liquidity=self.config.liquidity,
+            resting_liquidity=self.config.resting_liquidity,
         )
         self._temp = None if self.config.id_dir else tempfile.TemporaryDirectory()
         directory = self.config.id_dir or Path(self._temp.name if self._temp else ".")

@@ -13,7 +13,9 @@ What it models:
 - market orders at the touch (a `price` further than `deviation` points from it is a
   requote with the new prices), pending limit, stop and stop-limit orders matched on
   ticks (a limit at its price, a stop at the touch), DAY and SPECIFIED expiry, FOK / IOC /
-  RETURN against `liquidity` (the volume one tick can fill; None: unlimited);
+  RETURN against `liquidity` (the volume a market order can take at once; unset:
+  unlimited), and resting orders filled up to `resting_liquidity` a tick (unset: as
+  `liquidity`), so that a partial fill lasts until a later tick;
 - positions' SL and TP closed by the server (`reason` `sl` / `tp`), with no request;
 - checks and their retcodes: unknown or disabled symbol (`INVALID` / `TRADE_DISABLED`),
   outside the symbol's sessions (`MARKET_CLOSED`), volume off min/step/max
@@ -83,6 +85,7 @@ class TradeServer:
         *,
         commission_per_lot: Decimal = ZERO,
         liquidity: dict[str, Decimal] | None = None,
+        resting_liquidity: dict[str, Decimal] | None = None,
         first_order: int = 1_000_001,
         first_deal: int = 2_000_001,
     ) -> None:
@@ -92,6 +95,7 @@ class TradeServer:
         self.symbols = {spec.symbol: spec for spec in symbols}
         self._commission = commission_per_lot
         self._liquidity = dict(liquidity or {})
+        self._resting_liquidity = dict(resting_liquidity or {})
         self._next_order = first_order
         self._next_deal = first_deal
         self._ticks: dict[str, Tick] = {}
@@ -314,7 +318,9 @@ class TradeServer:
             self._fill_pending(order, order.price, out)
 
     def _fill_pending(self, order: Order, price: Decimal, out: list[Transaction]) -> None:
-        available = self._liquidity.get(order.symbol, order.volume_current)
+        available = self._resting_liquidity.get(
+            order.symbol, self._liquidity.get(order.symbol, order.volume_current)
+        )
         volume = min(order.volume_current, available)
         self._fill(order, volume, price, "expert", out)
         if order.volume_current == ZERO:

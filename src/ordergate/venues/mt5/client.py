@@ -16,8 +16,10 @@ Replies' errors become ordergate's venue errors (`error_of`).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -98,6 +100,10 @@ class BridgeClient:
         self.sequencer = EventSequencer()
         self.resends = 0
         self.session: str | None = None  # the EA session of the last reply
+        self.last_heard: float | None = None  # monotonic time of the last event frame
+        # One REQ socket: a request and its reply before the next (ZeroMQ's REQ enforces
+        # it), whoever asks (the engine's lanes, the event pump's recovery).
+        self._turn = asyncio.Lock()
 
     async def connect(self) -> Frame:
         """Open both sockets and say hello; the `hello` result (session, account, ring)."""
@@ -119,6 +125,10 @@ class BridgeClient:
 
     async def call(self, cmd: str, **args: Any) -> Frame:
         """Send a command (resending after each timeout); its result, or raise."""
+        async with self._turn:
+            return await self._call(cmd, args)
+
+    async def _call(self, cmd: str, args: dict[str, Any]) -> Frame:
         req_id = f"{self._prefix}-{next(self._ids)}"
         frame = {"v": VERSION, "req_id": req_id, "cmd": cmd, "args": args}
         payload = json.dumps(frame, separators=(",", ":")).encode()
@@ -147,6 +157,7 @@ class BridgeClient:
         while True:
             topic, payload = await sub.recv_multipart()
             del topic
+            self.last_heard = time.monotonic()
             for delivered in self.sequencer.accept(json.loads(payload)):
                 yield delivered
             async for recovered in self._recover():
