@@ -73,7 +73,9 @@ class ExpertAdvisor:
         gmt_offset_s: int = 0,
         ring: int = DEFAULT_RING,
         name: str = "OrdergateBridge simulator",
+        fired: list[str] | None = None,
     ) -> None:
+        """`fired`: where each injected retcode is noted as it is used (tests ask)."""
         self.server = server
         self.session = session
         self.ids = ids
@@ -101,6 +103,7 @@ class ExpertAdvisor:
         }
         self._pending_events: list[Event] = []
         self._injected: deque[int] = deque()
+        self.fired = [] if fired is None else fired
 
     @property
     def last_seq(self) -> int:
@@ -350,6 +353,8 @@ class ExpertAdvisor:
             return self._repeat(entry)
         self.ids.sending(client_order_id)
         injected = self._injected.popleft() if self._injected else None
+        if injected is not None:
+            self.fired.append(f"retcode {injected}")
         txs: list[Transaction]
         if injected is not None and outcome_of(injected) is not Outcome.UNKNOWN:
             tick = self.server.last_tick(request.symbol)

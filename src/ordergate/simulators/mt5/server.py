@@ -6,7 +6,8 @@ socket, and runs the `ExpertAdvisor` on one asyncio loop: one request at a time,
 the EA's single thread serves them. A heartbeat goes out every `heartbeat_ms`.
 
 Tests and demos move the market with `set_quote` and set faults per test:
-- `lose_replies(n)`: carry out the next n requests and send no reply (the reply lost);
+- `lose_replies(n, command)`: carry out the next n requests (of one command, if given)
+  and send no reply (the reply lost);
 - `silence(n)`: neither carry out nor answer the next n requests (an EA that hangs);
 - `drop_events(n)`, `duplicate_events(n)`, `swap_events(n)`: the next n event frames
   are not sent, sent twice, or sent after the one that follows;
@@ -14,6 +15,8 @@ Tests and demos move the market with `set_quote` and set faults per test:
   it out first);
 - `restart()`: the EA starts again: a new session, the ring emptied, the id map read
   back from its file; the trade server (the broker) keeps its orders and positions.
+
+`fired` lists each fault as it acted, so that a test can tell it did.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Mt5SimConfig:
 @dataclass
 class _Faults:
     lose_replies: int = 0
+    lose_command: str | None = None  # lose only the replies to this command
     silence: int = 0
     drop_events: int = 0
     duplicate_events: int = 0
@@ -113,6 +117,7 @@ class Mt5Simulator:
         directory = self.config.id_dir or Path(self._temp.name if self._temp else ".")
         self._id_path = id_file(directory, self.config.login)
         self._starts = 0
+        self.fired: list[str] = []  # each fault as it acted, in order
         self.ea = self._new_ea()
         self._faults = _Faults()
         self._context = zmq.asyncio.Context()
@@ -153,6 +158,7 @@ class Mt5Simulator:
 
     def restart(self) -> None:
         """The EA starts again (see the module): a new session, the id map from file."""
+        self.fired.append("restart")
         self.ea = self._new_ea()
         self._faults.held.clear()
 
@@ -165,8 +171,11 @@ class Mt5Simulator:
         now = self.trade_server.now if time_ms is None else time_ms
         self._send_events(self.ea.tick(Tick(symbol, bid, ask, max(now, self.trade_server.now))))
 
-    def lose_replies(self, count: int = 1) -> None:
+    def lose_replies(self, count: int = 1, command: str | None = None) -> None:
+        """Carry out the next `count` requests (of `command`, if given) and lose their
+        replies."""
         self._faults.lose_replies += count
+        self._faults.lose_command = command
 
     def silence(self, count: int = 1) -> None:
         self._faults.silence += count
@@ -211,6 +220,7 @@ class Mt5Simulator:
             ids=IdMap(self._id_path),
             gmt_offset_s=self.config.gmt_offset_s,
             ring=self.config.ring,
+            fired=self.fired,
         )
 
     async def _serve(self) -> None:
@@ -220,17 +230,22 @@ class Mt5Simulator:
             identity, *_, payload = await router.recv_multipart()
             if self._faults.silence:
                 self._faults.silence -= 1
+                self.fired.append("silence")
                 continue
             try:
                 request = json.loads(payload)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 request = {}
-            if isinstance(request, dict):
-                self.requests.append(request)
-            reply, events = self.ea.handle(request if isinstance(request, dict) else {})
+            if not isinstance(request, dict):
+                request = {}
+            self.requests.append(request)
+            reply, events = self.ea.handle(request)
             self._send_events(events)
-            if self._faults.lose_replies:
-                self._faults.lose_replies -= 1
+            faults = self._faults
+            lost = faults.lose_command in (None, request.get("cmd"))
+            if faults.lose_replies and lost:
+                faults.lose_replies -= 1
+                self.fired.append("lose_reply")
                 continue
             await router.send_multipart([identity, b"", _encode(reply)])
 
@@ -247,16 +262,19 @@ class Mt5Simulator:
         for event in events:
             if faults.drop_events:
                 faults.drop_events -= 1
+                self.fired.append("drop_event")
                 continue
             if faults.swap_events and not faults.held:
                 faults.swap_events -= 1
                 faults.held.append(event)
+                self.fired.append("swap_events")
                 continue
             frames = [event, *faults.held]
             faults.held.clear()
             copies = 1
             if faults.duplicate_events:
                 faults.duplicate_events -= 1
+                self.fired.append("duplicate_event")
                 copies = 2
             for topic, frame in frames:
                 for _ in range(copies):
