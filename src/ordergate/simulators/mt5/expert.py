@@ -45,6 +45,7 @@ Frame = dict[str, Any]
 Event = tuple[str, Frame]  # (topic, object)
 
 DEFAULT_RING: Final = 4096
+_REJECT: Final = 10006  # TRADE_RETCODE_REJECT: the server's refusal with no other reason
 _ERROR_OF: Final = {
     Outcome.REQUOTED: "REJECTED",
     Outcome.REJECTED: "REJECTED",
@@ -265,8 +266,8 @@ class ExpertAdvisor:
                         "client_order_id": coid,
                         "ticket": exc.error.get("ticket"),
                         "duplicate": bool(exc.error.get("duplicate", False)),
-                        "retcode": exc.error.get("retcode") or 10006,
-                        "retcode_name": exc.error.get("retcode_name") or name_of(10006),
+                        "retcode": exc.error.get("retcode") or _REJECT,
+                        "retcode_name": exc.error.get("retcode_name") or name_of(_REJECT),
                     }
                 )
         return {"closes": closes}
@@ -430,6 +431,9 @@ class ExpertAdvisor:
                     self._emit("order_accepted", order.time_setup, {"order": self._order(order)})
             elif tx.type is TxType.HISTORY_ADD and tx.order is not None:
                 order = self.server.orders[tx.order]
+                if order.state == "rejected":
+                    self._emit_late_rejection(order)
+                    continue
                 kind = {"canceled": "order_canceled", "expired": "order_expired"}.get(order.state)
                 # A market order canceled is the rest of a partial IOC: told when part filled.
                 part_filled = ZERO < order.volume_current < order.volume_initial
@@ -445,6 +449,19 @@ class ExpertAdvisor:
             self._emit_position(ticket)
         if touched:
             self._emit("account", self.server.now, {"account": self._account()})
+
+    def _emit_late_rejection(self, order: Order) -> None:
+        """A pending order the server refused after placing it (a stop triggered without
+        the margin for it)."""
+        retcode = order.retcode or _REJECT
+        payload = {
+            "client_order_id": self.ids.id_of(order.ticket, order.comment),
+            "ticket": order.ticket,
+            "retcode": retcode,
+            "retcode_name": name_of(retcode),
+            "message": "the trade server rejected the order after it was accepted",
+        }
+        self._emit("order_rejected", order.time_done or self.server.now, payload)
 
     def _emit_position(self, ticket: int) -> None:
         position = self.server.positions.get(ticket)

@@ -146,6 +146,7 @@ class Order:
     position_id: int | None = None
     triggered: bool = False  # a stop-limit whose trigger was reached: now a limit
     closes: int | None = None  # hedging: the position this order closes
+    retcode: int | None = None  # why the server rejected it after placing it
 
     @property
     def is_open(self) -> bool:

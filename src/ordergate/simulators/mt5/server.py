@@ -77,6 +77,7 @@ class Mt5SimConfig:
     liquidity: dict[str, Decimal] = field(default_factory=dict)
     # What a resting order can fill on one tick, per symbol (unset: `liquidity`).
     resting_liquidity: dict[str, Decimal] = field(default_factory=dict)
+    stop_out_level: Decimal = Decimal(50)  # margin level, %, below which positions close
     gmt_offset_s: int = 7200
     ring: int = 4096
     heartbeat_ms: int = 1000
@@ -112,6 +113,7 @@ class Mt5Simulator:
             commission_per_lot=self.config.commission_per_lot,
             liquidity=self.config.liquidity,
             resting_liquidity=self.config.resting_liquidity,
+            stop_out_level=self.config.stop_out_level,
         )
         self._temp = None if self.config.id_dir else tempfile.TemporaryDirectory()
         directory = self.config.id_dir or Path(self._temp.name if self._temp else ".")

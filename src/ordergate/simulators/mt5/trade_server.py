@@ -16,7 +16,11 @@ What it models:
   RETURN against `liquidity` (the volume a market order can take at once; unset:
   unlimited), and resting orders filled up to `resting_liquidity` a tick (unset: as
   `liquidity`), so that a partial fill lasts until a later tick;
-- positions' SL and TP closed by the server (`reason` `sl` / `tp`), with no request;
+- positions' SL and TP closed by the server (`reason` `sl` / `tp`), with no request, and
+  stop-out: below `stop_out_level` (margin level, %) the most losing position is closed
+  (`reason` `so`) until the account is above it again;
+- a stop order triggered when the account no longer has the margin for it: rejected
+  after it was placed (`NO_MONEY`), which the EA tells as `order_rejected`;
 - checks and their retcodes: unknown or disabled symbol (`INVALID` / `TRADE_DISABLED`),
   outside the symbol's sessions (`MARKET_CLOSED`), volume off min/step/max
   (`INVALID_VOLUME`), a pending price on the wrong side or inside the stops level
@@ -86,6 +90,7 @@ class TradeServer:
         commission_per_lot: Decimal = ZERO,
         liquidity: dict[str, Decimal] | None = None,
         resting_liquidity: dict[str, Decimal] | None = None,
+        stop_out_level: Decimal = Decimal(50),
         first_order: int = 1_000_001,
         first_deal: int = 2_000_001,
     ) -> None:
@@ -96,6 +101,7 @@ class TradeServer:
         self._commission = commission_per_lot
         self._liquidity = dict(liquidity or {})
         self._resting_liquidity = dict(resting_liquidity or {})
+        self._stop_out_level = stop_out_level
         self._next_order = first_order
         self._next_deal = first_deal
         self._ticks: dict[str, Tick] = {}
@@ -125,7 +131,13 @@ class TradeServer:
                 self._work(order, tick, out)
         for position in sorted(self.open_positions(tick.symbol), key=lambda p: p.ticket):
             self._protect(position, tick, out)
+        self._stop_out(out)
         return out
+
+    def margin_level(self) -> Decimal | None:
+        """Equity as a percentage of margin (None: no margin used)."""
+        margin = self.margin()
+        return None if margin == ZERO else self.equity() / margin * 100
 
     # --- requests --------------------------------------------------------------------------
 
@@ -307,6 +319,13 @@ class TradeServer:
             )
             if not reached:
                 return
+            spec = self.symbols[order.symbol]
+            level = order.price if order.price is not None else touch
+            if not self._affordable(spec, order.side, order.volume_current, level):
+                # Placed while there was margin, triggered when there is none.
+                order.retcode = NO_MONEY
+                self._close_order(order, "rejected", out)
+                return
             if order.type == "stop":
                 self._fill_pending(order, touch, out)
                 return
@@ -344,36 +363,51 @@ class TradeServer:
             loss_side = (touch <= level) if position.side == "buy" else (touch >= level)
             gain_side = (touch >= level) if position.side == "buy" else (touch <= level)
             if (reason == "sl" and loss_side) or (reason == "tp" and gain_side):
-                side = "sell" if position.side == "buy" else "buy"
-                order = Order(
-                    ticket=self._order_ticket(),
-                    symbol=position.symbol,
-                    side=side,
-                    type="market",
-                    state="started",
-                    volume_initial=position.volume,
-                    volume_current=position.volume,
-                    price=None,
-                    stop_price=None,
-                    sl=None,
-                    tp=None,
-                    time_in_force="GTC",
-                    filling="IOC",
-                    expiration=None,
-                    time_setup=self._now,
-                    magic=position.magic,
-                    comment=f"[{reason} {level}]",
-                    closes=position.ticket if self.account.margin_mode == "hedging" else None,
-                )
-                self.orders[order.ticket] = order
-                out.append(Transaction(TxType.ORDER_ADD, order=order.ticket))
-                self._fill(order, position.volume, touch, reason, out)
-                order.state, order.time_done = "filled", self._now
-                out += [
-                    Transaction(TxType.ORDER_DELETE, order=order.ticket),
-                    Transaction(TxType.HISTORY_ADD, order=order.ticket),
-                ]
+                self._server_close(position, touch, reason, f"[{reason} {level}]", out)
                 return
+
+    def _stop_out(self, out: list[Transaction]) -> None:
+        """Below the stop-out level, close the most losing position until the account is
+        above it again (or flat), as the server does (`reason` `so`)."""
+        while (level := self.margin_level()) is not None and level < self._stop_out_level:
+            position = min(self.positions.values(), key=lambda p: (self._floating(p), p.ticket))
+            tick = self._ticks[position.symbol]
+            touch = tick.bid if position.side == "buy" else tick.ask
+            self._server_close(position, touch, "so", f"[so {level:.1f}%]", out)
+
+    def _server_close(
+        self, position: Position, price: Decimal, reason: str, comment: str, out: list[Transaction]
+    ) -> None:
+        """The server's own market order closing `position` whole, with no request."""
+        side = "sell" if position.side == "buy" else "buy"
+        order = Order(
+            ticket=self._order_ticket(),
+            symbol=position.symbol,
+            side=side,
+            type="market",
+            state="started",
+            volume_initial=position.volume,
+            volume_current=position.volume,
+            price=None,
+            stop_price=None,
+            sl=None,
+            tp=None,
+            time_in_force="GTC",
+            filling="IOC",
+            expiration=None,
+            time_setup=self._now,
+            magic=position.magic,
+            comment=comment,
+            closes=position.ticket if self.account.margin_mode == "hedging" else None,
+        )
+        self.orders[order.ticket] = order
+        out.append(Transaction(TxType.ORDER_ADD, order=order.ticket))
+        self._fill(order, position.volume, price, reason, out)
+        order.state, order.time_done = "filled", self._now
+        out += [
+            Transaction(TxType.ORDER_DELETE, order=order.ticket),
+            Transaction(TxType.HISTORY_ADD, order=order.ticket),
+        ]
 
     def _fill(
         self, order: Order, volume: Decimal, price: Decimal, reason: str, out: list[Transaction]

@@ -40,7 +40,6 @@ from ordergate.engine.venue_reports import (
     VenueFill,
     VenueOrderCanceled,
     VenueOrderExpired,
-    VenueOrderRejected,
     VenueOrderReport,
     VenuePosition,
 )
@@ -66,7 +65,8 @@ _STATUS: Final = {
     "partial": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,
     "canceled": OrderStatus.CANCELED,
-    "rejected": OrderStatus.REJECTED,
+    # An MT5 order exists only once placed: one rejected later was ended by the server.
+    "rejected": OrderStatus.CANCELED,
     "expired": OrderStatus.EXPIRED,
 }
 
@@ -252,13 +252,15 @@ def event_of(
             )
         return VenueOrderExpired(name_of(order), None, None, ts, filled_of(order))
     if kind == "order_rejected":
+        # Only an order the reply had placed is rejected on the stream (a refusal in the
+        # reply is raised): for ordergate the venue ended an accepted order, a cancel.
         coid = frame["client_order_id"] or f"{EXTERNAL_PREFIX}{frame['ticket']}"
         detail = f"{frame['retcode_name']} ({frame['retcode']}): {frame.get('message', '')}"
         if frame["retcode"] == _NO_MONEY:
-            return VenueOrderRejected(
+            return VenueOrderCanceled(
                 parent_of(coid), ReasonCode.VENUE_INSUFFICIENT_MARGIN, detail, None, ts
             )
-        return VenueOrderRejected(parent_of(coid), ReasonCode.VENUE_REJECTED, detail, None, ts)
+        return VenueOrderCanceled(parent_of(coid), ReasonCode.VENUE_REJECTED, detail, None, ts)
     return None
 
 

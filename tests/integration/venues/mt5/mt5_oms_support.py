@@ -35,7 +35,7 @@ _STATUS_AT_MT5 = {
     "filled": OrderStatus.FILLED,
     "canceled": OrderStatus.CANCELED,
     "expired": OrderStatus.EXPIRED,
-    "rejected": OrderStatus.REJECTED,
+    "rejected": OrderStatus.CANCELED,  # placed, then refused: ended by the server
 }
 
 
@@ -105,13 +105,16 @@ class Rig:
 
 
 @asynccontextmanager
-async def started_rig(margin_mode: str = "netting", **settings: Any) -> AsyncIterator[Rig]:
-    """The simulator on `margin_mode`, EURUSD at 1.10000/1.10002, and ordergate on it."""
+async def started_rig(
+    margin_mode: str = "netting", simulator: dict[str, Any] | None = None, **settings: Any
+) -> AsyncIterator[Rig]:
+    """The simulator on `margin_mode` (and `simulator`'s `Mt5SimConfig` fields), EURUSD
+    at 1.10000/1.10002, and ordergate on it (`settings` override `mt5_settings`)."""
     # The trade server's clock is the wall clock in the broker's time zone: ordergate
     # reconciles the executions since its journal began.
     start_ms = time.time_ns() // 1_000_000 + GMT_OFFSET_S * 1000
     async with running_simulator(
-        heartbeat_ms=50, gmt_offset_s=GMT_OFFSET_S, margin_mode=margin_mode
+        heartbeat_ms=50, gmt_offset_s=GMT_OFFSET_S, margin_mode=margin_mode, **(simulator or {})
     ) as sim:
         sim.set_quote(SYMBOL, D("1.10000"), D("1.10002"), start_ms)
         async with Oms(mt5_settings(sim, **settings)) as oms:

@@ -174,3 +174,44 @@ async def test_a_server_side_close_reaches_ordergate_as_a_fill_it_did_not_ask_fo
         D("1.09480"),
     )
     await assert_agrees_with_the_venue(rig)
+
+
+async def test_a_stop_out_closes_the_position_and_ordergate_adopts_the_servers_close():
+    async with started_rig("netting") as rig:
+        market = await rig.oms.place(SYMBOL, Side.BUY, D("5.00"), idempotency_key="big")
+        await rig.ended(market.order_id)
+        await rig.clean()
+
+        await rig.quote("1.08000", "1.08002")  # equity below half the margin
+        await rig.until(lambda: not rig.sim.trade_server.open_positions(), "the stop-out")
+        await rig.clean()
+
+        [deal] = [d for d in rig.sim.trade_server.deals if d.reason == "so"]
+        assert await rig.oms.positions() == []
+        [adopted] = [
+            v
+            for v in (await rig.oms.orders(limit=10)).items
+            if v.client_order_id == f"mt5-{deal.order}"
+        ]
+        assert (adopted.side, adopted.filled_qty) == (Side.SELL, D("5.00"))
+        await assert_agrees_with_the_venue(rig)
+
+
+async def test_a_stop_the_server_rejects_after_placing_it_ends_canceled_with_the_reason(rig: Rig):
+    stop = await rig.oms.place(
+        SYMBOL, Side.BUY, D("5.00"), OrderType.STOP, stop_price=D("1.10500"), idempotency_key="st"
+    )
+    await rig.resting(stop.order_id)
+    rig.sim.trade_server.account.balance -= D(6_000)  # a withdrawal, made in the terminal
+
+    await rig.quote("1.10500", "1.10502")
+    ended = await rig.ended(stop.order_id)
+
+    # Accepted, then ended by the venue: a cancel in ordergate's terms, with MT5's reason.
+    assert (ended.status, ended.reason_code) == (
+        OrderStatus.CANCELED,
+        "VENUE_INSUFFICIENT_MARGIN",
+    )
+    assert "TRADE_RETCODE_NO_MONEY" in (ended.reason or "")
+    assert rig.sim.trade_server.open_positions() == []
+    await assert_agrees_with_the_venue(rig)

@@ -205,3 +205,34 @@ def test_a_bad_request_is_answered_with_its_code(frame: dict[str, Any], code: st
 
     assert (reply["ok"], reply["error"]["code"], events) == (False, code, [])
     assert WHOLE.is_valid(reply)
+
+
+def test_a_stop_rejected_after_it_was_placed_is_told_as_order_rejected(tmp_path: Path):
+    rig = Rig("netting", tmp_path / "ids.jsonl")
+    args = {"symbol": "EURUSD", "side": "buy", "type": "stop", "stop_price": "1.10500"}
+    placed = rig.call("submit_order", client_order_id="big", volume="9.00", **args)
+    submit(rig, "small", volume="1.00")  # the margin the stop needs is gone
+
+    rig.tick("1.10500", "1.10502", T0 + 1000)
+
+    [rejected] = [e for e in rig.events if e["type"] == "order_rejected"]
+    assert rejected["client_order_id"] == "big"
+    assert rejected["ticket"] == placed["result"]["ticket"]
+    assert (rejected["retcode"], rejected["retcode_name"]) == (10019, "TRADE_RETCODE_NO_MONEY")
+    order = rig.call("get_order", client_order_id="big")["result"]["order"]
+    assert order["state"] == "rejected"
+
+
+def test_a_stop_out_is_told_as_a_fill_of_the_servers_own_order(tmp_path: Path):
+    rig = Rig("netting", tmp_path / "ids.jsonl")
+    submit(rig, "long", volume="5.00")
+
+    rig.tick("1.08000", "1.08002", T0 + 1000)
+
+    [closing] = [e["deal"] for e in rig.events if e["type"] == "fill"][1:]
+    assert (closing["reason"], closing["client_order_id"], closing["volume"]) == (
+        "so",
+        None,
+        "5.00",
+    )
+    assert rig.call("get_positions")["result"]["positions"] == []

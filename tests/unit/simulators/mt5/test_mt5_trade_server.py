@@ -145,6 +145,48 @@ def test_the_server_closes_a_position_at_its_stop_loss_with_no_request():
     assert TxType.REQUEST not in [t.type for t in txs]
 
 
+def test_below_the_stop_out_level_the_server_closes_the_most_losing_position():
+    ts = server("hedging")
+    ts.send(market("buy", "5.00"))  # margin 5,500 on 10,000
+    ts.send(market("sell", "1.00"))  # a hedge, margin 1,100
+
+    # Down 90 pips: the long loses 4,510, the short gains 898; the commissions were 21.
+    ts.tick(Tick("EURUSD", D("1.09100"), D("1.09102"), T0 + 1000))
+    assert ts.margin_level() == D(6_367) / D("6600.1") * 100  # equity over margin, about 96%
+    assert len(ts.open_positions()) == 2
+    # Down 110 more: equity below half the margin. The long goes; the short stays.
+    txs = ts.tick(Tick("EURUSD", D("1.08000"), D("1.08002"), T0 + 2000))
+
+    [kept] = ts.open_positions()
+    assert kept.side == "sell"
+    closing = ts.deals[-1]
+    assert (closing.reason, closing.entry, closing.side, closing.volume) == (
+        "so",
+        "out",
+        "sell",
+        D("5.00"),
+    )
+    assert TxType.DEAL_ADD in [t.type for t in txs]
+    assert ts.orders[closing.order].comment.startswith("[so ")
+    level = ts.margin_level()
+    assert level is not None
+    assert level >= 50
+
+
+def test_a_stop_triggered_without_the_margin_for_it_is_rejected_after_it_was_placed():
+    ts = server()
+    result, _ = ts.send(pending("buy", "stop", "9.00", stop_price=D("1.10500")))
+    assert result.retcode == 10008  # placed: 9,900 of margin on 10,000
+    ts.send(market("buy", "1.00"))  # now 1,100 of it is taken
+
+    txs = ts.tick(Tick("EURUSD", D("1.10500"), D("1.10502"), T0 + 1000))
+
+    order = ts.orders[result.order or 0]
+    assert (order.state, order.retcode) == ("rejected", 10019)
+    assert [t.type for t in txs] == [TxType.ORDER_DELETE, TxType.HISTORY_ADD]
+    assert [p.volume for p in ts.open_positions()] == [D("1.00")]
+
+
 def test_each_check_answers_its_retcode():
     ts = server()
     assert ts.send(market("buy", "0.015"))[0].retcode == 10014  # off the volume step
