@@ -52,7 +52,11 @@ async def serve_mt5_simulator(
     on_ready: Callable[[Mt5Simulator], None],
 ) -> None:
     """Start the MT5 EA simulator, tell `on_ready`, replay the bundled EURUSD and GBPUSD
-    bars at `bars_per_second` (None: prices only from the caller), serve until cancelled."""
+    bars at `bars_per_second` (None: prices only from the caller), serve until cancelled.
+
+    The replay's ticks carry the wall clock in the broker's zone, as a live terminal's
+    do: a client's feed gate and its reconciliation of today's deals work as they would
+    against a broker."""
     simulator = Mt5Simulator(config)
     await simulator.start(host=host, rep_port=rep_port, pub_port=pub_port)
     on_ready(simulator)
@@ -62,6 +66,6 @@ async def serve_mt5_simulator(
             return
         symbols = [spec.symbol for spec in config.symbols]
         market = load_demo_market(align_start=True, loop=True, symbols=symbols)
-        await simulator.replay(market.feed, bars_per_second)
+        await simulator.replay(market.feed, bars_per_second, wall_clock=True)
     finally:
         await simulator.stop()

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -194,22 +195,33 @@ class Mt5Simulator:
     def inject_retcode(self, retcode: int) -> None:
         self.ea.inject_retcode(retcode)
 
-    async def replay(self, feed: ReplayFeed, bars_per_second: float) -> None:
+    async def replay(
+        self, feed: ReplayFeed, bars_per_second: float, *, wall_clock: bool = False
+    ) -> None:
         """Tick the market through `feed` (the paper venue's bars: each bar's path of
-        points, on the symbol's digits) at `bars_per_second` steps a second."""
-        await paced(lambda: self._replay_step(feed), bars_per_second)
+        points, on the symbol's digits) at `bars_per_second` steps a second.
 
-    def _replay_step(self, feed: ReplayFeed) -> bool:
+        `wall_clock`: the trade server's time is now, in the broker's zone (what a live
+        client sees: fresh quotes, deals of today), with the bars' prices; otherwise the
+        bars' own times."""
+        await paced(lambda: self._replay_step(feed, wall_clock), bars_per_second)
+
+    def server_now_ms(self) -> int:
+        """The wall clock as the trade server keeps it: UTC plus the broker's offset."""
+        return time.time_ns() // 1_000_000 + self.config.gmt_offset_s * 1000
+
+    def _replay_step(self, feed: ReplayFeed, wall_clock: bool) -> bool:
         step = feed.next_step()
         if step is None:
             return False
+        at = self.server_now_ms() if wall_clock else step.ts // 1_000_000
         for update in step.updates:
             spec = self.trade_server.symbols.get(update.symbol)
             if spec is None:
                 continue
             for point in update.points:
                 bid, ask = (spec.on_digits(p) for p in (point.bid, point.ask))
-                self.set_quote(update.symbol, bid, ask, step.ts // 1_000_000)
+                self.set_quote(update.symbol, bid, ask, at)
         return True
 
     # --- inside ------------------------------------------------------------------------------
