@@ -10,7 +10,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt bench-nautilus bench-signals bench-history parity-report clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-mt5 bench-nautilus bench-signals bench-history parity-report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: $(STAMP)
 
 bench-ccxt: $(STAMP)
 	$(BIN)/python -m bench.ccxt_overhead --runs 5
+
+# place → the EA's acceptance through ordergate beside a bare pyzmq client, on the MT5 EA
+# simulator (one run: the issue asks for a ratio from one run).
+bench-mt5: $(STAMP)
+	$(BIN)/python -m bench.mt5_overhead --runs 1
 
 # ordergate on NautilusTrader's simulated exchange beside NautilusTrader alone (the extra).
 bench-nautilus: $(EXTRAS_STAMP)

@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from typing import Any
 import aiohttp
 import ccxt.async_support as ccxt_rest
 
+from bench.overhead import Figures, free_port, print_table, ratios, timed
 from ordergate.cli.process import configure_logging, tune_garbage_collector
 from ordergate.config.settings import Settings
 from ordergate.domain.events import OrderAccepted, OrderSubmitted
@@ -54,29 +53,7 @@ CCXT_SYMBOL = "BTC/USDT:USDT"
 QTY = Decimal("0.001")
 PRICE = Decimal("40000.0")  # far below the simulated market: the order rests
 TIMEOUT_MS = 10_000
-
-
-@dataclass
-class Figures:
-    orders_per_s: float
-    p50_ms: float
-    p99_ms: float
-
-    @classmethod
-    def of(cls, latencies: list[float], elapsed: float) -> Figures:
-        ordered = sorted(latencies)
-        return cls(
-            len(ordered) / elapsed,
-            ordered[len(ordered) // 2] * 1e3,
-            ordered[min(int(len(ordered) * 0.99), len(ordered) - 1)] * 1e3,
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+BARE = "bare ccxt create_order"
 
 
 @contextlib.asynccontextmanager
@@ -88,23 +65,6 @@ async def simulator() -> AsyncIterator[RemoteSimulator]:
         async with http.post(f"{remote.rest_url}/sim/quote", json=quote) as answer:
             answer.raise_for_status()
         yield remote
-
-
-async def timed(
-    n: int, concurrency: int, place: Callable[[int], Awaitable[None]]
-) -> tuple[list[float], float]:
-    """Call `place(i)` for i < n with `concurrency` calls in flight; latencies, elapsed."""
-    latencies: list[float] = []
-
-    async def client(first: int) -> None:
-        for i in range(first, n, concurrency):
-            start = time.perf_counter()
-            await place(i)
-            latencies.append(time.perf_counter() - start)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client(k) for k in range(concurrency)))
-    return latencies, time.perf_counter() - started
 
 
 async def cancel_everything(exchange: Any) -> None:
@@ -170,9 +130,7 @@ async def one_run(
         await exchange.load_markets()
         for load in (1, concurrency):
             await cancel_everything(exchange)
-            results[("bare ccxt create_order", load)] = await bare_ccxt(
-                exchange, f"r{run}c{load}", n, load
-            )
+            results[(BARE, load)] = await bare_ccxt(exchange, f"r{run}c{load}", n, load)
             for journal in journals:
                 await cancel_everything(exchange)
                 with tempfile.TemporaryDirectory() as tmp:
@@ -186,38 +144,13 @@ async def one_run(
     return results
 
 
-Ratios = dict[tuple[str, int], tuple[float, float]]
-
-
-def ratios(results: dict[tuple[str, int], Figures]) -> Ratios:
-    """Per ordergate client and load: (bare orders/s ÷ its orders/s, its p50 ÷ bare p50)."""
-    out: Ratios = {}
-    for (client, load), f in results.items():
-        if client.endswith("accepted"):
-            bare = results[("bare ccxt create_order", load)]
-            out[(client, load)] = (bare.orders_per_s / f.orders_per_s, f.p50_ms / bare.p50_ms)
-    return out
-
-
-def print_table(title: str, results: dict[tuple[str, int], Figures], overhead: Ratios) -> None:
-    print(title)
-    print(f"  {'client':34} {'in flight':>9} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for (client, load), f in results.items():
-        print(f"  {client:34} {load:9d} {f.orders_per_s:9.0f} {f.p50_ms:8.2f} {f.p99_ms:8.2f}")
-    for (client, load), (fewer, slower) in overhead.items():
-        print(
-            f"  {load} in flight, {client}: {fewer:.2f}x fewer orders/s, "
-            f"p50 {slower:.2f}x the bare call's"
-        )
-
-
 async def main_async(args: argparse.Namespace) -> None:
     journals = ["sqlite", "memory"] if args.journal == "both" else [args.journal]
     runs: list[dict[tuple[str, int], Figures]] = []
     async with simulator() as remote:
         for run in range(args.runs):
             results = await one_run(remote, run, args.orders, args.concurrency, journals)
-            print_table(f"run {run + 1}", results, ratios(results))
+            print_table(f"run {run + 1}", results, ratios(results, BARE))
             runs.append(results)
     median = {
         key: Figures(
@@ -227,7 +160,7 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         for key in runs[0]
     }
-    per_run = [ratios(r) for r in runs]
+    per_run = [ratios(r, BARE) for r in runs]
     median_ratios = {
         key: (
             statistics.median(r[key][0] for r in per_run),

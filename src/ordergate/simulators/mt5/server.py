@@ -7,10 +7,11 @@ the EA's single thread serves them. A heartbeat goes out every `heartbeat_ms`.
 
 Tests and demos move the market with `set_quote` and set faults per test:
 - `lose_replies(n, command)`: carry out the next n requests (of one command, if given)
-  and send no reply (the reply lost);
+  and send no reply (the reply lost); `garble_replies(n)`: send them cut short;
 - `silence(n)`: neither carry out nor answer the next n requests (an EA that hangs);
-- `drop_events(n)`, `duplicate_events(n)`, `swap_events(n)`: the next n event frames
-  are not sent, sent twice, or sent after the one that follows;
+- `drop_events(n)`, `duplicate_events(n)`, `swap_events(n)`, `garble_events(n)`: the
+  next n event frames are not sent, sent twice, sent after the one that follows, or cut
+  short (not JSON);
 - `inject_retcode(code)`: the next order sent answers that retcode (`TIMEOUT` carries
   it out first);
 - `restart()`: the EA starts again: a new session, the ring emptied, the id map read
@@ -92,6 +93,8 @@ class _Faults:
     silence: int = 0
     drop_events: int = 0
     duplicate_events: int = 0
+    garble_events: int = 0
+    garble_replies: int = 0
     swap_events: int = 0
     held: list[Event] = field(default_factory=list)
 
@@ -189,6 +192,12 @@ class Mt5Simulator:
     def duplicate_events(self, count: int = 1) -> None:
         self._faults.duplicate_events += count
 
+    def garble_replies(self, count: int = 1) -> None:
+        self._faults.garble_replies += count
+
+    def garble_events(self, count: int = 1) -> None:
+        self._faults.garble_events += count
+
     def swap_events(self, count: int = 1) -> None:
         self._faults.swap_events += count
 
@@ -261,7 +270,12 @@ class Mt5Simulator:
                 faults.lose_replies -= 1
                 self.fired.append("lose_reply")
                 continue
-            await router.send_multipart([identity, b"", _encode(reply)])
+            payload = _encode(reply)
+            if faults.garble_replies:
+                faults.garble_replies -= 1
+                self.fired.append("garble_reply")
+                payload = payload[: len(payload) // 2]  # cut short: not JSON
+            await router.send_multipart([identity, b"", payload])
 
     async def _beat(self) -> None:
         while True:
@@ -291,8 +305,13 @@ class Mt5Simulator:
                 self.fired.append("duplicate_event")
                 copies = 2
             for topic, frame in frames:
+                payload = _encode(frame)
+                if faults.garble_events:
+                    faults.garble_events -= 1
+                    self.fired.append("garble_event")
+                    payload = payload[: len(payload) // 2]  # cut short: not JSON
                 for _ in range(copies):
-                    pub.send_multipart([topic.encode(), _encode(frame)])
+                    pub.send_multipart([topic.encode(), payload])
 
 
 def _bind(sock: zmq.asyncio.Socket, host: str, port: int) -> str:

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+import structlog
 import zmq
 import zmq.asyncio
 
@@ -38,6 +39,7 @@ from ordergate.protocols.mt5 import VERSION
 from ordergate.venues.mt5.sequencer import EventSequencer
 
 Frame = dict[str, Any]
+log = structlog.get_logger("ordergate.venues.mt5")
 
 # Commands that may change the account: unanswered, they may have happened.
 CHANGES: Final = frozenset(
@@ -52,6 +54,36 @@ class Restarted:
     were not delivered are lost; take a snapshot, reconcile, then `resume`."""
 
     session: str
+
+
+def _readable(payload: bytes) -> Frame | None:
+    """An event frame with what the sequencer reads (session, seq, type); None if not."""
+    try:
+        frame = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(frame, dict):
+        return None
+    session, seq, kind = frame.get("session"), frame.get("seq"), frame.get("type")
+    if not isinstance(session, str) or not isinstance(kind, str):
+        return None
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        return None
+    return frame
+
+
+def _reply_of(payload: bytes) -> Frame | None:
+    """A reply frame with its envelope (ok, session, last_seq, result or error); None if not."""
+    try:
+        reply = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(reply, dict) or not isinstance(reply.get("session"), str):
+        return None
+    if not isinstance(reply.get("last_seq"), int) or not isinstance(reply.get("ok"), bool):
+        return None
+    body = reply.get("result") if reply["ok"] else reply.get("error")
+    return reply if isinstance(body, dict) else None
 
 
 def error_of(cmd: str, error: Frame) -> VenueError:
@@ -89,7 +121,7 @@ class BridgeClient:
         client_name: str = "ordergate",
     ) -> None:
         self._rep_url, self._pub_url = rep_url, pub_url
-        self._timeout_ms = int(timeout * 1000)
+        self._timeout = timeout
         self._attempts = attempts
         self._name = client_name
         self._context = zmq.asyncio.Context()
@@ -139,11 +171,17 @@ class BridgeClient:
             req = self._req
             assert req is not None, "connect first"
             await req.send(payload)
-            poller = zmq.asyncio.Poller()
-            poller.register(req, zmq.POLLIN)
-            if await poller.poll(self._timeout_ms):
-                reply: Frame = json.loads(await req.recv())
-                return self._answer(cmd, req_id, reply)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    answer = await req.recv()
+            except TimeoutError:
+                continue  # the receive was cancelled; the socket is reopened above
+            reply = _reply_of(answer)
+            if reply is None:
+                # Unreadable: as if lost. The command may have run; resending is safe.
+                log.warning("unreadable reply from the EA; resending", cmd=cmd, size=len(answer))
+                continue
+            return self._answer(cmd, req_id, reply)
         self._reopen()  # a REQ socket that sent and heard nothing cannot send again
         what = f"{cmd}: no reply from the EA after {self._attempts} attempts"
         if cmd in CHANGES:
@@ -158,7 +196,13 @@ class BridgeClient:
             topic, payload = await sub.recv_multipart()
             del topic
             self.last_heard = time.monotonic()
-            for delivered in self.sequencer.accept(json.loads(payload)):
+            frame = _readable(payload)
+            if frame is None:
+                # Skipped: its seq is missing now, so the next frame or heartbeat opens a
+                # gap and `events_since` fetches it again, whole.
+                log.warning("unreadable event frame from the EA; skipped", size=len(payload))
+                continue
+            for delivered in self.sequencer.accept(frame):
                 yield delivered
             async for recovered in self._recover():
                 yield recovered

@@ -54,11 +54,13 @@ async def test_orders_fill_rest_and_cancel_as_the_trade_server_says(rig: Rig):
 # simulator notes when each acts.
 FAULTS: dict[str, tuple[Callable[[Mt5Simulator], None], str]] = {
     "reply-lost": (lambda sim: sim.lose_replies(1), "lose_reply"),
+    "reply-garbled": (lambda sim: sim.garble_replies(1), "garble_reply"),
     "ea-silent-once": (lambda sim: sim.silence(1), "silence"),
     "ea-silent-to-every-attempt": (lambda sim: sim.silence(3), "silence"),
     "event-dropped": (lambda sim: sim.drop_events(1), "drop_event"),
     "events-duplicated": (lambda sim: sim.duplicate_events(6), "duplicate_event"),
     "events-swapped": (lambda sim: sim.swap_events(2), "swap_events"),
+    "event-garbled": (lambda sim: sim.garble_events(1), "garble_event"),
     "too-many-requests": (lambda sim: sim.inject_retcode(10024), "retcode 10024"),
     "no-connection": (lambda sim: sim.inject_retcode(10031), "retcode 10031"),
     "trade-server-timeout": (lambda sim: sim.inject_retcode(10012), "retcode 10012"),

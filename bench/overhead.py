@@ -1,0 +1,81 @@
+"""What the "ordergate beside the bare client" benchmarks share: timing a client placing
+orders with some in flight, its figures, and the ratios of one run.
+
+`bench.ccxt_overhead` (ccxt against the Bybit simulator) and `bench.mt5_overhead`
+(pyzmq against the MT5 EA simulator) build on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Figures:
+    orders_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, latencies: list[float], elapsed: float) -> Figures:
+        ordered = sorted(latencies)
+        return cls(
+            len(ordered) / elapsed,
+            ordered[len(ordered) // 2] * 1e3,
+            ordered[min(int(len(ordered) * 0.99), len(ordered) - 1)] * 1e3,
+        )
+
+
+Results = dict[tuple[str, int], Figures]
+Ratios = dict[tuple[str, int], tuple[float, float]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def timed(
+    n: int, concurrency: int, place: Callable[[int], Awaitable[None]]
+) -> tuple[list[float], float]:
+    """Call `place(i)` for i < n with `concurrency` calls in flight; latencies, elapsed."""
+    latencies: list[float] = []
+
+    async def client(first: int) -> None:
+        for i in range(first, n, concurrency):
+            start = time.perf_counter()
+            await place(i)
+            latencies.append(time.perf_counter() - start)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+def ratios(results: Results, bare: str) -> Ratios:
+    """Per ordergate client (named "... accepted") and load: (the bare client's orders/s
+    ÷ its orders/s, its p50 ÷ the bare client's p50)."""
+    out: Ratios = {}
+    for (client, load), f in results.items():
+        if client.endswith("accepted"):
+            base = results[(bare, load)]
+            out[(client, load)] = (base.orders_per_s / f.orders_per_s, f.p50_ms / base.p50_ms)
+    return out
+
+
+def print_table(title: str, results: Results, overhead: Ratios) -> None:
+    print(title)
+    print(f"  {'client':34} {'in flight':>9} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for (client, load), f in results.items():
+        print(f"  {client:34} {load:9d} {f.orders_per_s:9.0f} {f.p50_ms:8.2f} {f.p99_ms:8.2f}")
+    for (client, load), (fewer, slower) in overhead.items():
+        print(
+            f"  {load} in flight, {client}: {fewer:.2f}x fewer orders/s, "
+            f"p50 {slower:.2f}x the bare call's"
+        )
