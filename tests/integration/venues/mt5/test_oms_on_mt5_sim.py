@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+import jsonschema_rs
 import pytest
 from mt5_oms_support import (
     SYMBOL,
@@ -24,6 +25,7 @@ from mt5_oms_support import (
 
 from ordergate.domain.events import InstrumentMarkedDirty
 from ordergate.domain.values import DirtyCause, OrderStatus, OrderType, Side
+from ordergate.protocols.mt5 import schema
 from ordergate.simulators.mt5.server import Mt5Simulator
 
 
@@ -217,3 +219,21 @@ async def test_a_stop_the_server_rejects_after_placing_it_ends_canceled_with_the
     assert "TRADE_RETCODE_NO_MONEY" in (ended.reason or "")
     assert rig.sim.trade_server.open_positions() == []
     await assert_agrees_with_the_venue(rig)
+
+
+@pytest.mark.parametrize("margin_mode", ["netting", "hedging"])
+async def test_every_command_ordergate_sends_speaks_the_schema(margin_mode: str):
+    async with started_rig(margin_mode) as rig:
+        await trade(rig)
+        closing = await rig.oms.close_position(SYMBOL)  # on hedging: closes in parts
+        await rig.ended(closing.order_id)
+
+        requests = rig.sim.requests
+
+    valid = jsonschema_rs.validator_for(schema())
+    errors = [(r["cmd"], e.message) for r in requests for e in valid.iter_errors(r)]
+    assert errors == []
+    sent = {r["cmd"] for r in requests}
+    assert {"hello", "get_symbols", "get_quotes", "submit_order", "cancel_order"} <= sent
+    if margin_mode == "hedging":
+        assert "close_position" in sent
