@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -38,7 +37,16 @@ from typing import Any
 import aiohttp
 import ccxt.async_support as ccxt_rest
 
-from bench.overhead import Figures, free_port, print_table, ratios, timed
+from bench.overhead import (
+    Figures,
+    arguments,
+    free_port,
+    journals_of,
+    print_medians,
+    print_table,
+    ratios,
+    timed,
+)
 from ordergate.cli.process import configure_logging, tune_garbage_collector
 from ordergate.config.settings import Settings
 from ordergate.domain.events import OrderAccepted, OrderSubmitted
@@ -145,42 +153,18 @@ async def one_run(
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    journals = ["sqlite", "memory"] if args.journal == "both" else [args.journal]
+    journals = journals_of(args.journal)
     runs: list[dict[tuple[str, int], Figures]] = []
     async with simulator() as remote:
         for run in range(args.runs):
             results = await one_run(remote, run, args.orders, args.concurrency, journals)
             print_table(f"run {run + 1}", results, ratios(results, BARE))
             runs.append(results)
-    median = {
-        key: Figures(
-            statistics.median(r[key].orders_per_s for r in runs),
-            statistics.median(r[key].p50_ms for r in runs),
-            statistics.median(r[key].p99_ms for r in runs),
-        )
-        for key in runs[0]
-    }
-    per_run = [ratios(r, BARE) for r in runs]
-    median_ratios = {
-        key: (
-            statistics.median(r[key][0] for r in per_run),
-            statistics.median(r[key][1] for r in per_run),
-        )
-        for key in per_run[0]
-    }
-    print_table(
-        f"median of {args.runs} runs (ratios: the median of each run's own)", median, median_ratios
-    )
+    print_medians(runs, BARE)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--orders", type=int, default=300, help="orders per pass (≤ 500)")
-    parser.add_argument("--concurrency", type=int, default=16, help="orders in flight, loaded")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--journal", choices=["sqlite", "memory", "both"], default="both")
+    parser = arguments(__doc__, "orders per pass (≤ 500)", runs=3)
     args = parser.parse_args()
     if not 0 < args.orders <= 500:
         parser.error("--orders must be in 1..500: Bybit keeps at most 500 open orders a symbol")

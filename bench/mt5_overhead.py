@@ -32,7 +32,6 @@ import json
 import re
 import resource
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,17 @@ from typing import Any
 import zmq
 import zmq.asyncio
 
-from bench.overhead import Figures, Results, free_port, print_table, ratios, timed
+from bench.overhead import (
+    Figures,
+    Results,
+    arguments,
+    free_port,
+    journals_of,
+    print_medians,
+    print_table,
+    ratios,
+    timed,
+)
 from ordergate.cli.process import configure_logging, tune_garbage_collector
 from ordergate.config.settings import Settings
 from ordergate.domain.values import OrderStatus, OrderType, Side
@@ -206,42 +215,32 @@ async def one_run(endpoints: Endpoints, n: int, concurrency: int, journals: list
     return results
 
 
+async def first_quote(endpoints: Endpoints) -> None:
+    """Wait until the simulator's replay has priced the symbol (orders need a quote)."""
+    client = BareClient(endpoints, 1)
+    try:
+        deadline = time.monotonic() + 30
+        while not (await client.call("get_quotes", symbols=[SYMBOL]))["quotes"]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the simulator never quoted " + SYMBOL)
+            await asyncio.sleep(0.05)
+    finally:
+        client.close()
+
+
 async def main_async(args: argparse.Namespace, endpoints: Endpoints) -> None:
-    journals = ["sqlite", "memory"] if args.journal == "both" else [args.journal]
+    journals = journals_of(args.journal)
+    await first_quote(endpoints)
     runs: list[Results] = []
     for run in range(args.runs):
         results = await one_run(endpoints, args.orders, args.concurrency, journals)
         print_table(f"run {run + 1}", results, ratios(results, BARE))
         runs.append(results)
-    median = {
-        key: Figures(
-            statistics.median(r[key].orders_per_s for r in runs),
-            statistics.median(r[key].p50_ms for r in runs),
-            statistics.median(r[key].p99_ms for r in runs),
-        )
-        for key in runs[0]
-    }
-    per_run = [ratios(r, BARE) for r in runs]
-    median_ratios = {
-        key: (
-            statistics.median(r[key][0] for r in per_run),
-            statistics.median(r[key][1] for r in per_run),
-        )
-        for key in per_run[0]
-    }
-    print_table(
-        f"median of {args.runs} runs (ratios: the median of each run's own)", median, median_ratios
-    )
+    print_medians(runs, BARE)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--orders", type=int, default=300, help="orders per pass")
-    parser.add_argument("--concurrency", type=int, default=16, help="orders in flight, loaded")
-    parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--journal", choices=["sqlite", "memory", "both"], default="both")
+    parser = arguments(__doc__, "orders per pass", runs=1)
     args = parser.parse_args()
     if args.orders < 1 or args.concurrency < 1 or args.runs < 1:
         parser.error("--orders, --concurrency and --runs must be positive")

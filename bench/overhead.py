@@ -7,8 +7,10 @@ orders with some in flight, its figures, and the ratios of one run.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import socket
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -79,3 +81,42 @@ def print_table(title: str, results: Results, overhead: Ratios) -> None:
             f"  {load} in flight, {client}: {fewer:.2f}x fewer orders/s, "
             f"p50 {slower:.2f}x the bare call's"
         )
+
+
+def print_medians(runs: list[Results], bare: str) -> None:
+    """The median of each figure over the runs, and the median of each run's own ratios."""
+    median = {
+        key: Figures(
+            statistics.median(r[key].orders_per_s for r in runs),
+            statistics.median(r[key].p50_ms for r in runs),
+            statistics.median(r[key].p99_ms for r in runs),
+        )
+        for key in runs[0]
+    }
+    per_run = [ratios(r, bare) for r in runs]
+    median_ratios = {
+        key: (
+            statistics.median(r[key][0] for r in per_run),
+            statistics.median(r[key][1] for r in per_run),
+        )
+        for key in per_run[0]
+    }
+    title = f"median of {len(runs)} runs (ratios: the median of each run's own)"
+    print_table(title, median, median_ratios)
+
+
+def arguments(description: str | None, orders_help: str, runs: int) -> argparse.ArgumentParser:
+    """The options every such benchmark takes: orders per pass, orders in flight when
+    loaded, runs, and the journal (SQLite, in memory, or both)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=300, help=orders_help)
+    parser.add_argument("--concurrency", type=int, default=16, help="orders in flight, loaded")
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--journal", choices=["sqlite", "memory", "both"], default="both")
+    return parser
+
+
+def journals_of(choice: str) -> list[str]:
+    return ["sqlite", "memory"] if choice == "both" else [choice]

@@ -9,19 +9,15 @@ venue, `ordergate serve` on it, and the journal tools need not pay.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import structlog
 
-from ordergate.app.venue_wiring import VenueWiring
+from ordergate.app.venue_wiring import VenueWiring, polled_wiring
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.limits import Rate
-from ordergate.domain.values import ZERO
-from ordergate.engine.clock import WallClock
 from ordergate.engine.state import OmsState
 from ordergate.simulators.bybit import (
     DEFAULT_INSTRUMENTS,
@@ -33,7 +29,6 @@ from ordergate.simulators.bybit import (
 from ordergate.simulators.bybit.ccxt_settings import SimulatorEndpoints
 from ordergate.simulators.bybit.rest import CLIENT_HEADER
 from ordergate.venues.ccxt import CcxtVenue, CcxtVenueConfig
-from ordergate.venues.polled_quotes import PolledQuotes
 
 log = structlog.get_logger("ordergate.venue_selection")
 
@@ -148,28 +143,6 @@ def _ccxt_config(settings: Settings, **fields: Any) -> CcxtVenueConfig:
 
 async def _connected(settings: Settings, venue: CcxtVenue) -> VenueWiring:
     """Connect, take the first prices, and wire the wall clock and the ticker poll."""
-    await venue.connect()
-    quotes = PolledQuotes(venue.fetch_quotes, settings.quote_poll_interval)
-    try:
-        await quotes.refresh()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await venue.disconnect()
-        raise
-    account = settings.default_account
-
-    async def reported(name: str) -> dict[str, Decimal]:
-        balances = await venue.get_balances(name)
-        return {b.currency: b.balance for b in balances if b.balance != ZERO}
-
-    return VenueWiring(
-        venue=venue,
-        clock=WallClock(),
-        market=quotes,
-        instruments=venue.instruments,
-        accounts=[account],
-        opening_balances=reported,
-        opening_reason=f"opening balance reported by {venue.name}",
-        feeds=[quotes.run],
-        lanes=settings.venue_lanes,
+    return await polled_wiring(
+        venue, settings.default_account, settings.quote_poll_interval, settings.venue_lanes
     )

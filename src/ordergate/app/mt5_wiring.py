@@ -11,17 +11,11 @@ Apart from `venue_selection` so that pyzmq loads only when this venue is chosen.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from decimal import Decimal
 
-from ordergate.app.venue_wiring import VenueWiring
+from ordergate.app.venue_wiring import VenueWiring, polled_wiring, unassigned_wiring
 from ordergate.config.settings import Settings
-from ordergate.domain.values import ZERO
-from ordergate.engine.clock import WallClock
 from ordergate.venues.mt5 import Mt5Config, Mt5Venue
-from ordergate.venues.polled_quotes import PolledQuotes
-from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 NAME = "mt5"
 
@@ -52,41 +46,8 @@ async def open_mt5(
     """
     config = mt5_config(settings)
     if holds is not None and not holds(config.account):
-        return VenueWiring(
-            venue=UnassignedVenue(NAME, live=config.live),
-            clock=WallClock(),
-            market=NoQuotes(),
-            instruments=[],
-            accounts=[],
-            opening_balances=_no_balances,
-            opening_reason="",
-        )
+        return unassigned_wiring(NAME, config.live)
     venue = Mt5Venue(config, may_send=may_send)
-    await venue.connect()
-    quotes = PolledQuotes(venue.fetch_quotes, settings.quote_poll_interval)
-    try:
-        await quotes.refresh()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await venue.disconnect()
-        raise
-
-    async def reported(account: str) -> dict[str, Decimal]:
-        balances = await venue.get_balances(account)
-        return {b.currency: b.balance for b in balances if b.balance != ZERO}
-
-    return VenueWiring(
-        venue=venue,
-        clock=WallClock(),
-        market=quotes,
-        instruments=venue.instruments,
-        accounts=[config.account],
-        opening_balances=reported,
-        opening_reason=f"opening balance reported by {NAME}",
-        feeds=[quotes.run],
-        lanes=settings.venue_lanes,
+    return await polled_wiring(
+        venue, config.account, settings.quote_poll_interval, settings.venue_lanes
     )
-
-
-async def _no_balances(account: str) -> dict[str, Decimal]:
-    return {}

@@ -26,16 +26,14 @@ from typing import Final
 
 import structlog
 
-from ordergate.app.venue_wiring import VenueWiring, reseed_paper_venue
+from ordergate.app.venue_wiring import VenueWiring, reseed_paper_venue, unassigned_wiring
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
-from ordergate.engine.clock import WallClock
 from ordergate.engine.commands import AdjustBalance
 from ordergate.engine.engine import Engine
 from ordergate.engine.state import OmsState
 from ordergate.matching.market import PaperMarket, load_demo_market, load_market
 from ordergate.venues.paper.venue import PaperVenue
-from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 log = structlog.get_logger("ordergate.venue_selection")
 
@@ -137,19 +135,7 @@ async def open_venue(
     if holds(settings.default_account):
         return await open_venue(settings, state, session, may_send=may_send)
     name = "bybit-sim" if settings.venue == "bybit-sim" else settings.ccxt_exchange or "ccxt"
-    return VenueWiring(
-        venue=UnassignedVenue(name, live=settings.ccxt_live),
-        clock=WallClock(),
-        market=NoQuotes(),
-        instruments=[],
-        accounts=[],
-        opening_balances=_no_balances,
-        opening_reason="",
-    )
-
-
-async def _no_balances(account: str) -> dict[str, Decimal]:
-    return {}
+    return unassigned_wiring(name, settings.ccxt_live)
 
 
 def _paper(settings: Settings, state: OmsState, session: str) -> VenueWiring:

@@ -7,6 +7,7 @@ on these without importing the module that imports them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,10 +16,13 @@ from typing import Any, Protocol
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.orders import Order
 from ordergate.domain.values import ZERO, OrderStatus
+from ordergate.engine.clock import WallClock
 from ordergate.engine.ports import Clock, MarketData, Venue
 from ordergate.engine.state import OmsState
-from ordergate.engine.venue_reports import VenueBalance, VenueOrderReport, VenuePosition
+from ordergate.engine.venue_reports import Quote, VenueBalance, VenueOrderReport, VenuePosition
 from ordergate.matching.restore import RestoredOrder
+from ordergate.venues.polled_quotes import PolledQuotes
+from ordergate.venues.unassigned import NoQuotes, UnassignedVenue
 
 # Orders the paper venue had accepted before a restart, by ordergate's last word on them.
 _AT_VENUE = frozenset(
@@ -55,6 +59,65 @@ class VenueWiring:
     feeds: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     close: Callable[[], Awaitable[None]] | None = None
     lanes: int = 1
+
+
+class PolledVenue(Venue, Protocol):
+    """A live venue on the wall clock whose prices are read by polling (ccxt, NautilusTrader
+    live, MT5): its instruments are known once connected."""
+
+    @property
+    def instruments(self) -> list[Instrument]: ...
+
+    async def fetch_quotes(self) -> list[Quote]: ...
+
+
+async def polled_wiring(
+    venue: PolledVenue, account: str, quote_poll_interval: float, lanes: int
+) -> VenueWiring:
+    """Connect `venue` (trading `account`), take its first prices, and wire the wall clock
+    and the quote poll; an account the journal has not seen opens with the balances the
+    venue reports. A failure after connecting disconnects it again."""
+    await venue.connect()
+    quotes = PolledQuotes(venue.fetch_quotes, quote_poll_interval)
+    try:
+        await quotes.refresh()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await venue.disconnect()
+        raise
+
+    async def reported(name: str) -> dict[str, Decimal]:
+        balances = await venue.get_balances(name)
+        return {b.currency: b.balance for b in balances if b.balance != ZERO}
+
+    return VenueWiring(
+        venue=venue,
+        clock=WallClock(),
+        market=quotes,
+        instruments=venue.instruments,
+        accounts=[account],
+        opening_balances=reported,
+        opening_reason=f"opening balance reported by {venue.name}",
+        feeds=[quotes.run],
+        lanes=lanes,
+    )
+
+
+def unassigned_wiring(name: str, live: bool) -> VenueWiring:
+    """A cluster partition that does not hold the venue's one account: nothing to trade."""
+    return VenueWiring(
+        venue=UnassignedVenue(name, live=live),
+        clock=WallClock(),
+        market=NoQuotes(),
+        instruments=[],
+        accounts=[],
+        opening_balances=_no_balances,
+        opening_reason="",
+    )
+
+
+async def _no_balances(account: str) -> dict[str, Decimal]:
+    return {}
 
 
 class Reseedable(Protocol):

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.waiting import eventually
+from tests.oms_watch import OmsWatch
 
 from ordergate.config.settings import Settings
 from ordergate.domain.values import OrderStatus, OrderType, Side
@@ -55,43 +55,13 @@ def live_settings(sim: BybitSimulator, db: str = ":memory:", **overrides: Any) -
 
 
 @dataclass
-class Rig:
-    oms: Oms
+class Rig(OmsWatch):
     sim: BybitSimulator
-
-    async def until(self, predicate: Callable[[], bool], what: str) -> None:
-        async def details() -> str:
-            orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
-            return f"{what}; orders: {orders}"
-
-        await eventually(predicate, message=details)
 
     async def quote(self, bid: str, ask: str) -> None:
         """Move the market and wait until ordergate's ticker poll has seen it."""
         self.sim.set_quote(SYMBOL, bid=D(bid), ask=D(ask))
-        market = self.oms.app.partition.wiring.market
-        await self.until(
-            lambda: (quote := market.quote(SYMBOL)) is not None and quote.bid == D(bid),
-            f"ordergate to see bid {bid}",
-        )
-
-    def view(self, order_id: str) -> OrderView:
-        view = self.oms.app.partition.engine.order(order_id)
-        assert view is not None
-        return view
-
-    async def ended(self, order_id: str) -> OrderView:
-        await self.until(lambda: self.view(order_id).status.is_terminal, f"{order_id} to end")
-        return self.view(order_id)
-
-    async def resting(self, order_id: str) -> None:
-        await self.until(
-            lambda: self.view(order_id).status is OrderStatus.ACCEPTED, f"{order_id} to rest"
-        )
-
-    async def clean(self) -> None:
-        engine = self.oms.app.partition.engine
-        await self.until(lambda: not engine.gates.dirty, "the dirty marks to clear")
+        await self.quote_seen(SYMBOL, D(bid))
 
 
 @pytest.fixture

@@ -14,21 +14,20 @@ fault (padded to `OVER`, still valid JSON) is refused for its size alone.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
+from tests.oms_watch import OmsWatch
 from tests.venue_support import loop_errors
-from tests.waiting import eventually
 
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.events import InstrumentMarkedDirty
 from ordergate.domain.values import DirtyCause, OrderStatus, OrderType, Side
-from ordergate.engine.views import OrderView
 from ordergate.oms import Oms
 from ordergate.simulators.bybit.process import simulator_process
 
@@ -121,47 +120,13 @@ class SimControl:
 
 
 @dataclass
-class Rig:
-    oms: Oms
+class Rig(OmsWatch):
     sim: SimControl
-
-    async def until(self, predicate: Callable[[], bool], what: str) -> None:
-        """Wait for `predicate`; on a timeout, say which orders there were."""
-
-        async def details() -> str:
-            orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
-            return f"{what}; orders: {orders}"
-
-        await eventually(predicate, message=details)
 
     async def quote(self, bid: str, ask: str) -> None:
         """Move the market and wait until ordergate's ticker poll has seen it."""
         await self.sim.quote(bid, ask)
-        market = self.oms.app.partition.wiring.market
-        await self.until(
-            lambda: (quote := market.quote(SYMBOL)) is not None and quote.bid == D(bid),
-            f"ordergate to see bid {bid}",
-        )
-
-    def view(self, order_id: str) -> OrderView:
-        view = self.oms.app.partition.engine.order(order_id)  # as journaled
-        assert view is not None
-        return view
-
-    async def ended(self, order_id: str) -> OrderView:
-        await self.until(lambda: self.view(order_id).status.is_terminal, f"{order_id} to end")
-        return self.view(order_id)
-
-    async def resting(self, order_id: str) -> None:
-        await self.until(
-            lambda: self.view(order_id).status is OrderStatus.ACCEPTED, f"{order_id} to rest"
-        )
-        await self.clean()
-
-    async def clean(self) -> None:
-        """Wait until no instrument is dirty: reconciliation has agreed with the venue."""
-        engine = self.oms.app.partition.engine
-        await self.until(lambda: not engine.gates.dirty, "the dirty marks to clear")
+        await self.quote_seen(SYMBOL, D(bid))
 
 
 @pytest.fixture

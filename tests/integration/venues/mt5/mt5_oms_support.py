@@ -6,18 +6,17 @@ comparison of ordergate with the trade server."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tests.mt5_support import running_simulator
-from tests.waiting import eventually
+from tests.oms_watch import OmsWatch
 
 from ordergate.config.settings import Settings
 from ordergate.domain.values import OrderStatus, OrderType, Side
-from ordergate.engine.views import OrderView
 from ordergate.oms import Oms
 from ordergate.simulators.mt5.ids import token_of
 from ordergate.simulators.mt5.model import Order
@@ -59,49 +58,17 @@ def mt5_settings(sim: Mt5Simulator, **overrides: Any) -> Settings:
 
 
 @dataclass
-class Rig:
-    oms: Oms
+class Rig(OmsWatch):
     sim: Mt5Simulator
     start_ms: int
     ticks: int = 0
-
-    async def until(self, predicate: Callable[[], bool], what: str) -> None:
-        async def details() -> str:
-            orders = [(o.idempotency_key, o.status) for o in (await self.oms.orders()).items]
-            return f"{what}; orders: {orders}"
-
-        await eventually(predicate, message=details)
 
     async def quote(self, bid: str, ask: str) -> None:
         """A tick at the trade server, a second after the last; wait until ordergate's
         quote poll has seen it."""
         self.ticks += 1
         self.sim.set_quote(SYMBOL, D(bid), D(ask), self.start_ms + self.ticks * 1000)
-        market = self.oms.app.partition.wiring.market
-        await self.until(
-            lambda: (quote := market.quote(SYMBOL)) is not None and quote.bid == D(bid),
-            f"ordergate to see bid {bid}",
-        )
-
-    def view(self, order_id: str) -> OrderView:
-        view = self.oms.app.partition.engine.order(order_id)
-        assert view is not None
-        return view
-
-    async def ended(self, order_id: str) -> OrderView:
-        await self.until(lambda: self.view(order_id).status.is_terminal, f"{order_id} to end")
-        return self.view(order_id)
-
-    async def resting(self, order_id: str) -> None:
-        await self.until(
-            lambda: self.view(order_id).status is OrderStatus.ACCEPTED, f"{order_id} to rest"
-        )
-        await self.clean()
-
-    async def clean(self) -> None:
-        """Wait until no instrument is dirty: reconciliation has agreed with the venue."""
-        engine = self.oms.app.partition.engine
-        await self.until(lambda: not engine.gates.dirty, "the dirty marks to clear")
+        await self.quote_seen(SYMBOL, D(bid))
 
 
 @asynccontextmanager
