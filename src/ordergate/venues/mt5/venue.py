@@ -15,14 +15,11 @@ replace that changes the quantity is refused: cancel and place anew); a pending 
 has no IOC or FOK (those are a market order's filling).
 
 **Hedging as netting.** The engine keeps one position per symbol. On a hedging account
-(several positions per symbol) `get_positions` gives their sum, and a market order
-closes positions on the other side first, oldest first (or newest, `close_order`), in
-part where it needs less than a whole one, each by `close_position`; what is left
-opens a position of its own. Each close is an MT5 order of its own, named
-`<client order id>.<n>` after the first (`translate.part_id`), and its fills are the
-ordergate order's. Pending orders are sent as they are, and open positions of their
-own when they fill. Reduce-only has no MT5 field: the engine's pre-trade check against
-its own position is what holds it.
+`get_positions` gives the sum of the symbol's positions, and a market order closes
+positions on the other side first (`hedging`: oldest first, or newest), each an MT5
+order of its own whose fills are the ordergate order's. Pending orders are sent as they
+are, and open positions of their own when they fill. Reduce-only has no MT5 field: the
+engine's pre-trade check against its own position is what holds it.
 
 **Orders ordergate did not send.** A person's order in the terminal and the server's
 own stop-loss, take-profit and stop-out closes reach the engine as fills of an order it
@@ -52,7 +49,7 @@ from ordergate.domain.errors import (
 )
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
-from ordergate.domain.values import ZERO, LiquiditySide, OrderStatus, OrderType, Side
+from ordergate.domain.values import ZERO, LiquiditySide, OrderType, Side
 from ordergate.engine.venue_reports import (
     Quote,
     SubmitReceipt,
@@ -66,9 +63,10 @@ from ordergate.engine.venue_reports import (
     VenuePosition,
     VenueReconnected,
 )
-from ordergate.venues.mt5 import translate
+from ordergate.venues.mt5 import hedging, translate
 from ordergate.venues.mt5.client import BridgeClient, Frame, Restarted
 from ordergate.venues.mt5.config import Mt5Config
+from ordergate.venues.mt5.hedging import Part
 from ordergate.venues.mt5.translate import ServerTime, decimal_text, part_id
 
 log = structlog.get_logger("ordergate.venues.mt5")
@@ -102,7 +100,7 @@ class Mt5Venue:
         self._currency = ""
         self._hedging = False
         self._makers: OrderedDict[str, None] = OrderedDict()
-        self._plans: OrderedDict[str, list[tuple[str, Frame]]] = OrderedDict()
+        self._plans: OrderedDict[str, list[Part]] = OrderedDict()
         self._restarts = 0
         self._connected_at = time.monotonic()
 
@@ -267,7 +265,7 @@ class Mt5Venue:
         if not parts:
             return None
         reports = [translate.report_of(p, self._config.account, self._clock) for p in parts]
-        report = reports[0] if len(reports) == 1 else _combined(reports)
+        report = reports[0] if len(reports) == 1 else hedging.combined(reports)
         if report.filled_qty > ZERO:
             # An MT5 order does not keep its average fill price: its deals do.
             average = await self._average_price(client, parts)
@@ -356,37 +354,10 @@ class Mt5Venue:
 
     async def _plan(
         self, client: BridgeClient, request: VenueOrderRequest, args: Frame
-    ) -> list[tuple[str, Frame]]:
-        """Close positions on the other side first (`close_order`), then open the rest."""
-        side = args["side"]
+    ) -> list[Part]:
         held = (await client.call("get_positions", symbol=request.symbol))["positions"]
-        opposite = sorted(
-            (p for p in held if p["side"] != side),
-            key=lambda p: (p["time"], p["ticket"]),
-            reverse=self._config.close_order == "newest",
-        )
         step = Decimal(self._spec(request.symbol)["volume_step"])
-        left = request.qty
-        plan: list[tuple[str, Frame]] = []
-        for position in opposite:
-            if left <= ZERO:
-                break
-            take = min(left, Decimal(position["volume"]))
-            part: Frame = {
-                "ticket": position["ticket"],
-                "client_order_id": part_id(request.client_order_id, len(plan) + 1),
-                "volume": decimal_text(take, step),
-                "magic": self._config.magic,
-            }
-            plan.append(("close_position", part))
-            left -= take
-        if left > ZERO:
-            opening = args | {
-                "client_order_id": part_id(request.client_order_id, len(plan) + 1),
-                "volume": decimal_text(left, step),
-            }
-            plan.append(("submit_order", opening))
-        return plan
+        return hedging.plan(request, args, held, step, self._config.close_order, self._config.magic)
 
     # --- events ------------------------------------------------------------------------------
 
@@ -497,33 +468,3 @@ def _named(client_order_id: str) -> Frame:
     """How a command names an order: by ticket for one ordergate did not send."""
     ticket = translate.ticket_named(client_order_id)
     return {"client_order_id": client_order_id} if ticket is None else {"ticket": ticket}
-
-
-def _combined(parts: list[VenueOrderReport]) -> VenueOrderReport:
-    """The MT5 orders of one ordergate order as one report (hedging: see the module)."""
-    first = parts[0]
-    qty = sum((p.qty for p in parts), ZERO)
-    filled = sum((p.filled_qty for p in parts), ZERO)
-    if filled == qty:
-        status = OrderStatus.FILLED
-    elif any(p.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED) for p in parts):
-        status = OrderStatus.PARTIALLY_FILLED if filled > ZERO else OrderStatus.ACCEPTED
-    elif filled > ZERO:
-        status = OrderStatus.CANCELED
-    else:
-        status = first.status
-    return VenueOrderReport(
-        client_order_id=first.client_order_id,
-        venue_order_id=first.venue_order_id,
-        account=first.account,
-        symbol=first.symbol,
-        side=first.side,
-        type=first.type,
-        qty=qty,
-        price=first.price,
-        stop_price=first.stop_price,
-        status=status,
-        filled_qty=filled,
-        avg_fill_price=None,
-        ts=max(p.ts for p in parts),
-    )
