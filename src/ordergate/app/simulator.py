@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Final
 
 from ordergate.matching.market import load_demo_market
+from ordergate.simulators import robinhood
 from ordergate.simulators.bybit import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -15,18 +17,31 @@ from ordergate.simulators.bybit import (
     SimulatorConfig,
 )
 from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
+from ordergate.simulators.robinhood import RobinhoodSimConfig, RobinhoodSimulator
+
+ROBINHOOD_PORT: Final = robinhood.DEFAULT_PORT
+ROBINHOOD_USERNAME: Final = robinhood.DEFAULT_USERNAME
+ROBINHOOD_PASSWORD: Final = robinhood.DEFAULT_PASSWORD
+ROBINHOOD_TOTP_SECRET: Final = robinhood.DEFAULT_TOTP_SECRET
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_API_SECRET",
     "DEFAULT_PORT",
     "DEFAULT_RATE_LIMITS",
+    "ROBINHOOD_PASSWORD",
+    "ROBINHOOD_PORT",
+    "ROBINHOOD_TOTP_SECRET",
+    "ROBINHOOD_USERNAME",
     "BybitSimulator",
     "Mt5SimConfig",
     "Mt5Simulator",
+    "RobinhoodSimConfig",
+    "RobinhoodSimulator",
     "SimulatorConfig",
     "serve_bybit_simulator",
     "serve_mt5_simulator",
+    "serve_robinhood_simulator",
 ]
 
 
@@ -67,5 +82,22 @@ async def serve_mt5_simulator(
         symbols = [spec.symbol for spec in config.symbols]
         market = load_demo_market(align_start=True, loop=True, symbols=symbols)
         await simulator.replay(market.feed, bars_per_second, wall_clock=True)
+    finally:
+        await simulator.stop()
+
+
+async def serve_robinhood_simulator(
+    config: RobinhoodSimConfig,
+    host: str,
+    port: int,
+    on_ready: Callable[[RobinhoodSimulator], None],
+) -> None:
+    """Start the Robinhood simulator (in replay mode it moves its own market), tell
+    `on_ready`, serve until cancelled, then stop it."""
+    simulator = RobinhoodSimulator(config)
+    await simulator.start(host=host, port=port)
+    on_ready(simulator)
+    try:
+        await asyncio.Event().wait()
     finally:
         await simulator.stop()

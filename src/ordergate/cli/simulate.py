@@ -14,12 +14,19 @@ from ordergate.app.simulator import (
     DEFAULT_API_SECRET,
     DEFAULT_PORT,
     DEFAULT_RATE_LIMITS,
+    ROBINHOOD_PASSWORD,
+    ROBINHOOD_PORT,
+    ROBINHOOD_TOTP_SECRET,
+    ROBINHOOD_USERNAME,
     BybitSimulator,
     Mt5SimConfig,
     Mt5Simulator,
+    RobinhoodSimConfig,
+    RobinhoodSimulator,
     SimulatorConfig,
     serve_bybit_simulator,
     serve_mt5_simulator,
+    serve_robinhood_simulator,
 )
 from ordergate.domain.errors import InvalidRequest
 
@@ -139,6 +146,82 @@ def simulate_mt5(
         asyncio.run(serve_mt5_simulator(config, host, rep_port, pub_port, pace, _announce_mt5))
     except KeyboardInterrupt:
         console.print("simulator stopped")
+
+
+@simulate.command("robinhood")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")
+@click.option("--port", type=int, default=ROBINHOOD_PORT, show_default=True, help="port")
+@click.option(
+    "--market",
+    type=click.Choice(["replay", "manual"]),
+    default="replay",
+    show_default=True,
+    help="replay: bundled bars shaped into AAPL, MSFT, SPY prices, looped; manual: fixed quotes",
+)
+@click.option("--bars-per-second", type=float, default=2.0, show_default=True, help="replay pace")
+@click.option("--cash", type=str, default="100000", show_default=True, help="starting USD cash")
+@click.option("--username", default=ROBINHOOD_USERNAME, show_default=True, help="login name")
+@click.option("--password", default=ROBINHOOD_PASSWORD, show_default=True, help="login password")
+@click.option(
+    "--mfa",
+    type=click.Choice(["none", "code", "workflow"]),
+    default="none",
+    show_default=True,
+    help="code: a TOTP of --totp-secret is required; workflow: logins need a person (never)",
+)
+@click.option(
+    "--totp-secret", default=ROBINHOOD_TOTP_SECRET, show_default=True, help="base32 TOTP secret"
+)
+@click.option(
+    "--hours",
+    type=click.Choice(["always", "us_equities"]),
+    default="always",
+    show_default=True,
+    help="us_equities: orders trade only in their New York session, queued outside it",
+)
+def simulate_robinhood(
+    host: str,
+    port: int,
+    market: str,
+    bars_per_second: float,
+    cash: str,
+    username: str,
+    password: str,
+    mfa: str,
+    totp_secret: str,
+    hours: str,
+) -> None:
+    """Serve a Robinhood REST simulator for robin_stocks until Ctrl-C.
+
+    It answers api.robinhood.com's paths at its root and phoenix.robinhood.com's under
+    /phoenix; a client redirects robin_stocks' session there. The defaults are public
+    test credentials: the simulator holds no real money.
+    """
+    try:
+        config = RobinhoodSimConfig(
+            market="replay" if market == "replay" else "manual",
+            bars_per_second=bars_per_second,
+            cash=Decimal(cash),
+            username=username,
+            password=password,
+            mfa="code" if mfa == "code" else "workflow" if mfa == "workflow" else "none",
+            totp_secret=totp_secret,
+            hours="us_equities" if hours == "us_equities" else "always",
+        )
+    except (ArithmeticError, InvalidRequest) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    try:
+        asyncio.run(serve_robinhood_simulator(config, host, port, _announce_robinhood))
+    except KeyboardInterrupt:
+        console.print("simulator stopped")
+
+
+def _announce_robinhood(simulator: RobinhoodSimulator) -> None:
+    origins = "\n".join(f"  {real} -> {local}" for real, local in simulator.origins.items())
+    console.print(
+        f"[bold]Robinhood simulator[/] {simulator.base_url}  "
+        f"(mfa {simulator.config.mfa}, hours {simulator.config.hours})\n{origins}"
+    )
 
 
 def _announce_mt5(simulator: Mt5Simulator) -> None:
