@@ -46,6 +46,9 @@ class ReasonCode(StrEnum):
     VENUE_ORDER_NOT_FOUND = "VENUE_ORDER_NOT_FOUND"
     VENUE_INSUFFICIENT_MARGIN = "VENUE_INSUFFICIENT_MARGIN"
     VENUE_UNAVAILABLE = "VENUE_UNAVAILABLE"
+    # The venue takes no orders until a person acts (a login that needs a device
+    # verification, refused credentials, a locked account): denied before sending.
+    VENUE_HALTED = "VENUE_HALTED"
     REDUCE_ONLY_CANCELED = "REDUCE_ONLY_CANCELED"
     IOC_UNFILLED = "IOC_UNFILLED"
     FOK_UNFILLED = "FOK_UNFILLED"

@@ -44,7 +44,8 @@ class PreTradeContext:
     - `gross_elsewhere`: the account's worst-case gross exposure in this instrument's
       quote currency, over its other instruments.
     - `equity`, `free_margin`: in this instrument's quote currency.
-    - `trading_state`, `armed`, `dirty`, `feed_stale`: the gates.
+    - `venue_halt`, `trading_state`, `armed`, `dirty`, `feed_stale`: the gates
+      (`venue_halt`: why the venue takes no orders until a person acts).
     - `duplicate_recent`, `pending_same_side`, `throttled`: the rate and duplicate guards
       (what the engine's bookkeeping says; the checks only read it).
     """
@@ -69,6 +70,7 @@ class PreTradeContext:
     duplicate_recent: bool = False
     pending_same_side: bool = False
     throttled: str | None = None
+    venue_halt: str | None = None
 
 
 def expected_price(ctx: PreTradeContext) -> Decimal | None:
@@ -82,6 +84,12 @@ def expected_price(ctx: PreTradeContext) -> Decimal | None:
 
 
 # --- gates ------------------------------------------------------------------------------
+
+
+def check_venue_halt(ctx: PreTradeContext) -> Denial | None:
+    if ctx.venue_halt is not None:
+        return Denial(ReasonCode.VENUE_HALTED, f"the venue takes no orders: {ctx.venue_halt}")
+    return None
 
 
 def check_trading_state(ctx: PreTradeContext) -> Denial | None:
@@ -404,6 +412,7 @@ def check_throttle(ctx: PreTradeContext) -> Denial | None:
 Check = Callable[[PreTradeContext], Denial | None]
 
 PRE_TRADE_CHECKS: Final[tuple[Check, ...]] = (
+    check_venue_halt,
     check_trading_state,
     check_armed,
     check_account,

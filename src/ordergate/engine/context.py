@@ -36,6 +36,8 @@ class DecisionContext:
     limits: LimitsBook
     venue_live: bool = False
     venue_name: str = ""
+    # Why the venue takes no orders until a person acts (None: it takes them).
+    venue_halt: Callable[[], str | None] = lambda: None
     # Dry run: orders that pass pre-trade risk end PLANNED instead of being sent.
     dry_run: bool = False
     guards: Guards = field(default_factory=Guards)

@@ -55,7 +55,7 @@ from ordergate.engine.handlers import (
 )
 from ordergate.engine.observer import EngineObserver
 from ordergate.engine.placement import Preview
-from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueConnection
+from ordergate.engine.ports import Clock, Journal, MarketData, Venue, VenueConnection, VenueHalt
 from ordergate.engine.published import Published, PublishedOrders
 from ordergate.engine.reconcile import (
     ReconcilePolicy,
@@ -136,6 +136,7 @@ class Engine:
             limits or LimitsBook(),
             venue_live=venue.live,
             venue_name=venue.name,
+            venue_halt=venue.halted if isinstance(venue, VenueHalt) else lambda: None,
             dry_run=mode == "dry-run",
         )
         self._mode = mode
@@ -414,6 +415,10 @@ class Engine:
         """What is wrong with the venue's connection now (None: nothing known)."""
         venue = self._venue
         return venue.connection_problem() if isinstance(venue, VenueConnection) else None
+
+    def venue_halt(self) -> str | None:
+        """Why the venue takes no orders until a person acts (None: it takes them)."""
+        return self._ctx.venue_halt()
 
     @property
     def accounts(self) -> list[str]:

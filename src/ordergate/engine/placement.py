@@ -225,6 +225,7 @@ def pre_trade_context(ctx: DecisionContext, order: Order, limits: RiskLimits) ->
         duplicate_recent=ctx.guards.seen_recently(spam_key(order), limits.spam_window_ms, now),
         pending_same_side=state.open_count.get((account, symbol, order.side), 0) > 0,
         throttled=None if throttle is None else throttle[0],
+        venue_halt=ctx.venue_halt(),
     )
 
 

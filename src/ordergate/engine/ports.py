@@ -114,6 +114,16 @@ class VenueConnection(Protocol):
         ...
 
 
+@runtime_checkable
+class VenueHalt(Protocol):
+    """A venue that can stop taking orders until a person acts (a login that needs a
+    device verification, say): it refuses every order meanwhile, and says why."""
+
+    def halted(self) -> str | None:
+        """Why the venue takes no orders now, beginning with a reason code (None: it does)."""
+        ...
+
+
 class RecordSource(Protocol):
     """Where a follower of the journal reads it: replay, the event relay, the audit file,
     export (every journal store, and a PostgreSQL snapshot's partition, is one)."""

@@ -117,6 +117,10 @@ class Trading(Protocol):
     @property
     def venue_live(self) -> bool: ...
 
+    def venue_halt(self) -> str | None:
+        """Why a venue takes no orders until a person acts (None: every venue takes them)."""
+        ...
+
     @property
     def event_count(self) -> int: ...
 

@@ -286,6 +286,24 @@ async def test_risk_live_venue_not_armed_denies_not_armed(sessions):
     assert_denied(h, view, R.NOT_ARMED)
 
 
+class HaltedVenue(ScriptedVenue):
+    """A venue that takes no orders until a person acts (`VenueHalt`)."""
+
+    def halted(self) -> str | None:
+        return "EXAMPLE_LOGIN_NEEDS_A_PERSON: approve the login in the app"
+
+
+async def test_risk_halted_venue_denies_every_order_venue_halted(sessions):
+    market = fresh_market()
+    h = await start(sessions, market=market, venue=HaltedVenue(market))
+
+    view = await placed(h, order(reduce_only=True))
+
+    assert_denied(h, view, R.VENUE_HALTED)
+    assert "EXAMPLE_LOGIN_NEEDS_A_PERSON" in (view.reason or "")
+    assert h.engine.venue_halt() == HaltedVenue(market).halted()
+
+
 async def test_risk_dirty_account_denies_new_order_instrument_dirty(sessions):
     h = await start(sessions)
     h.venue.push(VenueReconnected("stream dropped", 0))
@@ -419,6 +437,7 @@ COVERED = {code for _, _, code in (p.values for p in TERMS)} | {
     R.DUPLICATE_ORDER_SPAM,
     R.DUPLICATE_PENDING_ORDER,
     R.THROTTLED,
+    R.VENUE_HALTED,
 }
 
 

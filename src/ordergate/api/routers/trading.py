@@ -52,6 +52,8 @@ async def trading_health(trading: TradingDep, limits: LimitsDep) -> TradingHealt
     closed: list[str] = []
     if not engine.running:
         closed.append("engine: stopped")
+    if (halt := engine.venue_halt()) is not None:
+        closed.append(f"venue: {halt}")
     closed += [
         f"{g.state} {g.account or '*'}/{g.symbol or '*'}: {g.reason} ({g.actor})"
         for g in gates.trading_states

@@ -213,6 +213,10 @@ class ClusterEngines:
     def venue_live(self) -> bool:
         return any(engine.venue_live for engine in self._local())
 
+    def venue_halt(self) -> str | None:
+        halts = [h for engine in self._local() if (h := engine.venue_halt()) is not None]
+        return "; ".join(halts) or None
+
     @property
     def event_count(self) -> int:
         return sum(engine.event_count for engine in self._local())
