@@ -22,7 +22,8 @@ from ordergate.client.retry import (
 from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
-from ordergate.engine.queries import Page
+from ordergate.engine.queries import PENDING, Page
+from ordergate.engine.reconcile import ReconciliationReport
 from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
@@ -108,6 +109,7 @@ class AsyncClient:
         account: str | None = None,
         trace_id: str | None = None,
         wait: bool = True,
+        price_at_offset: bool = False,
     ) -> OrderView:
         """Place an order (`POST /v1/orders`); with `wait`, answer once the venue has.
 
@@ -130,6 +132,7 @@ class AsyncClient:
                 account=account,
                 trace_id=trace_id,
                 wait=wait,
+                price_at_offset=price_at_offset,
             )
         )
 
@@ -220,6 +223,36 @@ class AsyncClient:
         self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> Page[FillView]:
         return await self.send(calls.fills(order_id=order_id, limit=limit, cursor=cursor))
+
+    async def pending_orders(
+        self,
+        *,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+    ) -> list[OrderView]:
+        """Every order not yet final, oldest first (`GET /v1/orders`, page by page)."""
+        pending: list[OrderView] = []
+        cursor: str | None = None
+        while True:
+            page = await self.send(
+                calls.orders(
+                    symbol=symbol,
+                    statuses=PENDING,
+                    strategy=strategy,
+                    account=account,
+                    limit=500,
+                    cursor=cursor,
+                )
+            )
+            pending += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return sorted(pending, key=lambda o: o.created_ts)
+
+    async def reconcile(self, account: str | None = None) -> list[ReconciliationReport]:
+        """Compare ordergate with the venue now and apply the policy (`POST /v1/reconcile`)."""
+        return await self.send(calls.reconcile(account))
 
     async def positions(self, account: str | None = None) -> list[PositionView]:
         return await self.send(calls.positions(account))

@@ -25,6 +25,7 @@ from ordergate.domain.errors import OrderGateError
 from ordergate.domain.values import OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
+from ordergate.engine.reconcile import ReconciliationReport
 from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
@@ -88,6 +89,7 @@ def place(
     account: str | None = None,
     trace_id: str | None = None,
     wait: bool = True,
+    price_at_offset: bool = False,
 ) -> Call[OrderView]:
     body = _order_body(
         symbol,
@@ -102,6 +104,7 @@ def place(
         take_profit=take_profit,
         strategy=strategy,
         account=account,
+        price_at_offset=price_at_offset or None,
     )
     body["idempotency_key"] = idempotency_key or new_idempotency_key()
     return Call(
@@ -270,6 +273,12 @@ def orders(
         if v is not None
     }
     return Call("GET", "/v1/orders", wire.order_page, params=params, resendable=True)
+
+
+def reconcile(account: str | None = None) -> Call[list[ReconciliationReport]]:
+    """`POST /v1/reconcile`: every account, or one, compared with the venue now."""
+    params = {} if account is None else {"account": account}
+    return Call("POST", "/v1/reconcile", wire.reconciliation_reports, params=params)
 
 
 def orders_by_update(limit: int, cursor: str | None = None) -> Call[Page[OrderView]]:

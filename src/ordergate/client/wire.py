@@ -28,6 +28,7 @@ from ordergate.domain.risk import Denial
 from ordergate.domain.values import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
+from ordergate.engine.reconcile import Diff, DiffKind, ReconciliationReport, Scope
 from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.target_views import TargetView
 from ordergate.engine.views import FillView, OrderView, PositionView
@@ -365,3 +366,27 @@ def _view(data: Any) -> TargetView:
         detail=_text(data, "detail"),
         remainder=_decimal(data, "remainder"),
     )
+
+
+def reconciliation_reports(value: object) -> list[ReconciliationReport]:
+    """`POST /v1/reconcile`'s answer: one report per account."""
+    return [
+        ReconciliationReport(
+            account=_text(data, "account"),
+            scope=_enum(Scope, data, "scope"),
+            diffs=[
+                Diff(
+                    kind=_enum(DiffKind, diff, "kind"),
+                    symbol=_text(diff, "symbol"),
+                    detail=_text(diff, "detail"),
+                    client_order_id=_text_or_none(diff, "client_order_id"),
+                    ours=_text_or_none(diff, "ours"),
+                    venue=_text_or_none(diff, "venue"),
+                )
+                for diff in _items(_field(data, "diffs"), "diffs")
+            ],
+            actions=_strings(_field(data, "actions"), "actions"),
+            agreed=_flag(data, "agreed"),
+        )
+        for data in _items(value, "reconciliation reports")
+    ]

@@ -28,6 +28,10 @@ class OrderSort(StrEnum):
     UPDATED_TS = "updated_ts"
 
 
+# Orders not yet final: sent, working, or in doubt (what a bot counts as pending).
+PENDING: Final = frozenset(status for status in OrderStatus if not status.is_terminal)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     """All set fields must match; times are ns, `since` inclusive, `until` exclusive."""

@@ -14,6 +14,7 @@ from ordergate.domain.accounts import CurrencyMargin
 from ordergate.domain.values import Side
 from ordergate.engine.placement import Preview
 from ordergate.engine.queries import Page
+from ordergate.engine.reconcile import ReconciliationReport
 from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.target_views import TargetView
@@ -95,6 +96,12 @@ class BlockingOms:
 
     def fills(self, **kwargs: Any) -> Page[FillView]:
         return self._call(self._oms.fills(**kwargs))
+
+    def pending_orders(self, **kwargs: Any) -> list[OrderView]:
+        return self._call(self._oms.pending_orders(**kwargs))
+
+    def reconcile(self, account: str | None = None) -> list[ReconciliationReport]:
+        return self._call(self._oms.reconcile(account))
 
     def positions(self, account: str | None = None) -> list[PositionView]:
         return self._call(self._oms.positions(account))

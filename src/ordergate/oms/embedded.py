@@ -31,7 +31,8 @@ from ordergate.engine.commands import (
 )
 from ordergate.engine.engine import Engine
 from ordergate.engine.placement import Preview
-from ordergate.engine.queries import FillFilter, OrderFilter, Page, PageRequest
+from ordergate.engine.queries import PENDING, FillFilter, OrderFilter, Page, PageRequest
+from ordergate.engine.reconcile import ReconciliationReport, Scope
 from ordergate.engine.results import CloseAllResult, TargetsResult
 from ordergate.engine.subscriptions import JournaledEvent
 from ordergate.engine.target_views import TargetView, target_views
@@ -86,8 +87,13 @@ class Oms:
         account: str | None = None,
         trace_id: str | None = None,
         wait: bool = True,
+        price_at_offset: bool = False,
     ) -> OrderView:
-        """Place an order; with `wait`, return once the venue has answered (or timed out)."""
+        """Place an order; with `wait`, return once the venue has answered (or timed out).
+
+        `price_at_offset`: a LIMIT sent without a price, priced at the offset from the
+        touch that the risk limits configure (globally, or per strategy: seed 003's
+        `limit_offset_bps` / `limit_offset_abs`), within `max_slippage_bps`."""
         app = self.app
         result = await app.trading.place(
             PlaceOrder(
@@ -105,6 +111,7 @@ class Oms:
                 idempotency_key=idempotency_key,
                 strategy=strategy,
                 trace_id=trace_id,
+                price_at_offset=price_at_offset,
             )
         )
         return await self._settled(result.order, wait)
@@ -212,6 +219,31 @@ class Oms:
     ) -> Page[OrderView]:
         where = OrderFilter(account=account, symbol=symbol, statuses=statuses, strategy=strategy)
         return await self.app.reads.orders(where, PageRequest(limit=limit, cursor=cursor))
+
+    async def pending_orders(
+        self,
+        *,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+    ) -> list[OrderView]:
+        """Every order not yet final (sent, working, or in doubt), oldest first: what a bot
+        keeps as its pending orders, from ordergate's own record."""
+        where = OrderFilter(account=account, symbol=symbol, statuses=PENDING, strategy=strategy)
+        pending: list[OrderView] = []
+        cursor: str | None = None
+        while True:
+            page = await self.app.reads.orders(where, PageRequest(limit=500, cursor=cursor))
+            pending += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return sorted(pending, key=lambda o: o.created_ts)
+
+    async def reconcile(self, account: str | None = None) -> list[ReconciliationReport]:
+        """Compare ordergate with the venue now (open orders, fills, positions) and apply
+        the reconciliation policy: a bot's "sync with the broker"."""
+        accounts = None if account is None else [account]
+        return await self.app.trading.reconcile_accounts(accounts, Scope.ALL)
 
     async def fills(
         self, *, order_id: str | None = None, limit: int = 100, cursor: str | None = None

@@ -205,3 +205,24 @@ def test_client_wire_amount_refuses_a_float() -> None:
     assert wire.amount(3) == "3"
     with pytest.raises(TypeError):
         wire.amount(0.1)  # type: ignore[arg-type]
+
+
+def test_client_wire_reconciliation_reports_read_back_equal_to_the_engines() -> None:
+    from ordergate.api.routers.trading import ReportOut
+    from ordergate.engine.reconcile import Diff, DiffKind, ReconciliationReport, Scope
+
+    report = ReconciliationReport(
+        account="default",
+        scope=Scope.ALL,
+        diffs=[
+            Diff(DiffKind.ORDER_UNKNOWN, "AAPL", "open at the venue only", "rh-1", None, "OPEN"),
+            Diff(DiffKind.POSITION_MISMATCH, "AAPL", "10 here, 12 there", None, "10", "12"),
+        ],
+        actions=["adopted external order rh-1"],
+        agreed=False,
+    )
+    answer = json.loads(json.dumps([ReportOut.of(report).model_dump(mode="json")]))
+
+    assert wire.reconciliation_reports(answer) == [report]
+    with pytest.raises(OrderGateError):
+        wire.reconciliation_reports([{"account": "default", "scope": "ALL"}])
