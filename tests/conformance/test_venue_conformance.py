@@ -27,6 +27,7 @@ from venue_rigs import (
     nautilus_live_rig,
     nautilus_rig,
     paper_rig,
+    robinhood_rig,
     shadow_rig,
 )
 
@@ -53,6 +54,7 @@ RIGS: dict[str, Callable[[], AbstractAsyncContextManager[VenueRig]]] = {
     "nautilus-live": nautilus_live_rig,
     "mt5-netting": mt5_netting_rig,
     "mt5-hedging": mt5_hedging_rig,
+    "robinhood": robinhood_rig,
 }
 _ids = itertools.count(1)
 
@@ -78,6 +80,10 @@ def order(
     client_order_id: str | None = None,
 ) -> VenueOrderRequest:
     kind = type or (OrderType.LIMIT if price is not None else OrderType.MARKET)
+    if kind is OrderType.MARKET and getattr(rig, "limit_only", False):
+        # A limit-only venue's market order: a limit through the far touch by 5%.
+        touch = ASK * D("1.05") if side is Side.BUY else BID * D("0.95")
+        kind, price = OrderType.LIMIT, str(rig.instrument.round_price(touch))
     return VenueOrderRequest(
         client_order_id=client_order_id or f"{next(_ids):032x}",
         account=rig.account,

@@ -11,7 +11,12 @@ account's reads and quotes; the real account here is a paper venue), NautilusTra
 simulated exchange (`venues.nautilus`), a NautilusTrader `TradingNode` trading
 through its own Bybit client against the Bybit simulator (`venues.nautilus_live`), and
 the MT5 venue through the bridge against the EA simulator, on a netting and on a hedging
-account (`venues.mt5`, real ZeroMQ sockets on loopback).
+account (`venues.mt5`, real ZeroMQ sockets on loopback), and the Robinhood venue
+through the real robin_stocks against the Robinhood simulator (`venues.robinhood`).
+
+A rig whose venue takes limit orders only (`limit_only`) is sent the suite's market
+orders as marketable limits: at the far touch plus a 5% collar, as Robinhood's own
+market buys are sent.
 
 A rig names the suite's tests its venue legitimately fails in `differences` (test name →
 why): the suite expects each of them to fail (a strict xfail), so the exception stays
@@ -37,6 +42,7 @@ from ordergate.matching import ExecutionRules, FeedStep, PricePoint, ReplayFeed,
 from ordergate.simulators.bybit import BybitSimulator, SimulatorConfig
 from ordergate.simulators.mt5.model import SymbolSpec
 from ordergate.simulators.mt5.server import Mt5SimConfig, Mt5Simulator
+from ordergate.simulators.robinhood import RobinhoodSimConfig, RobinhoodSimulator
 from ordergate.venues.paper import PaperVenue
 from ordergate.venues.shadow import ReadOnlyVenue, ShadowVenue
 
@@ -367,3 +373,64 @@ def mt5_netting_rig() -> AbstractAsyncContextManager[Mt5Rig]:
 
 def mt5_hedging_rig() -> AbstractAsyncContextManager[Mt5Rig]:
     return mt5_rig("hedging")
+
+
+ROBINHOOD_DIFFERENCES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "test_replace_changes_quantity_and_price": (
+            "Robinhood cannot change a stock order (no replace endpoint); the venue refuses "
+            "a replace with ORDER_NOT_REPLACEABLE"
+        ),
+        "test_fees_reduce_the_balance": (
+            "a Robinhood account is a cash account: a buy pays its notional out of cash, so "
+            "the balance falls by more than the fees"
+        ),
+    }
+)
+
+
+@dataclass
+class RobinhoodRig:
+    """The Robinhood venue against the simulator: `set_quote` is one market step."""
+
+    venue: Venue
+    simulator: RobinhoodSimulator
+    events: EventLog
+    instrument: Instrument
+    name: str = "robinhood"
+    account: str = ACCOUNT
+    differences: Mapping[str, str] = field(default_factory=lambda: ROBINHOOD_DIFFERENCES)
+    limit_only: bool = True
+
+    async def set_quote(self, bid: Decimal, ask: Decimal) -> None:
+        self.simulator.set_quote(self.instrument.symbol, bid=bid, ask=ask)
+        await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def robinhood_rig() -> AsyncIterator[RobinhoodRig]:
+    from ordergate.venues.robinhood import RobinhoodConfig, RobinhoodVenue
+
+    simulator = RobinhoodSimulator(
+        RobinhoodSimConfig(symbols=("AAPL",), cash=CASH, resting_liquidity={"AAPL": PASSIVE_CAP})
+    )
+    await simulator.start()
+    venue = RobinhoodVenue(
+        RobinhoodConfig(
+            account=ACCOUNT,
+            username=simulator.config.username,
+            password=simulator.config.password,
+            symbols=("AAPL",),
+            base_url=simulator.base_url,
+            poll_interval=0.02,
+            timeout=5.0,
+        )
+    )
+    try:
+        await venue.connect()
+        [instrument] = venue.instruments
+        async with recording(venue) as log:
+            yield RobinhoodRig(venue, simulator, log, instrument)
+    finally:
+        await venue.disconnect()
+        await simulator.stop()

@@ -12,6 +12,8 @@
   simulator that runs on its own (`ordergate simulate bybit`) is traded on instead; it
   outlives ordergate's restarts, so any journal is fine.
 - `mt5`: MetaTrader 5 through the bridge EA (`ORDERGATE_MT5_*`, `app.mt5_wiring`).
+- `robinhood`: Robinhood through robin_stocks (`ORDERGATE_ROBINHOOD_*`,
+  `app.robinhood_wiring`).
 - `ccxt`: a real exchange (`ORDERGATE_CCXT_*`). Instruments come from the exchange's
   markets, the clock is the wall clock, prices are its tickers polled over REST, and an
   account the journal has never seen opens with the balances the exchange reports.
@@ -46,6 +48,7 @@ _WIRING_MODULES: Final[dict[str, str]] = {
     "nautilus": "ordergate.app.nautilus_wiring",
     "nautilus-live": "ordergate.app.nautilus_live_wiring",
     "mt5": "ordergate.app.mt5_wiring",
+    "robinhood": "ordergate.app.robinhood_wiring",
 }
 
 
@@ -112,6 +115,11 @@ async def open_venue(
         from ordergate.app.mt5_wiring import open_mt5
 
         return await open_mt5(settings, holds, may_send)
+    if settings.venue == "robinhood":
+        # robin_stocks loads only when chosen (app.robinhood_wiring).
+        from ordergate.app.robinhood_wiring import open_robinhood
+
+        return await open_robinhood(settings, holds, may_send)
     if settings.venue == "paper":
         if holds is not None:
             held = {a: b for a, b in settings.paper_balances.items() if holds(a)}
@@ -171,7 +179,14 @@ def _paper_market(settings: Settings) -> PaperMarket:
 
 
 async def open_accounts(engine: Engine, wiring: VenueWiring) -> None:
-    """Give each account the journal has never seen its opening cash."""
+    """Give each account the journal has never seen its opening cash.
+
+    A venue halted until a person acts cannot say what the cash is: its accounts open at
+    the first start after that, and meanwhile every order is denied with the reason."""
+    halt = engine.venue_halt()
+    if halt is not None:
+        log.error("venue halted; accounts open once it takes orders", reason=halt)
+        return
     for account in wiring.accounts:
         if account in engine.accounts:
             continue

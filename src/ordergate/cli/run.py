@@ -110,8 +110,8 @@ def run(
 
     A strategy is a class (or any callable making one) with any of start(ctx),
     on_quote(ctx, quote), on_bar(ctx, bars) and stop(ctx); it acts through ctx.engine
-    or ctx.set_targets (docs/runner.md). Exit status: 0 done, 2 misconfigured (an engine
-    not available yet among them), 1 failed.
+    or ctx.set_targets (docs/runner.md). Exit status: 0 done, 2 misconfigured (an unknown
+    engine among them), 1 failed.
     """
     try:
         settings = _settings(engine, mode, db, bars_per_second, paper_data, sim_url)

@@ -44,12 +44,15 @@ console = Console(stderr=True)
 )
 @click.option(
     "--venue",
-    type=click.Choice(["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5"]),
+    type=click.Choice(
+        ["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5", "robinhood"]
+    ),
     default=None,
     help="paper (default), bybit-sim (ccxt against an in-process Bybit simulator), "
     "ccxt (ORDERGATE_CCXT_*), nautilus (NautilusTrader's simulated exchange), "
-    "nautilus-live (NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) or mt5 "
-    "(MetaTrader 5 through the bridge EA, ORDERGATE_MT5_*) (ORDERGATE_VENUE)",
+    "nautilus-live (NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*), mt5 "
+    "(MetaTrader 5 through the bridge EA, ORDERGATE_MT5_*) or robinhood (robin_stocks, "
+    "ORDERGATE_ROBINHOOD_*) (ORDERGATE_VENUE)",
 )
 @click.option("--node-id", default=None, help="PostgreSQL: this node's name (ORDERGATE_NODE_ID)")
 @click.option(

@@ -15,6 +15,7 @@ also refuses any unknown `ORDERGATE_`/`ORDERMANAGER_` variable at start-up).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -42,7 +43,7 @@ from pydantic_settings import (
 from ordergate.config.environment import Seed002Source
 from ordergate.config.risk_file import load_limits
 from ordergate.domain.errors import InvalidRequest
-from ordergate.domain.limits import LimitsBook
+from ordergate.domain.limits import LimitsBook, RiskLimits
 from ordergate.domain.signal_policy import SignalPolicy
 from ordergate.domain.values import OrderType
 from ordergate.engine.checkpoint import CheckpointPolicy
@@ -91,13 +92,16 @@ class Settings(BaseSettings):
         default="FULL",
         description="FULL fsyncs every commit: an answered order survives a power cut",
     )
-    venue: Literal["paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5"] = Field(
+    venue: Literal[
+        "paper", "bybit-sim", "ccxt", "nautilus", "nautilus-live", "mt5", "robinhood"
+    ] = Field(
         default="paper",
         description="paper (embedded), bybit-sim (ccxt against an in-process Bybit "
         "simulator), ccxt (a real exchange, ORDERGATE_CCXT_*), nautilus (NautilusTrader's "
         "backtest matching engine over the paper venue's data), nautilus-live "
-        "(NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*) or mt5 (MetaTrader 5 "
-        "through the bridge EA, ORDERGATE_MT5_*)",
+        "(NautilusTrader's Bybit adapter, ORDERGATE_NAUTILUS_*), mt5 (MetaTrader 5 "
+        "through the bridge EA, ORDERGATE_MT5_*) or robinhood (robin_stocks, "
+        "ORDERGATE_ROBINHOOD_*)",
     )
     mode: Literal["live", "shadow", "dry-run"] = Field(
         default="live",
@@ -245,6 +249,43 @@ class Settings(BaseSettings):
     mt5_live: bool = Field(
         default=False,
         description="mt5: the account trades real money (orders need the venue armed)",
+    )
+    robinhood_username: str | None = Field(
+        default=None, description="robinhood: the account's user name (an e-mail address)"
+    )
+    robinhood_password: SecretStr | None = Field(
+        default=None, description="robinhood: the account's password"
+    )
+    robinhood_totp_secret: SecretStr | None = Field(
+        default=None,
+        description="robinhood: the authenticator app's secret; each login's MFA code is "
+        "made from it",
+    )
+    robinhood_mfa_code: SecretStr | None = Field(
+        default=None, description="robinhood: one MFA code, for a single login"
+    )
+    robinhood_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["AAPL", "MSFT", "SPY"],
+        description="robinhood: comma-separated stocks to trade",
+    )
+    robinhood_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="robinhood: where Robinhood's API is (unset: Robinhood; a simulator's "
+        "URL, `ordergate simulate robinhood`)",
+    )
+    robinhood_timeout: float = Field(
+        default=10.0, gt=0, description="robinhood: seconds for every request"
+    )
+    robinhood_poll_interval: float = Field(
+        default=1.0, gt=0, description="robinhood: seconds between polls of working orders"
+    )
+    robinhood_extended_hours: bool = Field(
+        default=False, description="robinhood: orders may trade in extended hours"
+    )
+    robinhood_live: bool = Field(
+        default=False,
+        description="robinhood: the account trades real money (orders need the venue armed)",
     )
     venue_retry_max_attempts: int = Field(
         default=3, ge=1, description="tries of a venue request that certainly did nothing"
@@ -661,7 +702,9 @@ class Settings(BaseSettings):
             return symbols or None
         return value
 
-    @field_validator("ccxt_symbols", "nautilus_symbols", "mt5_symbols", mode="before")
+    @field_validator(
+        "ccxt_symbols", "nautilus_symbols", "mt5_symbols", "robinhood_symbols", mode="before"
+    )
     @classmethod
     def _split_ccxt_symbols(cls, value: object) -> object:
         if isinstance(value, str):
@@ -735,7 +778,13 @@ class Settings(BaseSettings):
             overrides["allowed_symbols"] = self.allowed_symbols
         if set(self.allowed_order_types) != set(OrderType):
             overrides["allowed_order_types"] = [str(t) for t in self.allowed_order_types]
-        return load_limits(self.risk_file, overrides)
+        book = load_limits(self.risk_file, overrides)
+        if self.venue == "robinhood" and book.global_limits.allowed_order_types is None:
+            # Limit orders only on Robinhood unless configured otherwise (seed 003): a
+            # market or stop request is denied, naming the supported types.
+            limit_only = RiskLimits(allowed_order_types=frozenset({OrderType.LIMIT}))
+            book = dataclasses.replace(book, global_limits=book.global_limits.merged(limit_only))
+        return book
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(

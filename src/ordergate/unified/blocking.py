@@ -204,7 +204,7 @@ def connect(
     Settings come from the environment and `.env` as `ordergate serve` reads them;
     `overrides` set any `Settings` field by name (`db=":memory:"`). `engine` and `mode`
     None: as the environment says (by default `paper`, `live`). Raise
-    `ConfigurationError` for an engine not available yet or settings that cannot be used.
+    `ConfigurationError` for an unknown engine or settings that cannot be used.
     """
     client = OrdergateEngine(
         settings_for(engine, mode, **overrides), strategy=strategy, wait_for_venue=wait_for_venue

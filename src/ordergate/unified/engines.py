@@ -7,7 +7,7 @@ take them, and the settings each one means.
     nautilus            NautilusTrader's simulated exchange Settings(venue="nautilus")
     nautilus-live       NautilusTrader's Bybit adapter     Settings(venue="nautilus-live")
     mt5                 MetaTrader 5 through the bridge EA Settings(venue="mt5")
-    robinhood                                              a later issue: "not available yet"
+    robinhood           Robinhood through robin_stocks     Settings(venue="robinhood")
 
 Everything else comes from the environment and `.env` as `ordergate serve` reads them,
 overridden by keyword.
@@ -23,9 +23,16 @@ from pydantic import ValidationError
 from ordergate.config.settings import Settings
 from ordergate.domain.errors import ConfigurationError
 
-AVAILABLE: Final = ("paper", "bybit-sim", "ccxt:<exchange>", "nautilus", "nautilus-live", "mt5")
-NOT_YET: Final = ("robinhood",)
-ENGINE_NAMES: Final = (*AVAILABLE, *NOT_YET)
+AVAILABLE: Final = (
+    "paper",
+    "bybit-sim",
+    "ccxt:<exchange>",
+    "nautilus",
+    "nautilus-live",
+    "mt5",
+    "robinhood",
+)
+ENGINE_NAMES: Final = AVAILABLE
 
 _EXCHANGE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 
@@ -33,12 +40,12 @@ _EXCHANGE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 def engine_settings(engine: str) -> dict[str, str]:
     """The settings `engine` names (`venue`, and `ccxt_exchange` for a ccxt engine).
 
-    Raise `ConfigurationError` for an engine that a later issue adds ("not available yet")
-    and for a name that is none of `ENGINE_NAMES`. Names are case-insensitive
+    Raise `ConfigurationError` for a name that is none of `ENGINE_NAMES`. Names are
+    case-insensitive
     (`--engine=NAUTILUS`, as seed 004 writes it).
     """
     name = engine.strip().lower()
-    if name in ("paper", "bybit-sim", "nautilus", "nautilus-live", "mt5"):
+    if name in ("paper", "bybit-sim", "nautilus", "nautilus-live", "mt5", "robinhood"):
         return {"venue": name}
     if name.startswith("ccxt:"):
         exchange = name.removeprefix("ccxt:")
@@ -47,10 +54,6 @@ def engine_settings(engine: str) -> dict[str, str]:
                 f"engine {engine!r}: name the exchange as ccxt names it, e.g. ccxt:bybit"
             )
         return {"venue": "ccxt", "ccxt_exchange": exchange}
-    if name in NOT_YET:
-        raise ConfigurationError(
-            f"engine {name!r} is not available yet; available: {', '.join(AVAILABLE)}"
-        )
     raise ConfigurationError(f"unknown engine {engine!r}; engines: {', '.join(ENGINE_NAMES)}")
 
 

@@ -120,14 +120,11 @@ def test_run_command_signal_stops_cleanly(recorder: Path, signum: signal.Signals
     assert recorded(recorder)[-1] == "stop"
 
 
-@pytest.mark.parametrize("engine", ["robinhood"])
-def test_run_command_engine_not_available_yet_exits_two(
-    engine: str, isolated_environment: Path
-) -> None:
-    result = CliRunner().invoke(run, ["--engine", engine, "--strategy", "x:y"])
+def test_run_command_unknown_engine_exits_two(isolated_environment: Path) -> None:
+    result = CliRunner().invoke(run, ["--engine", "binance", "--strategy", "x:y"])
 
     assert result.exit_code == 2
-    assert "not available yet" in result.output
+    assert "unknown engine 'binance'" in result.output
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ordergate.domain.errors import ConfigurationError
-from ordergate.unified.engines import NOT_YET, engine_name, engine_settings, settings_for
+from ordergate.unified.engines import engine_name, engine_settings, settings_for
 
 
 @pytest.mark.parametrize(
@@ -20,6 +20,7 @@ from ordergate.unified.engines import NOT_YET, engine_name, engine_settings, set
         ("NAUTILUS", {"venue": "nautilus"}),
         ("mt5", {"venue": "mt5"}),
         ("MT5", {"venue": "mt5"}),
+        ("robinhood", {"venue": "robinhood"}),
         ("PAPER", {"venue": "paper"}),
         ("ccxt:kraken", {"venue": "ccxt", "ccxt_exchange": "kraken"}),
         ("ccxt:binanceusdm", {"venue": "ccxt", "ccxt_exchange": "binanceusdm"}),
@@ -27,12 +28,6 @@ from ordergate.unified.engines import NOT_YET, engine_name, engine_settings, set
 )
 def test_engine_settings_of_an_available_engine(engine: str, expected: dict[str, str]) -> None:
     assert engine_settings(engine) == expected
-
-
-@pytest.mark.parametrize("engine", [*NOT_YET, "ROBINHOOD"])
-def test_engine_settings_of_a_later_engine_is_not_available_yet(engine: str) -> None:
-    with pytest.raises(ConfigurationError, match="not available yet"):
-        engine_settings(engine)
 
 
 @pytest.mark.parametrize("engine", ["ccxt", "ccxt:", "ccxt:Bad Name", "binance", ""])
