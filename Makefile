@@ -10,7 +10,7 @@ PORT ?= 8000
 # starts empty every time, so that journal is kept in memory.
 VENUE ?=
 
-.PHONY: run test lint typecheck unit bench bench-ccxt bench-mt5 bench-nautilus bench-signals bench-history parity-report clean
+.PHONY: run test lint typecheck unit bench bench-ccxt bench-mt5 bench-robinhood bench-nautilus bench-signals bench-history parity-report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench-ccxt: $(STAMP)
 # simulator (one run: the issue asks for a ratio from one run).
 bench-mt5: $(STAMP)
 	$(BIN)/python -m bench.mt5_overhead --runs 1
+
+# place → Robinhood's confirmation through ordergate beside bare robin_stocks calls, on the
+# Robinhood simulator (one run, a ratio).
+bench-robinhood: $(STAMP)
+	$(BIN)/python -m bench.robinhood_overhead --runs 1
 
 # ordergate on NautilusTrader's simulated exchange beside NautilusTrader alone (the extra).
 bench-nautilus: $(EXTRAS_STAMP)

@@ -29,11 +29,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-import re
 import resource
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -51,9 +47,11 @@ from bench.overhead import (
     arguments,
     free_port,
     journals_of,
+    peak_rss_mib,
     print_medians,
     print_table,
     ratios,
+    simulator_process,
     timed,
 )
 from ordergate.cli.process import configure_logging, tune_garbage_collector
@@ -65,7 +63,6 @@ SYMBOL = "EURUSD"
 QTY = Decimal("0.01")
 PRICE = Decimal("0.90000")  # far below the replayed market: the order rests
 BARE = "bare pyzmq submit_order"
-ORDERGATE = Path(sys.executable).with_name("ordergate")
 _run_ids = itertools.count(1)
 
 
@@ -80,38 +77,11 @@ class Endpoints:
 def simulator() -> Iterator[Endpoints]:
     """`ordergate simulate mt5` as its own process, until the benchmark is done."""
     rep, pub = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as ids, tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                *(str(ORDERGATE), "simulate", "mt5", "--rep-port", str(rep)),
-                *("--pub-port", str(pub), "--bars-per-second", "1"),
-                *("--balance", "100000000", "--id-dir", ids),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while b"MT5 EA simulator" not in _read(log):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the simulator did not start: {_read(log).decode()}")
-                time.sleep(0.05)
-            yield Endpoints(f"tcp://127.0.0.1:{rep}", f"tcp://127.0.0.1:{pub}", process.pid)
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(20)
-
-
-def _read(log: Any) -> bytes:
-    log.seek(0)
-    data: bytes = log.read()
-    return data
-
-
-def peak_rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else float("nan")
+    with tempfile.TemporaryDirectory() as ids:
+        arguments = ("mt5", "--rep-port", str(rep), "--pub-port", str(pub))
+        options = ("--bars-per-second", "1", "--balance", "100000000", "--id-dir", ids)
+        with simulator_process(*arguments, *options, ready=b"MT5 EA simulator") as pid:
+            yield Endpoints(f"tcp://127.0.0.1:{rep}", f"tcp://127.0.0.1:{pub}", pid)
 
 
 class BareClient:

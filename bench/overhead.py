@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import re
+import signal
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -120,3 +128,39 @@ def arguments(description: str | None, orders_help: str, runs: int) -> argparse.
 
 def journals_of(choice: str) -> list[str]:
     return ["sqlite", "memory"] if choice == "both" else [choice]
+
+
+ORDERGATE = Path(sys.executable).with_name("ordergate")
+
+
+@contextlib.contextmanager
+def simulator_process(*arguments: str, ready: bytes) -> Iterator[int]:
+    """`ordergate simulate ...` as its own process, once it has printed `ready`; its pid.
+    Stopped with SIGINT (its Ctrl-C) on exit."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(ORDERGATE), "simulate", *arguments], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while ready not in _read(log):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the simulator did not start: {_read(log).decode()}")
+                time.sleep(0.05)
+            yield process.pid
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(20)
+
+
+def _read(log: Any) -> bytes:
+    log.seek(0)
+    data: bytes = log.read()
+    return data
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM), in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
