@@ -11,6 +11,7 @@ equal to the account's, and no instrument left dirty.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +20,13 @@ from robinhood_oms_support import (
     D,
     Rig,
     assert_agrees_with_the_broker,
+    robinhood_settings,
     started_rig,
 )
 
 from ordergate.domain.values import OrderStatus, OrderType, Side
+from ordergate.oms import Oms
+from ordergate.simulators.robinhood import RobinhoodSimConfig, RobinhoodSimulator
 
 
 @pytest.fixture
@@ -225,3 +229,63 @@ async def test_a_login_that_needs_a_person_stops_order_flow_with_one_clear_reaso
         logins = [r for r in rig.sim.requests if r.path == "/oauth2/token/"]
         assert len(logins) == 1  # no retry loop
         assert not [r for r in rig.sim.requests if r.path.startswith("/pathfinder")]
+
+
+@pytest.mark.parametrize(
+    ("simulator", "settings", "locked", "reason"),
+    [
+        ({}, {"robinhood_password": "wrong"}, False, "ROBINHOOD_LOGIN_REFUSED"),
+        ({"mfa": "code"}, {"robinhood_totp_secret": None}, False, "ROBINHOOD_MFA_REQUIRED"),
+        ({}, {}, True, "ROBINHOOD_ACCOUNT_LOCKED"),
+    ],
+    ids=["credentials-refused", "mfa-code-missing", "account-locked"],
+)
+async def test_each_login_refusal_halts_the_venue_with_its_reason(
+    simulator: dict[str, Any], settings: dict[str, Any], locked: bool, reason: str
+):
+    config = RobinhoodSimConfig(symbols=(SYMBOL,), **simulator)
+    async with RobinhoodSimulator(config) as sim:
+        if locked:
+            sim.lock_account()
+        async with Oms(robinhood_settings(sim, **settings)) as oms:
+            order = await oms.place(
+                SYMBOL, Side.BUY, D(1), OrderType.LIMIT, price=D("189.00"), idempotency_key="a1"
+            )
+            halt = oms.app.partition.engine.venue_halt()
+
+    assert halt is not None
+    assert halt.startswith(reason)
+    assert (order.status, order.reason_code) == (OrderStatus.DENIED, "VENUE_HALTED")
+    assert [r.path for r in sim.requests].count("/oauth2/token/") == 1
+
+
+async def test_an_mfa_code_from_the_totp_secret_logs_in_and_trades():
+    async with started_rig(simulator={"mfa": "code"}) as rig:
+        await trade(rig)
+
+        login = next(r for r in rig.sim.requests if r.path == "/oauth2/token/")
+        assert len(str(login.params["mfa_code"])) == 6
+
+
+async def test_after_a_restart_a_resting_order_is_known_by_its_ref_id_and_fills(tmp_path: Path):
+    config = RobinhoodSimConfig(symbols=(SYMBOL,))
+    db = str(tmp_path / "og.db")
+    async with RobinhoodSimulator(config) as sim:
+        async with Oms(robinhood_settings(sim, db=db)) as oms:
+            rig = Rig(oms, sim)
+            await rig.quote("190.00", "190.01")
+            order = await oms.place(
+                SYMBOL, Side.BUY, D(3), OrderType.LIMIT, price=D("189.00"), idempotency_key="r1"
+            )
+            await rig.resting(order.order_id)
+        sim.set_quote(SYMBOL, bid=D("188.50"), ask=D("188.60"))  # it fills while ordergate is down
+
+        async with Oms(robinhood_settings(sim, db=db)) as oms:
+            rig = Rig(oms, sim)
+            ended = await rig.ended(order.order_id)
+            await rig.clean()
+
+            assert (ended.status, ended.filled_qty) == (OrderStatus.FILLED, D(3))
+            views = (await oms.orders(limit=10)).items
+            assert [v.order_id for v in views] == [order.order_id]  # nothing adopted
+            await assert_agrees_with_the_broker(rig)
