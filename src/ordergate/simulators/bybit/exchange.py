@@ -80,7 +80,6 @@ from ordergate.simulators.bybit.conditional import (
 )
 from ordergate.simulators.bybit.config import InstrumentSpec
 from ordergate.simulators.bybit.errors import BybitError, RetCode, params_error
-from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.quotes import QuoteBoard, SessionStats
 from ordergate.simulators.bybit.records import (
     CANCEL_BY_REDUCE_ONLY,
@@ -101,6 +100,7 @@ from ordergate.simulators.bybit.records import (
     WalletRecord,
 )
 from ordergate.simulators.bybit.valuation import PositionStats, position_record, wallet_record
+from ordergate.simulators.ids import IdSource
 
 ACCOUNT: Final = "unified"
 NS_PER_MS: Final = 1_000_000

@@ -24,7 +24,6 @@ from ordergate.simulators.bybit.config import SimulatorConfig
 from ordergate.simulators.bybit.control import ControlApi
 from ordergate.simulators.bybit.exchange import BybitExchange
 from ordergate.simulators.bybit.faults import FaultPlan
-from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.market import ReplayDriver, demo_replay_feed, quote_update
 from ordergate.simulators.bybit.ratelimit import RateLimiter
 from ordergate.simulators.bybit.records import (
@@ -39,6 +38,7 @@ from ordergate.simulators.bybit.routes_market import MarketRoutes
 from ordergate.simulators.bybit.routes_trade import TradeRoutes
 from ordergate.simulators.bybit.trade_stream import TRADE_PATH, TradeStream
 from ordergate.simulators.bybit.websocket import PrivateStream
+from ordergate.simulators.ids import IdSource
 
 # Held answers and open sockets get this long to finish when the server stops.
 _SHUTDOWN_SECONDS: Final = 2.0

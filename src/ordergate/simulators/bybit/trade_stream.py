@@ -29,10 +29,10 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ordergate.simulators.bybit.errors import BybitError, RetCode
 from ordergate.simulators.bybit.formats import JsonObject
-from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.params import Params
 from ordergate.simulators.bybit.ratelimit import RateLimiter
 from ordergate.simulators.bybit.signing import check_ws_auth
+from ordergate.simulators.ids import IdSource
 
 log = structlog.get_logger("ordergate.simulators.bybit")
 

@@ -28,7 +28,6 @@ from ordergate.simulators.bybit.errors import BybitError
 from ordergate.simulators.bybit.exchange import BybitExchange
 from ordergate.simulators.bybit.faults import FaultKind, FaultPlan, FaultRule
 from ordergate.simulators.bybit.formats import JsonObject
-from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.order_payloads import execution_ws, order_ws
 from ordergate.simulators.bybit.records import (
     ExecutionRecord,
@@ -37,6 +36,7 @@ from ordergate.simulators.bybit.records import (
     StreamItem,
 )
 from ordergate.simulators.bybit.signing import check_ws_auth
+from ordergate.simulators.ids import IdSource
 
 log = structlog.get_logger("ordergate.simulators.bybit")
 

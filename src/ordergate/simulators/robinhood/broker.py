@@ -30,10 +30,10 @@ from typing import Final
 
 from ordergate.domain.errors import InvalidRequest
 from ordergate.domain.values import ONE, ZERO
+from ordergate.simulators.ids import IdSource
 from ordergate.simulators.robinhood import errors
 from ordergate.simulators.robinhood.errors import RobinhoodError, detail
 from ordergate.simulators.robinhood.faults import FaultKind, FaultPlan
-from ordergate.simulators.robinhood.ids import IdSource
 from ordergate.simulators.robinhood.ledger import Ledger
 from ordergate.simulators.robinhood.matching import Touch, fill_on_step, touch_price
 from ordergate.simulators.robinhood.orders import Execution, OrderTicket, SimOrder

@@ -17,6 +17,7 @@ from typing import Final
 from aiohttp import web
 
 from ordergate.domain.errors import InvalidRequest
+from ordergate.simulators.ids import IdSource
 from ordergate.simulators.robinhood.auth import Authenticator
 from ordergate.simulators.robinhood.broker import Broker
 from ordergate.simulators.robinhood.config import (
@@ -26,7 +27,6 @@ from ordergate.simulators.robinhood.config import (
     RobinhoodSimConfig,
 )
 from ordergate.simulators.robinhood.faults import FaultPlan
-from ordergate.simulators.robinhood.ids import IdSource
 from ordergate.simulators.robinhood.market import ReplayDriver, manual_touch
 from ordergate.simulators.robinhood.rest import RestApi, SeenRequest
 from ordergate.simulators.robinhood.routes_account import AccountRoutes

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from ordergate.simulators.robinhood.ids import derived_uuid
+from ordergate.simulators.ids import derived_uuid
 
 TICK: Final = Decimal("0.01")
 

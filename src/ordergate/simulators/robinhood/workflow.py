@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from ordergate.simulators.ids import IdSource
 from ordergate.simulators.robinhood import errors
 from ordergate.simulators.robinhood.errors import detail, field_error
-from ordergate.simulators.robinhood.ids import IdSource
 from ordergate.simulators.robinhood.wire import JsonObject
 
 PENDING: Final = "workflow_status_internal_pending"

@@ -10,7 +10,6 @@ from ordergate.matching import ExecutionRules
 from ordergate.simulators.bybit.admission import NewOrder, OrderRef
 from ordergate.simulators.bybit.config import DEFAULT_INSTRUMENTS
 from ordergate.simulators.bybit.exchange import BybitExchange
-from ordergate.simulators.bybit.ids import IdSource
 from ordergate.simulators.bybit.market import quote_update
 from ordergate.simulators.bybit.records import (
     StreamItem,
@@ -19,6 +18,7 @@ from ordergate.simulators.bybit.records import (
     TriggerBy,
     TriggerDirection,
 )
+from ordergate.simulators.ids import IdSource
 
 D = Decimal
 T0 = 1_700_000_000_000_000_000  # ns

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ordergate.simulators.ids import IdSource
 from ordergate.simulators.robinhood.broker import Broker
 from ordergate.simulators.robinhood.faults import FaultPlan
-from ordergate.simulators.robinhood.ids import IdSource
 from ordergate.simulators.robinhood.matching import Touch
 from ordergate.simulators.robinhood.orders import OrderTicket
 from ordergate.simulators.robinhood.sessions import session_of

@@ -6,9 +6,9 @@ import pytest
 from robinhood_sim_builders import FakeClock
 
 from ordergate.protocols.robinhood.totp import RobinhoodTotp
+from ordergate.simulators.ids import IdSource
 from ordergate.simulators.robinhood.auth import Authenticator
 from ordergate.simulators.robinhood.errors import RobinhoodError
-from ordergate.simulators.robinhood.ids import IdSource
 from ordergate.simulators.robinhood.workflow import VerificationWorkflows
 
 SECRET = "JBSWY3DPEHPK3PXP"

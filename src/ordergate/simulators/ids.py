@@ -1,7 +1,8 @@
-"""Deterministic ids in Bybit's shape (UUIDs) from a seed and a counter per kind.
+"""Deterministic ids in the UUID shape venues use, from a seed and a counter per kind.
 
-Bybit's order and execution ids look like UUIDs; these are, but derived from
-(seed, kind, n), so the same run of requests gets the same ids every time.
+Bybit's order and execution ids and Robinhood's order, execution, instrument and
+workflow ids are UUIDs; a simulator's are too, but derived from (seed, kind, n), so the
+same run of requests gets the same ids every time and a test can name them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 
 
 class IdSource:
-    """Hands out UUID-shaped ids, numbered per kind ("order", "exec", "message" …)."""
+    """Hands out UUID-shaped ids, numbered per kind ("order", "execution" …)."""
 
     __slots__ = ("_counts", "_seed")
 
