@@ -154,8 +154,12 @@ class OrderRejected(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
-class OrderFilled(msgspec.Struct, frozen=True, gc=False):
-    """An execution. Account, symbol and side are repeated so a fill stands on its own."""
+class OrderFilled(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """An execution. Account, symbol and side are repeated so a fill stands on its own.
+
+    `settlement_date`: the day it settles (ISO 8601), where the venue says (a stock
+    broker's T+1); None elsewhere, and then not written (`omit_defaults`), so a fill
+    without one is encoded as before the field existed."""
 
     VERSION: ClassVar[int] = 1
     order_id: str
@@ -169,6 +173,7 @@ class OrderFilled(msgspec.Struct, frozen=True, gc=False):
     fee_currency: str
     liquidity: LiquiditySide
     ts: int
+    settlement_date: str | None = None
 
 
 class OrderCancelRequested(msgspec.Struct, frozen=True, gc=False):

@@ -212,6 +212,7 @@ class VenueEventTranslator:
             fee_currency=event.fee_currency,
             liquidity=event.liquidity,
             ts=event.ts,
+            settlement_date=event.settlement_date,
         )
         self._apply(order, fill, event)
 

@@ -109,6 +109,8 @@ class VenueOrderRejected(msgspec.Struct, frozen=True, gc=False):
 
 
 class VenueFill(msgspec.Struct, frozen=True, gc=False):
+    """`settlement_date`: the day it settles (ISO 8601), where the venue says."""
+
     client_order_id: str
     account: str
     symbol: str
@@ -121,6 +123,7 @@ class VenueFill(msgspec.Struct, frozen=True, gc=False):
     liquidity: LiquiditySide
     venue_seq: int | None
     ts: int
+    settlement_date: str | None = None
 
 
 class VenueOrderCanceled(msgspec.Struct, frozen=True, gc=False):

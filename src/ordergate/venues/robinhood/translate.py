@@ -143,6 +143,7 @@ def fills_of(
                 liquidity=liquidity,
                 venue_seq=None,
                 ts=ns_of(execution["timestamp"]),
+                settlement_date=execution.get("settlement_date"),
             )
         )
     return fills, charged

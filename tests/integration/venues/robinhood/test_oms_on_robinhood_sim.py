@@ -24,6 +24,7 @@ from robinhood_oms_support import (
     started_rig,
 )
 
+from ordergate.domain.events import OrderFilled
 from ordergate.domain.values import OrderStatus, OrderType, Side
 from ordergate.oms import Oms
 from ordergate.simulators.robinhood import RobinhoodSimConfig, RobinhoodSimulator
@@ -61,6 +62,11 @@ async def trade(rig: Rig) -> None:
 
 
 async def test_orders_fill_rest_and_cancel_as_the_broker_says(rig: Rig):
+    fills: list[OrderFilled] = []
+    rig.oms.subscribe(
+        lambda item: fills.append(item.event) if isinstance(item.event, OrderFilled) else None
+    )
+
     await trade(rig)
 
     views = {v.idempotency_key: v for v in (await rig.oms.orders(limit=10)).items}
@@ -75,6 +81,10 @@ async def test_orders_fill_rest_and_cancel_as_the_broker_says(rig: Rig):
     assert position.qty == D(8)
     posts = [r for r in rig.sim.requests if r.method == "POST" and r.path == "/orders/"]
     assert len(posts) == 3  # one each: no fault, no resend
+    # Each fill keeps the day it settles, as Robinhood's execution says (T+1).
+    settles = {e["id"]: e["settlement_date"] for o in rig.sim.orders() for e in o["executions"]}
+    assert settles
+    assert {f.trade_id: f.settlement_date for f in fills} == settles
 
 
 async def test_a_limit_without_a_price_goes_at_the_configured_offset():
