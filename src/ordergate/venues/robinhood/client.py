@@ -11,7 +11,8 @@ says what really happened, and the answer becomes ordergate's:
 - 5xx, a timeout or no connection: for a call that changes something (`changes=True`)
   `AmbiguousVenueError` (it may have happened: ask before deciding), else retryable.
 - 400 to 403 on a post: robin_stocks hands the JSON body back as if it were an answer;
-  `refusal` is set on the `Answer` for the caller to read.
+  `refusal` is set on the `Answer` for the caller to read. A read refused is retryable,
+  but for a 404 (`refusal` set: the thing is not there).
 
 Login problems stop the client for good (`stopped`), with a reason code a person can
 act on: a device verification that needs a person, credentials refused, an account
@@ -22,12 +23,12 @@ input.
 from __future__ import annotations
 
 import asyncio
-import io
+import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import robin_stocks.robinhood as rh
 from robin_stocks.robinhood import globals as rh_globals
@@ -44,6 +45,14 @@ from ordergate.venues.robinhood.config import RobinhoodConfig
 from ordergate.venues.robinhood.transport import Exchange, Transport
 
 T = TypeVar("T")
+
+
+_TRANSIENT: Final = frozenset({429, 500, 502, 503, 504})
+_FORM: Final = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+class Throttled(RetryableVenueError):
+    """Robinhood answered 429: nothing happened; ask again later."""
 
 
 class VenueStopped(RejectedByVenue):
@@ -73,7 +82,8 @@ class RobinhoodClient:
         self._config = config
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="robinhood")
         self._transport = Transport(config.base_url, config.timeout)
-        self._output = io.StringIO()  # robin_stocks prints; kept off ordergate's stdout
+        # robin_stocks prints its errors and pages; the transport says what happened.
+        self._output = open(os.devnull, "w")  # noqa: SIM115 - closed by `close`
         self._tokens = tempfile.TemporaryDirectory(prefix="ordergate-robinhood-")
         self.stopped: str | None = None  # "<REASON_CODE>: what a person must do"
         self.logins = 0  # each a new token: a call made with an older one logs in no more
@@ -84,16 +94,26 @@ class RobinhoodClient:
         await self._run(self._mount)
         await self.login()
 
-    def close(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
+    async def close(self) -> None:
+        """Stop the worker once its call in flight is done: robin_stocks' session is the
+        process's, and a call finishing later would act in the next client's name."""
+        worker = self._worker
+        await asyncio.to_thread(worker.shutdown, wait=True, cancel_futures=True)
         self._tokens.cleanup()
+        self._output.close()
 
     async def login(self) -> None:
         """Log in (raises `VenueStopped` when a person must act first)."""
         if self.stopped is not None:
             raise VenueStopped(self.stopped, code=ReasonCode.VENUE_HALTED)
         exchange = await self._run(self._login)
-        reason = _login_failure(exchange, self._transport.verification_requested)
+        verification = self._transport.verification_requested
+        transient = exchange is None or exchange.status is None or exchange.status in _TRANSIENT
+        if transient and not verification:
+            # No answer, throttled or a server error: nothing a person must do.
+            detail = "no answer" if exchange is None else exchange.error or exchange.status
+            raise RetryableVenueError(f"robinhood login: {detail}")
+        reason = _login_failure(exchange, verification)
         if reason is not None:
             self.stopped = reason
             raise VenueStopped(reason, code=ReasonCode.VENUE_HALTED)
@@ -130,16 +150,23 @@ class RobinhoodClient:
         rh_globals.SESSION.mount("https://", self._transport)
 
     def _exchange(self, function: Callable[..., Any], *args: Any) -> tuple[Any, Exchange | None]:
-        self._transport.begin()
+        self._begin()
         try:
             value = function(*args)
         except Exception as exc:  # robin_stocks trips over its own None (a failed read)
             value = _Failed(exc)
         return value, self._transport.last
 
+    def _begin(self) -> None:
+        """Before each call: forget the last exchange, and put back the form Content-Type
+        that a JSON post of robin_stocks leaves on the global session if it failed
+        between flipping the header and flipping it back."""
+        self._transport.begin()
+        rh_helper.update_session("Content-Type", _FORM)
+
     def _login(self) -> Exchange | None:
         config = self._config
-        self._transport.begin()
+        self._begin()
         rh.authentication.login(
             username=config.username,
             password=config.password,
@@ -164,9 +191,8 @@ def _login_failure(exchange: Exchange | None, verification: bool) -> str | None:
             "that needs a person (approve the login in the app, or set "
             "ORDERGATE_ROBINHOOD_TOTP_SECRET for app-based MFA); order flow is stopped"
         )
-    if exchange is None or exchange.status is None:
-        detail = "no answer" if exchange is None else exchange.error
-        return f"ROBINHOOD_LOGIN_UNREACHABLE: the login got {detail}; order flow is stopped"
+    assert exchange is not None  # no answer is transient, raised before
+    assert exchange.status is not None
     body = exchange.body if isinstance(exchange.body, dict) else {}
     if exchange.status == 200 and "access_token" in body:
         return None
@@ -198,7 +224,7 @@ def _answer(what: str, value: Any, exchange: Exchange | None, changes: bool) -> 
     if status == 401:
         raise RetryableVenueError(f"{what}: the token was refused after a new login")
     if status == 429:
-        raise RetryableVenueError(f"{what}: rate limited by Robinhood (429)")
+        raise Throttled(f"{what}: rate limited by Robinhood (429)")
     if status >= 500:
         detail = f"{what}: Robinhood answered {status}"
         if changes:
@@ -206,6 +232,9 @@ def _answer(what: str, value: Any, exchange: Exchange | None, changes: bool) -> 
         raise RetryableVenueError(detail)
     if status >= 400:
         body = exchange.body if isinstance(exchange.body, dict) else {"detail": exchange.body}
+        if not changes and status != 404:
+            # A read refused: nothing can be concluded from it (not even "not there").
+            raise RetryableVenueError(f"{what}: Robinhood answered {status}: {body}")
         return Answer(None if isinstance(value, _Failed) else value, body, status)
     if isinstance(value, _Failed):
         detail = f"{what}: robin_stocks failed on Robinhood's answer: {value.error!r}"

@@ -38,8 +38,11 @@ _NAMESPACE: Final = uuid.UUID("6f7d3c0a-3f1e-5b8e-9a57-0c5d2f7e9b41")  # orderga
 _HEX_ID: Final = re.compile(r"^[0-9a-f]{32}$")
 WORKING: Final = frozenset({"queued", "confirmed", "partially_filled"})
 FINAL: Final = frozenset({"filled", "cancelled", "canceled", "rejected", "failed"})
+# An `unconfirmed` order exists at Robinhood, not yet working: to a query it is the
+# venue's (ACCEPTED), so that an order in doubt is settled; the stream's acknowledgement
+# waits for a working state (`WORKING`).
 _STATUS: Final = {
-    "unconfirmed": OrderStatus.SUBMITTED,
+    "unconfirmed": OrderStatus.ACCEPTED,
     "queued": OrderStatus.ACCEPTED,
     "confirmed": OrderStatus.ACCEPTED,
     "partially_filled": OrderStatus.PARTIALLY_FILLED,

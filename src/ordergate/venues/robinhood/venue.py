@@ -35,10 +35,10 @@ from robin_stocks.robinhood import helper as rh_helper
 from robin_stocks.robinhood import urls as rh_urls
 
 from ordergate.domain.errors import (
+    AmbiguousVenueError,
     InvalidRequest,
     JournalFenced,
     RejectedByVenue,
-    RetryableVenueError,
     VenueError,
 )
 from ordergate.domain.instruments import Instrument
@@ -58,7 +58,12 @@ from ordergate.engine.venue_reports import (
     VenuePosition,
 )
 from ordergate.venues.robinhood import translate
-from ordergate.venues.robinhood.client import RobinhoodClient, VenueStopped, refusal_text
+from ordergate.venues.robinhood.client import (
+    RobinhoodClient,
+    Throttled,
+    VenueStopped,
+    refusal_text,
+)
 from ordergate.venues.robinhood.config import RobinhoodConfig
 
 log = structlog.get_logger("ordergate.venues.robinhood")
@@ -171,7 +176,7 @@ class RobinhoodVenue:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         self._connected = False
-        self._client.close()
+        await self._client.close()
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -187,7 +192,7 @@ class RobinhoodVenue:
                 # Sent before: the order is there, under this ref_id.
                 order = await self._order_by_ref_id(request.client_order_id)
                 if order is None:
-                    raise RetryableVenueError(
+                    raise AmbiguousVenueError(
                         f"order {request.client_order_id}: Robinhood has its ref_id but "
                         "does not list the order yet"
                     )
@@ -196,7 +201,7 @@ class RobinhoodVenue:
         else:
             order = answer.value
             if not isinstance(order, dict) or "id" not in order:
-                raise RetryableVenueError(f"submit: an answer without an order: {order!r}")
+                raise AmbiguousVenueError(f"submit: an answer without an order: {order!r}")
         self._track(order)
         await self._observe(order)  # a marketable order can answer filled already
         return SubmitReceipt(order["id"], accepted=False)
@@ -257,6 +262,10 @@ class RobinhoodVenue:
             order = await self._order_by_ref_id(client_order_id)
         if order is None:
             return None
+        if not translate.is_final(order) and order["id"] not in self._working:
+            # Found after a submit in doubt (or a restart): follow it from now on.
+            self._track(order)
+            await self._observe(order)
         return translate.report_of(order, account, await self._symbol_of(order))
 
     async def get_open_orders(
@@ -326,24 +335,33 @@ class RobinhoodVenue:
     # --- polling -------------------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        """Read each working order, every `poll_interval`, and say what changed."""
+        """Read each working order, every `poll_interval`, and say what changed.
+
+        One order's failure does not stop the others' polls, nor the loop: a failed read
+        is tried again on the next round (throttling ends the round early)."""
         while True:
             for order_id in list(self._working):
                 try:
                     order = await self._read(order_id)
+                    if order is not None:
+                        await self._observe(order)
                 except VenueStopped:
                     return  # a person must act; `halted` says why
+                except Throttled as exc:
+                    log.warning("robinhood poll throttled", order_id=order_id, error=str(exc))
+                    break
                 except VenueError as exc:
                     log.warning("robinhood poll failed", order_id=order_id, error=str(exc))
-                    break
-                if order is not None:
-                    await self._observe(order)
+                except Exception:  # a defect must not silence every order's fills
+                    log.exception("robinhood poll of an order failed", order_id=order_id)
             await asyncio.sleep(self._config.poll_interval)
 
     async def _observe(self, order: Mapping[str, Any]) -> None:
         tracked = self._working.get(order["id"])
         if tracked is None:
             return
+        if not tracked.symbol:  # an instrument not traded here (an order from the app)
+            tracked.symbol = await self._symbol_of(order)
         coid, ts = tracked.client_order_id, translate.ns_of(order["updated_at"])
         status = translate.status_of(order)
         fills, tracked.charged = translate.fills_of(
@@ -445,8 +463,8 @@ class RobinhoodVenue:
             "account": self._account_url,
             "instrument": instrument,
             "symbol": request.symbol,
-            "price": str(request.price),
-            "quantity": str(request.qty),
+            "price": format(request.price, "f"),
+            "quantity": format(request.qty, "f"),
             "ref_id": translate.ref_id_of(request.client_order_id),
             "type": "limit",
             "time_in_force": time_in_force,
@@ -457,7 +475,8 @@ class RobinhoodVenue:
             "order_form_version": 4,
         }
         if quote is not None:
-            payload["bid_price"], payload["ask_price"] = str(quote.bid), str(quote.ask)
+            payload["bid_price"] = format(quote.bid, "f")
+            payload["ask_price"] = format(quote.ask, "f")
             stamp = datetime.fromtimestamp(quote.ts / 1e9, tz=UTC)
             payload["bid_ask_timestamp"] = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
         return payload
