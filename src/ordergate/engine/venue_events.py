@@ -158,6 +158,9 @@ class VenueEventTranslator:
                 detail = f"a fill ({source.trade_id}) of an order not sent here: {client_order_id}"
                 cause = DirtyCause.UNKNOWN_FILL
                 mark_dirty(self._ctx, source.account, source.symbol, cause, detail)
+                # Reconcile even when the instrument was in doubt already: this fill may
+                # postdate the snapshot of a reconciliation under way.
+                self._ctx.batch.reconcile.add(source.account)
         return order
 
     # --- streamed events ------------------------------------------------------------------

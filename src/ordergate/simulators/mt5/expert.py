@@ -80,7 +80,7 @@ class ExpertAdvisor:
         self.server = server
         self.session = session
         self.ids = ids
-        self._gmt_offset_s = gmt_offset_s
+        self.gmt_offset_s = gmt_offset_s
         self._ring: deque[Frame] = deque(maxlen=ring)
         self._ring_size = ring
         self._seq = 0
@@ -167,7 +167,7 @@ class ExpertAdvisor:
             "last_seq": self._seq,
             "account": self._account(),
             "server_time": self.server.now,
-            "gmt_offset_s": self._gmt_offset_s,
+            "gmt_offset_s": self.gmt_offset_s,
             "ring": self._ring_size,
             "terminal_connected": True,
         }

@@ -123,6 +123,7 @@ class Mt5Simulator:
         directory = self.config.id_dir or Path(self._temp.name if self._temp else ".")
         self._id_path = id_file(directory, self.config.login)
         self._starts = 0
+        self._gmt_offset_s = self.config.gmt_offset_s
         self.fired: list[str] = []  # each fault as it acted, in order
         self.ea = self._new_ea()
         self._faults = _Faults()
@@ -204,6 +205,12 @@ class Mt5Simulator:
     def inject_retcode(self, retcode: int) -> None:
         self.ea.inject_retcode(retcode)
 
+    def shift_clock(self, gmt_offset_s: int) -> None:
+        """The broker's server time moves to another offset from UTC (daylight saving),
+        as `hello` says from now on, across EA restarts too."""
+        self._gmt_offset_s = gmt_offset_s
+        self.ea.gmt_offset_s = gmt_offset_s
+
     async def replay(
         self, feed: ReplayFeed, bars_per_second: float, *, wall_clock: bool = False
     ) -> None:
@@ -241,7 +248,7 @@ class Mt5Simulator:
             self.trade_server,
             session=session_name(self.config.login, self.trade_server.now, self._starts),
             ids=IdMap(self._id_path),
-            gmt_offset_s=self.config.gmt_offset_s,
+            gmt_offset_s=self._gmt_offset_s,
             ring=self.config.ring,
             fired=self.fired,
         )

@@ -46,6 +46,7 @@ CHANGES: Final = frozenset(
     {"submit_order", "cancel_order", "modify_order", "close_position", "close_all"}
 )
 _NO_MONEY: Final = 10019
+_HEARTBEAT_MS: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,10 @@ class BridgeClient:
         """Open both sockets and say hello; the `hello` result (session, account, ring)."""
         self._sub = self._context.socket(zmq.SUB)
         self._sub.setsockopt(zmq.LINGER, 0)
+        # ZeroMQ's own heartbeats find a half-open connection and reconnect it (the EA's
+        # heartbeat events tell the client the same, one layer up).
+        self._sub.setsockopt(zmq.HEARTBEAT_IVL, _HEARTBEAT_MS)
+        self._sub.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3 * _HEARTBEAT_MS)
         self._sub.setsockopt(zmq.SUBSCRIBE, b"evt.")
         self._sub.connect(self._pub_url)
         self._req = self._open_req()
@@ -232,7 +237,10 @@ class BridgeClient:
 
     def _answer(self, cmd: str, req_id: str, reply: Frame) -> Frame:
         if reply.get("req_id") != req_id:
-            raise RetryableVenueError(f"{cmd}: a reply to another request ({reply.get('req_id')})")
+            what = f"{cmd}: a reply to another request ({reply.get('req_id')})"
+            if cmd in CHANGES:
+                raise AmbiguousVenueError(what)  # ours may have run, its answer elsewhere
+            raise RetryableVenueError(what)
         self.session = reply["session"]
         self.sequencer.observe(self.session, reply["last_seq"])
         if reply["ok"]:

@@ -21,6 +21,8 @@ class Mt5Config:
     `close_order`: on a hedging account, which of a symbol's positions an order that
     reduces the net position closes first.
     `heartbeat_timeout`: the EA is taken as gone after this long without a frame.
+    `clock_check_interval`: how often the EA's offset from UTC is read again (brokers
+    change it for daylight saving).
     """
 
     account: str
@@ -34,9 +36,15 @@ class Mt5Config:
     close_order: CloseOrder = "oldest"
     magic: int = 0
     heartbeat_timeout: float = 3.0
+    clock_check_interval: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.timeout <= 0 or self.attempts < 1 or self.heartbeat_timeout <= 0:
+        if (
+            self.timeout <= 0
+            or self.attempts < 1
+            or self.heartbeat_timeout <= 0
+            or self.clock_check_interval <= 0
+        ):
             raise ConfigurationError(
                 "mt5: the timeout and heartbeat timeout must be positive and attempts at least 1"
             )

@@ -41,6 +41,7 @@ import msgspec
 import structlog
 
 from ordergate.domain.errors import (
+    AmbiguousVenueError,
     InvalidRequest,
     JournalFenced,
     RejectedByVenue,
@@ -63,6 +64,7 @@ from ordergate.engine.venue_reports import (
     VenuePosition,
     VenueReconnected,
 )
+from ordergate.protocols.mt5 import VERSION
 from ordergate.venues.mt5 import hedging, translate
 from ordergate.venues.mt5.client import BridgeClient, Frame, Restarted
 from ordergate.venues.mt5.config import Mt5Config
@@ -94,6 +96,7 @@ class Mt5Venue:
         self._client: BridgeClient | None = None
         self._events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
+        self._clock_watch: asyncio.Task[None] | None = None
         self._specs: dict[str, Frame] = {}
         self._instruments: list[Instrument] = []
         self._clock = ServerTime(0)
@@ -128,6 +131,11 @@ class Mt5Venue:
     @property
     def hedging(self) -> bool:
         return self._hedging
+
+    @property
+    def server_offset_s(self) -> int:
+        """The trade server's clock minus UTC, in seconds, as the EA last said."""
+        return self._clock.offset_s
 
     def connection_problem(self) -> str | None:
         client = self._client
@@ -171,13 +179,18 @@ class Mt5Venue:
         self._client = client
         self._connected_at = time.monotonic()
         self._pump = asyncio.create_task(self._take_events(client), name=f"{self.name}-events")
+        self._clock_watch = asyncio.create_task(
+            self._watch_clock(client), name=f"{self.name}-clock"
+        )
 
     async def disconnect(self) -> None:
         pump, self._pump = self._pump, None
-        if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+        watch, self._clock_watch = self._clock_watch, None
+        for task in (pump, watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -239,7 +252,7 @@ class Mt5Venue:
                 None if new_price is None else Decimal(new_price),
                 None if new_stop is None else Decimal(new_stop),
                 None,
-                self._clock.ns(modified["time_setup"]),
+                time.time_ns(),  # the modify's own time: MT5's order keeps only its setup
             )
         )
 
@@ -335,9 +348,11 @@ class Mt5Venue:
             self._check_may_send()
             try:
                 result = await client.call(command, **part)
-            except RejectedByVenue as exc:
+            except AmbiguousVenueError:
+                raise  # this part may have gone: the engine asks, and `get_order` sums them
+            except VenueError as exc:
                 if receipt is None:
-                    raise  # nothing was sent: the order is refused
+                    raise  # nothing was sent: the order is refused (or may be sent again)
                 # Some parts went: the order stands, the rest of it is canceled.
                 log.warning("mt5 part refused; the rest canceled", order=coid, error=str(exc))
                 done = sum((Decimal(p["volume"]) for _, p in plan[: number - 1]), ZERO)
@@ -372,12 +387,41 @@ class Mt5Venue:
                     if isinstance(item, Restarted):
                         await self._restarted(client, item)
                         continue
-                    event = self._event_of(item)
+                    try:
+                        event = self._event_of(item)
+                    except Exception:  # a frame the EA should not have sent
+                        log.exception("mt5 event unreadable; reconciling", seq=item.get("seq"))
+                        self._doubt("an event frame could not be read")
+                        continue
                     if event is not None:
                         self._events.put_nowait(event)
             except VenueError as exc:
                 log.warning("mt5 event recovery failed; trying again", error=str(exc))
                 await asyncio.sleep(_RECOVERY_PAUSE_SECONDS)
+            except Exception:  # the pump must outlive a defect: what it missed is reconciled
+                log.exception("mt5 event stream failed; reconciling")
+                self._doubt("the event stream failed")
+                await asyncio.sleep(_RECOVERY_PAUSE_SECONDS)
+
+    def _doubt(self, detail: str) -> None:
+        """Events may be lost: the engine reconciles every account."""
+        self._events.put_nowait(VenueReconnected(f"{self.name}: {detail}", time.time_ns()))
+
+    async def _watch_clock(self, client: BridgeClient) -> None:
+        """Follow the broker's daylight-saving changes: its server time moves by an hour
+        twice a year without an EA restart. Every `clock_check_interval` seconds the EA is asked
+        its offset from UTC again (`hello` answers it; the event stream is untouched)."""
+        while True:
+            await asyncio.sleep(self._config.clock_check_interval)
+            try:
+                hello = await client.call("hello", client=self.name, versions=[VERSION])
+                offset = hello["gmt_offset_s"]
+            except VenueError as exc:
+                log.warning("mt5 clock check failed", error=str(exc))
+                continue
+            if offset != self._clock.offset_s:
+                log.warning("mt5 server clock moved", was=self._clock.offset_s, now=offset)
+                self._clock = ServerTime(offset)
 
     async def _restarted(self, client: BridgeClient, restart: Restarted) -> None:
         """A new EA session: its earlier events are gone, so the engine reconciles."""

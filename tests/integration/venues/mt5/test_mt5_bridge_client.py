@@ -133,3 +133,25 @@ async def test_a_restart_is_announced_and_the_stream_resumes_in_the_new_session(
     assert announced == [Restarted(hello["session"])]
     assert {e["session"] for e in before} != {e["session"] for e in after}
     assert [e["deal"]["client_order_id"] for e in after if e["type"] == "fill"] == ["m3"]
+
+
+async def test_the_venue_follows_the_brokers_clock_change_without_an_ea_restart():
+    from tests.waiting import eventually
+
+    from ordergate.venues.mt5 import Mt5Config, Mt5Venue
+
+    async with running_simulator(gmt_offset_s=7200) as sim:
+        venue = Mt5Venue(
+            Mt5Config(
+                account="a", rep_url=sim.rep_url, pub_url=sim.pub_url, clock_check_interval=0.02
+            )
+        )
+        await venue.connect()
+        try:
+            assert venue.server_offset_s == 7200
+            sim.shift_clock(10800)  # the broker's summer time
+
+            await eventually(lambda: venue.server_offset_s == 10800)
+            assert sim.fired == []  # no restart, no fault
+        finally:
+            await venue.disconnect()
