@@ -100,7 +100,9 @@ class RobinhoodVenue:
         self._instruments: list[Instrument] = []
         self._quotes: dict[str, Quote] = {}
         self._working: dict[str, _Working] = {}  # Robinhood order id -> its tracking
-        self._ids: dict[str, str] = {}  # client order id -> Robinhood order id
+        # Client order id -> Robinhood order id, of the orders working (memory follows
+        # what is open, not the history).
+        self._ids: dict[str, str] = {}
         self._poller: asyncio.Task[None] | None = None
 
     # --- identity ----------------------------------------------------------------------------
@@ -376,6 +378,7 @@ class RobinhoodVenue:
         if not status.is_terminal:
             return
         del self._working[order["id"]]
+        self._ids.pop(coid, None)  # asked about again, it is found by its ref_id
         filled = Decimal(order.get("cumulative_quantity") or "0")
         if state in ("cancelled", "canceled"):
             self._events.put_nowait(VenueOrderCanceled(coid, None, None, None, ts, filled))
