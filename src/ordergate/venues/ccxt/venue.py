@@ -64,6 +64,7 @@ from ordergate.venues.ccxt.stream import StreamSupervisor
 from ordergate.venues.ccxt.tickers import quote_of
 from ordergate.venues.ccxt.tracker import OrderTracker
 from ordergate.venues.ccxt.translate import Translator
+from ordergate.venues.single_account import check_account
 
 log = structlog.get_logger("ordergate.venues.ccxt")
 
@@ -380,11 +381,7 @@ class CcxtVenue:
         return self._session
 
     def _check_account(self, account: str) -> None:
-        if account != self._config.account:
-            raise RejectedByVenue(
-                f"venue {self.name} serves account {self._config.account}, not {account}",
-                code=ReasonCode.UNKNOWN_ACCOUNT,
-            )
+        check_account(self.name, self._config.account, account)
 
     @staticmethod
     def _entries(session: _Session, symbol: str | None) -> list[MarketEntry]:

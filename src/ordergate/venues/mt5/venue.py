@@ -42,8 +42,6 @@ import structlog
 
 from ordergate.domain.errors import (
     AmbiguousVenueError,
-    InvalidRequest,
-    JournalFenced,
     RejectedByVenue,
     RetryableVenueError,
     VenueError,
@@ -70,6 +68,7 @@ from ordergate.venues.mt5.client import BridgeClient, Frame, Restarted
 from ordergate.venues.mt5.config import Mt5Config
 from ordergate.venues.mt5.hedging import Part
 from ordergate.venues.mt5.translate import ServerTime, decimal_text, part_id
+from ordergate.venues.single_account import check_account, check_may_send
 
 log = structlog.get_logger("ordergate.venues.mt5")
 
@@ -493,13 +492,10 @@ class Mt5Venue:
         return self._client
 
     def _check_account(self, account: str) -> None:
-        if account != self._config.account:
-            trades = self._config.account
-            raise InvalidRequest(f"{self.name} trades account {trades}, not {account}")
+        check_account(self.name, self._config.account, account)
 
     def _check_may_send(self) -> None:
-        if self._may_send is not None and not self._may_send():
-            raise JournalFenced(f"{self.name}: this node no longer holds the partition")
+        check_may_send(self.name, self._may_send)
 
     @staticmethod
     def _remember(memory: OrderedDict[str, Any], key: str, value: Any) -> None:

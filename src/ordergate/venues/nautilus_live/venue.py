@@ -27,7 +27,7 @@ from typing import Any, Final
 from nautilus_trader.model.enums import TimeInForce as NtTimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 
-from ordergate.domain.errors import JournalFenced, RejectedByVenue, RetryableVenueError
+from ordergate.domain.errors import RejectedByVenue, RetryableVenueError
 from ordergate.domain.instruments import Instrument
 from ordergate.domain.reasons import ReasonCode
 from ordergate.domain.values import OrderType, TimeInForce
@@ -48,6 +48,7 @@ from ordergate.venues.nautilus_live.node import BridgeNode
 from ordergate.venues.nautilus_live.reports import BybitAccount
 from ordergate.venues.nautilus_live.translate import EventTranslator
 from ordergate.venues.nautilus_vocabulary import decimal_of, side_to_nautilus
+from ordergate.venues.single_account import check_account, check_may_send
 
 # NautilusTrader 1.221's Bybit client sends a stop's trigger price only as a spot order's
 # `stopLoss`: on a linear product a STOP or STOP_LIMIT goes out as a plain market or
@@ -288,15 +289,10 @@ class NautilusLiveVenue:
         return self._reads
 
     def _check_may_send(self) -> None:
-        if self._may_send is not None and not self._may_send():
-            raise JournalFenced(f"{self.name}: this node may no longer send")
+        check_may_send(self.name, self._may_send)
 
     def _check_account(self, account: str) -> None:
-        if account != self._config.account:
-            raise RejectedByVenue(
-                f"{self.name} trades account {self._config.account!r}, not {account!r}",
-                code=ReasonCode.UNKNOWN_ACCOUNT,
-            )
+        check_account(self.name, self._config.account, account)
 
 
 def _price_of(order: Any) -> Any:

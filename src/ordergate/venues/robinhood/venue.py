@@ -36,8 +36,6 @@ from robin_stocks.robinhood import urls as rh_urls
 
 from ordergate.domain.errors import (
     AmbiguousVenueError,
-    InvalidRequest,
-    JournalFenced,
     RejectedByVenue,
     VenueError,
 )
@@ -65,6 +63,7 @@ from ordergate.venues.robinhood.client import (
     refusal_text,
 )
 from ordergate.venues.robinhood.config import RobinhoodConfig
+from ordergate.venues.single_account import check_account, check_may_send
 
 log = structlog.get_logger("ordergate.venues.robinhood")
 
@@ -485,13 +484,10 @@ class RobinhoodVenue:
         return payload
 
     def _check_account(self, account: str) -> None:
-        if account != self._config.account:
-            trades = self._config.account
-            raise InvalidRequest(f"{self.name} trades account {trades}, not {account}")
+        check_account(self.name, self._config.account, account)
 
     def _check_may_send(self) -> None:
-        if self._may_send is not None and not self._may_send():
-            raise JournalFenced(f"{self.name}: this node no longer holds the partition")
+        check_may_send(self.name, self._may_send)
 
 
 def _refused(client_order_id: str, refusal: dict[str, Any]) -> RejectedByVenue:
