@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.serve_support import BIN, Server, free_ports
 from tests.waiting import eventually_sync
-
-ORDERGATE = Path(sys.executable).with_name("ordergate")
-KEY = "mt5-process-test-key"
-HEADERS = {"X-API-Key": KEY}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def clean_environment() -> dict[str, str]:
@@ -47,12 +36,12 @@ def stop(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
 @pytest.fixture
 def simulator(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """`ordergate simulate mt5` on free ports, replaying fast; its two endpoints."""
-    rep, pub = free_port(), free_port()
+    rep, pub = free_ports(2)
     output = tmp_path / "simulator.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [
-                str(ORDERGATE),
+                str(BIN),
                 "simulate",
                 "mt5",
                 "--rep-port",
@@ -80,76 +69,62 @@ def simulator(tmp_path: Path) -> Iterator[tuple[str, str]]:
         stop(process, signal.SIGINT)
 
 
+@dataclass
+class Served:
+    url: str
+    headers: dict[str, str]
+
+
 @pytest.fixture
-def ordergate(simulator: tuple[str, str], tmp_path: Path) -> Iterator[str]:
-    """`ordergate serve --venue mt5` on the simulator; its base URL."""
+def ordergate(simulator: tuple[str, str], tmp_path: Path) -> Iterator[Served]:
+    """`ordergate serve --venue mt5` on the simulator."""
     rep_url, pub_url = simulator
-    port = free_port()
-    output = tmp_path / "ordergate.log"
-    env = clean_environment() | {
-        "ORDERGATE_MT5_REP_URL": rep_url,
-        "ORDERGATE_MT5_PUB_URL": pub_url,
-        "ORDERGATE_MT5_SYMBOLS": "EURUSD",
-        "ORDERGATE_QUOTE_POLL_INTERVAL": "0.1",
-        "ORDERGATE_API_KEY": KEY,
-    }
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                str(ORDERGATE),
-                "serve",
-                "--venue",
-                "mt5",
-                "--db",
-                str(tmp_path / "og.db"),
-                "--port",
-                str(port),
-                "--admin-port",
-                str(free_port()),
-            ],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(
+        tmp_path,
+        venue="mt5",
+        mt5_rep_url=rep_url,
+        mt5_pub_url=pub_url,
+        mt5_symbols="EURUSD",
+        quote_poll_interval="0.1",
+        log_level="INFO",
+    )
+    server.start()
+    process = server.process
+    assert process is not None
     try:
-
-        def ready() -> bool:
-            assert process.poll() is None, output.read_text()
-            try:
-                return httpx.get(f"{base}/ready", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        eventually_sync(ready, interval=0.05, message=lambda: f"/ready\n{output.read_text()}")
-        yield base
+        yield Served(server.url, {"X-API-Key": server.key})
     finally:
         stop(process, signal.SIGTERM)
         # Shut down in order (uvicorn then lets the signal end the process).
-        assert process.returncode in (0, -signal.SIGTERM), output.read_text()
-        assert "checkpoint written" in output.read_text()
+        assert process.returncode in (0, -signal.SIGTERM), server.log.read_text()
+        assert "checkpoint written" in server.log.read_text()
 
 
-def test_an_order_over_rest_is_filled_by_the_ea_with_every_gate_left_open(ordergate: str):
+def test_an_order_over_rest_is_filled_by_the_ea_with_every_gate_left_open(ordergate: Served):
     placed = httpx.post(
-        f"{ordergate}/v1/orders",
+        f"{ordergate.url}/v1/orders",
         json={"symbol": "EURUSD", "side": "BUY", "qty": "0.10", "idempotency_key": "p1"},
-        headers=HEADERS,
+        headers=ordergate.headers,
         timeout=10,
     )
     assert placed.status_code in (200, 201, 202), placed.text
     order_id = placed.json()["id"]
 
     def filled() -> dict[str, object] | None:
-        order = httpx.get(f"{ordergate}/v1/orders/{order_id}", headers=HEADERS, timeout=5).json()
+        order = httpx.get(
+            f"{ordergate.url}/v1/orders/{order_id}", headers=ordergate.headers, timeout=5
+        ).json()
         return order if order["status"] == "FILLED" else None
 
     order = eventually_sync(filled, interval=0.05, message="the fill")
     assert order["filled_qty"] == "0.10"
-    positions = httpx.get(f"{ordergate}/v1/positions", headers=HEADERS, timeout=5).json()
+    positions = httpx.get(
+        f"{ordergate.url}/v1/positions", headers=ordergate.headers, timeout=5
+    ).json()
     assert [(p["symbol"], p["qty"]) for p in positions] == [("EURUSD", "0.10")]
-    health = httpx.get(f"{ordergate}/v1/health/trading", headers=HEADERS, timeout=5).json()
+    health = httpx.get(
+        f"{ordergate.url}/v1/health/trading", headers=ordergate.headers, timeout=5
+    ).json()
     assert (health["trading_open"], health["closed_gates"]) == (True, []), health
     [feed] = health["feeds"]
     assert (feed["symbol"], feed["stale"]) == ("EURUSD", False)  # wall-clock ticks
@@ -184,7 +159,7 @@ def test_a_strategy_runs_on_the_mt5_engine(simulator: tuple[str, str], tmp_path:
     }
     done = subprocess.run(
         [
-            str(ORDERGATE),
+            str(BIN),
             "run",
             "--engine",
             "mt5",
